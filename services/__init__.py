@@ -1,0 +1,1 @@
+"""The Responsible Planner System: one package per bounded context, plus the backbone."""

@@ -1,0 +1,171 @@
+"""RabbitMQ: the durable topic exchanges ``{service}.events``, the relay's
+confirmed publisher and the tracking consumer.
+
+Queue names follow nameko's convention for event handlers
+(``evt-{source}--{consumer}``), one queue per consumer and source bound with
+``#`` so a consumer sees one source's events in publish order.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Any, Callable
+
+from kombu import Connection, Exchange, Producer, Queue
+from kombu.mixins import ConsumerMixin
+
+from services.backbone.envelope import MalformedEnvelope, decode, encode, short_type
+
+log = logging.getLogger(__name__)
+
+# Who consumes whose events; their queues are declared by the publisher too,
+# so an event published before a consumer first starts waits for it.
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    "contracts": ("visits", "feedback", "reporting"),
+    "visits": ("reporting",),
+    "feedback": ("reporting",),
+}
+
+
+def events_exchange(service: str) -> Exchange:
+    return Exchange(f"{service}.events", type="topic", durable=True)
+
+
+def consumer_queue(source: str, consumer: str) -> Queue:
+    return Queue(
+        f"evt-{source}--{consumer}",
+        exchange=events_exchange(source),
+        routing_key="#",
+        durable=True,
+        queue_arguments={"x-queue-type": "classic"},
+    )
+
+
+class AmqpPublisher:
+    """Publishes persistent messages and returns only when RabbitMQ confirmed them."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._declared: set[str] = set()
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            self._connection = Connection(
+                self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=30
+            )
+            self._connection.ensure_connection(max_retries=1)
+            self._producer = Producer(self._connection.channel())
+            self._declared.clear()
+        return self._producer
+
+    def _declare(self, producer: Producer, service: str) -> None:
+        if service in self._declared:
+            return
+        channel = producer.channel
+        events_exchange(service)(channel).declare()
+        for consumer in CONSUMERS.get(service, ()):
+            consumer_queue(service, consumer)(channel).declare()
+        self._declared.add(service)
+
+    def publish(self, service: str, envelopes: list[dict[str, Any]]) -> None:
+        try:
+            producer = self._ensure()
+            self._declare(producer, service)
+            exchange = events_exchange(service)
+            for envelope in envelopes:
+                producer.publish(
+                    encode(envelope),
+                    exchange=exchange,
+                    routing_key=short_type(envelope),
+                    delivery_mode=2,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    message_id=envelope["id"],
+                    retry=False,
+                )
+        except Exception:
+            self.close()
+            raise
+
+    def ping(self) -> None:
+        self._ensure()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing to release
+                pass
+        self._connection = None
+        self._producer = None
+
+
+class AmqpConsumer(ConsumerMixin):
+    """Feeds each source's queue to a handler; acks only after it committed.
+
+    A message whose handler raised is not acknowledged and forgotten: it is
+    requeued (the backbone issue adds bounded retries and parking).
+    """
+
+    def __init__(
+        self,
+        amqp_uri: str,
+        consumer: str,
+        handlers: dict[str, Callable[[dict[str, Any]], Any]],
+        *,
+        prefetch: int = 100,
+    ):
+        self.connection = Connection(amqp_uri, heartbeat=30)
+        self.consumer = consumer
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.stopped = threading.Event()
+
+    def get_consumers(self, Consumer: Any, channel: Any) -> list[Any]:
+        return [
+            Consumer(
+                queues=[consumer_queue(source, self.consumer)],
+                callbacks=[self._callback(handler)],
+                accept=["json"],
+                prefetch_count=self.prefetch,
+            )
+            for source, handler in self.handlers.items()
+        ]
+
+    def _callback(self, handler: Callable[[dict[str, Any]], Any]) -> Callable[[Any, Any], None]:
+        def on_message(body: Any, message: Any) -> None:
+            try:
+                envelope = decode(body)
+            except (MalformedEnvelope, ValueError, TypeError):
+                log.error("%s: dropping malformed message %s", self.consumer, message.delivery_tag)
+                message.reject(requeue=False)
+                return
+            try:
+                handler(envelope)
+            except Exception:
+                log.exception("%s: %s failed; requeued", self.consumer, envelope.get("id"))
+                message.requeue()
+                return
+            message.ack()
+
+        return on_message
+
+    def stop(self) -> None:
+        self.should_stop = True
+        self.stopped.set()
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        log.warning("%s: broker unreachable (%s); retrying in %.1fs", self.consumer, exc, interval)
+
+
+def broker_reachable(amqp_uri: str, timeout: float = 2.0) -> bool:
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except (OSError, socket.timeout, Exception):
+        return False

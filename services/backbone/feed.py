@@ -1,0 +1,20 @@
+"""Reading another service's event feed over HTTP (late subscribers, rebuilds)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from typing import Any, Callable
+
+from services.backbone.envelope import decode
+
+
+def http_reader(url: str, *, timeout: float = 30.0) -> Callable[[int, int], list[dict[str, Any]]]:
+    def read(after: int, limit: int) -> list[dict[str, Any]]:
+        query = urllib.parse.urlencode({"after": after, "limit": limit})
+        with urllib.request.urlopen(f"{url}?{query}", timeout=timeout) as response:  # noqa: S310 (configured URL)
+            payload = json.load(response)
+        return [decode(e) for e in payload["events"]]
+
+    return read

@@ -1,0 +1,44 @@
+"""Prometheus metrics every process exposes on /metrics.
+
+Names follow Prometheus conventions (``_total`` counters, ``_seconds``
+histograms); operators' dashboards and alert rules under infra/ use them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+EVENTS_APPENDED = Counter(
+    "rps_events_appended_total", "Events stored in a service's event store", ["service"]
+)
+EVENTS_PUBLISHED = Counter(
+    "rps_events_published_total", "Events the outbox relay published and saw confirmed", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "rps_events_consumed_total",
+    "Events a consumer applied (duplicates excluded)",
+    ["consumer", "source"],
+)
+EVENTS_DUPLICATE = Counter(
+    "rps_events_duplicate_total",
+    "Deliveries a consumer recognised as already applied",
+    ["consumer", "source"],
+)
+RELAY_LAG = Gauge(
+    "rps_relay_lag_notifications", "Notifications stored but not yet published", ["service"]
+)
+PROJECTION_LAG = Gauge(
+    "rps_projection_lag_notifications",
+    "Notifications published by a source but not yet applied by a consumer",
+    ["consumer", "source"],
+)
+HTTP_LATENCY = Histogram(
+    "rps_http_request_seconds",
+    "Latency of HTTP entrypoints",
+    ["service", "route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

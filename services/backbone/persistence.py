@@ -1,0 +1,233 @@
+"""Where each service keeps its events and its own tables.
+
+Each service has an event store (eventsourcing: events and the notification
+log in one table, written atomically) and a small SQL database of its own for
+relay positions, tracking records and read models. PostgreSQL in the cluster
+(one schema per service), SQLite files under RPS_DATA_DIR when embedded.
+
+``Database`` is a thin adapter so the same SQL (``%s`` placeholders, portable
+statements) runs on both.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from services.backbone.settings import Settings
+
+
+def event_store_env(service: str, settings: Settings, *, create_table: bool) -> dict[str, str]:
+    """The eventsourcing environment for a service's Application."""
+    env = {"CREATE_TABLE": "yes" if create_table else "no"}
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(settings.data_dir / f"{service}-events.sqlite"),
+            SQLITE_LOCK_TIMEOUT="10",
+        )
+    else:
+        env.update(settings.postgres_params())
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_SCHEMA=service,
+            POSTGRES_POOL_SIZE="4",
+            POSTGRES_MAX_OVERFLOW="8",
+            POSTGRES_CONNECT_TIMEOUT="5",
+            POSTGRES_PRE_PING="yes",
+        )
+    return env
+
+
+class Cursor:
+    """DB-API cursor with ``%s`` placeholders and rows as dicts on both engines."""
+
+    def __init__(self, raw: Any, *, qmark: bool):
+        self._raw = raw
+        self._qmark = qmark
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
+        if self._qmark:
+            sql = sql.replace("%s", "?")
+        self._raw.execute(sql, tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._qmark:
+            sql = sql.replace("%s", "?")
+        self._raw.executemany(sql, [tuple(r) for r in rows])
+
+    @property
+    def rowcount(self) -> int:
+        return self._raw.rowcount
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        rows = self._raw.fetchall()
+        if self._qmark:
+            names = [d[0] for d in self._raw.description or ()]
+            return [dict(zip(names, row)) for row in rows]
+        return list(rows)
+
+    def fetchone(self) -> dict[str, Any] | None:
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+
+class Database:
+    """A service's own SQL tables (not the event store)."""
+
+    engine = "abstract"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.transaction() as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def ping(self) -> None:
+        self.query("SELECT 1 AS one")
+
+    def close(self) -> None:
+        pass
+
+
+class SQLiteDatabase(Database):
+    engine = "sqlite"
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._lock:
+            raw = self._conn.cursor()
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(raw, qmark=True)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            else:
+                raw.execute("COMMIT")
+            finally:
+                raw.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresDatabase(Database):
+    engine = "postgres"
+
+    def __init__(self, settings: Settings, schema: str, *, max_size: int = 8):
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        params = settings.postgres_params()
+        self.schema = schema
+        self._pool = ConnectionPool(
+            conninfo="",
+            kwargs={
+                "host": params["POSTGRES_HOST"],
+                "port": params["POSTGRES_PORT"],
+                "user": params["POSTGRES_USER"],
+                "password": params["POSTGRES_PASSWORD"],
+                "dbname": params["POSTGRES_DBNAME"],
+                "options": f"-c search_path={schema}",
+                "row_factory": dict_row,
+                "connect_timeout": 5,
+            },
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            check=ConnectionPool.check_connection,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._pool.connection() as conn:
+            with conn.transaction():
+                with conn.cursor() as raw:
+                    yield Cursor(raw, qmark=False)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def open_database(service: str, settings: Settings) -> Database:
+    if not _IDENT.match(service):
+        raise ValueError(f"not a schema name: {service!r}")
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteDatabase(settings.data_dir / f"{service}-state.sqlite")
+    return PostgresDatabase(settings, service)
+
+
+def ensure_postgres_database(settings: Settings) -> None:
+    """Create the database named in DATABASE_URL when it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    params = settings.postgres_params()
+    dbname = params["POSTGRES_DBNAME"]
+    with psycopg.connect(
+        host=params["POSTGRES_HOST"],
+        port=params["POSTGRES_PORT"],
+        user=params["POSTGRES_USER"],
+        password=params["POSTGRES_PASSWORD"],
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+
+
+def ensure_postgres_schema(settings: Settings, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    params = settings.postgres_params()
+    with psycopg.connect(
+        host=params["POSTGRES_HOST"],
+        port=params["POSTGRES_PORT"],
+        user=params["POSTGRES_USER"],
+        password=params["POSTGRES_PASSWORD"],
+        dbname=params["POSTGRES_DBNAME"],
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+# Tables every service's own database has: where its relay stands, and which
+# notifications of other services it has already applied (exactly once).
+BACKBONE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS relay_position ("
+    " service TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tracking ("
+    " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
+    " PRIMARY KEY (projection, source, position))",
+)
+
+
+def create_tables(db: Database, statements: Sequence[str]) -> None:
+    with db.transaction() as cur:
+        for statement in (*BACKBONE_TABLES, *statements):
+            cur.execute(statement)

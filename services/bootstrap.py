@@ -1,0 +1,249 @@
+"""Wiring: the one place that builds stores, buses, relays and services.
+
+``Runtime.embedded`` builds the whole system in one process (SQLite, the
+in-process bus, relay threads); ``Runtime.cluster`` builds what one cluster
+process needs (PostgreSQL schemas, RabbitMQ). Service code is the same in
+both; only what is injected differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from services.backbone.application import ServiceApplication
+from services.backbone.persistence import (
+    Database,
+    create_tables,
+    ensure_postgres_database,
+    ensure_postgres_schema,
+    event_store_env,
+    open_database,
+)
+from services.backbone.settings import PUBLISHERS, SERVICES, ConfigurationError, Settings
+from services.backbone.tracking import Projection
+
+log = logging.getLogger(__name__)
+
+
+def application_class(service: str) -> type[ServiceApplication]:
+    if service == "contracts":
+        from services.contracts.application import ContractsApplication
+
+        return ContractsApplication
+    if service == "visits":
+        from services.visits.application import VisitsApplication
+
+        return VisitsApplication
+    if service == "feedback":
+        from services.feedback.application import FeedbackApplication
+
+        return FeedbackApplication
+    raise ConfigurationError(f"{service} has no event store")
+
+
+def service_class(service: str) -> type:
+    if service == "contracts":
+        from services.contracts.service import ContractsService
+
+        return ContractsService
+    if service == "visits":
+        from services.visits.service import VisitsService
+
+        return VisitsService
+    if service == "feedback":
+        from services.feedback.service import FeedbackService
+
+        return FeedbackService
+    if service == "reporting":
+        from services.reporting.service import ReportingService
+
+        return ReportingService
+    raise ConfigurationError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+
+
+def projection_classes(consumer: str) -> list[type[Projection]]:
+    """The read models a service keeps from other services' events."""
+    if consumer == "reporting":
+        from services.reporting.projections.service_time import ServiceTimeProjection
+
+        return [ServiceTimeProjection]
+    return []
+
+
+class Runtime:
+    """What one process holds: applications, databases, projections, publishers."""
+
+    def __init__(self, settings: Settings, services: tuple[str, ...], *, create_tables_now: bool):
+        unknown = [s for s in services if s not in SERVICES]
+        if unknown:
+            raise ConfigurationError(f"unknown service {unknown[0]!r}; one of {', '.join(SERVICES)}")
+        self.settings = settings
+        self.services = services
+        self.apps: dict[str, ServiceApplication] = {}
+        self.dbs: dict[str, Database] = {}
+        self.projections: dict[str, list[Projection]] = {}
+        self._extra_checks: dict[str, Callable[[], None]] = {}
+        self._threads: list[threading.Thread] = []
+        self.stopping = threading.Event()
+        for service in services:
+            if service in PUBLISHERS:
+                env = event_store_env(service, settings, create_table=create_tables_now)
+                self.apps[service] = application_class(service)(env=env)
+            self.dbs[service] = open_database(service, settings)
+            self.projections[service] = [cls(self.dbs[service]) for cls in projection_classes(service)]
+            if create_tables_now:
+                create_tables(self.dbs[service], ())
+                for projection in self.projections[service]:
+                    projection.create_tables()
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def embedded(cls, settings: Settings) -> "Runtime":
+        """All services, SQLite under RPS_DATA_DIR; tables created on start."""
+        if not settings.embedded:
+            raise ConfigurationError("embedded mode needs AMQP_URI and DATABASE_URL unset")
+        return cls(settings, SERVICES, create_tables_now=True)
+
+    @classmethod
+    def cluster(cls, settings: Settings, services: tuple[str, ...]) -> "Runtime":
+        if settings.embedded:
+            raise ConfigurationError("cluster mode needs AMQP_URI and DATABASE_URL")
+        runtime = cls(settings, services, create_tables_now=False)
+        from services.backbone.amqp import broker_reachable
+
+        runtime._extra_checks["broker"] = lambda: _require(broker_reachable(settings.amqp_uri or ""), "broker")
+        return runtime
+
+    # -- lookups -----------------------------------------------------------
+
+    def app(self, service: str) -> ServiceApplication:
+        return self.apps[service]
+
+    def publisher_app(self, service: str) -> ServiceApplication | None:
+        return self.apps.get(service)
+
+    def db(self, service: str) -> Database:
+        return self.dbs[service]
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        checks: dict[str, Callable[[], None]] = {}
+        for name, app in self.apps.items():
+            checks[f"{name}.event_store"] = app.ping
+        for name, db in self.dbs.items():
+            checks[f"{name}.database"] = db.ping
+        checks.update(self._extra_checks)
+        return checks
+
+    def refresh_gauges(self) -> None:
+        from services.backbone import metrics
+
+        for consumer, projections in self.projections.items():
+            for projection in projections:
+                for source in projection.sources:
+                    app = self.apps.get(source)
+                    if app is not None:
+                        projection.update_lag(source, app.last_position())
+        for name, app in self.apps.items():
+            rows = self.dbs[name].query("SELECT position FROM relay_position WHERE service = %s", (name,))
+            position = int(rows[0]["position"]) if rows else 0
+            metrics.RELAY_LAG.labels(name).set(max(0, app.last_position() - position))
+
+    def service_objects(self) -> list[Any]:
+        """Plain instances of the service classes, with what nameko would inject."""
+        objects = []
+        for service in self.services:
+            obj = service_class(service)()
+            obj.runtime = self
+            if service in self.apps:
+                obj.app = self.apps[service]
+            objects.append(obj)
+        return objects
+
+    # -- embedded mode -----------------------------------------------------
+
+    def start_embedded_bus(self) -> None:
+        """Relay threads publishing onto the in-process bus, in notification order."""
+        from services.backbone.bus import InProcessBus
+        from services.backbone.relay import OutboxRelay
+
+        bus = InProcessBus()
+        for consumer, projections in self.projections.items():
+            for projection in projections:
+                for source in projection.sources:
+                    bus.subscribe(source, projection.handle)
+        for service, app in self.apps.items():
+            relay = OutboxRelay(app, self.dbs[service], bus, batch=self.settings.relay_batch)
+            thread = threading.Thread(
+                target=relay.run,
+                args=(self.stopping,),
+                kwargs={"idle_seconds": self.settings.relay_idle_seconds},
+                name=f"relay-{service}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def rebuild(self, consumer: str | None = None) -> dict[str, int]:
+        """Drop read models and apply every source's history again."""
+        applied: dict[str, int] = {}
+        for name, projections in self.projections.items():
+            if consumer and name != consumer and not any(p.name == consumer for p in projections):
+                continue
+            for projection in projections:
+                if consumer and consumer not in (name, projection.name):
+                    continue
+                projection.reset()
+                total = 0
+                for source in projection.sources:
+                    total += projection.catch_up(source, self.event_reader(source))
+                applied[projection.name] = total
+        return applied
+
+    def event_reader(self, source: str) -> Callable[[int, int], list[dict[str, Any]]]:
+        """Read a source's history: from its store here, or its HTTP feed in the cluster."""
+        app = self.apps.get(source)
+        if app is not None:
+            return lambda after, limit: app.envelopes(after=after, limit=limit)
+        url = self.settings.events_urls.get(source)
+        if not url:
+            raise ConfigurationError(
+                f"to read {source}'s events set RPS_EVENTS_URL_{source.upper()} "
+                f"(e.g. http://{source}:8000/api/v1/events/{source})"
+            )
+        from services.backbone.feed import http_reader
+
+        return http_reader(url)
+
+    def close(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for app in self.apps.values():
+            app.close()
+        for db in self.dbs.values():
+            db.close()
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise ConnectionError(f"{what} unreachable")
+
+
+def migrate(settings: Settings) -> list[str]:
+    """Create or upgrade every schema; safe to run again."""
+    done = []
+    if not settings.embedded:
+        ensure_postgres_database(settings)
+        for service in SERVICES:
+            ensure_postgres_schema(settings, service)
+    runtime = Runtime(settings, SERVICES, create_tables_now=True)
+    try:
+        for app in runtime.apps.values():
+            app.create_tables()
+        done = [f"{s}: ok" for s in SERVICES]
+    finally:
+        runtime.close()
+    return done

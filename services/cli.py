@@ -1,0 +1,235 @@
+"""The ``rps`` command (API.md "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from typing import Sequence
+
+# nameko needs eventlet; its deprecation notice is not news to our users.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
+
+log = logging.getLogger("rps")
+
+
+def _settings():
+    from services.backbone.settings import Settings
+
+    return Settings.from_env()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The whole system: embedded (one process) or, with a cluster configured, every part."""
+    settings = _settings()
+    if not settings.embedded:
+        print("rps run: AMQP_URI/DATABASE_URL are set; run `rps serve`, `rps relay` and `rps project` per process", file=sys.stderr)
+        return 2
+    from werkzeug.serving import make_server
+
+    from services.backbone.http import Gateway
+    from services.bootstrap import Runtime
+
+    runtime = Runtime.embedded(settings)
+    runtime.start_embedded_bus()
+    host, port = settings.http_host_port
+    server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    print(f"rps: embedded system on http://{host}:{server.port} (data in {settings.data_dir})", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """One service in its own nameko container (what a Deployment runs)."""
+    # nameko runs on eventlet. psycopg's default C wait function would block
+    # the hub for a whole query; wait_select yields to other green threads.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    import eventlet
+
+    eventlet.monkey_patch()
+    from nameko.containers import ServiceContainer
+
+    from services.backbone.dependencies import RUNTIME_KEY
+    from services.bootstrap import Runtime, service_class
+
+    settings = _settings()
+    runtime = Runtime.cluster(settings, (args.service,))
+    config = {
+        "AMQP_URI": settings.amqp_uri,
+        "WEB_SERVER_ADDRESS": settings.http,
+        RUNTIME_KEY: runtime,
+    }
+    container = ServiceContainer(service_class(args.service), config)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: eventlet.spawn_n(container.stop))
+    container.start()
+    print(f"rps: {args.service} serving on http://{settings.http}", flush=True)
+    try:
+        container.wait()
+    finally:
+        runtime.close()
+    return 0
+
+
+def _metrics_server(settings) -> None:
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    """The outbox relay of one service: its notification log to RabbitMQ."""
+    from services.backbone.amqp import AmqpPublisher
+    from services.backbone.relay import OutboxRelay
+    from services.bootstrap import Runtime
+
+    settings = _settings()
+    runtime = Runtime.cluster(settings, (args.service,))
+    if args.service not in runtime.apps:
+        print(f"rps relay: {args.service} has no event store", file=sys.stderr)
+        return 2
+    _metrics_server(settings)
+    publisher = AmqpPublisher(settings.amqp_uri or "")
+    relay = OutboxRelay(runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch)
+    _stop_on_signals(runtime.stopping)
+    print(f"rps: relaying {args.service}.events", flush=True)
+    try:
+        relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds)
+    finally:
+        publisher.close()
+        runtime.close()
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    """A service's projection runner: its queues to its read models."""
+    from services.backbone.amqp import AmqpConsumer
+    from services.bootstrap import Runtime
+
+    settings = _settings()
+    runtime = Runtime.cluster(settings, (args.consumer,))
+    projections = runtime.projections[args.consumer]
+    if not projections:
+        print(f"rps project: {args.consumer} keeps no projections", file=sys.stderr)
+        return 2
+    handlers = {}
+    for source in sorted({s for p in projections for s in p.sources}):
+        subscribed = [p for p in projections if source in p.sources]
+        handlers[source] = lambda envelope, subscribed=subscribed: [p.handle(envelope) for p in subscribed]
+    _metrics_server(settings)
+    consumer = AmqpConsumer(settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch)
+    signal.signal(signal.SIGTERM, lambda *_: consumer.stop())
+    signal.signal(signal.SIGINT, lambda *_: consumer.stop())
+    print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
+    try:
+        consumer.run()
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.bootstrap import migrate
+
+    for line in migrate(_settings()):
+        print(line)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from services.bootstrap import Runtime
+
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
+    try:
+        for name, count in runtime.rebuild(args.projection).items():
+            print(f"{name}: {count} events applied")
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from services.bootstrap import Runtime
+    from services.reporting.views.monthly import monthly_report
+
+    if args.kind != "monthly" or args.format != "json":
+        print("rps report: only `monthly` as json so far", file=sys.stderr)
+        return 2
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
+    try:
+        text = json.dumps(monthly_report(runtime.db("reporting"), args.period), ensure_ascii=False, indent=2)
+    finally:
+        runtime.close()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from services.backbone.settings import PUBLISHERS, SERVICES
+
+    parser = argparse.ArgumentParser(prog="rps", description="责任规划师制度管理系统 (Responsible Planner System)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="the whole system (embedded when no broker/database is configured)").set_defaults(func=cmd_run)
+    p = sub.add_parser("serve", help="one service against RabbitMQ and PostgreSQL")
+    p.add_argument("service", choices=SERVICES)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("relay", help="the outbox relay of a service")
+    p.add_argument("service", choices=PUBLISHERS)
+    p.set_defaults(func=cmd_relay)
+    p = sub.add_parser("project", help="the projection runner (default: reporting)")
+    p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES)
+    p.set_defaults(func=cmd_project)
+    sub.add_parser("migrate", help="create or upgrade the schemas").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("rebuild", help="rebuild read models from the event history")
+    p.add_argument("projection", nargs="?")
+    p.set_defaults(func=cmd_rebuild)
+    p = sub.add_parser("report", help="print a report")
+    p.add_argument("kind", choices=["monthly", "quarterly", "half-yearly", "annual"])
+    p.add_argument("period")
+    p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"])
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    from services.backbone.settings import ConfigurationError
+
+    try:
+        return args.func(args)
+    except ConfigurationError as exc:
+        print(f"rps: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

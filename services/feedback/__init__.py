@@ -1,0 +1,1 @@
+"""The feedback service (DOMAIN.md)."""

@@ -1,0 +1,12 @@
+"""Feedback entrypoints: decode, call the application, encode."""
+
+from __future__ import annotations
+
+from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
+from services.backbone.operations import OperationsRoutes
+
+
+class FeedbackService(OperationsRoutes):
+    name = "feedback"
+    app = ApplicationProvider("feedback")
+    runtime = RuntimeProvider()

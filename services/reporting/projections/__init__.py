@@ -1,0 +1,1 @@
+"""Read models fed by events (exactly once, via tracking records)."""

@@ -1,0 +1,1 @@
+"""Report builders: read models in, report JSON out (API.md "Report JSON")."""
