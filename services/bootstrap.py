@@ -64,12 +64,25 @@ def service_class(service: str) -> type:
 
 
 def projection_classes(consumer: str) -> list[type[Projection]]:
-    """The read models a service keeps from other services' events."""
-    if consumer == "reporting":
-        from services.reporting.projections.service_time import ServiceTimeProjection
+    """The read models a service keeps: ``PROJECTIONS`` in its ``projections`` module."""
+    import importlib
 
-        return [ServiceTimeProjection]
-    return []
+    try:
+        module = importlib.import_module(f"services.{consumer}.projections")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"services.{consumer}.projections":
+            raise
+        return []
+    return list(getattr(module, "PROJECTIONS", ()))
+
+
+def consumers_of(source: str) -> tuple[str, ...]:
+    """Services with a projection of ``source``'s events: their queues exist before any publish."""
+    return tuple(
+        consumer
+        for consumer in SERVICES
+        if any(source in cls.sources for cls in projection_classes(consumer))
+    )
 
 
 class Runtime:
@@ -86,6 +99,7 @@ class Runtime:
         self.projections: dict[str, list[Projection]] = {}
         self._extra_checks: dict[str, Callable[[], None]] = {}
         self._threads: list[threading.Thread] = []
+        self.relays: list[Any] = []
         self.stopping = threading.Event()
         for service in services:
             if service in PUBLISHERS:
@@ -176,6 +190,7 @@ class Runtime:
                     bus.subscribe(source, projection.handle)
         for service, app in self.apps.items():
             relay = OutboxRelay(app, self.dbs[service], bus, batch=self.settings.relay_batch)
+            self.relays.append(relay)
             thread = threading.Thread(
                 target=relay.run,
                 args=(self.stopping,),
@@ -185,6 +200,18 @@ class Runtime:
             )
             thread.start()
             self._threads.append(thread)
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every relay has published all that is stored (tests, demo)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while any(r.position() < r.app.last_position() for r in self.relays):
+            if time.monotonic() > deadline:
+                raise TimeoutError("relays did not catch up")
+            for relay in self.relays:
+                relay.app.appended.set()
+            time.sleep(0.01)
 
     def rebuild(self, consumer: str | None = None) -> dict[str, int]:
         """Drop read models and apply every source's history again."""

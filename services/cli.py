@@ -98,7 +98,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     """The outbox relay of one service: its notification log to RabbitMQ."""
     from services.backbone.amqp import AmqpPublisher
     from services.backbone.relay import OutboxRelay
-    from services.bootstrap import Runtime
+    from services.bootstrap import Runtime, consumers_of
 
     settings = _settings()
     runtime = Runtime.cluster(settings, (args.service,))
@@ -106,7 +106,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
         print(f"rps relay: {args.service} has no event store", file=sys.stderr)
         return 2
     _metrics_server(settings)
-    publisher = AmqpPublisher(settings.amqp_uri or "")
+    publisher = AmqpPublisher(settings.amqp_uri or "", consumers_of)
     relay = OutboxRelay(runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch)
     _stop_on_signals(runtime.stopping)
     print(f"rps: relaying {args.service}.events", flush=True)

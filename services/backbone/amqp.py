@@ -20,13 +20,6 @@ from services.backbone.envelope import MalformedEnvelope, decode, encode, short_
 
 log = logging.getLogger(__name__)
 
-# Who consumes whose events; their queues are declared by the publisher too,
-# so an event published before a consumer first starts waits for it.
-CONSUMERS: dict[str, tuple[str, ...]] = {
-    "contracts": ("visits", "feedback", "reporting"),
-    "visits": ("reporting",),
-    "feedback": ("reporting",),
-}
 
 
 def events_exchange(service: str) -> Exchange:
@@ -46,8 +39,11 @@ def consumer_queue(source: str, consumer: str) -> Queue:
 class AmqpPublisher:
     """Publishes persistent messages and returns only when RabbitMQ confirmed them."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, consumers_of: Callable[[str], tuple[str, ...]]):
         self.amqp_uri = amqp_uri
+        # The known consumers' queues are declared before publishing, so an
+        # event published before its consumer first starts waits for it.
+        self.consumers_of = consumers_of
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._declared: set[str] = set()
@@ -67,7 +63,7 @@ class AmqpPublisher:
             return
         channel = producer.channel
         events_exchange(service)(channel).declare()
-        for consumer in CONSUMERS.get(service, ()):
+        for consumer in self.consumers_of(service):
             consumer_queue(service, consumer)(channel).declare()
         self._declared.add(service)
 
