@@ -20,8 +20,12 @@ _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_top
 
 
 def event_type_name(event: Any) -> str:
-    """``Visit.Logged`` -> ``VisitLogged``: aggregate and past-tense fact."""
-    return type(event).__qualname__.replace(".", "")
+    """``Visit.Logged`` -> ``VisitLogged``: aggregate and past-tense fact.
+
+    An event class may name itself with ``event_type`` where the catalogue's
+    name is not aggregate + event (``Group.PlannerReplaced`` -> ``PlannerReplaced``).
+    """
+    return getattr(type(event), "event_type", None) or type(event).__qualname__.replace(".", "")
 
 
 def jsonable(value: Any) -> Any:
