@@ -1,0 +1,1 @@
+from tests.cluster import cluster_settings  # noqa: F401 (fixture)

@@ -1,0 +1,123 @@
+"""The event path against the real PostgreSQL and RabbitMQ (no mocks of either).
+
+POST /visits -> VisitLogged in PostgreSQL -> relay -> visits.events on RabbitMQ
+-> reporting's tracking consumer -> the monthly report.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from kombu import Connection, Queue
+
+from services.backbone.amqp import AmqpConsumer, AmqpPublisher, events_exchange
+from services.backbone.relay import OutboxRelay
+from services.bootstrap import Runtime, consumers_of
+from tests.conftest import Api
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cluster(cluster_settings):
+    runtime = Runtime.cluster(cluster_settings, ("visits", "reporting"))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeout: float = 15.0) -> None:
+    """Run reporting's consumer until the projection has applied enough events."""
+    projection = runtime.projections["reporting"][0]
+    consumer = AmqpConsumer(settings.amqp_uri, "reporting", {"visits": projection.handle}, prefetch=10)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while projection.last_position("visits") < expect_applied:
+            assert time.monotonic() < deadline, "reporting did not consume in time"
+            time.sleep(0.05)
+        # Let redelivered duplicates arrive too before stopping.
+        time.sleep(0.5)
+    finally:
+        consumer.should_stop = True
+        thread.join(timeout=10)
+
+
+def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_settings, unique):
+    # R-SEC-2 (actor, role, correlation id travel), API.md "Events"
+    api = Api(cluster)
+    with Connection(cluster_settings.amqp_uri) as conn:
+        probe = Queue(f"probe-{unique}", exchange=events_exchange("visits"), routing_key="#", exclusive=True)
+        probe(conn.default_channel).declare()
+        response = api.post(
+            "/api/v1/visits",
+            {"group": f"g-{unique}", "date": "2022-03-03", "days": 1.5, "leader_met": True},
+            headers={"X-Correlation-ID": f"corr-{unique}"},
+        )
+        assert response.status_code == 201, response.json_body
+        relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
+        assert relay.relay_once() >= 1
+        message = None
+        for _ in range(50):
+            message = probe(conn.default_channel).get(no_ack=True)
+            if message and json.loads(message.body)["subject"] == response.json_body["id"]:
+                break
+            time.sleep(0.05)
+        assert message is not None
+        envelope = json.loads(message.body)
+        assert message.delivery_info["routing_key"] == "VisitLogged"
+        assert message.properties["delivery_mode"] == 2
+        assert message.content_type == "application/json"
+        assert envelope["specversion"] == "1.0"
+        assert envelope["source"] == "rps/visits"
+        assert envelope["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
+        assert envelope["subject"] == response.json_body["id"]
+        assert envelope["data"]["group"] == f"g-{unique}" and envelope["data"]["days"] == 1.5
+        assert envelope["correlationid"] == f"corr-{unique}"
+        assert envelope["actor"] and envelope["actorrole"]
+        assert envelope["sequence"] == 1 and envelope["position"] >= 1
+
+
+def test_the_same_event_delivered_twice_is_counted_once(cluster, cluster_settings, unique):
+    # R-RPT-1 counted exactly once; the relay republishes after losing its position
+    api = Api(cluster)
+    group = f"g-{unique}"
+    assert api.post("/api/v1/visits", {"group": group, "date": "2022-04-05", "days": 1}).status_code == 201
+    relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
+    while relay.relay_once():
+        pass
+    last = cluster.app("visits").last_position()
+    # Forget the position, as a relay killed before saving it would: all again.
+    with cluster.db("visits").transaction() as cur:
+        cur.execute("UPDATE relay_position SET position = 0 WHERE service = 'visits'")
+    while relay.relay_once():
+        pass
+    _drain_into_reporting(cluster, cluster_settings, last)
+    rows = cluster.db("reporting").query("SELECT COUNT(*) AS n FROM tracking WHERE source = 'visits'")
+    assert rows[0]["n"] == last
+    report = api.get("/api/v1/reports/monthly/2022-04").json_body
+    row = next(g for g in report["groups"] if g["group"] == group)
+    assert row["visits"] == 1 and row["days_in_month"] == 1.0
+
+
+def test_bad_input_stores_nothing_and_publishes_nothing(cluster, unique):
+    # R-SEC-3: 400 names the field; nothing stored, so nothing to publish
+    api = Api(cluster)
+    before = cluster.app("visits").last_position()
+    cases = [
+        (b'{"group": "g", "days": ', "body", "malformed_json"),
+        (json.dumps({"group": "g", "days": 1, "colour": "red"}).encode(), "colour", "unknown_field"),
+        (json.dumps({"group": "g", "days": "one"}).encode(), "days", "wrong_type"),
+        (json.dumps({"days": 1}).encode(), "group", "missing_field"),
+    ]
+    for raw, field, code in cases:
+        response = api.post("/api/v1/visits", raw=raw)
+        assert response.status_code == 400, (raw, response.json_body)
+        assert response.json_body["error"]["field"] == field
+        assert response.json_body["error"]["code"] == code
+    assert cluster.app("visits").last_position() == before
