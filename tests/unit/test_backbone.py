@@ -1,0 +1,149 @@
+"""The backbone's pieces in isolation: envelope, settings, error mapping, tracking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.backbone import context, envelope
+from services.backbone.domain import Conflict, NotFound, RuleViolated
+from services.backbone.http import BadRequest, error_response, parse_body
+from services.backbone.persistence import SQLiteDatabase, create_tables
+from services.backbone.settings import ConfigurationError, Settings
+from services.backbone.tracking import Projection, handles
+from services.visits.domain import Visit
+
+
+def _visit_event():
+    ctx = context.RequestContext(context.Actor("u-7", "planner"), "corr-1", "cause-1")
+    with context.acting(ctx):
+        visit = Visit.log(
+            today=dt.date(2022, 3, 10), date=dt.date(2022, 3, 3), days=1.5, group="g1", district=None,
+            planners=[], activities=[], places=[], leader_met=True, leader_name=None, notes=None,
+            point=None, attachments=[],
+        )
+    return visit, visit.collect_events()[0]
+
+
+def test_envelope_is_cloudevents_with_actor_and_stable_id():
+    # API.md "Events", R-SEC-2
+    visit, event = _visit_event()
+    env = envelope.envelope_from_event("visits", event, position=42)
+    assert env["specversion"] == "1.0"
+    assert env["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
+    assert env["source"] == "rps/visits" and env["subject"] == str(visit.id)
+    assert (env["actor"], env["actorrole"], env["correlationid"], env["causationid"]) == ("u-7", "planner", "corr-1", "cause-1")
+    assert env["sequence"] == 1 and env["position"] == 42
+    assert env["data"]["days"] == 1.5 and "meta" not in env["data"]
+    again = envelope.envelope_from_event("visits", event, position=42)
+    assert again["id"] == env["id"]  # re-publication keeps the id
+    assert envelope.decode(envelope.encode(env)) == env
+    assert envelope.short_type(env) == "VisitLogged" and envelope.source_service(env) == "visits"
+
+
+def test_decode_refuses_an_envelope_without_position():
+    _, event = _visit_event()
+    env = envelope.envelope_from_event("visits", event, position=1)
+    del env["position"]
+    with pytest.raises(envelope.MalformedEnvelope):
+        envelope.decode(json.dumps(env))
+
+
+def test_settings_refuse_half_a_cluster():
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"AMQP_URI": "amqp://x"})
+    assert Settings.from_env({}).embedded
+    cluster = Settings.from_env({"AMQP_URI": "amqp://x", "DATABASE_URL": "postgresql://u:p%40ss@db:6543/rps"})
+    assert cluster.postgres_params() == {
+        "POSTGRES_HOST": "db", "POSTGRES_PORT": "6543", "POSTGRES_USER": "u",
+        "POSTGRES_PASSWORD": "p@ss", "POSTGRES_DBNAME": "rps",
+    }
+
+
+@pytest.mark.parametrize(
+    "exc, status, code",
+    [
+        (BadRequest("x", field="f"), 400, "invalid_body"),
+        (RuleViolated("x", field="days", rule="R-VIS-1"), 422, "rule_violated"),
+        (Conflict("x"), 409, "conflict"),
+        (NotFound("x"), 404, "not_found"),
+        (RuntimeError("boom"), 500, "internal_error"),
+    ],
+)
+def test_one_place_maps_errors_to_status_codes(exc, status, code):
+    response = error_response(exc)
+    body = json.loads(response.get_data())
+    assert response.status_code == status and body["error"]["code"] == code
+    assert "boom" not in body["error"]["message"]  # no internals leak
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    count: int
+
+
+@pytest.mark.parametrize(
+    "raw, field, code",
+    [
+        (b"", "body", "malformed_json"),
+        (b"[]", "body", "malformed_json"),
+        (b'{"name": "a"}', "count", "missing_field"),
+        (b'{"name": "a", "count": "3"}', "count", "wrong_type"),
+        (b'{"name": "a", "count": 3, "x": 1}', "x", "unknown_field"),
+    ],
+)
+def test_bodies_failing_their_schema_name_the_field(raw, field, code):
+    request = Request(EnvironBuilder(method="POST", data=raw, content_type="application/json").get_environ())
+    with pytest.raises(BadRequest) as caught:
+        parse_body(request, _Body)
+    assert (caught.value.field, caught.value.code) == (field, code)
+
+
+class _Counter(Projection):
+    name = "test.counter"
+    consumer = "test"
+    sources = ("visits",)
+    tables = ("CREATE TABLE IF NOT EXISTS counted (subject TEXT)",)
+    table_names = ("counted",)
+
+    @handles("VisitLogged")
+    def logged(self, cur, env):
+        cur.execute("INSERT INTO counted (subject) VALUES (%s)", (env["subject"],))
+
+
+def test_a_redelivered_event_changes_nothing(tmp_path):
+    db = SQLiteDatabase(tmp_path / "t.sqlite")
+    create_tables(db, ())
+    projection = _Counter(db)
+    projection.create_tables()
+    _, event = _visit_event()
+    env = envelope.envelope_from_event("visits", event, position=1)
+    assert projection.handle(env) is True
+    assert projection.handle(env) is False
+    assert db.query("SELECT COUNT(*) AS n FROM counted")[0]["n"] == 1
+
+
+def test_a_failing_handler_leaves_no_tracking_record(tmp_path):
+    db = SQLiteDatabase(tmp_path / "t.sqlite")
+    create_tables(db, ())
+
+    class Failing(_Counter):
+        @handles("VisitLogged")
+        def logged(self, cur, env):
+            cur.execute("INSERT INTO counted (subject) VALUES (%s)", (env["subject"],))
+            raise RuntimeError("projection bug")
+
+    projection = Failing(db)
+    projection.create_tables()
+    _, event = _visit_event()
+    with pytest.raises(RuntimeError):
+        projection.handle(envelope.envelope_from_event("visits", event, position=uuid.uuid4().int % 1000 + 1))
+    assert projection.last_position("visits") == 0
+    assert db.query("SELECT COUNT(*) AS n FROM counted")[0]["n"] == 0
