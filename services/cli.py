@@ -187,6 +187,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Recompute every service's chain and compare heads with reporting's record."""
+    from services.backbone.settings import SERVICES
+    from services.bootstrap import Runtime
+    from services.reporting.audit import verify_all
+
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, SERVICES)
+    try:
+        result = verify_all(runtime)
+    finally:
+        runtime.close()
+    for check in result["services"]:
+        if check["intact"]:
+            print(f"{check['service']}: intact, {check['links']} links, head {check['head_position']}")
+        else:
+            print(f"{check['service']}: BROKEN at position {check['broken_at']}: {check['problem']}")
+    return 0 if result["intact"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     from services.backbone.settings import PUBLISHERS, SERVICES
 
@@ -213,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"])
     p.add_argument("--out")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("audit", help="the audit trail")
+    p.add_argument("action", choices=["verify"])
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

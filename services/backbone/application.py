@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone import metrics
+from services.backbone.chain import ChainCheck, verify_chain
 from services.backbone.domain import Conflict
 from services.backbone.envelope import envelope_from_event
 
@@ -63,10 +64,16 @@ class ServiceApplication(Application):
     def envelopes(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Events in notification order after ``after``, as published."""
         notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        if not notifications:
+            return []
+        hashes = self.recorder.chain_hashes(notifications[0].id, notifications[-1].id)  # type: ignore[attr-defined]
         return [
-            envelope_from_event(self.service, self.mapper.to_domain_event(n), n.id)
+            envelope_from_event(self.service, self.mapper.to_domain_event(n), n.id, chainhash=hashes.get(n.id))
             for n in notifications
         ]
+
+    def verify_chain(self) -> ChainCheck:
+        return verify_chain(self.service, self.recorder)
 
     def ping(self) -> None:
         self.recorder.max_notification_id()

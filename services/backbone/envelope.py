@@ -42,7 +42,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def envelope_from_event(service: str, event: Any, position: int) -> dict[str, Any]:
+def envelope_from_event(service: str, event: Any, position: int, *, chainhash: str | None = None) -> dict[str, Any]:
     meta = getattr(event, "meta", None) or {}
     name = event_type_name(event)
     version = getattr(type(event), "class_version", 1)
@@ -62,6 +62,7 @@ def envelope_from_event(service: str, event: Any, position: int) -> dict[str, An
         "actorrole": meta.get("actorrole"),
         "correlationid": meta.get("correlationid"),
         "causationid": meta.get("causationid"),
+        "chainhash": chainhash,
     }
 
 

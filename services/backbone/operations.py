@@ -55,6 +55,20 @@ class OperationsRoutes:
         return json_response({"events": envelopes, "next_after": next_after})
 
 
+    @route("GET", "/api/v1/events/<service>/chain")
+    def chain(self, request: Request, service: str) -> Response:
+        """This service's tamper-evident chain, recomputed now (R-RPT-5)."""
+        app = self.runtime.publisher_app(service)
+        if app is None:
+            raise NotFound(f"没有名为 {service} 的事件源", field="service")
+        body = app.verify_chain().as_dict()
+        at = request.args.get("at")
+        if at is not None:
+            position = _int_arg(request, "at", 0, minimum=1)
+            body["hash_at"] = app.recorder.chain_hashes(position, position).get(position)
+        return json_response(body)
+
+
 def _int_arg(request: Request, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None:

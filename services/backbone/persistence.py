@@ -23,7 +23,10 @@ from services.backbone.settings import Settings
 
 def event_store_env(service: str, settings: Settings, *, create_table: bool) -> dict[str, str]:
     """The eventsourcing environment for a service's Application."""
+    from services.backbone.chain import RECORDER_TOPICS
+
     env = {"CREATE_TABLE": "yes" if create_table else "no"}
+    env["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS["sqlite" if settings.embedded else "postgres"]
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env.update(

@@ -20,7 +20,7 @@ Handler = Callable[[Any, Cursor, dict[str, Any]], None]
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
-    """Mark a projection method as the handler of these event types."""
+    """Mark a projection method as the handler of these event types (``"*"``: any other)."""
 
     def decorator(fn: Handler) -> Handler:
         fn.rps_handles = event_types  # type: ignore[attr-defined]
@@ -62,7 +62,7 @@ class Projection:
             if cur.rowcount == 0:
                 metrics.EVENTS_DUPLICATE.labels(self.name, source).inc()
                 return False
-            handler = self._handlers.get(short_type(envelope))
+            handler = self._handlers.get(short_type(envelope)) or self._handlers.get("*")
             if handler is not None:
                 handler(self, cur, envelope)
         metrics.EVENTS_CONSUMED.labels(self.name, source).inc()

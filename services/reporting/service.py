@@ -7,6 +7,7 @@ from werkzeug.wrappers import Request, Response
 from services.backbone.dependencies import RuntimeProvider
 from services.backbone.http import BadRequest, json_response, route
 from services.backbone.operations import OperationsRoutes
+from services.reporting.audit import verify_all
 from services.reporting.views.monthly import monthly_report
 
 
@@ -24,3 +25,7 @@ class ReportingService(OperationsRoutes):
         except ValueError:
             raise BadRequest("period：月份格式应为 YYYY-MM", field="period", code="invalid_value") from None
         return json_response(report)
+
+    @route("GET", "/api/v1/audit/verify")
+    def audit_verify(self, request: Request) -> Response:
+        return json_response(verify_all(self.runtime))
