@@ -156,6 +156,7 @@ class Runtime:
 
         for consumer, projections in self.projections.items():
             for projection in projections:
+                projection.count_parked()
                 for source in projection.sources:
                     app = self.apps.get(source)
                     if app is not None:
@@ -184,10 +185,9 @@ class Runtime:
         from services.backbone.relay import OutboxRelay
 
         bus = InProcessBus()
-        for consumer, projections in self.projections.items():
-            for projection in projections:
-                for source in projection.sources:
-                    bus.subscribe(source, projection.handle)
+        for consumer in self.projections:
+            for source, deliver in self.delivery_handlers(consumer).items():
+                bus.subscribe(source, deliver)
         for service, app in self.apps.items():
             relay = OutboxRelay(app, self.dbs[service], bus, batch=self.settings.relay_batch)
             self.relays.append(relay)
@@ -200,6 +200,26 @@ class Runtime:
             )
             thread.start()
             self._threads.append(thread)
+
+    def delivery_handlers(self, consumer: str) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        """Per source, what applies one of its events to each of ``consumer``'s read models."""
+        handlers: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        projections = self.projections.get(consumer, [])
+        for source in sorted({s for p in projections for s in p.sources}):
+            subscribed = [p for p in projections if source in p.sources]
+
+            def deliver(envelope: dict[str, Any], subscribed: list[Projection] = subscribed) -> list[str]:
+                return [
+                    p.deliver(
+                        envelope,
+                        attempts=self.settings.retry_attempts,
+                        backoff_seconds=self.settings.retry_backoff_seconds,
+                    )
+                    for p in subscribed
+                ]
+
+            handlers[source] = deliver
+        return handlers
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every relay has published all that is stored (tests, demo)."""

@@ -98,6 +98,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     """The outbox relay of one service: its notification log to RabbitMQ."""
     from services.backbone.amqp import AmqpPublisher
     from services.backbone.relay import OutboxRelay
+    from services.backbone.singleton import SingletonLock
     from services.bootstrap import Runtime, consumers_of
 
     settings = _settings()
@@ -109,18 +110,25 @@ def cmd_relay(args: argparse.Namespace) -> int:
     publisher = AmqpPublisher(settings.amqp_uri or "", consumers_of)
     relay = OutboxRelay(runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch)
     _stop_on_signals(runtime.stopping)
-    print(f"rps: relaying {args.service}.events", flush=True)
+    lock = SingletonLock(settings, f"relay:{args.service}")
     try:
-        relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds)
+        if not lock.acquire(runtime.stopping):
+            return 0
+        print(f"rps: relaying {args.service}.events", flush=True)
+        relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds, still_active=lock.held)
     finally:
+        lock.release()
         publisher.close()
         runtime.close()
-    return 0
+    # Stopped without being asked: the lock was lost. Exit non-zero so the
+    # orchestrator restarts us as a standby.
+    return 0 if runtime.stopping.is_set() else 3
 
 
 def cmd_project(args: argparse.Namespace) -> int:
     """A service's projection runner: its queues to its read models."""
     from services.backbone.amqp import AmqpConsumer
+    from services.backbone.singleton import SingletonLock
     from services.bootstrap import Runtime
 
     settings = _settings()
@@ -129,20 +137,28 @@ def cmd_project(args: argparse.Namespace) -> int:
     if not projections:
         print(f"rps project: {args.consumer} keeps no projections", file=sys.stderr)
         return 2
-    handlers = {}
-    for source in sorted({s for p in projections for s in p.sources}):
-        subscribed = [p for p in projections if source in p.sources]
-        handlers[source] = lambda envelope, subscribed=subscribed: [p.handle(envelope) for p in subscribed]
+    handlers = runtime.delivery_handlers(args.consumer)
     _metrics_server(settings)
     consumer = AmqpConsumer(settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch)
-    signal.signal(signal.SIGTERM, lambda *_: consumer.stop())
-    signal.signal(signal.SIGINT, lambda *_: consumer.stop())
-    print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
+    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        consumer.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    lock = SingletonLock(settings, f"project:{args.consumer}")
     try:
+        if not lock.acquire(stop):
+            return 0
+        consumer.still_active = lock.held
+        print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
         consumer.run()
     finally:
+        lock.release()
         runtime.close()
-    return 0
+    return 0 if stop.is_set() else 3
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -207,6 +223,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if result["intact"] else 1
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    """Events parked after their retries: list them, or apply them again after a fix."""
+    from services.bootstrap import Runtime
+
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, (args.consumer,))
+    try:
+        projections = runtime.projections.get(args.consumer, [])
+        if args.action == "list":
+            rows = [row for p in projections for row in p.parked()]
+            for row in rows:
+                print(f"{row['id']}\tattempts={row['attempts']}\tparked_at={row['parked_at']}\t{row['error']}")
+            print(f"{len(rows)} parked")
+            return 0
+        failed = 0
+        for projection in projections:
+            result = projection.replay_parked(args.id or None)
+            failed += result["failed"]
+            print(f"{projection.name}: {result['applied']} applied, {result['duplicate']} already applied, {result['failed']} still failing")
+        return 1 if failed else 0
+    finally:
+        runtime.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from services.backbone.settings import PUBLISHERS, SERVICES
 
@@ -233,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"])
     p.add_argument("--out")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("dead-letters", help="events parked after their retries")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("--consumer", default="reporting", choices=SERVICES)
+    p.add_argument("--id", action="append", help="replay only this parked event (repeatable)")
+    p.set_defaults(func=cmd_dead_letters)
     p = sub.add_parser("audit", help="the audit trail")
     p.add_argument("action", choices=["verify"])
     p.set_defaults(func=cmd_audit)

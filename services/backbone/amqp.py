@@ -120,6 +120,13 @@ class AmqpConsumer(ConsumerMixin):
         self.handlers = handlers
         self.prefetch = prefetch
         self.stopped = threading.Event()
+        self.requeue_delay = 1.0
+        self.still_active: Callable[[], bool] = lambda: True
+
+    def on_iteration(self) -> None:
+        if not self.still_active():
+            log.error("%s: lost the singleton lock; stopping", self.consumer)
+            self.should_stop = True
 
     def get_consumers(self, Consumer: Any, channel: Any) -> list[Any]:
         return [
@@ -143,7 +150,10 @@ class AmqpConsumer(ConsumerMixin):
             try:
                 handler(envelope)
             except Exception:
-                log.exception("%s: %s failed; requeued", self.consumer, envelope.get("id"))
+                # The handler parks events that keep failing; what reaches here
+                # is a store that is down. Keep the message and try again later.
+                log.exception("%s: %s not applied; requeued", self.consumer, envelope.get("id"))
+                self.stopped.wait(self.requeue_delay)
                 message.requeue()
                 return
             message.ack()

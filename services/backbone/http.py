@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.backbone import context, metrics
 from services.backbone.domain import DomainError
+from services.backbone.persistence import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def error_response(exc: BaseException) -> Response:
         return json_response(error_body("not_found", "没有这个路径"), 404)
     if isinstance(exc, HTTPException):
         return json_response(error_body("http_error", exc.description or exc.name), exc.code or 400)
+    if is_transient(exc):
+        log.warning("store unavailable: %s", exc)
+        return json_response(
+            error_body("unavailable", "数据存储暂时不可用，未保存任何内容，请稍后重试"), 503, headers={"Retry-After": "5"}
+        )
     log.exception("unexpected error", exc_info=exc)
     return json_response(error_body("internal_error", "服务器内部错误，请稍后重试"), 500)
 

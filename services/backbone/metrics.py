@@ -32,6 +32,11 @@ PROJECTION_LAG = Gauge(
     "Notifications published by a source but not yet applied by a consumer",
     ["consumer", "source"],
 )
+DEAD_LETTERS = Gauge(
+    "rps_dead_letter_messages",
+    "Events parked after their retries, waiting for `rps dead-letters replay`",
+    ["projection"],
+)
 HTTP_LATENCY = Histogram(
     "rps_http_request_seconds",
     "Latency of HTTP entrypoints",

@@ -224,10 +224,32 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
 BACKBONE_TABLES = (
     "CREATE TABLE IF NOT EXISTS relay_position ("
     " service TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    # Events a projection kept failing on, parked so the ones behind them go on.
+    "CREATE TABLE IF NOT EXISTS dead_letters ("
+    " id TEXT PRIMARY KEY, projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
+    " envelope TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL, parked_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tracking ("
     " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (projection, source, position))",
 )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A store that is down or busy: the same work may succeed later, unchanged."""
+    import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
+    from psycopg_pool import PoolTimeout
+
+    cause = exc
+    if isinstance(exc, (OperationalError, InterfaceError)) and exc.__cause__ is not None:
+        cause = exc.__cause__  # eventsourcing wraps the driver's error
+    if isinstance(cause, sqlite3.Error):
+        text = str(cause).lower()
+        return "locked" in text or "busy" in text
+    return isinstance(
+        cause,
+        (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError),
+    )
 
 
 def create_tables(db: Database, statements: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from services.backbone import metrics
 from services.backbone.application import ServiceApplication
@@ -56,10 +56,21 @@ class OutboxRelay:
         metrics.RELAY_LAG.labels(self.service).set(max(0, self.app.last_position() - self.position()))
         return len(envelopes)
 
-    def run(self, stop: threading.Event, *, idle_seconds: float = 0.5, error_backoff: float = 1.0) -> None:
-        """Relay until ``stop`` is set; a failed publish is retried with back-off."""
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        idle_seconds: float = 0.5,
+        error_backoff: float = 1.0,
+        still_active: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Relay until ``stop`` is set (or the singleton lock is lost); a failed
+        publish is retried with back-off from the same position."""
         backoff = error_backoff
         while not stop.is_set():
+            if not still_active():
+                log.error("relay %s: lost the singleton lock; stopping", self.service)
+                return
             try:
                 sent = self.relay_once()
                 backoff = error_backoff

@@ -50,6 +50,8 @@ class Settings:
     relay_idle_seconds: float = 0.5
     consumer_prefetch: int = 100
     metrics_port: int = 0
+    retry_attempts: int = 5
+    retry_backoff_seconds: float = 0.2
     events_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +79,8 @@ class Settings:
             relay_idle_seconds=_float(env, "RPS_RELAY_IDLE_SECONDS", 0.5),
             consumer_prefetch=_int(env, "RPS_CONSUMER_PREFETCH", 100),
             metrics_port=_int(env, "RPS_METRICS_PORT", 0),
+            retry_attempts=max(1, _int(env, "RPS_RETRY_ATTEMPTS", 5)),
+            retry_backoff_seconds=_float(env, "RPS_RETRY_BACKOFF_SECONDS", 0.2),
             events_urls=events_urls,
         )
 

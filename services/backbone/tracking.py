@@ -7,12 +7,15 @@ a redelivered event change nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import time
 from typing import Any, Callable, Iterable
 
 from services.backbone import metrics
 from services.backbone.envelope import short_type, source_service
-from services.backbone.persistence import Cursor, Database, create_tables
+from services.backbone.persistence import Cursor, Database, create_tables, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,93 @@ class Projection:
                 handler(self, cur, envelope)
         metrics.EVENTS_CONSUMED.labels(self.name, source).inc()
         return True
+
+    def deliver(
+        self,
+        envelope: dict[str, Any],
+        *,
+        attempts: int = 5,
+        backoff_seconds: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> str:
+        """Apply with bounded retries; an event that keeps failing is parked.
+
+        Returns ``applied``, ``duplicate`` or ``parked``. A store that is down
+        is not the event's fault: that error is raised for the caller to retry
+        the same delivery later, and nothing is parked.
+        """
+        error: BaseException | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                return "applied" if self.handle(envelope) else "duplicate"
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                error = exc
+                log.warning("%s: %s failed (attempt %d/%d): %s", self.name, envelope.get("id"), attempt, attempts, exc)
+                if attempt < attempts:
+                    sleep(backoff_seconds * 2 ** (attempt - 1))
+        self.park(envelope, error, attempts)
+        return "parked"
+
+    def park(self, envelope: dict[str, Any], error: BaseException | None, attempts: int) -> None:
+        source, position = source_service(envelope), int(envelope["position"])
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO dead_letters (id, projection, source, position, envelope, error, attempts, parked_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                "error = excluded.error, attempts = dead_letters.attempts + excluded.attempts",
+                (
+                    f"{self.name}:{source}:{position}",
+                    self.name,
+                    source,
+                    position,
+                    json.dumps(envelope, ensure_ascii=False),
+                    f"{type(error).__name__}: {error}"[:2000],
+                    attempts,
+                    dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                ),
+            )
+        log.error("%s: parked %s (%s #%d) after %d attempts: %s", self.name, envelope.get("id"), source, position, attempts, error)
+        self.count_parked()
+
+    def parked(self) -> list[dict[str, Any]]:
+        return self.db.query(
+            "SELECT id, projection, source, position, error, attempts, parked_at, envelope FROM dead_letters "
+            "WHERE projection = %s ORDER BY source, position",
+            (self.name,),
+        )
+
+    def replay_parked(self, ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Apply parked events again (after a fix); those that succeed leave the park."""
+        wanted = set(ids) if ids is not None else None
+        result = {"applied": 0, "duplicate": 0, "failed": 0}
+        for row in self.parked():
+            if wanted is not None and row["id"] not in wanted:
+                continue
+            try:
+                outcome = "applied" if self.handle(json.loads(row["envelope"])) else "duplicate"
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                result["failed"] += 1
+                with self.db.transaction() as cur:
+                    cur.execute(
+                        "UPDATE dead_letters SET error = %s, attempts = attempts + 1 WHERE id = %s",
+                        (f"{type(exc).__name__}: {exc}"[:2000], row["id"]),
+                    )
+                continue
+            result[outcome] += 1
+            with self.db.transaction() as cur:
+                cur.execute("DELETE FROM dead_letters WHERE id = %s", (row["id"],))
+        self.count_parked()
+        return result
+
+    def count_parked(self) -> int:
+        rows = self.db.query("SELECT COUNT(*) AS n FROM dead_letters WHERE projection = %s", (self.name,))
+        count = int(rows[0]["n"])
+        metrics.DEAD_LETTERS.labels(self.name).set(count)
+        return count
 
     def last_position(self, source: str) -> int:
         rows = self.db.query("SELECT MAX(position) AS p FROM tracking WHERE projection = %s AND source = %s",

@@ -1,0 +1,85 @@
+"""Bounded retries, parking and replay of events a projection keeps failing on."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from services.backbone import metrics
+from services.backbone.persistence import SQLiteDatabase, create_tables
+from services.backbone.tracking import Projection, handles
+
+
+def _envelope(position: int, subject: str) -> dict:
+    return {
+        "specversion": "1.0", "id": f"e{position}", "source": "rps/visits",
+        "type": "cn.liaocheng.rps.visits.VisitLogged.v1", "time": "2022-03-01T00:00:00+00:00",
+        "subject": subject, "data": {}, "sequence": 1, "position": position,
+    }
+
+
+class Picky(Projection):
+    name = "test.picky"
+    consumer = "test"
+    sources = ("visits",)
+    tables = ("CREATE TABLE IF NOT EXISTS seen (subject TEXT)",)
+    table_names = ("seen",)
+    poison = {"bad"}
+
+    @handles("VisitLogged")
+    def logged(self, cur, env):
+        if env["subject"] in self.poison:
+            raise ValueError("cannot read this event")
+        cur.execute("INSERT INTO seen (subject) VALUES (%s)", (env["subject"],))
+
+
+@pytest.fixture
+def projection(tmp_path):
+    db = SQLiteDatabase(tmp_path / "p.sqlite")
+    create_tables(db, ())
+    p = Picky(db)
+    p.create_tables()
+    return p
+
+
+def _seen(projection):
+    return [r["subject"] for r in projection.db.query("SELECT subject FROM seen ORDER BY subject")]
+
+
+def test_a_poison_event_is_parked_after_its_retries_and_the_rest_go_on(projection):
+    sleeps = []
+    outcomes = [
+        projection.deliver(_envelope(i, s), attempts=3, backoff_seconds=0.1, sleep=sleeps.append)
+        for i, s in enumerate(["a", "bad", "c"], start=1)
+    ]
+    assert outcomes == ["applied", "parked", "applied"]
+    assert sleeps == [0.1, 0.2]  # back-off doubles between the bounded attempts
+    assert _seen(projection) == ["a", "c"]
+    parked = projection.parked()
+    assert [(r["source"], r["position"], r["attempts"]) for r in parked] == [("visits", 2, 3)]
+    assert "cannot read this event" in parked[0]["error"]
+    assert metrics.DEAD_LETTERS.labels("test.picky")._value.get() == 1
+
+
+def test_replay_after_a_fix_counts_the_parked_event_once(projection):
+    projection.deliver(_envelope(1, "bad"), attempts=2, sleep=lambda s: None)
+    assert projection.replay_parked() == {"applied": 0, "duplicate": 0, "failed": 1}
+    projection.poison = set()  # the fix
+    assert projection.replay_parked() == {"applied": 1, "duplicate": 0, "failed": 0}
+    assert projection.replay_parked() == {"applied": 0, "duplicate": 0, "failed": 0}
+    assert projection.deliver(_envelope(1, "bad")) == "duplicate"  # a late redelivery changes nothing
+    assert _seen(projection) == ["bad"]
+    assert projection.parked() == []
+
+
+def test_a_store_that_is_down_is_not_the_events_fault(projection):
+    class Down(Picky):
+        @handles("VisitLogged")
+        def logged(self, cur, env):
+            raise sqlite3.OperationalError("database is locked")
+
+    down = Down(projection.db)
+    with pytest.raises(sqlite3.OperationalError):
+        down.deliver(_envelope(1, "a"), attempts=3, sleep=lambda s: None)
+    assert down.parked() == []
