@@ -23,6 +23,19 @@ AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"
 MANAGEMENT = os.environ.get("TEST_RABBITMQ_MANAGEMENT", "http://127.0.0.1:15672")
 
 
+def management_get(path: str) -> dict:
+    request = urllib.request.Request(
+        f"{MANAGEMENT}/api/{path}",
+        headers={"authorization": "Basic " + base64.b64encode(b"guest:guest").decode()},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def management_delete(path: str) -> None:
+    _management("DELETE", path)
+
+
 def _management(method: str, path: str, body: dict | None = None) -> None:
     request = urllib.request.Request(
         f"{MANAGEMENT}/api/{path}",

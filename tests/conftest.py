@@ -7,6 +7,7 @@ than teardown of shared state.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any, Iterator
 
@@ -16,6 +17,7 @@ from werkzeug.test import Client
 from services.backbone.http import Gateway
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
+from tests.processes import Processes
 
 
 class Api:
@@ -68,3 +70,14 @@ def api(runtime: Runtime) -> Api:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def processes(tmp_path) -> Iterator[Processes]:
+    """Real `rps` processes, stopped (or killed) when the test ends."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AMQP_URI", "DATABASE_URL")}
+    procs = Processes(env, tmp_path)
+    try:
+        yield procs
+    finally:
+        procs.stop_all()

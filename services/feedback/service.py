@@ -1,12 +1,275 @@
-"""Feedback entrypoints: decode, call the application, encode."""
+"""Feedback entrypoints: decode, call the application, encode.
+
+Opinions, recommendations, letters, consultations, publicity, summaries and
+ratings under ``/api/v1`` (API.md), and Open311 GeoReport v2 under
+``/api/v1/open311/v2``. Roles and scopes (R-SEC-1) arrive with the auth
+issue; ``GET /opinions/{ref}`` and the Open311 calls stay open to residents.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from services.backbone import clock
 from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
+from services.backbone.domain import NotFound
+from services.backbone.http import json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
+from services.feedback import open311, presenters, queries
+from services.feedback.application import FeedbackApplication
+from services.feedback.schemas import (
+    AcknowledgeOpinion,
+    AnswerOpinion,
+    Completion,
+    ConsultationOpinion,
+    Dated,
+    EscalateOpinion,
+    ForwardRecommendation,
+    OptionalText,
+    Progress,
+    RaiseRecommendation,
+    Reason,
+    RecordPublicity,
+    RelayOpinion,
+    RequestConsultation,
+    SendLetter,
+    SubmitAnnualSummary,
+    SubmitOpinion,
+    SubmitRating,
+    SubmitWorkSummary,
+)
+
+API = "/api/v1"
+OPEN311 = f"{API}/open311/v2"
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    """The body's fields as keyword arguments (nested models as plain dicts)."""
+    return model.model_dump()
 
 
 class FeedbackService(OperationsRoutes):
     name = "feedback"
     app = ApplicationProvider("feedback")
     runtime = RuntimeProvider()
+
+    @property
+    def feedback(self) -> FeedbackApplication:
+        return self.app.bind(self.runtime.db("feedback"))
+
+    def _created(self, payload: dict[str, Any], location: str) -> Response:
+        return json_response(payload, 201, headers={"Location": location})
+
+    # -- opinions ----------------------------------------------------------------
+
+    @route("POST", f"{API}/opinions")
+    def submit_opinion(self, request: Request) -> Response:
+        body = parse_body(request, SubmitOpinion)
+        opinion = self.feedback.submit_opinion(**_fields(body))
+        return self._created(presenters.opinion(opinion, clock.today()), f"{API}/opinions/{opinion.ref}")
+
+    @route("GET", f"{API}/opinions")
+    def list_opinions(self, request: Request) -> Response:
+        return json_response(queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today()))
+
+    @route("GET", f"{API}/opinions/<ref>")
+    def follow_opinion(self, request: Request, ref: str) -> Response:
+        # R-OPN-4: no token; status, reply and the linked recommendation's progress only.
+        return json_response(self.feedback.public_view(ref))
+
+    @route("POST", f"{API}/opinions/<ref>/acknowledge")
+    def acknowledge_opinion(self, request: Request, ref: str) -> Response:
+        body = parse_body(request, AcknowledgeOpinion)
+        return json_response(presenters.opinion(self.feedback.acknowledge_opinion(ref, **_fields(body)), clock.today()))
+
+    @route("POST", f"{API}/opinions/<ref>/relay")
+    def relay_opinion(self, request: Request, ref: str) -> Response:
+        body = parse_body(request, RelayOpinion)
+        return json_response(presenters.opinion(self.feedback.relay_opinion(ref, **_fields(body)), clock.today()))
+
+    @route("POST", f"{API}/opinions/<ref>/answer")
+    def answer_opinion(self, request: Request, ref: str) -> Response:
+        body = parse_body(request, AnswerOpinion)
+        return json_response(presenters.opinion(self.feedback.answer_opinion(ref, **_fields(body)), clock.today()))
+
+    @route("POST", f"{API}/opinions/<ref>/escalate")
+    def escalate_opinion(self, request: Request, ref: str) -> Response:
+        body = parse_body(request, EscalateOpinion)
+        opinion, recommendation = self.feedback.escalate_opinion(ref, **_fields(body))
+        today = clock.today()
+        payload = {**presenters.opinion(opinion, today),
+                   "recommendation": presenters.recommendation(recommendation, today)}
+        return json_response(payload, 201, headers={"Location": f"{API}/recommendations/{recommendation.id}"})
+
+    @route("POST", f"{API}/opinions/<ref>/close")
+    def close_opinion(self, request: Request, ref: str) -> Response:
+        body = parse_body(request, Dated)
+        return json_response(presenters.opinion(self.feedback.close_opinion(ref, **_fields(body)), clock.today()))
+
+    @route("DELETE", f"{API}/opinions/<ref>/personal-data")
+    def erase_personal_data(self, request: Request, ref: str) -> Response:
+        # R-OPN-3, R-SEC-4: idempotent; the opinion stays.
+        self.feedback.erase_personal_data(ref)
+        return Response(status=204)
+
+    # -- recommendations ----------------------------------------------------------------
+
+    @route("POST", f"{API}/recommendations")
+    def raise_recommendation(self, request: Request) -> Response:
+        body = parse_body(request, RaiseRecommendation)
+        rec = self.feedback.raise_recommendation(**_fields(body))
+        return self._created(presenters.recommendation(rec, clock.today()), f"{API}/recommendations/{rec.id}")
+
+    @route("GET", f"{API}/recommendations")
+    def list_recommendations(self, request: Request) -> Response:
+        return json_response(queries.list_recommendations(self.runtime.db("feedback"), request.args, clock.today()))
+
+    @route("GET", f"{API}/recommendations/<rec_id>")
+    def get_recommendation(self, request: Request, rec_id: str) -> Response:
+        return json_response(presenters.recommendation(self.feedback.get_recommendation(rec_id), clock.today()))
+
+    def _step(self, request: Request, schema: type, command: str, rec_id: str) -> Response:
+        body = parse_body(request, schema)
+        rec = getattr(self.feedback, command)(rec_id, **_fields(body))
+        return json_response(presenters.recommendation(rec, clock.today()))
+
+    @route("POST", f"{API}/recommendations/<rec_id>/forward")
+    def forward_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, ForwardRecommendation, "forward_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/accept")
+    def accept_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, OptionalText, "accept_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/decline")
+    def decline_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, Reason, "decline_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/progress")
+    def report_progress(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, Progress, "report_progress", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/complete")
+    def complete_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, Completion, "complete_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/verify")
+    def verify_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, OptionalText, "verify_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/reopen")
+    def reopen_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, Reason, "reopen_recommendation", rec_id)
+
+    @route("POST", f"{API}/recommendations/<rec_id>/withdraw")
+    def withdraw_recommendation(self, request: Request, rec_id: str) -> Response:
+        return self._step(request, Reason, "withdraw_recommendation", rec_id)
+
+    # -- letters --------------------------------------------------------------------
+
+    @route("POST", f"{API}/letters")
+    def send_letter(self, request: Request) -> Response:
+        body = parse_body(request, SendLetter)
+        letter, items = self.feedback.send_letter(**_fields(body))
+        return self._created(presenters.letter(letter, items, clock.today()), f"{API}/letters/{letter.id}")
+
+    @route("GET", f"{API}/letters")
+    def list_letters(self, request: Request) -> Response:
+        return json_response(queries.list_letters(self.runtime.db("feedback"), request.args, clock.today()))
+
+    @route("GET", f"{API}/letters/<letter_id>")
+    def get_letter(self, request: Request, letter_id: str) -> Response:
+        letter = self.feedback.get_letter(letter_id)
+        items = [self.feedback.get_recommendation(r) for r in letter.recommendations]
+        return json_response(presenters.letter(letter, items, clock.today()))
+
+    # -- consultations -------------------------------------------------------------------
+
+    @route("POST", f"{API}/consultations")
+    def request_consultation(self, request: Request) -> Response:
+        body = parse_body(request, RequestConsultation)
+        consultation = self.feedback.request_consultation(**_fields(body))
+        return self._created(presenters.consultation(consultation, clock.today()),
+                             f"{API}/consultations/{consultation.id}")
+
+    @route("GET", f"{API}/consultations")
+    def list_consultations(self, request: Request) -> Response:
+        return json_response(queries.list_consultations(self.runtime.db("feedback"), request.args, clock.today()))
+
+    @route("GET", f"{API}/consultations/<consultation_id>")
+    def get_consultation(self, request: Request, consultation_id: str) -> Response:
+        return json_response(presenters.consultation(self.feedback.get_consultation(consultation_id), clock.today()))
+
+    @route("POST", f"{API}/consultations/<consultation_id>/opinion")
+    def answer_consultation(self, request: Request, consultation_id: str) -> Response:
+        body = parse_body(request, ConsultationOpinion)
+        consultation = self.feedback.answer_consultation(consultation_id, **_fields(body))
+        return json_response(presenters.consultation(consultation, clock.today()))
+
+    @route("POST", f"{API}/consultations/<consultation_id>/close")
+    def close_consultation(self, request: Request, consultation_id: str) -> Response:
+        body = parse_body(request, OptionalText)
+        consultation = self.feedback.close_consultation(consultation_id, **_fields(body))
+        return json_response(presenters.consultation(consultation, clock.today()))
+
+    # -- publicity, summaries, ratings -----------------------------------------------------
+
+    @route("POST", f"{API}/publicity")
+    def record_publicity(self, request: Request) -> Response:
+        body = parse_body(request, RecordPublicity)
+        return json_response(presenters.publicity(self.feedback.record_publicity(**_fields(body))), 201)
+
+    @route("POST", f"{API}/work-summaries")
+    def submit_work_summary(self, request: Request) -> Response:
+        body = parse_body(request, SubmitWorkSummary)
+        return json_response(presenters.work_summary(self.feedback.submit_work_summary(**_fields(body))), 201)
+
+    @route("POST", f"{API}/ratings")
+    def submit_rating(self, request: Request) -> Response:
+        body = parse_body(request, SubmitRating)
+        return json_response(presenters.rating(self.feedback.submit_rating(**_fields(body))), 201)
+
+    @route("POST", f"{API}/annual-summaries")
+    def submit_annual_summary(self, request: Request) -> Response:
+        body = parse_body(request, SubmitAnnualSummary)
+        return json_response(presenters.annual_summary(self.feedback.submit_annual_summary(**_fields(body))), 201)
+
+    # -- Open311 GeoReport v2 -----------------------------------------------------------------
+    # Errors keep the status the one mapping decides, in the standard's list shape.
+
+    @route("GET", f"{OPEN311}/services.json")
+    def open311_services(self, request: Request) -> Response:
+        return json_response(open311.services())
+
+    @route("POST", f"{OPEN311}/requests.json")
+    def open311_post_request(self, request: Request) -> Response:
+        try:
+            fields = open311.opinion_from_form(open311.form_fields(request))
+            opinion = self.feedback.submit_opinion(**fields)
+        except Exception as exc:
+            if not open311.is_client_error(exc):
+                raise
+            return open311.error(exc)
+        notice = f"已收到，请凭编号 {opinion.ref} 查询办理情况"
+        return json_response([{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}], 201)
+
+    @route("GET", f"{OPEN311}/requests.json")
+    def open311_requests(self, request: Request) -> Response:
+        try:
+            return json_response(open311.find_requests(self.runtime.db("feedback"), request.args))
+        except Exception as exc:
+            if not open311.is_client_error(exc):
+                raise
+            return open311.error(exc)
+
+    @route("GET", f"{OPEN311}/requests/<ref>.json")
+    def open311_request(self, request: Request, ref: str) -> Response:
+        try:
+            feedback = self.feedback
+            opinion = feedback.get_opinion(ref)
+            rec = feedback.get_recommendation(opinion.recommendation) if opinion.recommendation else None
+        except NotFound:
+            return open311.error(NotFound("service_request_id：没有这个服务请求", field="service_request_id"))
+        return json_response([open311.request_from_opinion(opinion, feedback.directory, rec)])

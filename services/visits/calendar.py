@@ -1,7 +1,8 @@
-"""Service days (R-VIS-5): pure functions shared by settlement and reports.
+"""Dates of the duty calendar: service days, service years, duty months.
 
-Counting is exact (Fractions); callers turn the result into JSON numbers,
-which in 0.5 steps are exact in binary floating point too.
+Pure functions shared by the visits domain and the reports (R-VIS-2, R-VIS-4,
+R-VIS-5). Counting is exact (Fractions); callers turn results into JSON
+numbers, which in 0.5 steps are exact in binary floating point too.
 """
 
 from __future__ import annotations
@@ -9,20 +10,32 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from fractions import Fraction
-from typing import Iterable
+from typing import Iterable, Sequence
 
 ONE = Fraction(1)
 HALF = Fraction(1, 2)
 
+Span = tuple[dt.date, dt.date]  # inclusive first and last date
+Month = tuple[int, int]  # (year, month)
+
+
+def as_fraction(days: Fraction | float | int | str) -> Fraction:
+    return days if isinstance(days, Fraction) else Fraction(str(days))
+
 
 def contributions(start: dt.date, days: Fraction | float | str) -> list[tuple[dt.date, Fraction]]:
     """R-VIS-5: 1.0 on each of the first ⌊d⌋ dates, then 0.5 when d ends in .5."""
-    d = Fraction(str(days)) if not isinstance(days, Fraction) else days
+    d = as_fraction(days)
     whole = int(d)
     out = [(start + dt.timedelta(days=i), ONE) for i in range(whole)]
     if d - whole:
         out.append((start + dt.timedelta(days=whole), HALF))
     return out
+
+
+def served_dates(start: dt.date, days: Fraction | float | str) -> list[dt.date]:
+    """Every date a visit puts service days on (R-VIS-5, R-VIS-6)."""
+    return [date for date, _ in contributions(start, days)]
 
 
 def service_days(visits: Iterable[tuple[dt.date, Fraction | float | str]]) -> dict[dt.date, Fraction]:
@@ -42,3 +55,79 @@ def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
     first = dt.date(year, month, 1)
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return first, nxt - dt.timedelta(days=1)
+
+
+def month_label(month: Month) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+def months_between(first: dt.date, last: dt.date) -> list[Month]:
+    """The calendar months that overlap ``first .. last``, in order."""
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+# -- service years (R-VIS-4) ---------------------------------------------------
+
+CONTRACT_BASIS = "contract"
+CALENDAR_BASIS = "calendar"
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def service_year_bounds(contract_start: dt.date, basis: str, year: int) -> Span:
+    """Service year ``year``: from the contract's anniversary in that year
+    (2021-06-01 → 2021-06-01 .. 2022-05-31), or the calendar year."""
+    if basis == CALENDAR_BASIS:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    offset = year - contract_start.year
+    return add_years(contract_start, offset), add_years(contract_start, offset + 1) - dt.timedelta(days=1)
+
+
+def service_year_of(day: dt.date, contract_start: dt.date, basis: str) -> int:
+    if basis == CALENDAR_BASIS:
+        return day.year
+    first, _ = service_year_bounds(contract_start, basis, day.year)
+    return day.year if day >= first else day.year - 1
+
+
+# -- duty months (R-VIS-2) -------------------------------------------------------
+
+
+def clip(spans: Iterable[Span], first: dt.date, last: dt.date) -> list[Span]:
+    """The spans' parts inside ``first .. last``, merged, in order."""
+    parts = sorted((max(a, first), min(b, last)) for a, b in spans if a <= last and b >= first)
+    merged: list[Span] = []
+    for a, b in parts:
+        if merged and a <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def covered_days(spans: Iterable[Span], first: dt.date, last: dt.date) -> int:
+    """How many dates of ``first .. last`` the spans cover (inclusive)."""
+    return sum((b - a).days + 1 for a, b in clip(spans, first, last))
+
+
+def is_duty_month(spans: Sequence[Span], month: Month, year_first: dt.date, year_last: dt.date) -> bool:
+    """R-VIS-2: covered × 2 ≥ days in month, counting only days inside the service year."""
+    m_first, m_last = month_bounds(*month)
+    covered = covered_days(spans, max(m_first, year_first), min(m_last, year_last))
+    return covered > 0 and covered * 2 >= (m_last - m_first).days + 1
+
+
+def duty_months(spans: Sequence[Span], year_first: dt.date, year_last: dt.date) -> list[Month]:
+    """The duty months of one service year, given the spans the group was on duty."""
+    return [m for m in months_between(year_first, year_last) if is_duty_month(spans, m, year_first, year_last)]

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
-from services.backbone.http import json_response, parse_body, route
+from services.backbone.http import BadRequest, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
-from services.visits.schemas import LogVisit
+from services.visits.application import VisitsApplication
+from services.visits.calendar import month_bounds
+from services.visits.readmodel import BadCursor, VisitFilter
+from services.visits.schemas import Confirmation, CorrectVisit, LogVisit, Settle, VisitQuery, VoidVisit
+
+Q = TypeVar("Q", bound=BaseModel)
+
+
+def parse_query(request: Request, model: type[Q]) -> Q:
+    """Validate the query string; a failure names the parameter (400)."""
+    try:
+        return model.model_validate(dict(request.args.items()))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "query"
+        code = "unknown_field" if first["type"] == "extra_forbidden" else "invalid_value"
+        raise BadRequest(f"{field}：查询参数无效（{first['msg']}）", field=field, code=code) from None
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """``YYYY-MM`` (400 otherwise)."""
+    try:
+        year, month = period.split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError
+        month_bounds(int(year), int(month))
+        return int(year), int(month)
+    except ValueError:
+        raise BadRequest("period：月份格式应为 YYYY-MM", field="period", code="invalid_value") from None
 
 
 class VisitsService(OperationsRoutes):
@@ -15,13 +46,82 @@ class VisitsService(OperationsRoutes):
     app = ApplicationProvider("visits")
     runtime = RuntimeProvider()
 
+    @property
+    def visits(self) -> VisitsApplication:
+        return self.app.attach(self.runtime.db("visits"))
+
+    # -- visits ------------------------------------------------------------------
+
     @route("POST", "/api/v1/visits")
     def log_visit(self, request: Request) -> Response:
         body = parse_body(request, LogVisit)
-        fields = body.model_dump()
-        visit = self.app.log_visit(**fields)
+        visit = self.visits.log_visit(**body.model_dump())
         return json_response(visit.as_dict(), 201, headers={"Location": f"/api/v1/visits/{visit.id}"})
+
+    @route("GET", "/api/v1/visits")
+    def list_visits(self, request: Request) -> Response:
+        query = parse_query(request, VisitQuery)
+        first, last = query.from_, query.to
+        if query.month:
+            m_first, m_last = month_bounds(*(int(x) for x in query.month.split("-")))
+            first = max(first, m_first) if first else m_first
+            last = min(last, m_last) if last else m_last
+        where = VisitFilter(
+            group=query.group,
+            district=query.district,
+            first=first,
+            last=last,
+            status=query.status,
+            late=query.late,
+        )
+        try:
+            visits, next_cursor = self.visits.list_visits(where, limit=query.limit, cursor=query.cursor)
+        except BadCursor:
+            raise BadRequest("cursor：翻页游标无效", field="cursor", code="invalid_value") from None
+        return json_response({"visits": visits, "next_cursor": next_cursor})
 
     @route("GET", "/api/v1/visits/<visit_id>")
     def get_visit(self, request: Request, visit_id: str) -> Response:
-        return json_response(self.app.get_visit(visit_id).as_dict())
+        visit = self.visits.get_visit(visit_id)
+        return json_response({**visit.as_dict(), "history": visit.history})
+
+    @route("POST", "/api/v1/visits/<visit_id>/corrections")
+    def correct_visit(self, request: Request, visit_id: str) -> Response:
+        body = parse_body(request, CorrectVisit)
+        changes = body.model_dump(exclude_unset=True)
+        reason = changes.pop("reason")
+        visit = self.visits.correct_visit(visit_id, reason=reason, changes=changes)
+        return json_response(visit.as_dict())
+
+    @route("POST", "/api/v1/visits/<visit_id>/void")
+    def void_visit(self, request: Request, visit_id: str) -> Response:
+        body = parse_body(request, VoidVisit)
+        return json_response(self.visits.void_visit(visit_id, reason=body.reason).as_dict())
+
+    @route("POST", "/api/v1/visits/<visit_id>/confirmation")
+    def confirm_visit(self, request: Request, visit_id: str) -> Response:
+        body = parse_body(request, Confirmation)
+        return json_response(self.visits.decide_visit(visit_id, **body.model_dump()).as_dict())
+
+    # -- duty and compliance ---------------------------------------------------------
+
+    @route("GET", "/api/v1/duty-calendar/<group>/<int:service_year>")
+    def duty_calendar(self, request: Request, group: str, service_year: int) -> Response:
+        return json_response(self.visits.duty_calendar(group, service_year))
+
+    @route("GET", "/api/v1/compliance/<group>/<period>")
+    def compliance(self, request: Request, group: str, period: str) -> Response:
+        return json_response(self.visits.compliance(group, parse_period(period)))
+
+    # -- settlements ------------------------------------------------------------------
+
+    @route("POST", "/api/v1/settlements")
+    def settle(self, request: Request) -> Response:
+        body = parse_body(request, Settle)
+        settlement, issued = self.visits.settle(group=body.group, service_year=body.service_year)
+        location = f"/api/v1/settlements/{settlement.group}/{settlement.service_year}"
+        return json_response(settlement.as_dict(), 201 if issued else 200, headers={"Location": location})
+
+    @route("GET", "/api/v1/settlements/<group>/<int:service_year>")
+    def get_settlement(self, request: Request, group: str, service_year: int) -> Response:
+        return json_response(self.visits.settlement_view(group, service_year))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Http, free_port
+from tests.organisation import form_group
+from tests.processes import Http, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -14,19 +15,25 @@ def test_a_visit_travels_through_the_cluster_into_the_report(processes, cluster_
     env = {"AMQP_URI": cluster_settings.amqp_uri, "DATABASE_URL": cluster_settings.database_url}
     processes.env.update(env)
     processes.run("migrate")  # again: migrations are safe to repeat
-    visits_port, reporting_port = free_port(), free_port()
-    processes.start("serve", "visits", env={"RPS_HTTP": f"127.0.0.1:{visits_port}"})
-    processes.start("serve", "reporting", env={"RPS_HTTP": f"127.0.0.1:{reporting_port}"})
-    processes.start("relay", "visits", env={"RPS_RELAY_IDLE_SECONDS": "0.1"})
+    ports = {service: free_port() for service in ("contracts", "visits", "reporting")}
+    for service, port in ports.items():
+        processes.start("serve", service, env={"RPS_HTTP": f"127.0.0.1:{port}"})
+    for service in ("contracts", "visits"):
+        processes.start("relay", service, env={"RPS_RELAY_IDLE_SECONDS": "0.1"})
+    processes.start("project", "visits")
     processes.start("project", "reporting")
-    visits, reporting = Http(f"http://127.0.0.1:{visits_port}"), Http(f"http://127.0.0.1:{reporting_port}")
-    visits.wait_ready()
-    reporting.wait_ready()
+    contracts, visits, reporting = (Http(f"http://127.0.0.1:{ports[s]}") for s in ("contracts", "visits", "reporting"))
+    for http in (contracts, visits, reporting):
+        http.wait_ready()
 
-    group = f"g-{unique}"
+    codes = form_group(contracts.call, unique)
+    group = codes["group"]
+    # visits learns of the group from contracts.events through its own projection runner
+    visits.eventually(f"/api/v1/duty-calendar/{group}/2021", lambda body: True, timeout=30)
     for date, days in (("2022-05-30", 1.5), ("2022-05-31", 1.0)):
-        status, body = visits.call("POST", "/api/v1/visits", {"group": group, "date": date, "days": days})
-        assert status == 201, body
+        body = {"group": group, "date": date, "days": days, "planners": [codes["tier1"]]}
+        status, answer = visits.call("POST", "/api/v1/visits", body)
+        assert status == 201, answer
     # 05-30: 1.0, 05-31: 0.5 + 1.0 capped at 1.0 (R-VIS-5)
     report = reporting.eventually(
         "/api/v1/reports/monthly/2022-05",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Http, free_port
+from tests.organisation import form_group
+from tests.processes import Http, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -18,22 +19,35 @@ def embedded(processes, tmp_path):
     return http
 
 
-def test_the_slice_end_to_end_over_http(embedded):
+def _visit(embedded, codes, date, days, **fields):
+    body = {"group": codes["group"], "date": date, "days": days, "planners": [codes["tier1"]], **fields}
+    return embedded.call("POST", "/api/v1/visits", body)
+
+
+def _formed(embedded, unique):
+    codes = form_group(embedded.call, unique)
+    # visits learns of the group from contracts' events (eventually consistent)
+    embedded.eventually(f"/api/v1/duty-calendar/{codes['group']}/2021", lambda body: True)
+    return codes
+
+
+def test_the_slice_end_to_end_over_http(embedded, unique):
     # R-VIS-1, R-VIS-5, R-RPT-1: a logged visit shows in the month's dispatch
-    status, visit = embedded.call(
-        "POST", "/api/v1/visits", {"group": "g-gulou", "date": "2022-03-03", "days": 2.5, "leader_met": True}
-    )
+    codes = _formed(embedded, unique)
+    status, visit = _visit(embedded, codes, "2022-03-03", 2.5, leader_met=True)
     assert status == 201, visit
     report = embedded.eventually(
-        "/api/v1/reports/monthly/2022-03", lambda body: any(g["group"] == "g-gulou" for g in body["groups"])
+        "/api/v1/reports/monthly/2022-03", lambda body: any(g["group"] == codes["group"] for g in body["groups"])
     )
-    row = next(g for g in report["groups"] if g["group"] == "g-gulou")
+    row = next(g for g in report["groups"] if g["group"] == codes["group"])
     assert row["visits"] == 1 and row["days_in_month"] == 2.5 and row["leader_met"] is True
     assert report["period"] == "2022-03"
     status, fetched = embedded.call("GET", f"/api/v1/visits/{visit['id']}")
     assert status == 200 and fetched["days"] == 2.5
     status, feed = embedded.call("GET", "/api/v1/events/visits?after=0")
     assert status == 200 and feed["events"][0]["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
+    status, feed = embedded.call("GET", "/api/v1/events/contracts?after=0&limit=1000")
+    assert "cn.liaocheng.rps.contracts.GroupFormed.v1" in [e["type"] for e in feed["events"]]
 
 
 def test_bad_input_gets_a_clear_error_never_a_500(embedded):
@@ -57,11 +71,12 @@ def test_bad_input_gets_a_clear_error_never_a_500(embedded):
     assert got == 404 and body["error"]["code"] == "not_found"
 
 
-def test_health_and_metrics_need_no_token(embedded):
+def test_health_and_metrics_need_no_token(embedded, unique):
     status, ready = embedded.call("GET", "/health/ready")
     assert status == 200 and ready["status"] == "ready"
     assert embedded.call("GET", "/health/live")[0] == 200
-    embedded.call("POST", "/api/v1/visits", {"group": "g-m", "date": "2022-03-03", "days": 1})
+    codes = _formed(embedded, unique)
+    assert _visit(embedded, codes, "2022-03-03", 1)[0] == 201
     status, text = embedded.call("GET", "/metrics")
     assert status == 200
     assert 'rps_events_appended_total{service="visits"}' in text

@@ -17,6 +17,7 @@ from services.backbone.amqp import AmqpConsumer, AmqpPublisher, events_exchange
 from services.backbone.relay import OutboxRelay
 from services.bootstrap import Runtime, consumers_of
 from tests.conftest import Api
+from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
 
@@ -54,10 +55,9 @@ def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_
     with Connection(cluster_settings.amqp_uri) as conn:
         probe = Queue(f"probe-{unique}", exchange=events_exchange("visits"), routing_key="#", exclusive=True)
         probe(conn.default_channel).declare()
+        group = ContractsFeed(cluster).setup(unique)
         response = api.post(
-            "/api/v1/visits",
-            {"group": f"g-{unique}", "date": "2022-03-03", "days": 1.5, "leader_met": True},
-            headers={"X-Correlation-ID": f"corr-{unique}"},
+            "/api/v1/visits", group.visit("2022-03-03", 1.5, leader_met=True), headers={"X-Correlation-ID": f"corr-{unique}"}
         )
         assert response.status_code == 201, response.json_body
         relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
@@ -77,7 +77,7 @@ def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_
         assert envelope["source"] == "rps/visits"
         assert envelope["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
         assert envelope["subject"] == response.json_body["id"]
-        assert envelope["data"]["group"] == f"g-{unique}" and envelope["data"]["days"] == 1.5
+        assert envelope["data"]["group"] == group.group and envelope["data"]["days"] == 1.5
         assert envelope["correlationid"] == f"corr-{unique}"
         assert envelope["actor"] and envelope["actorrole"]
         assert envelope["sequence"] == 1 and envelope["position"] >= 1
@@ -86,8 +86,9 @@ def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_
 def test_the_same_event_delivered_twice_is_counted_once(cluster, cluster_settings, unique):
     # R-RPT-1 counted exactly once; the relay republishes after losing its position
     api = Api(cluster)
-    group = f"g-{unique}"
-    assert api.post("/api/v1/visits", {"group": group, "date": "2022-04-05", "days": 1}).status_code == 201
+    setup = ContractsFeed(cluster).setup(unique)
+    group = setup.group
+    assert api.post("/api/v1/visits", setup.visit("2022-04-05", 1)).status_code == 201
     relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
     while relay.relay_once():
         pass

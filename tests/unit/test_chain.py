@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from tests.unit.visits.feed import ContractsFeed
 
-def _log(api, n, group="g-chain"):
+
+def _log(api, n):
+    group = ContractsFeed(api.runtime).setup("chain")
     for i in range(n):
-        assert api.post("/api/v1/visits", {"group": group, "date": "2022-03-0%d" % (i % 9 + 1), "days": 1}).status_code == 201
+        response = api.post("/api/v1/visits", group.visit("2022-03-%02d" % (i % 9 + 1), 1))
+        assert response.status_code == 201, response.json_body
 
 
 def _events_file(runtime):

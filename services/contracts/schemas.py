@@ -1,0 +1,127 @@
+"""Request bodies of the contracts service (strict: unknown fields are refused).
+
+Types and lengths are checked here (400). Enumerated values (kinds, types,
+origins, qualifications, deduction rules) and ranges (term, fee, scores) are
+domain rules, checked in the aggregates so the refusal names its rule (422).
+Fields beyond API.md's minimal bodies are optional and may be null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Text = Annotated[str, Field(max_length=200)]
+Reason = Annotated[str, Field(max_length=500)]
+Word = Annotated[str, Field(max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RegisterGovernment(Strict):
+    code: Code
+    name: Name
+    kind: str = Field(max_length=64)
+    leader: Text | None = None
+    department: Text | None = None
+    contact: Text | None = None
+
+
+class GovernmentContacts(Strict):
+    leader: Text | None = None
+    department: Text | None = None
+    contact: Text | None = None
+
+
+class RegisterDistrict(Strict):
+    code: Code
+    name: Name
+    types: list[Word] = Field(max_length=10)
+    government: Code
+    leader: Text | None = None
+    contact: Text | None = None
+    boundary: dict[str, Any] | None = None
+
+
+class DistrictTypes(Strict):
+    types: list[Word] = Field(max_length=10)
+
+
+class DistrictContacts(Strict):
+    leader: Text | None = None
+    contact: Text | None = None
+    department: Text | None = None
+
+
+class Boundary(RootModel[dict[str, Any]]):
+    """PUT /districts/{code}/boundary: the GeoJSON geometry (or Feature) itself."""
+
+
+class SignContract(Strict):
+    id: Code
+    team: str = Field(min_length=1, max_length=200)
+    start_date: dt.date
+    annual_fee_fen: int
+    term_years: int | None = None
+    deduction_rule: str | None = Field(default=None, max_length=16)
+    institution: str | None = Field(default=None, max_length=200)
+    service_year_basis: str | None = Field(default=None, max_length=16)
+    settle_confirmed_only: bool | None = None
+    late_after_days: int | None = None
+    work_content: str | None = Field(default=None, max_length=20000)
+    evaluation_weights: dict[Word, float] | None = Field(default=None, max_length=30)
+    pass_mark: float | None = None
+
+
+class Evaluation(Strict):
+    date: dt.date | None = None
+    scores: dict[Word, float] = Field(max_length=30)
+
+
+class PlannerEvaluation(Evaluation):
+    contract: Code
+
+
+class Renewal(Strict):
+    date: dt.date | None = None
+    term_years: int | None = None
+
+
+class Ending(Strict):
+    date: dt.date | None = None
+    reason: Reason | None = None
+
+
+class AppointPlanner(Strict):
+    id: Code
+    name: Name
+    origin: str = Field(max_length=16)
+    qualifications: list[Word] = Field(max_length=10)
+    experience_years: int | None = None
+    community_renewal: bool | None = None
+    institution: str | None = Field(default=None, max_length=200)
+    date: dt.date | None = None
+    # Contact data: kept in this service's own table, never in events.
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class FormGroup(Strict):
+    code: Code
+    district: Code
+    contract: Code
+    planners: list[Code] = Field(max_length=10)
+    from_date: dt.date | None = None
+
+
+class Replacement(Strict):
+    out: Code
+    incoming: str = Field(alias="in", min_length=1, max_length=64)
+    date: dt.date | None = None
+    reason: str = Field(min_length=1, max_length=500)

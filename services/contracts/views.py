@@ -1,0 +1,214 @@
+"""Paged, filtered lists read from the directory projection (API.md "Lists").
+
+Every list is ordered by code; ``cursor`` is opaque (the last code of the
+previous page) and ``next_cursor`` is null on the last page.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from services.backbone.persistence import Database
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(code: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": code}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        after = json.loads(raw)["after"]
+    except (ValueError, KeyError, TypeError):
+        raise BadCursor(cursor) from None
+    if not isinstance(after, str):
+        raise BadCursor(cursor)
+    return after
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int = DEFAULT_LIMIT
+    after: str | None = None
+
+
+def _page(
+    db: Database,
+    table: str,
+    where: list[str],
+    params: list[Any],
+    page: Page,
+    row_to_item: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    clauses = list(where)
+    args = list(params)
+    if page.after is not None:
+        clauses.append("code > %s")
+        args.append(page.after)
+    sql = f"SELECT * FROM {table}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY code LIMIT %s"
+    args.append(page.limit + 1)
+    rows = db.query(sql, args)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return {
+        "items": [row_to_item(r) for r in rows],
+        "next_cursor": encode_cursor(rows[-1]["code"]) if more else None,
+    }
+
+
+def _government(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("code", "name", "kind", "leader", "department", "contact")}
+
+
+def _district(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: row[k] for k in ("code", "name", "government", "leader", "department", "contact")},
+        "types": json.loads(row["types"]),
+        "has_boundary": bool(row["has_boundary"]),
+    }
+
+
+def _contract(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["code"],
+        **{
+            k: row[k]
+            for k in (
+                "team",
+                "institution",
+                "start_date",
+                "end_date",
+                "term",
+                "term_years",
+                "annual_fee_fen",
+                "deduction_rule",
+                "service_year_basis",
+                "ended_on",
+            )
+        },
+        "status": "ended" if row["ended_on"] else "active",
+        "team_passed": None if row["team_passed"] is None else bool(row["team_passed"]),
+    }
+
+
+def _planner(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["code"],
+        **{k: row[k] for k in ("name", "origin", "experience_years", "institution", "appointed_on", "dismissed_on")},
+        "qualifications": json.loads(row["qualifications"]),
+        "community_renewal": bool(row["community_renewal"]),
+        "status": "dismissed" if row["dismissed_on"] else "active",
+        "group": row["grp"],
+    }
+
+
+def _group(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: row[k] for k in ("code", "district", "government", "contract", "from_date", "end_date")},
+        "tier1": row["tier1_planner"],
+        "local": row["local_planner"],
+        "planners": [row["tier1_planner"], row["local_planner"]],
+        "status": "ended" if row["end_date"] else "active",
+    }
+
+
+def list_governments(db: Database, page: Page, *, kind: str | None = None) -> dict[str, Any]:
+    where, params = [], []
+    if kind:
+        where.append("kind = %s")
+        params.append(kind)
+    return _page(db, "ctr_governments", where, params, page, _government)
+
+
+def list_districts(db: Database, page: Page, *, government: str | None = None, type: str | None = None) -> dict[str, Any]:  # noqa: A002
+    where, params = [], []
+    if government:
+        where.append("government = %s")
+        params.append(government)
+    if type:
+        where.append("types LIKE %s")
+        params.append(f'%"{type}"%')
+    return _page(db, "ctr_districts", where, params, page, _district)
+
+
+def list_contracts(db: Database, page: Page, *, status: str | None = None) -> dict[str, Any]:
+    where: list[str] = []
+    if status == "active":
+        where.append("ended_on IS NULL")
+    elif status == "ended":
+        where.append("ended_on IS NOT NULL")
+    return _page(db, "ctr_contracts", where, [], page, _contract)
+
+
+def list_planners(
+    db: Database,
+    page: Page,
+    *,
+    origin: str | None = None,
+    status: str | None = None,
+    group: str | None = None,
+    qualification: str | None = None,
+) -> dict[str, Any]:
+    where, params = [], []
+    if origin:
+        where.append("origin = %s")
+        params.append(origin)
+    if status == "active":
+        where.append("dismissed_on IS NULL")
+    elif status == "dismissed":
+        where.append("dismissed_on IS NOT NULL")
+    if group:
+        where.append("grp = %s")
+        params.append(group)
+    if qualification:
+        where.append("qualifications LIKE %s")
+        params.append(f'%"{qualification}"%')
+    return _page(db, "ctr_planners", where, params, page, _planner)
+
+
+def list_groups(
+    db: Database,
+    page: Page,
+    *,
+    district: str | None = None,
+    contract: str | None = None,
+    government: str | None = None,
+    planner: str | None = None,
+    status: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, Any]:
+    """``from``/``to``: groups whose assignment overlaps that window (both inclusive)."""
+    where, params = [], []
+    for column, value in (("district", district), ("contract", contract), ("government", government)):
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    if planner:
+        where.append("(tier1_planner = %s OR local_planner = %s)")
+        params.extend([planner, planner])
+    if status == "active":
+        where.append("end_date IS NULL")
+    elif status == "ended":
+        where.append("end_date IS NOT NULL")
+    if date_to is not None:
+        where.append("from_date <= %s")
+        params.append(date_to.isoformat())
+    if date_from is not None:
+        where.append("(end_date IS NULL OR end_date >= %s)")
+        params.append(date_from.isoformat())
+    return _page(db, "ctr_groups", where, params, page, _group)

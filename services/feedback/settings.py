@@ -1,0 +1,54 @@
+"""The feedback service's settings (DOMAIN.md: choices a rule leaves open are settings).
+
+Read from the environment once, when the application starts; every name is
+also accepted with the eventsourcing application prefix (``FEEDBACK_...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from services.backbone.settings import ConfigurationError
+
+
+def _int(env: Mapping[str, Any], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    # R-OPN-2 service levels, calendar days from the opinion's date.
+    opinion_acknowledge_days: int = 5
+    opinion_answer_days: int = 30
+    # R-REC-2: a letter's default due date.
+    recommendation_due_days: int = 60
+    # R-CSL-1: the due date a consultation gets when the asker names none.
+    consultation_due_days: int = 30
+    # Notifications: attempts before a message is parked, and the first back-off.
+    notify_max_attempts: int = 5
+    notify_backoff_seconds: int = 30
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, Any]) -> "FeedbackSettings":
+        return cls(
+            opinion_acknowledge_days=_int(env, "RPS_OPINION_ACKNOWLEDGE_DAYS", 5, minimum=1),
+            opinion_answer_days=_int(env, "RPS_OPINION_ANSWER_DAYS", 30, minimum=1),
+            recommendation_due_days=_int(env, "RPS_RECOMMENDATION_DUE_DAYS", 60, minimum=1),
+            consultation_due_days=_int(env, "RPS_CONSULTATION_DUE_DAYS", 30, minimum=1),
+            notify_max_attempts=_int(env, "RPS_NOTIFY_MAX_ATTEMPTS", 5, minimum=1),
+            notify_backoff_seconds=_int(env, "RPS_NOTIFY_BACKOFF_SECONDS", 30),
+            notify_webhook_url=env.get("RPS_NOTIFY_WEBHOOK_URL") or None,
+            notify_webhook_secret=env.get("RPS_NOTIFY_WEBHOOK_SECRET") or None,
+        )

@@ -1,0 +1,226 @@
+"""A group's duty and service time over a service year (R-VIS-2..5, R-RPT-1).
+
+Pure functions over a ``GroupAssignment`` and the group's visits: the duty
+calendar, the service days, which duty months have a visit, and the
+compliance figures of a month. Settlement (R-FEE-1) and the compliance read
+use the same figures, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Iterable, Sequence
+
+from services.backbone.domain import RuleViolated
+from services.visits.calendar import (
+    Month,
+    days_between,
+    duty_months,
+    covered_days,
+    month_bounds,
+    month_label,
+    months_between,
+    service_days,
+)
+from services.visits.domain import ContractTerms, GroupAssignment
+
+DAYS_PER_YEAR = 30  # R-VIS-4
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """A visit as the figures see it (as last corrected)."""
+
+    id: str
+    date: dt.date
+    days: Fraction
+    leader_met: bool
+    voided: bool = False
+    confirmation: str = "unconfirmed"
+    leader_met_confirmed: bool | None = None
+    late: bool = False
+    revision: int = 0
+
+    @property
+    def met_leader(self) -> bool:
+        """R-VIS-3: the planners' word, unless the sub-district said otherwise (R-VIS-7)."""
+        return self.leader_met and self.leader_met_confirmed is not False
+
+
+def required_days(duty_month_count: int) -> Fraction:
+    """R-VIS-4: 30 days a year, pro rata: 30 × duty months / 12."""
+    return Fraction(DAYS_PER_YEAR * duty_month_count, MONTHS_PER_YEAR)
+
+
+def contract_of(assignment: GroupAssignment) -> ContractTerms:
+    if assignment.contract is None:
+        raise RuleViolated(
+            f"group：小组 {assignment.code} 的服务合同尚未登记", field="group", rule="R-CON-1"
+        )
+    return assignment.contract
+
+
+def check_service_year(contract: ContractTerms, year: int) -> tuple[dt.date, dt.date]:
+    """R-VIS-4: a service year of the group's contract."""
+    first, last = contract.service_year_bounds(year)
+    if last < contract.start_date or first > contract.end_date:
+        raise RuleViolated(
+            f"service_year：{year} 服务年度（{first} 至 {last}）不在合同 {contract.id} 的期限内",
+            field="service_year",
+            rule="R-VIS-4",
+        )
+    return first, last
+
+
+@dataclass(frozen=True)
+class YearRecord:
+    """One group's service year: the duty calendar and what was served (R-VIS-2, R-VIS-4, R-VIS-5)."""
+
+    group: str
+    service_year: int
+    first: dt.date
+    last: dt.date
+    duty_months: tuple[Month, ...]
+    months_with_visit: tuple[Month, ...]
+    days: Fraction
+    months: tuple[dict[str, Any], ...]
+    counted: tuple[VisitFacts, ...]
+
+    @property
+    def required_days(self) -> Fraction:
+        return required_days(len(self.duty_months))
+
+
+def year_record(
+    assignment: GroupAssignment,
+    year: int,
+    visits: Iterable[VisitFacts],
+    *,
+    confirmed_only: bool = False,
+) -> YearRecord:
+    """Figures of one service year from the visits that count.
+
+    ``days`` counts every service day of the group inside the service year;
+    a duty month has a visit when one of its dates inside the service year
+    carries service days of a visit that is not voided (R-VIS-2).
+    """
+    contract = contract_of(assignment)
+    first, last = check_service_year(contract, year)
+    spans = assignment.on_duty()
+    duty = duty_months(spans, first, last)
+    counted = tuple(
+        sorted(
+            (v for v in visits if not v.voided and (not confirmed_only or v.confirmation == "confirmed")),
+            key=lambda v: (v.date, v.id),
+        )
+    )
+    per_date = service_days((v.date, v.days) for v in counted)
+    months = []
+    visited = []
+    for month in months_between(first, last):
+        m_first, m_last = month_bounds(*month)
+        lo, hi = max(m_first, first), min(m_last, last)
+        served = days_between(per_date, lo, hi)
+        is_duty = month in duty
+        if is_duty and served > 0:
+            visited.append(month)
+        months.append(
+            {
+                "month": month_label(month),
+                "days_in_month": (m_last - m_first).days + 1,
+                "covered_days": covered_days(spans, lo, hi),
+                "duty_month": is_duty,
+                "days": float(served),
+                "has_visit": served > 0,
+            }
+        )
+    return YearRecord(
+        group=assignment.code,
+        service_year=year,
+        first=first,
+        last=last,
+        duty_months=tuple(duty),
+        months_with_visit=tuple(visited),
+        days=days_between(per_date, first, last),
+        months=tuple(months),
+        counted=counted,
+    )
+
+
+def duty_calendar(record: YearRecord) -> dict[str, Any]:
+    return {
+        "group": record.group,
+        "service_year": record.service_year,
+        "first_date": record.first.isoformat(),
+        "last_date": record.last.isoformat(),
+        "duty_months": len(record.duty_months),
+        "duty_month_list": [month_label(m) for m in record.duty_months],
+        "months_with_visit": len(record.months_with_visit),
+        "required_days": float(record.required_days),
+        "days": float(record.days),
+        "months": list(record.months),
+    }
+
+
+def month_compliance(
+    assignment: GroupAssignment,
+    month: Month,
+    visits: Sequence[VisitFacts],
+    *,
+    today: dt.date,
+) -> dict[str, Any]:
+    """R-RPT-1's figures for one group and month, with its findings or warnings.
+
+    The month belongs to the service year of its first day.
+    """
+    contract = contract_of(assignment)
+    m_first, m_last = month_bounds(*month)
+    year = contract.service_year_of(m_first)
+    record = year_record(assignment, year, [v for v in visits if v.date <= m_last])
+    live = [v for v in visits if not v.voided]
+    in_month = [v for v in live if m_first <= v.date <= m_last]
+    per_date = service_days((v.date, v.days) for v in live)
+    days_in_month = days_between(per_date, m_first, m_last)
+    days_to_date = days_between(per_date, record.first, m_last)
+    duty_to_date = [m for m in record.duty_months if m <= month]
+    required = required_days(len(duty_to_date))
+    is_duty = month in record.duty_months
+    has_visit = days_between(per_date, max(m_first, record.first), min(m_last, record.last)) > 0
+    leader_met = any(v.met_leader for v in in_month)
+    notes: list[dict[str, str]] = []
+    if is_duty:
+        if not has_visit:
+            notes.append({"rule": "R-VIS-2", "message": "本月为履职月，没有到片区服务"})
+        if not leader_met:
+            notes.append({"rule": "R-VIS-3", "message": "本月为履职月，没有与镇街（园区）主要负责同志当面交流"})
+        if days_to_date < required:
+            notes.append(
+                {
+                    "rule": "R-VIS-4",
+                    "message": f"服务年度累计服务 {float(days_to_date)} 天，低于按比例应服务的 {float(required)} 天",
+                }
+            )
+    ended = m_last < today
+    return {
+        "group": assignment.code,
+        "district": assignment.district,
+        "month": month_label(month),
+        "service_year": year,
+        "duty_month": is_duty,
+        "visits": len(in_month),
+        "days_in_month": float(days_in_month),
+        "days_in_service_year": float(days_to_date),
+        "required_days_to_date": float(required),
+        "has_visit": has_visit,
+        "leader_met": leader_met,
+        "unconfirmed_visits": sum(1 for v in in_month if v.confirmation == "unconfirmed"),
+        "disputed_visits": sum(1 for v in in_month if v.confirmation == "disputed"),
+        "late_visits": sum(1 for v in in_month if v.late),
+        "voided_visits": sum(1 for v in visits if v.voided and m_first <= v.date <= m_last),
+        "month_ended": ended,
+        "findings": notes if ended else [],
+        "warnings": [] if ended else notes,
+    }

@@ -1,0 +1,108 @@
+"""Real `rps` processes and an HTTP client for them (e2e and fault tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+RPS = str(Path(sys.executable).with_name("rps"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    def __init__(self, base: str):
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None, headers: dict | None = None):
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, _json(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, _json(error.read())
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.call("GET", "/health/ready")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.base} not ready")
+
+    def eventually(self, path: str, check, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.call("GET", path)
+            if status == 200 and check(body):
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} never satisfied the check; last: {body}")
+            time.sleep(0.1)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+class Processes:
+    def __init__(self, env: dict[str, str], logs: Path):
+        self.env = env
+        self.logs = logs
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        log = open(self.logs / f"{'-'.join(args)}.log", "ab")
+        proc = subprocess.Popen([RPS, *args], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        self.running.append(proc)
+        return proc
+
+    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [RPS, *args], env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=180
+        )
+        if check:
+            assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def kill9(self, proc: subprocess.Popen) -> None:
+        """Kill without warning, as a crashed node would die."""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def log(self, *args: str) -> str:
+        return (self.logs / f"{'-'.join(args)}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for proc in self.running:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.running:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+

@@ -1,0 +1,81 @@
+"""The same feedback paths against PostgreSQL (the cluster's store): the SQL of
+the read models, the vault and the outbox is portable. Skipped when no
+PostgreSQL is reachable (TEST_DATABASE_URL, default the local one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from urllib.parse import urlencode
+
+import psycopg
+import pytest
+
+from services.backbone.settings import Settings
+from services.bootstrap import Runtime, migrate
+from services.feedback.notifications import Dispatcher, RecordingNotifier
+from tests.conftest import Api
+from tests.unit.feedback.conftest import POINT_INSIDE, SQUARE, Contracts, form_post
+
+pytestmark = pytest.mark.integration
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/rps_test")
+
+
+@pytest.fixture(scope="module")
+def pg_runtime():
+    base, _, _ = DATABASE_URL.rpartition("/")
+    try:
+        psycopg.connect(f"{base}/postgres", connect_timeout=3).close()
+    except psycopg.Error:
+        pytest.skip("no PostgreSQL reachable")
+    name = f"rps_fb_{uuid.uuid4().hex[:10]}"
+    # The broker is never contacted here: only the stores are exercised.
+    settings = Settings(amqp_uri="amqp://unused", database_url=f"{base}/{name}")
+    migrate(settings)
+    runtime = Runtime.cluster(settings, ("feedback",))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_opinion_paths_on_postgres(pg_runtime):
+    # R-OPN-1..4, R-SEC-4, R-REC-2 on the cluster's store
+    runtime = pg_runtime
+    api = Api(runtime)
+    contracts = Contracts(runtime)
+    contracts.government("gov")
+    contracts.district("d1", "gov", SQUARE)
+    contracts.group("g1", "d1")
+    created = api.post("/api/v1/opinions", {"point": POINT_INSIDE, "category": "greening", "text": "补种行道树",
+                                            "date": "2022-03-01", "contact_phone": "13812345678", "public": True})
+    assert created.status_code == 201, created.json_body
+    ref = created.json_body["ref"]
+    api.post(f"/api/v1/opinions/{ref}/acknowledge", {"date": "2022-03-02"})
+    rec = api.post(f"/api/v1/opinions/{ref}/escalate", {"date": "2022-03-03"}).json_body["recommendation"]["id"]
+    letter = api.post("/api/v1/letters", {"government": "gov", "letter_no": "PG-1", "date": "2022-03-04",
+                                          "due_date": "2022-03-10", "recommendations": [rec]})
+    assert letter.status_code == 201, letter.json_body
+    posted = form_post(api, "/api/v1/open311/v2/requests.json",
+                       urlencode({"service_code": "other", "lat": "36.45", "long": "115.98", "description": "x"}).encode())
+    assert posted.status_code == 201, posted.json_body
+    for projection in runtime.projections["feedback"]:
+        for source in projection.sources:
+            if source == "feedback":
+                projection.catch_up(source, runtime.event_reader(source))
+    items = api.get("/api/v1/opinions?district=d1&limit=1").json_body
+    assert len(items["items"]) == 1 and items["next_cursor"]
+    overdue = api.get("/api/v1/recommendations?overdue=true").json_body["items"]
+    assert [i["id"] for i in overdue] == [rec]
+    requests = api.get("/api/v1/open311/v2/requests.json?service_code=greening").json_body
+    assert [r["service_request_id"] for r in requests] == [ref]
+    assert requests[0]["description"] == "补种行道树" and requests[0]["lat"] == 36.45
+    notifier = RecordingNotifier()
+    assert Dispatcher(runtime.db("feedback"), notifier).dispatch_once() > 0
+    assert api.delete(f"/api/v1/opinions/{ref}/personal-data").status_code == 204
+    assert not runtime.db("feedback").query("SELECT * FROM fb_personal_data WHERE phone = %s", ("13812345678",))
+    assert "13812345678" not in json.dumps(runtime.app("feedback").envelopes(0, 1000))
