@@ -112,17 +112,17 @@ def cmd_relay(args: argparse.Namespace) -> int:
     _stop_on_signals(runtime.stopping)
     lock = SingletonLock(settings, f"relay:{args.service}")
     try:
-        if not lock.acquire(runtime.stopping):
-            return 0
-        print(f"rps: relaying {args.service}.events", flush=True)
-        relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds, still_active=lock.held)
+        # Active while holding the lock; back to standby whenever it is lost
+        # (PostgreSQL restarted, network cut), never two relays at once.
+        while lock.acquire(runtime.stopping):
+            print(f"rps: relaying {args.service}.events", flush=True)
+            relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds, still_active=lock.held)
+            lock.release()
     finally:
         lock.release()
         publisher.close()
         runtime.close()
-    # Stopped without being asked: the lock was lost. Exit non-zero so the
-    # orchestrator restarts us as a standby.
-    return 0 if runtime.stopping.is_set() else 3
+    return 0
 
 
 def cmd_project(args: argparse.Namespace) -> int:
@@ -149,16 +149,17 @@ def cmd_project(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     lock = SingletonLock(settings, f"project:{args.consumer}")
+    consumer.still_active = lock.held
     try:
-        if not lock.acquire(stop):
-            return 0
-        consumer.still_active = lock.held
-        print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
-        consumer.run()
+        while lock.acquire(stop):
+            print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
+            consumer.should_stop = False
+            consumer.run()
+            lock.release()
     finally:
         lock.release()
         runtime.close()
-    return 0 if stop.is_set() else 3
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
