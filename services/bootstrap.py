@@ -106,6 +106,8 @@ class Runtime:
                 env = event_store_env(service, settings, create_table=create_tables_now)
                 self.apps[service] = application_class(service)(env=env)
             self.dbs[service] = open_database(service, settings)
+            if service in self.apps:
+                self.apps[service].use_database(self.dbs[service])
             self.projections[service] = [cls(self.dbs[service]) for cls in projection_classes(service)]
             if create_tables_now:
                 create_tables(self.dbs[service], ())
@@ -200,6 +202,23 @@ class Runtime:
             )
             thread.start()
             self._threads.append(thread)
+
+    def seed_if_new(self) -> int:
+        """First start of an embedded system: load Liaocheng's reference data (R-ORG-2)."""
+        from services.contracts.seed import seed_liaocheng
+
+        app = self.apps.get("contracts")
+        if app is None or app.last_position() > 0:
+            return 0
+        return seed_liaocheng(app)  # type: ignore[arg-type]
+
+    def start_notifier(self) -> None:
+        """The feedback service's notification dispatcher, as a thread (embedded mode)."""
+        from services.feedback.notifications import dispatcher_for
+
+        thread = threading.Thread(target=dispatcher_for(self).run, args=(self.stopping,), name="notifier", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def delivery_handlers(self, consumer: str) -> dict[str, Callable[[dict[str, Any]], Any]]:
         """Per source, what applies one of its events to each of ``consumer``'s read models."""

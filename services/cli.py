@@ -42,6 +42,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     runtime = Runtime.embedded(settings)
     runtime.start_embedded_bus()
+    runtime.start_notifier()
+    seeded = runtime.seed_if_new()
+    if seeded:
+        print(f"rps: first start, loaded {seeded} Liaocheng governments and sub-districts (R-ORG-2)", flush=True)
     host, port = settings.http_host_port
     server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
     stop = threading.Event()
@@ -162,6 +166,68 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Load the reference data of DOMAIN.md R-ORG-2 (skips what exists)."""
+    from services.bootstrap import Runtime
+    from services.contracts.seed import seed_liaocheng
+
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("contracts",))
+    try:
+        created = seed_liaocheng(runtime.app("contracts"))  # type: ignore[arg-type]
+    finally:
+        runtime.close()
+    print(f"{args.dataset}: {created} created")
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """The feedback service's notification dispatcher (one active instance)."""
+    from services.backbone.singleton import SingletonLock
+    from services.bootstrap import Runtime
+    from services.feedback.notifications import dispatcher_for
+
+    settings = _settings()
+    runtime = Runtime.cluster(settings, ("feedback",))
+    _stop_on_signals(runtime.stopping)
+    _metrics_server(settings)
+    lock = SingletonLock(settings, "notify:feedback")
+    try:
+        while lock.acquire(runtime.stopping):
+            print("rps: delivering notifications", flush=True)
+            dispatcher = dispatcher_for(runtime)
+            while not runtime.stopping.is_set() and lock.held():
+                try:
+                    dispatcher.dispatch_once()
+                except Exception:  # the database is briefly down: try again after the pause
+                    log.exception("notification dispatcher: pass failed")
+                runtime.stopping.wait(1.0)
+            lock.release()
+    finally:
+        lock.release()
+        runtime.close()
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    """Write (or check) docs/asyncapi.yaml from the event catalogue."""
+    from pathlib import Path
+
+    from services.backbone.catalogue import asyncapi_yaml
+
+    text = asyncapi_yaml()
+    path = Path(args.out)
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print(f"{path} is out of date: run `rps asyncapi`", file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services.bootstrap import migrate
 
@@ -265,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES)
     p.set_defaults(func=cmd_project)
     sub.add_parser("migrate", help="create or upgrade the schemas").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("asyncapi", help="write the AsyncAPI document of the events")
+    p.add_argument("--out", default="docs/asyncapi.yaml")
+    p.add_argument("--check", action="store_true")
+    p.set_defaults(func=cmd_asyncapi)
+    p = sub.add_parser("seed", help="load reference data")
+    p.add_argument("dataset", choices=["liaocheng"])
+    p.set_defaults(func=cmd_seed)
+    sub.add_parser("notify", help="the feedback service's notification dispatcher").set_defaults(func=cmd_notify)
     p = sub.add_parser("rebuild", help="rebuild read models from the event history")
     p.add_argument("projection", nargs="?")
     p.set_defaults(func=cmd_rebuild)

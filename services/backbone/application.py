@@ -55,6 +55,10 @@ class ServiceApplication(Application):
             self.appended.set()
         return recordings
 
+    def use_database(self, db: Any) -> None:
+        """Hand the application its service's own database (read models it decides on)."""
+        self.db = db
+
     def create_tables(self) -> None:
         self.recorder.create_table()  # type: ignore[attr-defined]
 

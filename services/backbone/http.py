@@ -132,8 +132,13 @@ def request_context(request: Request) -> context.RequestContext:
     return context.RequestContext(actor=context.Actor(subject="anonymous", role="anonymous"), correlation_id=correlation[:64])
 
 
-def route(method: str, path: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Mark a service method as the entrypoint of ``method path`` in both modes."""
+def route(
+    method: str, path: str, *, body: type[BaseModel] | None = None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Mark a service method as the entrypoint of ``method path`` in both modes.
+
+    ``body`` names the request schema for the OpenAPI document.
+    """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(fn)
@@ -152,6 +157,7 @@ def route(method: str, path: str) -> Callable[[Callable[..., Response]], Callabl
             return response
 
         entrypoint.rps_route = (method, path)  # type: ignore[attr-defined]
+        entrypoint.rps_body = body  # type: ignore[attr-defined]
         return nameko_http(method, path)(entrypoint)
 
     return decorator

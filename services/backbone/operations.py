@@ -43,6 +43,13 @@ class OperationsRoutes:
         body, content_type = metrics.exposition()
         return Response(body, status=200, content_type=content_type)
 
+    @route("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        """The OpenAPI document of the routes this process serves."""
+        from services.backbone.openapi import openapi_document
+
+        return json_response(openapi_document(self.runtime.service_objects()))
+
     @route("GET", "/api/v1/events/<service>")
     def events(self, request: Request, service: str) -> Response:
         app = self.runtime.publisher_app(service)

@@ -104,7 +104,7 @@ class ContractsService(OperationsRoutes):
 
     # -- governments -----------------------------------------------------
 
-    @route("POST", f"{API}/governments")
+    @route("POST", f"{API}/governments", body=RegisterGovernment)
     def register_government(self, request: Request) -> Response:
         body = parse_body(request, RegisterGovernment)
         government = self.app.register_government(**body.model_dump())
@@ -120,14 +120,14 @@ class ContractsService(OperationsRoutes):
     def get_government(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_government(code).as_dict())
 
-    @route("PUT", f"{API}/governments/<code>/contacts")
+    @route("PUT", f"{API}/governments/<code>/contacts", body=GovernmentContacts)
     def change_government_contacts(self, request: Request, code: str) -> Response:
         body = parse_body(request, GovernmentContacts)
         return json_response(self.app.change_government_contacts(code, **body.model_dump()).as_dict())
 
     # -- districts -------------------------------------------------------
 
-    @route("POST", f"{API}/districts")
+    @route("POST", f"{API}/districts", body=RegisterDistrict)
     def register_district(self, request: Request) -> Response:
         body = parse_body(request, RegisterDistrict)
         district = self.app.register_district(**body.model_dump())
@@ -148,17 +148,17 @@ class ContractsService(OperationsRoutes):
     def get_district(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_district(code).as_dict())
 
-    @route("POST", f"{API}/districts/<code>/types")
+    @route("POST", f"{API}/districts/<code>/types", body=DistrictTypes)
     def change_district_types(self, request: Request, code: str) -> Response:
         body = parse_body(request, DistrictTypes)
         return json_response(self.app.change_district_types(code, types=body.types).as_dict())
 
-    @route("PUT", f"{API}/districts/<code>/boundary")
+    @route("PUT", f"{API}/districts/<code>/boundary", body=Boundary)
     def set_district_boundary(self, request: Request, code: str) -> Response:
         body = parse_body(request, Boundary)
         return json_response(self.app.set_district_boundary(code, boundary=body.root).as_dict())
 
-    @route("PUT", f"{API}/districts/<code>/contacts")
+    @route("PUT", f"{API}/districts/<code>/contacts", body=DistrictContacts)
     def change_district_contacts(self, request: Request, code: str) -> Response:
         body = parse_body(request, DistrictContacts)
         return json_response(self.app.change_district_contacts(code, **body.model_dump()).as_dict())
@@ -169,7 +169,7 @@ class ContractsService(OperationsRoutes):
 
     # -- contracts -------------------------------------------------------
 
-    @route("POST", f"{API}/contracts")
+    @route("POST", f"{API}/contracts", body=SignContract)
     def sign_contract(self, request: Request) -> Response:
         body = parse_body(request, SignContract)
         contract = self.app.sign_contract(**body.model_dump())
@@ -185,26 +185,26 @@ class ContractsService(OperationsRoutes):
     def get_contract(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_contract(code).as_dict())
 
-    @route("POST", f"{API}/contracts/<code>/evaluations")
+    @route("POST", f"{API}/contracts/<code>/evaluations", body=Evaluation)
     def evaluate_team(self, request: Request, code: str) -> Response:
         body = parse_body(request, Evaluation)
         evaluation = self.app.evaluate_team(code, **body.model_dump())
         return _created(evaluation, f"{API}/contracts/{code}")
 
-    @route("POST", f"{API}/contracts/<code>/renewals")
+    @route("POST", f"{API}/contracts/<code>/renewals", body=Renewal)
     def renew_contract(self, request: Request, code: str) -> Response:
         body = parse_body(request, Renewal)
         contract = self.app.renew_contract(code, **body.model_dump())
         return _created(contract.as_dict(), f"{API}/contracts/{code}")
 
-    @route("POST", f"{API}/contracts/<code>/end")
+    @route("POST", f"{API}/contracts/<code>/end", body=Ending)
     def end_contract(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.end_contract(code, **body.model_dump()).as_dict())
 
     # -- planners --------------------------------------------------------
 
-    @route("POST", f"{API}/planners")
+    @route("POST", f"{API}/planners", body=AppointPlanner)
     def appoint_planner(self, request: Request) -> Response:
         body = parse_body(request, AppointPlanner)
         fields = body.model_dump()
@@ -235,20 +235,20 @@ class ContractsService(OperationsRoutes):
         planner = self.app.get_planner(code)
         return json_response({**planner.as_dict(), **PlannerContacts(self._db()).get(planner.code)})
 
-    @route("POST", f"{API}/planners/<code>/evaluations")
+    @route("POST", f"{API}/planners/<code>/evaluations", body=PlannerEvaluation)
     def evaluate_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, PlannerEvaluation)
         evaluation = self.app.evaluate_planner(code, **body.model_dump())
         return _created(evaluation, f"{API}/planners/{code}")
 
-    @route("POST", f"{API}/planners/<code>/dismissal")
+    @route("POST", f"{API}/planners/<code>/dismissal", body=Ending)
     def dismiss_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.dismiss_planner(code, **body.model_dump()).as_dict())
 
     # -- groups ----------------------------------------------------------
 
-    @route("POST", f"{API}/groups")
+    @route("POST", f"{API}/groups", body=FormGroup)
     def form_group(self, request: Request) -> Response:
         body = parse_body(request, FormGroup)
         group = self.app.form_group(**body.model_dump())
@@ -278,7 +278,7 @@ class ContractsService(OperationsRoutes):
     def group_terms_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.group_terms(code))
 
-    @route("POST", f"{API}/groups/<code>/replacements")
+    @route("POST", f"{API}/groups/<code>/replacements", body=Replacement)
     def replace_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, Replacement)
         group = self.app.replace_planner(
@@ -286,7 +286,7 @@ class ContractsService(OperationsRoutes):
         )
         return _created(group.as_dict(), f"{API}/groups/{code}")
 
-    @route("POST", f"{API}/groups/<code>/end")
+    @route("POST", f"{API}/groups/<code>/end", body=Ending)
     def end_group(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.end_group(code, **body.model_dump()).as_dict())

@@ -65,6 +65,9 @@ class FeedbackApplication(ServiceApplication):
             self.vault = PersonalDataVault(db)
         return self
 
+    def use_database(self, db: Database) -> None:
+        self.bind(db)
+
     # -- loading ------------------------------------------------------------
 
     def _load(self, key: Any, kind: type[A], what: str, field: str = "id") -> A:

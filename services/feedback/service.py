@@ -64,7 +64,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- opinions ----------------------------------------------------------------
 
-    @route("POST", f"{API}/opinions")
+    @route("POST", f"{API}/opinions", body=SubmitOpinion)
     def submit_opinion(self, request: Request) -> Response:
         body = parse_body(request, SubmitOpinion)
         opinion = self.feedback.submit_opinion(**_fields(body))
@@ -79,22 +79,22 @@ class FeedbackService(OperationsRoutes):
         # R-OPN-4: no token; status, reply and the linked recommendation's progress only.
         return json_response(self.feedback.public_view(ref))
 
-    @route("POST", f"{API}/opinions/<ref>/acknowledge")
+    @route("POST", f"{API}/opinions/<ref>/acknowledge", body=AcknowledgeOpinion)
     def acknowledge_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AcknowledgeOpinion)
         return json_response(presenters.opinion(self.feedback.acknowledge_opinion(ref, **_fields(body)), clock.today()))
 
-    @route("POST", f"{API}/opinions/<ref>/relay")
+    @route("POST", f"{API}/opinions/<ref>/relay", body=RelayOpinion)
     def relay_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, RelayOpinion)
         return json_response(presenters.opinion(self.feedback.relay_opinion(ref, **_fields(body)), clock.today()))
 
-    @route("POST", f"{API}/opinions/<ref>/answer")
+    @route("POST", f"{API}/opinions/<ref>/answer", body=AnswerOpinion)
     def answer_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AnswerOpinion)
         return json_response(presenters.opinion(self.feedback.answer_opinion(ref, **_fields(body)), clock.today()))
 
-    @route("POST", f"{API}/opinions/<ref>/escalate")
+    @route("POST", f"{API}/opinions/<ref>/escalate", body=EscalateOpinion)
     def escalate_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, EscalateOpinion)
         opinion, recommendation = self.feedback.escalate_opinion(ref, **_fields(body))
@@ -103,7 +103,7 @@ class FeedbackService(OperationsRoutes):
                    "recommendation": presenters.recommendation(recommendation, today)}
         return json_response(payload, 201, headers={"Location": f"{API}/recommendations/{recommendation.id}"})
 
-    @route("POST", f"{API}/opinions/<ref>/close")
+    @route("POST", f"{API}/opinions/<ref>/close", body=Dated)
     def close_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, Dated)
         return json_response(presenters.opinion(self.feedback.close_opinion(ref, **_fields(body)), clock.today()))
@@ -116,7 +116,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- recommendations ----------------------------------------------------------------
 
-    @route("POST", f"{API}/recommendations")
+    @route("POST", f"{API}/recommendations", body=RaiseRecommendation)
     def raise_recommendation(self, request: Request) -> Response:
         body = parse_body(request, RaiseRecommendation)
         rec = self.feedback.raise_recommendation(**_fields(body))
@@ -169,7 +169,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- letters --------------------------------------------------------------------
 
-    @route("POST", f"{API}/letters")
+    @route("POST", f"{API}/letters", body=SendLetter)
     def send_letter(self, request: Request) -> Response:
         body = parse_body(request, SendLetter)
         letter, items = self.feedback.send_letter(**_fields(body))
@@ -187,7 +187,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- consultations -------------------------------------------------------------------
 
-    @route("POST", f"{API}/consultations")
+    @route("POST", f"{API}/consultations", body=RequestConsultation)
     def request_consultation(self, request: Request) -> Response:
         body = parse_body(request, RequestConsultation)
         consultation = self.feedback.request_consultation(**_fields(body))
@@ -202,13 +202,13 @@ class FeedbackService(OperationsRoutes):
     def get_consultation(self, request: Request, consultation_id: str) -> Response:
         return json_response(presenters.consultation(self.feedback.get_consultation(consultation_id), clock.today()))
 
-    @route("POST", f"{API}/consultations/<consultation_id>/opinion")
+    @route("POST", f"{API}/consultations/<consultation_id>/opinion", body=ConsultationOpinion)
     def answer_consultation(self, request: Request, consultation_id: str) -> Response:
         body = parse_body(request, ConsultationOpinion)
         consultation = self.feedback.answer_consultation(consultation_id, **_fields(body))
         return json_response(presenters.consultation(consultation, clock.today()))
 
-    @route("POST", f"{API}/consultations/<consultation_id>/close")
+    @route("POST", f"{API}/consultations/<consultation_id>/close", body=OptionalText)
     def close_consultation(self, request: Request, consultation_id: str) -> Response:
         body = parse_body(request, OptionalText)
         consultation = self.feedback.close_consultation(consultation_id, **_fields(body))
@@ -216,22 +216,22 @@ class FeedbackService(OperationsRoutes):
 
     # -- publicity, summaries, ratings -----------------------------------------------------
 
-    @route("POST", f"{API}/publicity")
+    @route("POST", f"{API}/publicity", body=RecordPublicity)
     def record_publicity(self, request: Request) -> Response:
         body = parse_body(request, RecordPublicity)
         return json_response(presenters.publicity(self.feedback.record_publicity(**_fields(body))), 201)
 
-    @route("POST", f"{API}/work-summaries")
+    @route("POST", f"{API}/work-summaries", body=SubmitWorkSummary)
     def submit_work_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitWorkSummary)
         return json_response(presenters.work_summary(self.feedback.submit_work_summary(**_fields(body))), 201)
 
-    @route("POST", f"{API}/ratings")
+    @route("POST", f"{API}/ratings", body=SubmitRating)
     def submit_rating(self, request: Request) -> Response:
         body = parse_body(request, SubmitRating)
         return json_response(presenters.rating(self.feedback.submit_rating(**_fields(body))), 201)
 
-    @route("POST", f"{API}/annual-summaries")
+    @route("POST", f"{API}/annual-summaries", body=SubmitAnnualSummary)
     def submit_annual_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitAnnualSummary)
         return json_response(presenters.annual_summary(self.feedback.submit_annual_summary(**_fields(body))), 201)

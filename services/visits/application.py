@@ -43,6 +43,10 @@ class VisitsApplication(ServiceApplication):
             self._reads = ReadModels(db)
         return self
 
+    def use_database(self, db: Database) -> None:
+        super().use_database(db)
+        self.attach(db)
+
     @property
     def reads(self) -> ReadModels:
         if self._reads is None:

@@ -52,7 +52,7 @@ class VisitsService(OperationsRoutes):
 
     # -- visits ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/visits")
+    @route("POST", "/api/v1/visits", body=LogVisit)
     def log_visit(self, request: Request) -> Response:
         body = parse_body(request, LogVisit)
         visit = self.visits.log_visit(**body.model_dump())
@@ -85,7 +85,7 @@ class VisitsService(OperationsRoutes):
         visit = self.visits.get_visit(visit_id)
         return json_response({**visit.as_dict(), "history": visit.history})
 
-    @route("POST", "/api/v1/visits/<visit_id>/corrections")
+    @route("POST", "/api/v1/visits/<visit_id>/corrections", body=CorrectVisit)
     def correct_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, CorrectVisit)
         changes = body.model_dump(exclude_unset=True)
@@ -93,12 +93,12 @@ class VisitsService(OperationsRoutes):
         visit = self.visits.correct_visit(visit_id, reason=reason, changes=changes)
         return json_response(visit.as_dict())
 
-    @route("POST", "/api/v1/visits/<visit_id>/void")
+    @route("POST", "/api/v1/visits/<visit_id>/void", body=VoidVisit)
     def void_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, VoidVisit)
         return json_response(self.visits.void_visit(visit_id, reason=body.reason).as_dict())
 
-    @route("POST", "/api/v1/visits/<visit_id>/confirmation")
+    @route("POST", "/api/v1/visits/<visit_id>/confirmation", body=Confirmation)
     def confirm_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, Confirmation)
         return json_response(self.visits.decide_visit(visit_id, **body.model_dump()).as_dict())
@@ -115,7 +115,7 @@ class VisitsService(OperationsRoutes):
 
     # -- settlements ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/settlements")
+    @route("POST", "/api/v1/settlements", body=Settle)
     def settle(self, request: Request) -> Response:
         body = parse_body(request, Settle)
         settlement, issued = self.visits.settle(group=body.group, service_year=body.service_year)

@@ -1,0 +1,108 @@
+"""The OpenAPI 3.1 document, generated from the declared routes and their schemas.
+
+Served at ``/openapi.json``; clients and schemathesis read it. Nothing here is
+written by hand per endpoint, so it cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from services.backbone.http import routes_of
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}, "path": {"type": "string"}}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "rule": {"type": "string"},
+            },
+        }
+    },
+}
+
+_STATUS_TEXT = {
+    "400": "请求体不符合格式（字段名见 error.field）",
+    "401": "缺少或无效的令牌",
+    "403": "角色或范围不允许",
+    "404": "不存在",
+    "409": "与当前状态冲突",
+    "422": "业务规则不允许（规则编号见 error.rule）",
+    "429": "请求过于频繁",
+    "503": "存储暂时不可用，未保存任何内容",
+}
+
+
+def _operation(method: str, path: str, service: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _TYPES.get(conv or "", {"type": "string"})}
+        for conv, name in _PARAM.findall(path)
+    ]
+    doc = (fn.__doc__ or "").strip().splitlines()
+    operation: dict[str, Any] = {
+        "operationId": f"{service}.{fn.__name__}",
+        "tags": [service],
+        "summary": doc[0] if doc else fn.__name__.replace("_", " "),
+        "parameters": parameters,
+        "responses": {
+            "200" if method == "GET" else "201": {"description": "成功", "content": {"application/json": {"schema": {}}}},
+            **{
+                code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                for code, text in _STATUS_TEXT.items()
+            },
+        },
+    }
+    if method == "POST":
+        operation["parameters"].append(
+            {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}
+        )
+    body = getattr(fn, "rps_body", None)
+    if body is not None:
+        schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(body.__name__, schema)
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
+        }
+    return operation
+
+
+def openapi_document(services: Iterable[Any]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, Any] = {"Error": ERROR}
+    for service in services:
+        name = getattr(service, "name", type(service).__name__)
+        for method, path, bound in routes_of(service):
+            openapi_path = _PARAM.sub(lambda m: "{" + m.group(2) + "}", path)
+            if method.lower() in paths.get(openapi_path, {}):
+                continue  # operational routes shared by every service
+            paths.setdefault(openapi_path, {})[method.lower()] = _operation(
+                method, path, name, getattr(bound, "__func__", bound), components
+            )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "责任规划师制度管理系统 API",
+            "version": "1",
+            "description": "Liaocheng responsible-planner programme: organisation, service time, feedback, reports.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearer": []}],
+    }
