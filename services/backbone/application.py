@@ -23,6 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Optimistic concurrency: a command that lost a race on an aggregate is run
 # again on the fresh state; after this many tries the client gets a 409.
 COMMAND_ATTEMPTS = 5
+# Aggregates with long histories are loaded from a snapshot plus the events after it.
+SNAPSHOT_EVERY = 50
 
 
 def command(fn: F) -> F:

@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from services.backbone import clock
-from services.backbone.application import ServiceApplication, command
+from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.contracts.domain import (
     DEFAULT_LATE_AFTER_DAYS,
@@ -53,6 +53,8 @@ _WHAT = {
 class ContractsApplication(ServiceApplication):
     name = "Contracts"
     service = "contracts"
+    # Long-lived aggregates load from a snapshot taken every SNAPSHOT_EVERY events.
+    snapshotting_intervals = {Contract: SNAPSHOT_EVERY, Group: SNAPSHOT_EVERY, Planner: SNAPSHOT_EVERY, District: SNAPSHOT_EVERY}
 
     # -- loading ---------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 
 from services.backbone import clock
-from services.backbone.application import ServiceApplication, command
+from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.backbone.persistence import Database
 from services.feedback import personal
@@ -49,6 +49,8 @@ def new_ref() -> str:
 class FeedbackApplication(ServiceApplication):
     name = "Feedback"
     service = "feedback"
+    # Long-lived aggregates load from a snapshot taken every SNAPSHOT_EVERY events.
+    snapshotting_intervals = {Recommendation: SNAPSHOT_EVERY, Opinion: SNAPSHOT_EVERY, Consultation: SNAPSHOT_EVERY}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
