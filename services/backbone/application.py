@@ -7,7 +7,9 @@ the outbox; ``appended`` wakes the relay so it need not poll hard.
 from __future__ import annotations
 
 import functools
+import random
 import threading
+import time
 from typing import Any, Callable, Iterable, TypeVar
 
 from eventsourcing.application import Application
@@ -21,8 +23,10 @@ from services.backbone.envelope import envelope_from_event
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Optimistic concurrency: a command that lost a race on an aggregate is run
-# again on the fresh state; after this many tries the client gets a 409.
-COMMAND_ATTEMPTS = 5
+# again on the fresh state after a short random pause (so racers spread out);
+# after this many tries the client gets a 409.
+COMMAND_ATTEMPTS = 8
+RETRY_PAUSE_SECONDS = 0.005
 # Aggregates with long histories are loaded from a snapshot plus the events after it.
 SNAPSHOT_EVERY = 50
 
@@ -37,7 +41,8 @@ def command(fn: F) -> F:
                 return fn(*args, **kwargs)
             except IntegrityError:
                 if attempt == COMMAND_ATTEMPTS - 1:
-                    raise Conflict("another change to the same record was saved first; try again") from None
+                    raise Conflict("另一项修改已先保存，请刷新后重试") from None
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
         raise AssertionError("unreachable")
 
     return wrapper  # type: ignore[return-value]
