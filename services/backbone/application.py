@@ -48,12 +48,100 @@ def command(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _Ticket:
+    """One command's events waiting for the group commit."""
+
+    __slots__ = ("processing_event", "done", "recordings", "error")
+
+    def __init__(self, processing_event: Any):
+        self.processing_event = processing_event
+        self.done = threading.Event()
+        self.recordings: list[Any] = []
+        self.error: BaseException | None = None
+
+
+class GroupCommitter:
+    """Stores the events of commands that arrive together in one transaction.
+
+    Each command's events stay all-or-nothing and keep their optimistic
+    concurrency check: when a batch fails on one command's conflict, its
+    commands are stored one by one, so only the losing command sees the error.
+    A command returns only after its own events are committed.
+    """
+
+    def __init__(self, put: Callable[[list[Any]], list[Any]], *, max_batch: int = 200):
+        self._put = put
+        self._max_batch = max_batch
+        self._queue: list[_Ticket] = []
+        self._lock = threading.Lock()
+        self._leader_active = False
+
+    def record(self, processing_event: Any) -> list[Any]:
+        ticket = _Ticket(processing_event)
+        with self._lock:
+            self._queue.append(ticket)
+            lead = not self._leader_active
+            if lead:
+                self._leader_active = True
+        if lead:
+            self._lead()
+        ticket.done.wait()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.recordings
+
+    def _lead(self) -> None:
+        # The first caller commits what has queued up meanwhile, batch after
+        # batch, until the queue is empty; its own ticket is in the first batch.
+        while True:
+            with self._lock:
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                if not batch:
+                    self._leader_active = False
+                    return
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        try:
+            if len(batch) > 1 and self._commit_together(batch):
+                return
+            for ticket in batch:
+                try:
+                    ticket.recordings = self._put(ticket.processing_event.events)
+                except Exception as exc:  # this command's own failure
+                    ticket.error = exc
+        finally:
+            for ticket in batch:
+                ticket.done.set()
+
+    def _commit_together(self, batch: list[_Ticket]) -> bool:
+        try:
+            recordings = self._put([e for t in batch for e in t.processing_event.events])
+        except Exception:  # one command lost a race (or the store failed): one by one
+            return False
+        i = 0
+        for ticket in batch:
+            n = len(ticket.processing_event.events)
+            ticket.recordings, i = recordings[i : i + n], i + n
+        return True
+
+
 class ServiceApplication(Application):
     service: str = "abstract"
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self.appended = threading.Event()
+        self.group_commit = GroupCommitter(lambda events: self.events.put(events))
+
+    def _record(self, processing_event: Any) -> Any:
+        if processing_event.tracking is not None or processing_event.saved_kwargs:
+            return super()._record(processing_event)
+        recordings = self.group_commit.record(processing_event)
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
