@@ -155,7 +155,10 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=max_size,
             open=True,
-            check=ConnectionPool.check_connection,
+            # No ping per checkout (a round trip on every query): a connection
+            # broken by a server restart fails once, is discarded by the pool,
+            # and the caller sees a retryable 503 or redelivery.
+            max_idle=60,
         )
 
     @contextmanager
@@ -231,6 +234,17 @@ BACKBONE_TABLES = (
     "CREATE TABLE IF NOT EXISTS tracking ("
     " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (projection, source, position))",
+    # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path.
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    " caller TEXT NOT NULL, path TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " status INTEGER, body TEXT, headers TEXT, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (caller, path, idem_key))",
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
+    # R-SEC-5: hits per pseudonymised client address or phone number and time window.
+    "CREATE TABLE IF NOT EXISTS rate_limit_counters ("
+    " bucket TEXT NOT NULL, window_start BIGINT NOT NULL, hits INTEGER NOT NULL, expires_at BIGINT NOT NULL,"
+    " PRIMARY KEY (bucket, window_start))",
+    "CREATE INDEX IF NOT EXISTS rate_limit_counters_expiry ON rate_limit_counters (expires_at)",
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from eventsourcing.application import AggregateNotFoundError
 
 from services.backbone import clock, context
-from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
+from services.backbone.application import ServiceApplication, command
 from services.backbone.domain import DomainError, NotFound, RuleViolated
 from services.backbone.persistence import Database
 from services.visits.calendar import Month, month_bounds
@@ -29,8 +29,7 @@ from services.visits.settlement import Settlement, calculate, settlement_id
 class VisitsApplication(ServiceApplication):
     name = "Visits"
     service = "visits"
-    # Long-lived aggregates load from a snapshot taken every SNAPSHOT_EVERY events.
-    snapshotting_intervals = {Visit: SNAPSHOT_EVERY, Settlement: SNAPSHOT_EVERY}
+    # Visits and settlements live short (a handful of events): no snapshots, no extra read per load.
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)

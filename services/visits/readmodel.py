@@ -62,21 +62,24 @@ class ReadModels:
     # -- contracts' facts --------------------------------------------------------
 
     def assignment(self, group: str) -> GroupAssignment | None:
-        rows = self.db.query("SELECT code, district, contract FROM vis_groups WHERE code = %s", (group,))
-        if not rows:
-            return None
-        row = rows[0]
-        periods = self.db.query(
-            "SELECT from_date, to_date FROM vis_group_periods WHERE grp = %s ORDER BY from_date", (group,)
-        )
-        members = self.db.query(
-            "SELECT planner, from_date, to_date FROM vis_members WHERE grp = %s ORDER BY from_date, planner",
-            (group,),
-        )
+        # One transaction: a consistent picture of the group, in one pool checkout.
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT code, district, contract FROM vis_groups WHERE code = %s", (group,)).fetchall()
+            if not rows:
+                return None
+            row = rows[0]
+            periods = cur.execute(
+                "SELECT from_date, to_date FROM vis_group_periods WHERE grp = %s ORDER BY from_date", (group,)
+            ).fetchall()
+            members = cur.execute(
+                "SELECT planner, from_date, to_date FROM vis_members WHERE grp = %s ORDER BY from_date, planner",
+                (group,),
+            ).fetchall()
+            contract = self._contract(cur.execute("SELECT * FROM vis_contracts WHERE id = %s", (row["contract"],)).fetchall())
         return GroupAssignment(
             code=row["code"],
             district=row["district"],
-            contract=self.contract(row["contract"]),
+            contract=contract,
             periods=tuple((_date(p["from_date"]), _date(p["to_date"])) for p in periods),  # type: ignore[misc]
             members=tuple(
                 Membership(m["planner"], _date(m["from_date"]), _date(m["to_date"])) for m in members  # type: ignore[arg-type]
@@ -84,7 +87,10 @@ class ReadModels:
         )
 
     def contract(self, contract_id: str) -> ContractTerms | None:
-        rows = self.db.query("SELECT * FROM vis_contracts WHERE id = %s", (contract_id,))
+        return self._contract(self.db.query("SELECT * FROM vis_contracts WHERE id = %s", (contract_id,)))
+
+    @staticmethod
+    def _contract(rows: list[dict[str, Any]]) -> ContractTerms | None:
         if not rows:
             return None
         row = rows[0]
