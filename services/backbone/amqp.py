@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Any, Callable
 
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.mixins import ConsumerMixin
 
+from services.backbone import metrics
 from services.backbone.envelope import MalformedEnvelope, decode, encode, short_type
 
 log = logging.getLogger(__name__)
@@ -122,11 +124,28 @@ class AmqpConsumer(ConsumerMixin):
         self.stopped = threading.Event()
         self.requeue_delay = 1.0
         self.still_active: Callable[[], bool] = lambda: True
+        self.lag_interval = 5.0
+        self._lag_measured = 0.0
 
     def on_iteration(self) -> None:
         if not self.still_active():
             log.error("%s: lost the singleton lock; stopping", self.consumer)
             self.should_stop = True
+            return
+        now = time.monotonic()
+        if now - self._lag_measured >= self.lag_interval:
+            self._lag_measured = now
+            self._measure_lag()
+
+    def _measure_lag(self) -> None:
+        """Projection lag: what waits in each source's queue (published, not yet applied)."""
+        try:
+            channel = self.connection.default_channel
+            for source in self.handlers:
+                declared = consumer_queue(source, self.consumer)(channel).queue_declare(passive=True)
+                metrics.PROJECTION_LAG.labels(self.consumer, source).set(declared.message_count)
+        except Exception as exc:  # the broker is reconnecting; measure next time
+            log.debug("%s: lag not measured: %s", self.consumer, exc)
 
     def get_consumers(self, Consumer: Any, channel: Any) -> list[Any]:
         return [
