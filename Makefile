@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rps_test
 TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: install run demo test unit integration e2e services lint bench clean
+.PHONY: install run demo test unit integration e2e services lint bench k8s-lint images asyncapi clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -18,7 +18,37 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: system-deps $(STAMP)
+
+# What the report formats need from the system (R-RPT-6): Pango and HarfBuzz's
+# subsetter for WeasyPrint's PDF, fontconfig and a CJK font for the PDF and the
+# charts. Installed only when missing (Debian's apt-get, as root or with sudo).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+CJK_FONT_PACKAGE := fonts-noto-cjk
+.PHONY: system-deps
+system-deps:
+	@need=""; \
+	if command -v dpkg >/dev/null 2>&1; then \
+	  for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	else \
+	  for l in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0 libfontconfig.so.1; do \
+	    ldconfig -p 2>/dev/null | grep -q "$$l" || need="$$need $$l"; done; \
+	fi; \
+	if ! command -v fc-list >/dev/null 2>&1 || [ -z "$$(fc-list :lang=zh family 2>/dev/null)" ]; then \
+	  need="$$need $(CJK_FONT_PACKAGE)"; fi; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "installing system packages:$$need"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
+	else \
+	  echo "system-deps: missing$$need. Without apt-get, install Pango >= 1.44 (with pangoft2)," \
+	    "HarfBuzz with its subset library >= 4.1, fontconfig and a CJK font (Noto Sans CJK SC or" \
+	    "WenQuanYi Micro Hei) with the system's package manager, e.g. dnf install pango harfbuzz" \
+	    "google-noto-sans-cjk-fonts; apk add pango harfbuzz-subset font-noto-cjk; brew install pango" \
+	    "font-noto-sans-cjk. Until then the HTML and XLSX reports work, the PDF does not." >&2; \
+	fi
 
 run: install
 	$(BIN)/rps run
@@ -48,5 +78,24 @@ test: install services
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) \
 	  $(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
 
+# Benchmarks print ratios against baselines measured in the same run (README "Performance").
+bench: install services
+	$(BIN)/python -W ignore -m bench.append 4000
+	$(BIN)/python -W ignore -m bench.end_to_end 2000 16
+
+# Render every overlay and validate it offline (also part of `make test`).
+k8s-lint: install
+	@command -v kubectl >/dev/null || { echo "k8s-lint needs kubectl >= 1.32 (with kustomize): https://kubernetes.io/docs/tasks/tools/"; exit 1; }
+	$(BIN)/pytest -q tests/unit/infra
+
+# Container images, where a Docker engine exists (none on the development machines).
+images:
+	@docker info >/dev/null 2>&1 || { echo "images: no Docker engine here; the Dockerfile is linted by tests/unit/infra"; exit 1; }
+	infra/docker/build-images.sh $${TAG:-dev}
+
+# The AsyncAPI document of the events, regenerated from the aggregates.
+asyncapi: install
+	$(BIN)/rps asyncapi
+
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var out .pytest_cache
