@@ -53,6 +53,11 @@ system-deps:
 run: install
 	$(BIN)/rps run
 
+# A realistic past service year for the ten Liaocheng districts, played over
+# HTTP; the reports (JSON, HTML, XLSX, PDF) land in ./out/ (open out/index.html).
+demo: install
+	$(BIN)/rps demo
+
 # Start the local PostgreSQL and RabbitMQ when they are not running.
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || { \

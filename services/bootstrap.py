@@ -279,9 +279,10 @@ class Runtime:
                 f"to read {source}'s events set RPS_EVENTS_URL_{source.upper()} "
                 f"(e.g. http://{source}:8000/api/v1/events/{source})"
             )
+        from services.backbone.auth import service_headers
         from services.backbone.feed import http_reader
 
-        return http_reader(url)
+        return http_reader(url, headers=service_headers(self.settings))
 
     def close(self) -> None:
         self.stopping.set()

@@ -181,6 +181,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Play service year 2021 for the ten Liaocheng districts over HTTP and write its reports (make demo)."""
+    from services.demo import run_demo
+
+    return run_demo(data_dir=args.data_dir, out=args.out, months=args.months, formats=args.formats)
+
+
 def cmd_notify(args: argparse.Namespace) -> int:
     """The feedback service's notification dispatcher (one active instance)."""
     from services.backbone.singleton import SingletonLock
@@ -225,6 +232,22 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """A bearer token for a role and scope, signed with the local key (development and tests)."""
+    from services.backbone.auth import issue_token
+
+    try:
+        token = issue_token(
+            _settings(), args.role, subject=args.subject, group=args.group, district=args.district,
+            government=args.government, ttl_seconds=args.ttl,
+        )
+    except ValueError as exc:
+        print(f"rps token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     return 0
 
 
@@ -331,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES)
     p.set_defaults(func=cmd_project)
     sub.add_parser("migrate", help="create or upgrade the schemas").set_defaults(func=cmd_migrate)
+    from services.backbone.auth import ROLES
+
+    p = sub.add_parser("token", help="print a bearer token for a role and scope (development and tests)")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--subject")
+    p.add_argument("--group")
+    p.add_argument("--district")
+    p.add_argument("--government")
+    p.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
+    p.set_defaults(func=cmd_token)
     p = sub.add_parser("asyncapi", help="write the AsyncAPI document of the events")
     p.add_argument("--out", default="docs/asyncapi.yaml")
     p.add_argument("--check", action="store_true")
@@ -338,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed", help="load reference data")
     p.add_argument("dataset", choices=["liaocheng"])
     p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("demo", help="play a past service year over HTTP and write its reports (make demo)")
+    p.add_argument("--data-dir", default="var/demo", help="the demo system's data, wiped at start (default var/demo)")
+    p.add_argument("--out", default="out", help="where the reports and index.html go (default out)")
+    p.add_argument("--months", type=int, default=12, metavar="N", help="play only the first N months (1-12)")
+    p.add_argument("--formats", default="json,html,xlsx,pdf", help="report formats, comma-separated (json always)")
+    p.set_defaults(func=cmd_demo)
     sub.add_parser("notify", help="the feedback service's notification dispatcher").set_defaults(func=cmd_notify)
     p = sub.add_parser("rebuild", help="rebuild read models from the event history")
     p.add_argument("projection", nargs="?")

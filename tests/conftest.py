@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 from werkzeug.test import Client
 
+from services.backbone.auth import issue_token
 from services.backbone.http import Gateway
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
@@ -21,16 +22,42 @@ from tests.processes import Processes
 
 
 class Api:
-    """A JSON client over the embedded gateway (no sockets)."""
+    """A JSON client over the embedded gateway (no sockets).
 
-    def __init__(self, runtime: Runtime):
+    Calls carry a bureau token unless the client was made for another role
+    (``api.as_role("planner", group=..., district=...)``), for no one
+    (``api.anonymous()``), or a call passes its own ``Authorization`` header.
+    """
+
+    def __init__(self, runtime: Runtime, client: Client | None = None, token: str | None = None, *,
+                 anonymous: bool = False):
         self.runtime = runtime
-        self.client = Client(Gateway(runtime.service_objects()))
+        self.client = client or Client(Gateway(runtime.service_objects()))
+        if token is None and not anonymous:
+            token = issue_token(runtime.settings, "bureau", subject="bureau-test")
+        self.token = token
 
-    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, headers: dict | None = None):
+    def as_role(self, role: str, subject: str | None = None, **scope: str | None) -> "Api":
+        """The same system, called with a token of ``role`` and scope (group, district, government)."""
+        return Api(self.runtime, self.client, issue_token(self.runtime.settings, role, subject=subject, **scope))
+
+    def anonymous(self) -> "Api":
+        """The same system, called without a token (a resident)."""
+        return Api(self.runtime, self.client, anonymous=True)
+
+    def use_role(self, role: str, subject: str | None = None, **scope: str | None) -> None:
+        """From now on call as ``role`` (tests that switch roles midway)."""
+        self.token = issue_token(self.runtime.settings, role, subject=subject, **scope)
+
+    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+                headers: dict | None = None, environ: dict | None = None, content_type: str = "application/json"):
         data = raw if raw is not None else (None if body is None else json.dumps(body))
+        sent = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        sent.update(headers or {})
+        sent = {k: v for k, v in sent.items() if v is not None}  # headers={"Authorization": None} drops it
         response = self.client.open(
-            path, method=method, data=data, headers=headers or {}, content_type="application/json"
+            path, method=method, data=data, headers=sent, content_type=content_type,
+            environ_overrides=environ or {},
         )
         response.json_body = json.loads(response.get_data()) if response.mimetype == "application/json" else None
         return response

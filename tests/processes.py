@@ -23,15 +23,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def token(role: str = "bureau", subject: str | None = None, env: dict[str, str] | None = None, **scope: str) -> str:
+    """A token the processes accept: signed with the key their environment configures."""
+    from services.backbone.auth import issue_token
+    from services.backbone.settings import Settings
+
+    settings = Settings.from_env(dict(os.environ) if env is None else env)
+    return issue_token(settings, role, subject=subject or f"{role}-e2e", **scope)
+
+
 class Http:
-    def __init__(self, base: str):
+    """JSON over HTTP to a running process; calls carry a bureau token unless told otherwise."""
+
+    def __init__(self, base: str, token_value: str | None = None, *, anonymous: bool = False):
         self.base = base
+        self.token = None if anonymous else (token_value or token("bureau"))
+
+    def as_role(self, role: str, subject: str | None = None, **scope: str) -> "Http":
+        return Http(self.base, token(role, subject, **scope))
+
+    def anonymous(self) -> "Http":
+        return Http(self.base, anonymous=True)
 
     def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None, headers: dict | None = None):
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
-        )
+        sent = {"content-type": "application/json"}
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        sent.update(headers or {})
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, _json(response.read())

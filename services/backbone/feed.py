@@ -10,10 +10,15 @@ from typing import Any, Callable
 from services.backbone.envelope import decode
 
 
-def http_reader(url: str, *, timeout: float = 30.0) -> Callable[[int, int], list[dict[str, Any]]]:
+def http_reader(
+    url: str, *, timeout: float = 30.0, headers: dict[str, str] | None = None
+) -> Callable[[int, int], list[dict[str, Any]]]:
+    """``headers`` carry this service's bearer token (the feed is for operators and services)."""
+
     def read(after: int, limit: int) -> list[dict[str, Any]]:
         query = urllib.parse.urlencode({"after": after, "limit": limit})
-        with urllib.request.urlopen(f"{url}?{query}", timeout=timeout) as response:  # noqa: S310 (configured URL)
+        request = urllib.request.Request(f"{url}?{query}", headers=headers or {})
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)
             payload = json.load(response)
         return [decode(e) for e in payload["events"]]
 

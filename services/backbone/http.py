@@ -5,6 +5,12 @@ run in both modes: nameko's ``http`` entrypoint serves them in the cluster
 (``rps serve``), and the embedded ``Gateway`` serves every service's routes
 on one listener (``rps run``). Status codes and the error body are decided
 here and nowhere else (API.md "Status codes").
+
+Every request passes the same gate before its handler runs: the bearer
+token is verified (auth.py, 401), the access policy decides on role and
+scope (policy.py, 403/404), the body must be strict JSON (400), a POST's
+``Idempotency-Key`` is honoured (idempotency.py) and the anonymous intake is
+rate-limited (ratelimit.py, 429). A refusal stores nothing.
 """
 
 from __future__ import annotations
@@ -12,17 +18,21 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import re
 import time
 from typing import Any, Callable, Iterable, TypeVar
 
 from nameko.web.handlers import http as nameko_http
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as WerkzeugNotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as WerkzeugNotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from services.backbone import context, metrics
+from services.backbone import auth, context, idempotency, metrics, policy
 from services.backbone.domain import DomainError
+from services.backbone.logsafe import safe_log
+from services.backbone.ratelimit import RateLimited, RateLimiter
 from services.backbone.persistence import is_transient
 
 log = logging.getLogger(__name__)
@@ -30,6 +40,8 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 1_000_000
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class BadRequest(Exception):
@@ -61,7 +73,11 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, BadRequest):
         return json_response(error_body(exc.code, exc.message, exc.field), 400)
     if isinstance(exc, DomainError):
-        return json_response(error_body(exc.code, exc.message, exc.field, exc.rule), exc.status)
+        return json_response(
+            error_body(exc.code, exc.message, exc.field, exc.rule), exc.status, headers=getattr(exc, "headers", None)
+        )
+    if isinstance(exc, RequestEntityTooLarge):
+        return json_response(error_body("body_too_large", "请求体过大", "body"), 413)
     if isinstance(exc, MethodNotAllowed):
         return json_response(error_body("method_not_allowed", "此路径不支持该请求方法"), 405)
     if isinstance(exc, WerkzeugNotFound):
@@ -73,7 +89,7 @@ def error_response(exc: BaseException) -> Response:
         return json_response(
             error_body("unavailable", "数据存储暂时不可用，未保存任何内容，请稍后重试"), 503, headers={"Retry-After": "5"}
         )
-    log.exception("unexpected error", exc_info=exc)
+    log.exception("unexpected error: %s", safe_log(type(exc).__name__), exc_info=exc)
     return json_response(error_body("internal_error", "服务器内部错误，请稍后重试"), 500)
 
 
@@ -106,15 +122,119 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     return "invalid_value", str(error.get("msg", "取值无效"))
 
 
-def parse_body(request: Request, model: type[M]) -> M:
-    """Decode a JSON object and validate it; a failure names the field (400)."""
+# -- strict JSON ---------------------------------------------------------------------------
+
+
+class _Object(dict):
+    """A JSON object that remembers keys it saw twice (the last would silently win)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+# I-JSON (RFC 7493 2.2): integers beyond what a double holds exactly are refused, not rounded.
+MAX_JSON_INTEGER = 2**53 - 1
+
+
+class _BadNumber:
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _constant(text: str) -> _BadNumber:
+    return _BadNumber("不接受 NaN 或 Infinity")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj, seen = _Object(), []
+    for key, value in pairs:
+        if key in obj:
+            seen.append(key)
+        obj[key] = value
+    obj.duplicates = tuple(seen)
+    return obj
+
+
+def _float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else _BadNumber("不接受 NaN 或 Infinity")  # 1e999 is Infinity too
+
+
+def _int(text: str) -> Any:
+    value = int(text)
+    return value if abs(value) <= MAX_JSON_INTEGER else _BadNumber(f"整数超出范围（±{MAX_JSON_INTEGER}）")
+
+
+def _first_problem(document: Any) -> tuple[str, str, str] | None:
+    """(field, code, message) of the first duplicate key or non-finite number, depth first."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, _BadNumber):
+            return where or "body", "invalid_number", value.message
+        if isinstance(value, _Object):
+            if value.duplicates:
+                name = f"{where}.{value.duplicates[0]}" if where else value.duplicates[0]
+                return name, "duplicate_key", "JSON 对象中该字段出现了不止一次"
+            children = [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(f"{where}.{i}" if where else str(i), v) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return None
+
+
+def strict_json(raw: bytes) -> Any:
+    """Parse a request body as RFC 8259 / I-JSON; duplicate keys, NaN, Infinity and integers
+    a double cannot hold are 400 naming the field."""
+    try:
+        document = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant, parse_float=_float,
+            parse_int=_int,
+        )
+    except UnicodeDecodeError:
+        raise BadRequest("请求体不是 UTF-8 编码的 JSON", field="body", code="malformed_json") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"请求体不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）",
+                         field="body", code="malformed_json") from None
+    except (ValueError, RecursionError):  # integers past Python's digit limit, absurd nesting
+        raise BadRequest("请求体不是可接受的 JSON（数字过长或嵌套过深）", field="body", code="malformed_json") from None
+    problem = _first_problem(document)
+    if problem is not None:
+        field, code, message = problem
+        raise BadRequest(f"{field}：{message}", field=field, code=code)
+    return document
+
+
+def read_body(request: Request) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES without reading further (413)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    request.max_content_length = MAX_BODY_BYTES  # werkzeug stops a longer (e.g. chunked) stream
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("请求体过大", field="body", code="body_too_large")
-    try:
-        payload = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"请求体不是合法的 JSON：{exc}", field="body", code="malformed_json") from None
+        raise RequestEntityTooLarge()
+    return raw
+
+
+def request_json(request: Request) -> Any:
+    """The body as strict JSON, parsed once per request; {} when empty or a form."""
+    cached = request.environ.get("rps.json", _MISSING)
+    if cached is not _MISSING:
+        return cached
+    raw = read_body(request)
+    document = {} if not raw.strip() or request.mimetype in FORM_TYPES else strict_json(raw)
+    request.environ["rps.json"] = document
+    return document
+
+
+_MISSING = object()
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Decode a JSON object and validate it; a failure names the field (400)."""
+    raw = read_body(request)
+    payload = strict_json(raw) if raw.strip() else None
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", field="body", code="malformed_json")
     try:
@@ -127,9 +247,112 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise BadRequest(f"{field}：{message}", field=field, code=code) from None
 
 
-def request_context(request: Request) -> context.RequestContext:
-    correlation = request.headers.get("X-Correlation-ID") or context.new_correlation_id()
-    return context.RequestContext(actor=context.Actor(subject="anonymous", role="anonymous"), correlation_id=correlation[:64])
+# -- the gate every request passes ----------------------------------------------------------
+
+
+def correlation_id(request: Request) -> str:
+    """The caller's correlation id when it is a plain token, else a new one (it goes into events and logs)."""
+    given = request.headers.get("X-Correlation-ID", "")
+    return given if _CORRELATION.match(given) else context.new_correlation_id()
+
+
+def client_address(request: Request, trusted_hops: int) -> str:
+    """The client's address: the peer, or behind ``trusted_hops`` proxies the one they saw."""
+    if trusted_hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= trusted_hops:
+            return forwarded[-trusted_hops][:64]
+    return request.remote_addr or "unknown"
+
+
+def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, request: Request,
+           values: dict[str, Any], correlation: str) -> Response:
+    runtime = service.runtime
+    try:
+        actor = auth.authenticate(request, auth.verifier_of(runtime))
+    except Exception as exc:
+        if isinstance(exc, auth.Unauthenticated):
+            log.info("token refused: route=%s %s reason=%s correlation=%s",
+                     method, path, safe_log(exc.message), correlation)
+        return error_response(exc)
+    with context.acting(context.RequestContext(actor=actor, correlation_id=correlation)):
+        try:
+            call = policy.Call(service, method, path, request, values, actor, body=lambda: request_json(request))
+            rule = policy.authorize(call)
+            request_json(request)  # strict JSON for every body, whether or not the handler parses it
+            if method == "POST" and request.headers.get(idempotency.HEADER) is not None:
+                return _idempotent(service, fn, path, request, values, rule, actor)
+            return _run(service, fn, path, request, values, rule, actor)
+        except Exception as exc:  # mapped in one place; never leaks a trace
+            return error_response(exc)
+
+
+def _idempotent(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],
+                rule: policy.Rule, actor: context.Actor) -> Response:
+    """R-SEC-3: run once per key, caller and path; a replay gets the first answer."""
+    settings = service.runtime.settings
+    key = request.headers[idempotency.HEADER]
+    if not idempotency.valid_key(key):
+        raise BadRequest(f"{idempotency.HEADER}：应为 1–255 个可见 ASCII 字符", field=idempotency.HEADER,
+                         code="invalid_value")
+    caller = f"addr:{client_address(request, settings.trusted_proxy_hops)}" if actor == auth.ANONYMOUS \
+        else f"sub:{actor.subject}"
+    document = request_json(request)
+    body = json.dumps(document, sort_keys=True, ensure_ascii=False).encode() if document else read_body(request)
+    claim = idempotency.Claim(
+        caller=idempotency.pseudonym(settings.pseudonym_secret, caller),
+        path=request.path,
+        key=key,
+        fingerprint=idempotency.fingerprint(request.method, body),
+    )
+    store = idempotency.IdempotencyStore(service.runtime.db(service.name), settings.idempotency_retention_hours * 3600)
+    replay = store.claim(claim)
+    if replay is not None:
+        return replay
+    try:
+        response = _run(service, fn, path, request, values, rule, actor)
+    except Exception as exc:
+        response = error_response(exc)
+    store.finish(claim, response)
+    return response
+
+
+def _run(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],
+         rule: policy.Rule, actor: context.Actor) -> Response:
+    """The handler, behind the anonymous intake's rate limit where the route has one (R-SEC-5)."""
+    limiter, phone_bucket = None, None
+    if rule.intake is not None and actor.role not in auth.STAFF:
+        settings = service.runtime.settings
+        limiter = RateLimiter(
+            service.runtime.db(service.name), settings.pseudonym_secret,
+            per_minute=settings.rate_limit_per_minute, phone_per_day=settings.rate_limit_phone_per_day,
+        )
+        try:
+            limiter.check_address(client_address(request, settings.trusted_proxy_hops))
+            phone = _intake_phone(request, rule.intake.phone_field)
+            if phone:
+                phone_bucket = limiter.reserve_phone(phone)
+        except RateLimited as exc:
+            metrics.RATE_LIMITED.labels(service.name, path, exc.limit).inc()
+            log.warning("rate limited: route=%s limit=%s correlation=%s",
+                        path, exc.limit, context.current().correlation_id)
+            raise
+    try:
+        response = fn(service, request, **values)
+    except Exception as exc:
+        response = error_response(exc)
+    if limiter is not None and phone_bucket is not None and response.status_code >= 300:
+        limiter.release_phone(phone_bucket)  # refused input stored nothing: it does not use up the number
+    return response
+
+
+def _intake_phone(request: Request, field: str) -> str | None:
+    if request.mimetype in FORM_TYPES:
+        value = request.form.get(field)
+    else:
+        document = request_json(request)
+        value = document.get(field) if isinstance(document, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def route(
@@ -144,13 +367,9 @@ def route(
         @functools.wraps(fn)
         def entrypoint(self: Any, request: Request, **values: Any) -> Response:
             started = time.perf_counter()
-            ctx = request_context(request)
-            with context.acting(ctx):
-                try:
-                    response = fn(self, request, **values)
-                except Exception as exc:  # mapped in one place; never leaks a trace
-                    response = error_response(exc)
-            response.headers["X-Correlation-ID"] = ctx.correlation_id
+            correlation = correlation_id(request)
+            response = _serve(self, fn, method, path, request, values, correlation)
+            response.headers["X-Correlation-ID"] = correlation
             metrics.HTTP_LATENCY.labels(
                 getattr(self, "name", "?"), path, method, str(response.status_code)
             ).observe(time.perf_counter() - started)

@@ -44,6 +44,19 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+# R-SEC-1: every refusal by the policy (403, or the 404 of a hidden object). Labels
+# are the declared route and the role, never ids or anything a client typed.
+ACCESS_DENIED = Counter(
+    "rps_access_denied_total",
+    "Calls the access policy refused (role or scope)",
+    ["service", "route", "role"],
+)
+RATE_LIMITED = Counter(
+    "rps_rate_limited_total",
+    "Anonymous submissions refused with 429 (R-SEC-5)",
+    ["service", "route", "limit"],
+)
+
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

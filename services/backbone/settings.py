@@ -30,6 +30,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (a mounted Secret)."""
+    path = env.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return env.get(name) or None
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -38,6 +49,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+
+
+ENVIRONMENTS = ("development", "test", "production")
+# Signature algorithms a token may use: keys of the city's identity provider
+# (JWKS) are asymmetric; a local development key is HMAC. Never "none".
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+LOCAL_ALGORITHMS = ("HS256", "HS384", "HS512")
+DEV_ISSUER = "rps-dev"
+DEV_AUDIENCE = "rps"
+# Development and tests only: refused when RPS_ENV=production.
+DEV_JWT_SECRET = "rps-development-signing-key--not-for-production"
+DEV_PSEUDONYM_KEY = "rps-development-pseudonym-key--not-for-production"
+MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -53,6 +77,88 @@ class Settings:
     retry_attempts: int = 5
     retry_backoff_seconds: float = 0.2
     events_urls: dict[str, str] = field(default_factory=dict)
+    # Identity (R-SEC-1): production verifies the city IdP's tokens with the keys
+    # at RPS_JWKS_URL; development and tests sign and verify with a local key.
+    environment: str = "development"
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_algorithms: tuple[str, ...] = ()
+    jwt_leeway_seconds: int = 30
+    jwt_secret: str | None = field(default=None, repr=False)
+    # Bearer token this process sends to other services (event feeds) when it
+    # cannot sign one itself (production: a client-credentials token of the IdP).
+    service_token: str | None = field(default=None, repr=False)
+    # Keys client addresses and phone numbers before they are stored in the
+    # rate-limit counters and idempotency records (R-SEC-5, R-OPN-3).
+    pseudonym_key: str | None = field(default=None, repr=False)
+    idempotency_retention_hours: int = 24
+    rate_limit_per_minute: int = 10
+    rate_limit_phone_per_day: int = 5
+    trusted_proxy_hops: int = 0
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigurationError(f"RPS_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.environment!r}")
+        production = self.environment == "production"
+        if self.jwks_url:
+            allowed, default = ASYMMETRIC_ALGORITHMS, ("RS256", "ES256")
+            if not self.jwks_url.startswith(("https://", "http://")) or (
+                production and not self.jwks_url.startswith("https://")
+            ):
+                raise ConfigurationError("RPS_JWKS_URL must be an https:// URL (http:// outside production)")
+        else:
+            if production:
+                raise ConfigurationError(
+                    "RPS_ENV=production needs RPS_JWKS_URL (the city identity provider's keys); "
+                    "the service refuses to start without it"
+                )
+            allowed, default = LOCAL_ALGORITHMS, ("HS256",)
+        algorithms = tuple(self.jwt_algorithms) or default
+        bad = [a for a in algorithms if a not in allowed]
+        if bad:
+            raise ConfigurationError(f"RPS_JWT_ALGORITHMS: {', '.join(bad)} not allowed here; use {', '.join(allowed)}")
+        object.__setattr__(self, "jwt_algorithms", algorithms)
+        if production:
+            if self.jwt_secret:
+                raise ConfigurationError("RPS_JWT_SECRET is for development; production verifies with RPS_JWKS_URL")
+            for name, value in (("RPS_JWT_ISSUER", self.jwt_issuer), ("RPS_JWT_AUDIENCE", self.jwt_audience),
+                                ("RPS_PSEUDONYM_KEY", self.pseudonym_key)):
+                if not value:
+                    raise ConfigurationError(f"RPS_ENV=production needs {name}")
+        for name, value in (("RPS_JWT_SECRET", self.jwt_secret), ("RPS_PSEUDONYM_KEY", self.pseudonym_key)):
+            if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        for name, number in (("RPS_IDEMPOTENCY_RETENTION_HOURS", self.idempotency_retention_hours),
+                             ("RPS_RATE_LIMIT_PER_MINUTE", self.rate_limit_per_minute),
+                             ("RPS_RATE_LIMIT_PHONE_PER_DAY", self.rate_limit_phone_per_day)):
+            if number < 1:
+                raise ConfigurationError(f"{name} must be at least 1, got {number}")
+        if self.trusted_proxy_hops < 0 or self.jwt_leeway_seconds < 0:
+            raise ConfigurationError("RPS_TRUSTED_PROXY_HOPS and RPS_JWT_LEEWAY_SECONDS must not be negative")
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def issuer(self) -> str:
+        return self.jwt_issuer or DEV_ISSUER
+
+    @property
+    def audience(self) -> str:
+        return self.jwt_audience or DEV_AUDIENCE
+
+    @property
+    def signing_secret(self) -> str | None:
+        """The local HMAC key (development, tests); None where tokens come from the IdP."""
+        if self.jwks_url:
+            return None
+        return self.jwt_secret or DEV_JWT_SECRET
+
+    @property
+    def pseudonym_secret(self) -> bytes:
+        return (self.pseudonym_key or DEV_PSEUDONYM_KEY).encode()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -82,6 +188,19 @@ class Settings:
             retry_attempts=max(1, _int(env, "RPS_RETRY_ATTEMPTS", 5)),
             retry_backoff_seconds=_float(env, "RPS_RETRY_BACKOFF_SECONDS", 0.2),
             events_urls=events_urls,
+            environment=env.get("RPS_ENV") or "development",
+            jwks_url=env.get("RPS_JWKS_URL") or None,
+            jwt_issuer=env.get("RPS_JWT_ISSUER") or None,
+            jwt_audience=env.get("RPS_JWT_AUDIENCE") or None,
+            jwt_algorithms=tuple(a.strip() for a in (env.get("RPS_JWT_ALGORITHMS") or "").split(",") if a.strip()),
+            jwt_leeway_seconds=_int(env, "RPS_JWT_LEEWAY_SECONDS", 30),
+            jwt_secret=_secret(env, "RPS_JWT_SECRET"),
+            service_token=_secret(env, "RPS_SERVICE_TOKEN"),
+            pseudonym_key=_secret(env, "RPS_PSEUDONYM_KEY"),
+            idempotency_retention_hours=_int(env, "RPS_IDEMPOTENCY_RETENTION_HOURS", 24),
+            rate_limit_per_minute=_int(env, "RPS_RATE_LIMIT_PER_MINUTE", 10),
+            rate_limit_phone_per_day=_int(env, "RPS_RATE_LIMIT_PHONE_PER_DAY", 5),
+            trusted_proxy_hops=_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
         )
 
     @property

@@ -15,9 +15,10 @@ from services.backbone.settings import PUBLISHERS, ConfigurationError
 from services.reporting.projections.chain_heads import ChainHeadsProjection
 
 
-def _remote(url: str, recorded: dict[str, Any] | None) -> dict[str, Any]:
+def _remote(url: str, recorded: dict[str, Any] | None, headers: dict[str, str]) -> dict[str, Any]:
     query = f"?at={recorded['position']}" if recorded else ""
-    with urllib.request.urlopen(f"{url}/chain{query}", timeout=60) as response:  # noqa: S310 (configured URL)
+    request = urllib.request.Request(f"{url}/chain{query}", headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (configured URL)
         return json.load(response)
 
 
@@ -34,7 +35,9 @@ def verify_all(runtime: Any) -> dict[str, Any]:
         url = runtime.settings.events_urls.get(service)
         if not url:
             raise ConfigurationError(f"set RPS_EVENTS_URL_{service.upper()} to verify {service}'s chain")
-        body = _remote(url, recorded)
+        from services.backbone.auth import service_headers
+
+        body = _remote(url, recorded, service_headers(runtime.settings))
         check = ChainCheck(
             service, body["links"], body["head_position"], body["head_hash"], body["broken_at"], body["problem"]
         )

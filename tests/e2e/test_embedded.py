@@ -36,8 +36,10 @@ def test_the_slice_end_to_end_over_http(embedded, unique):
     codes = _formed(embedded, unique)
     status, visit = _visit(embedded, codes, "2022-03-03", 2.5, leader_met=True)
     assert status == 201, visit
+    # the group is listed as soon as it is formed; wait for its visit to arrive too
     report = embedded.eventually(
-        "/api/v1/reports/monthly/2022-03", lambda body: any(g["group"] == codes["group"] for g in body["groups"])
+        "/api/v1/reports/monthly/2022-03",
+        lambda body: any(g["group"] == codes["group"] and g["visits"] == 1 for g in body["groups"]),
     )
     row = next(g for g in report["groups"] if g["group"] == codes["group"])
     assert row["visits"] == 1 and row["days_in_month"] == 2.5 and row["leader_met"] is True

@@ -1,1 +1,41 @@
-"""Report builders: read models in, report JSON out (API.md "Report JSON")."""
+"""Report builders: read models in, report JSON out (API.md "Report JSON").
+
+Every report has ``kind``, ``period``, ``title``, ``issuer``,
+``generated_at``, ``warnings``, ``findings``, ``groups``, ``totals`` and
+``issue``; quarterly, half-yearly and annual ones add ``governments``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.backbone import clock
+from services.backbone.persistence import Database
+from services.reporting import periods
+from services.reporting.readmodels import ReadModels
+from services.reporting.settings import ReportSettings, report_settings
+from services.reporting.state import BureauNotes
+from services.reporting.views import annual, monthly, periodic
+from services.reporting.views.facts import load
+
+NOTED_KINDS = ("half-yearly", "annual")
+
+
+def build_report(
+    db: Database, kind: str, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
+) -> dict[str, Any]:
+    """The live report of ``kind`` for ``period`` (``periods.BadPeriod`` when malformed)."""
+    today = today or clock.today()
+    settings = settings or report_settings()
+    if kind == "annual":
+        p = annual.period_for(ReadModels(db).organisation(), period)
+    else:
+        p = periods.parse(kind, period)
+    facts = load(db, p.first, p.last, today)
+    if kind == "monthly":
+        return monthly.build(facts, p, settings)
+    notes = BureauNotes(db).list(kind, period) if kind in NOTED_KINDS else []
+    if kind == "annual":
+        return annual.build(facts, p, settings, notes)
+    return periodic.build(facts, p, settings, notes)

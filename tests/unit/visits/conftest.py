@@ -7,7 +7,6 @@ from typing import Callable
 
 import pytest
 
-from services.backbone import context, http
 from tests.unit.visits.feed import ContractsFeed, Setup
 
 
@@ -23,16 +22,12 @@ def setup(feed, unique) -> Setup:
 
 
 @pytest.fixture
-def act_as(monkeypatch) -> Callable[..., None]:
-    """Until tokens exist the role is a hint in the request context (R-SEC-1 comes later)."""
+def act_as(api, setup) -> Callable[..., None]:
+    """From now on the ``api`` calls with a real token of ``role``, scoped to the setup's group,
+    district and government (R-SEC-1)."""
 
     def set_role(role: str, subject: str = "tester") -> None:
-        def request_context(request):
-            return context.RequestContext(
-                actor=context.Actor(subject=subject, role=role), correlation_id=context.new_correlation_id()
-            )
-
-        monkeypatch.setattr(http, "request_context", request_context)
+        api.use_role(role, subject, group=setup.group, district=setup.district, government="dongchangfu")
 
     return set_role
 

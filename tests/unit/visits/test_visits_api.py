@@ -290,6 +290,7 @@ def test_the_sub_district_confirms_or_disputes(api, runtime, setup, act_as, stor
     month = api.get(f"/api/v1/compliance/{setup.group}/2021-11").json_body
     assert (month["unconfirmed_visits"], month["disputed_visits"]) == (0, 1)
     # A correction needs confirming again: what was confirmed is not what the record says now.
+    act_as("planner", "planner-7")
     corrected = api.post(f"/api/v1/visits/{a['id']}/corrections", {"days": 1.5, "reason": "补记半天"}).json_body
     assert corrected["status"] == "unconfirmed"
 

@@ -1,0 +1,182 @@
+"""Opinions, recommendations and consultations as of a business date.
+
+An ``Item`` keeps its status history with business dates, so its status,
+whether it is overdue (and by how many days) and whether it is still open
+can be read as of any day: "overdue as of" is the earlier of the period's
+last day and today (API.md), and a past report does not change when the
+item moves on. Due dates are inclusive.
+
+- Opinions (R-OPN-2): overdue while ``received`` after the acknowledgement
+  due date, or while ``received``/``acknowledged`` after the answer due date.
+- Recommendations (R-REC-3): overdue while ``forwarded``/``accepted`` after
+  the letter's due date (not completed or declined).
+- Consultations (R-CSL-1): overdue while ``requested`` after the due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+DONE = ("completed", "verified")  # R-RPT-2: completed or verified; a reopened one is accepted again
+OPEN = {
+    "opinion": ("received", "acknowledged"),
+    "recommendation": ("raised", "forwarded", "accepted"),
+    "consultation": ("requested",),
+}
+RULES = {"opinion": "R-OPN-2", "recommendation": "R-REC-3", "consultation": "R-CSL-1"}
+NAMES = {"opinion": "公众意见", "recommendation": "意见建议", "consultation": "技术咨询"}
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # opinion | recommendation | consultation
+    ref: str  # the opinion's public reference, else the id
+    group: str | None
+    district: str | None
+    government: str | None
+    date: dt.date  # received / raised / requested
+    due_date: dt.date | None  # answer due / the letter's due date / reply due
+    steps: tuple[tuple[dt.date, str], ...]
+    acknowledge_due: dt.date | None = None
+    category: str | None = None
+    resolution: str | None = None
+    title: str | None = None
+    letter_no: str | None = None
+    forwarded_on: dt.date | None = None
+
+    # -- status as of a day ------------------------------------------------------
+
+    def status_on(self, day: dt.date) -> str | None:
+        status = None
+        for date, step in self.steps:
+            if date <= day:
+                status = step
+        return status
+
+    def stepped(self, statuses: Iterable[str], first: dt.date, last: dt.date) -> bool:
+        """Whether the item took a step to one of ``statuses`` dated ``first .. last``."""
+        wanted = tuple(statuses)
+        return any(s in wanted and first <= d <= last for d, s in self.steps)
+
+    def last_step(self, status: str, day: dt.date) -> dt.date | None:
+        dates = [d for d, s in self.steps if s == status and d <= day]
+        return dates[-1] if dates else None
+
+    def completed_on(self, day: dt.date) -> dt.date | None:
+        """R-RPT-2: the completion that stands on ``day`` (None if not completed or verified then)."""
+        if self.status_on(day) not in DONE:
+            return None
+        return self.last_step("completed", day)
+
+    def answered_on(self, day: dt.date) -> dt.date | None:
+        """Opinions: answered or escalated; consultations: answered (as of ``day``)."""
+        steps = ("answered", "escalated") if self.kind == "opinion" else ("answered",)
+        dates = [d for d, s in self.steps if s in steps and d <= day]
+        return dates[0] if dates else None
+
+    def is_open(self, day: dt.date) -> bool:
+        return self.status_on(day) in OPEN[self.kind]
+
+    def overdue_days(self, day: dt.date) -> int:
+        """Days past the due date on ``day`` (0 when not overdue)."""
+        status = self.status_on(day)
+        if status is None:
+            return 0
+        days = 0
+        if self.kind == "opinion":
+            if status == "received" and self.acknowledge_due and day > self.acknowledge_due:
+                days = (day - self.acknowledge_due).days
+            if status in ("received", "acknowledged") and self.due_date and day > self.due_date:
+                days = max(days, (day - self.due_date).days)
+        elif self.kind == "recommendation":
+            if status in ("forwarded", "accepted") and self.due_date and day > self.due_date:
+                days = (day - self.due_date).days
+        elif status == "requested" and self.due_date and day > self.due_date:
+            days = (day - self.due_date).days
+        return days
+
+    def overdue_due_date(self, day: dt.date) -> dt.date | None:
+        """The due date an overdue item missed (the acknowledgement's while an opinion is unacknowledged)."""
+        if self.kind == "opinion" and self.status_on(day) == "received" and self.acknowledge_due and (
+            not self.due_date or day <= self.due_date
+        ):
+            return self.acknowledge_due
+        return self.due_date
+
+    # -- how reports show it -------------------------------------------------------
+
+    def label(self) -> str:
+        if self.kind == "opinion":
+            return f"公众意见 {self.ref}"
+        if self.kind == "recommendation":
+            letter = f"（{self.letter_no}）" if self.letter_no else ""
+            return f"意见建议“{self.title or self.ref}”{letter}"
+        return f"技术咨询“{self.title}”" if self.title else f"技术咨询 {self.ref}"
+
+    def overdue_message(self, day: dt.date) -> str:
+        days = self.overdue_days(day)
+        due = self.overdue_due_date(day)
+        if self.kind == "opinion":
+            step = "受理" if self.status_on(day) == "received" and due == self.acknowledge_due else "答复"
+            return f"{self.label()} 超过{step}期限（{due}）{days} 天仍未{step}"
+        if self.kind == "recommendation":
+            return f"{self.label()} 超过办理期限（{due}）{days} 天仍未落实"
+        return f"{self.label()} 超过答复期限（{due}）{days} 天仍未答复"
+
+    def as_open_item(self, day: dt.date, group: str | None) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "category": self.category,
+            "group": group,
+            "district": self.district,
+            "government": self.government,
+            "status": self.status_on(day),
+            "date": self.date.isoformat(),
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "letter_no": self.letter_no,
+            "age_days": (day - self.date).days,
+            "overdue_days": self.overdue_days(day),
+        }
+
+
+def counters(items: Iterable[Item], first: dt.date, last: dt.date, as_of: dt.date) -> dict[str, dict[str, int]]:
+    """R-RPT-1's counters over ``first .. last``; overdue and open as of ``as_of``."""
+    out = zero_counters()
+    for item in items:
+        if item.kind == "opinion":
+            c = out["opinions"]
+            c["received"] += first <= item.date <= last
+            c["acknowledged"] += item.stepped(("acknowledged",), first, last)
+            c["answered"] += item.stepped(("answered", "escalated"), first, last)
+            c["escalated"] += item.stepped(("escalated",), first, last)
+        elif item.kind == "recommendation":
+            c = out["recommendations"]
+            c["raised"] += first <= item.date <= last
+            c["forwarded"] += item.stepped(("forwarded",), first, last)
+            c["declined"] += item.stepped(("declined",), first, last)
+            c["completed"] += item.stepped(("completed",), first, last)
+            c["verified"] += item.stepped(("verified",), first, last)
+        else:
+            c = out["consultations"]
+            c["requested"] += first <= item.date <= last
+            answered = item.answered_on(as_of)
+            if answered is not None and first <= answered <= last:
+                c["answered"] += 1
+                c["answered_on_time"] += bool(item.due_date and answered <= item.due_date)
+        c["overdue"] += item.overdue_days(as_of) > 0
+        c["open"] += item.is_open(as_of)
+    return out
+
+
+def zero_counters() -> dict[str, dict[str, int]]:
+    return {
+        "opinions": {"received": 0, "acknowledged": 0, "answered": 0, "escalated": 0, "overdue": 0, "open": 0},
+        "recommendations": {
+            "raised": 0, "forwarded": 0, "declined": 0, "completed": 0, "verified": 0, "overdue": 0, "open": 0,
+        },
+        "consultations": {"requested": 0, "answered": 0, "answered_on_time": 0, "overdue": 0, "open": 0},
+    }

@@ -1,0 +1,227 @@
+"""The audit trail (R-RPT-5, R-SEC-2): every event of every service, filed
+under the business entities it belongs to, with who did it (actor, role), in
+which request (correlation, causation) and what it changed.
+
+An event is filed under its own aggregate's entity (a visit by its id, an
+opinion by its public reference, a group by its code, ...) and under the
+entities it also concerns (a settlement under its group, a forwarding under
+its letter). ``changes`` compares the event's data with what earlier events
+of the same aggregate said; aggregates live in one service, so this is a
+deterministic function of that service's history and rebuilds give the same
+trail. Residents' personal data never travels in events (R-OPN-3); the masked
+phone and the vault key an opinion carries are not copied here either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from services.backbone.envelope import short_type, source_service
+from services.backbone.persistence import Cursor
+from services.backbone.settings import PUBLISHERS
+from services.backbone.tracking import Projection, handles
+
+ENTITIES = (
+    "government",
+    "district",
+    "contract",
+    "planner",
+    "group",
+    "visit",
+    "opinion",
+    "recommendation",
+    "letter",
+    "consultation",
+    "settlement",
+    "publicity",
+    "work-summary",
+    "rating",
+    "annual-summary",
+)
+# Kept out of the trail: the opinion's link to the resident (R-OPN-3, R-SEC-4).
+REDACTED = frozenset({"contact_phone_masked", "person_key", "contact_phone", "contact_name", "contact_email"})
+
+# Event type -> (entity, data field holding its business id) for contracts' events.
+_BY_FIELD = {
+    "GovernmentRegistered": ("government", "code"),
+    "DistrictRegistered": ("district", "code"),
+    "DistrictTypesChanged": ("district", "code"),
+    "DistrictBoundarySet": ("district", "code"),
+    "ContractSigned": ("contract", "id"),
+    "ContractRenewed": ("contract", "id"),
+    "ContractEnded": ("contract", "id"),
+    "TeamEvaluated": ("contract", "contract"),
+    "PlannerAppointed": ("planner", "id"),
+    "PlannerAssigned": ("planner", "id"),
+    "PlannerReleased": ("planner", "id"),
+    "PlannerDismissed": ("planner", "id"),
+    "PlannerEvaluated": ("planner", "planner"),
+    "GroupFormed": ("group", "code"),
+    "PlannerReplaced": ("group", "group"),
+    "GroupAssignmentEnded": ("group", "group"),
+}
+# Aggregate name (the event type's prefix) -> entity, for aggregates known by their id.
+_BY_PREFIX = (
+    ("Visit", "visit"),
+    ("Settlement", "settlement"),
+    ("Recommendation", "recommendation"),
+    ("Letter", "letter"),
+    ("Consultation", "consultation"),
+    ("Publicity", "publicity"),
+    ("WorkSummary", "work-summary"),
+    ("Rating", "rating"),
+    ("AnnualSummary", "annual-summary"),
+)
+
+
+def primary_entity(event_type: str, envelope: dict[str, Any]) -> tuple[str, str] | None:
+    """The entity an aggregate's first event names, or None for an unknown kind."""
+    data = envelope["data"]
+    if event_type in _BY_FIELD:
+        entity, field = _BY_FIELD[event_type]
+        return (entity, str(data[field])) if data.get(field) is not None else None
+    if event_type == "ContactsChanged" and data.get("entity") in ("government", "district"):
+        return data["entity"], str(data["code"])
+    if event_type.startswith("Opinion") and data.get("ref"):
+        return "opinion", str(data["ref"])
+    for prefix, entity in _BY_PREFIX:
+        if event_type.startswith(prefix):
+            return entity, envelope["subject"]
+    return None
+
+
+def related_entities(event_type: str, data: dict[str, Any], state: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """Other entities an event concerns (``state``: what earlier events of its aggregate said)."""
+    merged = {**state, **data}
+    if event_type.startswith(("Settlement", "Publicity", "WorkSummary", "Rating")) and merged.get("group"):
+        yield "group", str(merged["group"])
+    if event_type.startswith("AnnualSummary"):
+        if merged.get("group"):
+            yield "group", str(merged["group"])
+        elif merged.get("government"):
+            yield "government", str(merged["government"])
+    if event_type == "LetterSent" and data.get("letter_no"):
+        yield "letter", str(data["letter_no"])
+    if event_type == "RecommendationForwarded":
+        for key in ("letter", "letter_no"):
+            if data.get(key):
+                yield "letter", str(data[key])
+    if event_type == "RecommendationRaised":
+        for ref in data.get("opinions") or ():
+            yield "opinion", str(ref)
+    if event_type == "OpinionEscalated" and data.get("recommendation"):
+        yield "recommendation", str(data["recommendation"])
+
+
+def changes_between(state: dict[str, Any], data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: {"from": state.get(k), "to": v} for k, v in sorted(data.items()) if state.get(k) != v}
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class AuditTrailProjection(Projection):
+    name = "reporting.audit"
+    consumer = "reporting"
+    sources = PUBLISHERS
+    table_names = ("rpt_audit", "rpt_audit_subjects")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS rpt_audit ("
+        " entity TEXT NOT NULL, entity_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
+        " own INTEGER NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, event_time TEXT NOT NULL,"
+        " subject TEXT NOT NULL, sequence BIGINT, actor TEXT, actorrole TEXT, correlationid TEXT, causationid TEXT,"
+        " data TEXT NOT NULL, changes TEXT NOT NULL, PRIMARY KEY (entity, entity_id, source, position))",
+        "CREATE TABLE IF NOT EXISTS rpt_audit_subjects ("
+        " subject TEXT PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL, state TEXT NOT NULL)",
+    )
+
+    @handles("*")
+    def any_event(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        event_type = short_type(envelope)
+        data = {k: v for k, v in (envelope.get("data") or {}).items() if k not in REDACTED}
+        row = cur.execute(
+            "SELECT entity, entity_id, state FROM rpt_audit_subjects WHERE subject = %s", (envelope["subject"],)
+        ).fetchone()
+        if row is not None:
+            own: tuple[str, str] = (row["entity"], row["entity_id"])
+            state = json.loads(row["state"])
+        else:
+            own = primary_entity(event_type, envelope) or ("aggregate", envelope["subject"])
+            state = {}
+        changes = changes_between(state, data)
+        filed = [(own, 1)] + [(e, 0) for e in related_entities(event_type, data, state) if e != own]
+        for (entity, key), is_own in _unique(filed):
+            cur.execute(
+                "INSERT INTO rpt_audit (entity, entity_id, source, position, own, event_id, event_type, event_time,"
+                " subject, sequence, actor, actorrole, correlationid, causationid, data, changes)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
+                (
+                    entity,
+                    key,
+                    source_service(envelope),
+                    int(envelope["position"]),
+                    is_own,
+                    envelope["id"],
+                    event_type,
+                    envelope["time"],
+                    envelope["subject"],
+                    envelope.get("sequence"),
+                    envelope.get("actor"),
+                    envelope.get("actorrole"),
+                    envelope.get("correlationid"),
+                    envelope.get("causationid"),
+                    _dump(data),
+                    _dump(changes),
+                ),
+            )
+        state.update(data)
+        cur.execute(
+            "INSERT INTO rpt_audit_subjects (subject, entity, entity_id, state) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (subject) DO UPDATE SET state = excluded.state",
+            (envelope["subject"], own[0], own[1], _dump(state)),
+        )
+
+    def history(self, entity: str, key: str) -> list[dict[str, Any]]:
+        """Every event filed under the entity, oldest first (R-RPT-5)."""
+        rows = self.db.query(
+            "SELECT source, position, own, event_id, event_type, event_time, subject, sequence, actor, actorrole,"
+            " correlationid, causationid, data, changes FROM rpt_audit WHERE entity = %s AND entity_id = %s"
+            " ORDER BY event_time, source, position",
+            (entity, key),
+        )
+        out = []
+        for r in rows:
+            data = json.loads(r["data"])
+            out.append(
+                {
+                    "time": r["event_time"],
+                    "date": data.get("date") if isinstance(data.get("date"), str) else None,
+                    "service": r["source"],
+                    "type": r["event_type"],
+                    "event_id": r["event_id"],
+                    "position": int(r["position"]),
+                    "subject": r["subject"],
+                    "sequence": None if r["sequence"] is None else int(r["sequence"]),
+                    "own": bool(r["own"]),
+                    "actor": r["actor"],
+                    "role": r["actorrole"],
+                    "correlation": r["correlationid"],
+                    "causation": r["causationid"],
+                    "changes": json.loads(r["changes"]),
+                    "data": data,
+                }
+            )
+        return out
+
+
+def _unique(filed: list[tuple[tuple[str, str], int]]) -> list[tuple[tuple[str, str], int]]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for entity, own in filed:
+        if entity not in seen:
+            seen.add(entity)
+            out.append((entity, own))
+    return out

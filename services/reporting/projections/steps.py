@@ -1,0 +1,28 @@
+"""Shared by the feedback read models: an item's status history with business dates.
+
+Each row keeps ``steps``, a JSON list of ``[date, status]`` in event order;
+reports read an item's status as of any date from it (R-RPT-2 "at the
+quarter's end"), so a report of a past period does not change when the item
+moves on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.backbone.persistence import Cursor
+
+
+def append_step(cur: Cursor, table: str, key: str, date: str | None, status: str | None, **columns: Any) -> None:
+    """Add a step (when ``status`` is given) and set ``columns`` on the row ``id = key``."""
+    row = cur.execute(f"SELECT steps FROM {table} WHERE id = %s", (key,)).fetchone()
+    if row is None:
+        return
+    steps = json.loads(row["steps"])
+    if status is not None:
+        steps.append([date, status])
+        columns["status"] = status
+    columns["steps"] = json.dumps(steps)
+    assignments = ", ".join(f"{name} = %s" for name in columns)
+    cur.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", (*columns.values(), key))

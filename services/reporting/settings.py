@@ -1,0 +1,69 @@
+"""The reporting service's settings (DOMAIN.md: choices a rule leaves open are settings).
+
+Read from the environment once, the first time a report is built in a
+process; nothing here connects to anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from services.backbone.settings import ConfigurationError
+
+DEFAULT_ISSUER = "聊城市自然资源和规划局"
+DEFAULT_POLICY_WINDOW = (dt.date(2021, 6, 1), dt.date(2023, 5, 31))  # R-CON-3
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _window(raw: str | None) -> tuple[dt.date, dt.date]:
+    if not raw:
+        return DEFAULT_POLICY_WINDOW
+    try:
+        first, last = (dt.date.fromisoformat(part.strip()) for part in raw.split(".."))
+    except ValueError:
+        raise ConfigurationError(f"RPS_POLICY_WINDOW must be YYYY-MM-DD..YYYY-MM-DD, got {raw!r}") from None
+    if last < first:
+        raise ConfigurationError("RPS_POLICY_WINDOW ends before it starts")
+    return first, last
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    issuer: str = DEFAULT_ISSUER
+    # R-CON-3: the policy's validity window is data; reports outside it are warned about.
+    policy_window: tuple[dt.date, dt.date] = DEFAULT_POLICY_WINDOW
+    # R-RPT-8: a group without a visit by this day of a duty month is reminded.
+    visit_reminder_day: int = 20
+    # R-RPT-8: items due within this many days are reminded.
+    due_within_days: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "ReportSettings":
+        return cls(
+            issuer=env.get("RPS_REPORT_ISSUER") or DEFAULT_ISSUER,
+            policy_window=_window(env.get("RPS_POLICY_WINDOW")),
+            visit_reminder_day=_int(env, "RPS_REMINDER_VISIT_DAY", 20, minimum=1, maximum=28),
+            due_within_days=_int(env, "RPS_REMINDER_DUE_WITHIN_DAYS", 7, minimum=0, maximum=90),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def report_settings() -> ReportSettings:
+    """The process's settings, read from the environment on first use."""
+    return ReportSettings.from_env(os.environ)

@@ -1,0 +1,94 @@
+"""What every report shares: the header, the period warnings, findings with
+their rule ids, totals, and the digest that tells whether a report's figures
+changed since it was issued (R-RPT-7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Iterable
+
+from services.backbone import clock
+from services.reporting.periods import Period
+from services.reporting.settings import ReportSettings
+
+# Not figures: left out when comparing a live report with an issued copy.
+NOT_FIGURES = ("generated_at", "issue")
+ISSUE_RULE = "R-RPT-7"
+
+
+def header(period: Period, settings: ReportSettings, today: dt.date) -> dict[str, Any]:
+    return {
+        "kind": period.kind,
+        "period": period.label,
+        "title": period.title,
+        "issuer": settings.issuer,
+        "generated_at": clock.now().isoformat(timespec="seconds"),
+        "first_date": period.first.isoformat(),
+        "last_date": period.last.isoformat(),
+        "as_of": period.as_of(today).isoformat(),
+    }
+
+
+def period_warnings(period: Period, settings: ReportSettings, today: dt.date) -> list[dict[str, Any]]:
+    """R-CON-3 (outside the policy's validity window) and a period not yet over."""
+    warnings = []
+    start, end = settings.policy_window
+    if period.last < start or period.first > end:
+        warnings.append(
+            {"rule": "R-CON-3", "message": f"报告期不在制度有效期（{start} 至 {end}）内，数据仅供参考"}
+        )
+    elif period.first < start or period.last > end:
+        warnings.append(
+            {"rule": "R-CON-3", "message": f"报告期部分不在制度有效期（{start} 至 {end}）内，数据仅供参考"}
+        )
+    if period.first > today:
+        warnings.append({"rule": "R-RPT-1", "message": f"报告期尚未开始（今天是 {today}）"})
+    elif period.in_progress(today):
+        warnings.append(
+            {"rule": "R-RPT-1", "message": f"本期尚未结束，数据为截至 {today} 的情况；未到期的问题列为提示"}
+        )
+    return warnings
+
+
+def note(rule: str, message: str, **where: Any) -> dict[str, Any]:
+    """A finding or warning: the rule id, a message, and where (group, district, ref, month)."""
+    return {"rule": rule, "message": message, **{k: v for k, v in where.items() if v is not None}}
+
+
+def top_level(groups: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Each group's findings (or warnings), named with the group and district."""
+    out = []
+    for row in groups:
+        for item in row.get(key, ()):
+            out.append({**item, "group": row["group"], "district": row.get("district")})
+    return out
+
+
+def sum_numbers(rows: list[dict[str, Any]], keys: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        values = [r.get(key) for r in rows if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+        total = sum(values) if values else 0
+        out[key] = total
+    return out
+
+
+def sum_counters(rows: list[dict[str, Any]], families: Iterable[str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for family in families:
+        keys: list[str] = []
+        for r in rows:
+            for k in r.get(family, {}):
+                if k not in keys:
+                    keys.append(k)
+        out[family] = {k: sum(r.get(family, {}).get(k, 0) for r in rows) for k in keys}
+    return out
+
+
+def figures_digest(report: dict[str, Any]) -> str:
+    """A hash of what the report says, leaving out when it was generated and its issue state."""
+    core = {k: v for k, v in report.items() if k not in NOT_FIGURES}
+    core["warnings"] = [w for w in core.get("warnings", []) if w.get("rule") != ISSUE_RULE]
+    return hashlib.sha256(json.dumps(core, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

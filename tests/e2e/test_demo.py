@@ -1,0 +1,75 @@
+"""`rps demo`: a past service year played over HTTP, and its reports written to --out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.processes import RPS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The first three months (June–August 2021), JSON and HTML only, into a temporary directory."""
+    root = tmp_path_factory.mktemp("demo")
+    done = subprocess.run(
+        [RPS, "demo", "--data-dir", str(root / "var"), "--out", str(root / "out"), "--months", "3",
+         "--formats", "json,html"],
+        env=_embedded_env(), capture_output=True, text=True, timeout=300,
+    )
+    return root, done
+
+
+def _embedded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("AMQP_URI", "DATABASE_URL")}
+
+
+def _report(root, name):
+    return json.loads((root / "out" / name).read_text(encoding="utf-8"))
+
+
+def test_the_demo_exits_cleanly_and_links_its_reports(demo):
+    # R-RPT-1..4, R-RPT-6: every report of the played months is written and linked from index.html
+    root, done = demo
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = root / "out" / "index.html"
+    assert index.exists()
+    page = index.read_text(encoding="utf-8")
+    for name in ("monthly-2021-06.json", "monthly-2021-07.json", "monthly-2021-08.json",
+                 "quarterly-2021-Q3.json", "half-yearly-2021-H2.json", "annual-2021.json"):
+        assert (root / "out" / name).exists(), name
+        assert f'href="{name}"' in page, name
+    assert str(index) in done.stdout  # it says where the reports are
+
+
+def test_the_monthly_dispatch_counts_the_visits_and_the_missed_month(demo):
+    # R-VIS-2, R-RPT-1: g-fenghuang has no visit in July 2021, a duty month that has ended: a finding
+    root, done = demo
+    assert done.returncode == 0, done.stdout + done.stderr
+    july = _report(root, "monthly-2021-07.json")
+    assert july["period"] == "2021-07"
+    assert sum(g["visits"] for g in july["groups"]) > 0
+    fenghuang = next(g for g in july["groups"] if g["group"] == "g-fenghuang")
+    assert fenghuang["duty_month"] is True and fenghuang["visits"] == 0 and fenghuang["has_visit"] is False
+    assert "R-VIS-2" in [f["rule"] for f in fenghuang["findings"]]
+    assert any(f["rule"] == "R-VIS-2" and f.get("group") == "g-fenghuang" for f in july["findings"])
+    # R-VIS-5 (DOMAIN.md worked example 1): 06-30 for 1.5 days and 07-01 for 1.0 make 2.0 days, 1.0 in July
+    liuyuan = next(g for g in july["groups"] if g["group"] == "g-liuyuan")
+    assert liuyuan["days_in_month"] == 1.0 and liuyuan["days_in_service_year"] == 2.0
+
+
+def test_the_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path):
+    # the data directory is wiped at start, but never one holding someone else's files
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine", encoding="utf-8")
+    done = subprocess.run([RPS, "demo", "--data-dir", str(keep), "--out", str(tmp_path / "out")],
+                          env=_embedded_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "refusing to wipe" in done.stderr
+    assert (keep / "notes.txt").read_text(encoding="utf-8") == "mine"

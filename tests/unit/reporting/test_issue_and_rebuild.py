@@ -1,0 +1,90 @@
+"""Issued reports (R-RPT-7) and rebuilding the read models (DOMAIN.md §6: rebuilt reports equal live ones)."""
+
+from __future__ import annotations
+
+from tests.unit.reporting.conftest import row
+
+API = "/api/v1"
+
+
+def _figures(report):
+    return {k: v for k, v in report.items() if k != "generated_at"}
+
+
+def test_a_visit_voided_after_issue_marks_the_live_report_changed(world, february, api):
+    # R-RPT-7: an issued report is frozen; the live one says "changed since issue No. N"
+    f = february
+    api.settle()
+    issued = api.post(f"{API}/reports/monthly/2022-02/issue")
+    assert issued.status_code == 201, issued.json_body
+    number = issued.json_body["number"]
+    assert issued.headers["Location"] == f"{API}/reports/issued/{number}"
+    july = api.post(f"{API}/reports/monthly/2021-07/issue").json_body["number"]
+    assert july == number + 1
+    live = api.get(f"{API}/reports/monthly/2022-02").json_body
+    assert live["issue"]["number"] == number and live["issue"]["changed_since_issue"] is False
+    assert not any(w["rule"] == "R-RPT-7" for w in live["warnings"])
+    frozen = api.get(f"{API}/reports/issued/{number}").json_body
+    assert frozen == issued.json_body["report"]
+    assert frozen["issue"] == {"number": number, "issued_at": issued.json_body["issued_at"], "changed_since_issue": False}
+
+    world.void(f["visits"]["e"])  # 02-10, 1.0 day
+    api.settle()
+    live = api.get(f"{API}/reports/monthly/2022-02").json_body
+    g1 = row(live, f["g1"])
+    assert (g1["visits"], g1["days_in_month"]) == (2, 2.0)  # 02-10 keeps the disputed 0.5
+    assert live["issue"]["number"] == number and live["issue"]["changed_since_issue"] is True
+    assert [w for w in live["warnings"] if w["rule"] == "R-RPT-7"][0]["message"].startswith(f"本报告自第 {number} 号签发")
+    # The issued copy keeps its figures; July's issue is untouched by a February change.
+    kept = api.get(f"{API}/reports/issued/{number}").json_body
+    assert (row(kept, f["g1"])["visits"], row(kept, f["g1"])["days_in_month"]) == (3, 2.5)
+    assert api.get(f"{API}/reports/monthly/2021-07").json_body["issue"]["changed_since_issue"] is False
+    # A new issue takes the next number and is current again.
+    again = api.post(f"{API}/reports/monthly/2022-02/issue").json_body["number"]
+    assert again == number + 2
+    current = api.get(f"{API}/reports/monthly/2022-02").json_body["issue"]
+    assert current["number"] == again and current["changed_since_issue"] is False
+    assert api.get(f"{API}/reports/issued/{again + 100}").status_code == 404
+
+
+def test_other_formats_are_files_with_a_name(api, february):
+    # R-RPT-6: json for machines; html, xlsx and pdf come from the renderer (501 where it is not installed)
+    api.settle()
+    response = api.get(f"{API}/reports/monthly/2022-02?format=html")
+    assert response.status_code in (200, 501)
+    if response.status_code == 200:
+        assert response.mimetype == "text/html"
+        assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+
+
+def test_rebuilt_read_models_give_the_same_reports(world, february, api, runtime):
+    # DOMAIN.md §6: rebuilding from the event history gives the same figures (R-RPT-1..5)
+    f = february
+    world.settle(f["g1"], 2021)
+    world.post("/ratings", {"group": f["g1"], "year": 2021, "target": "government",
+                            "scores": {"cooperation": 4, "workplace": 5, "implementation": 3}, "date": "2022-06-10"})
+    world.post("/work-summaries", {"group": f["g1"], "period": "2022-H1", "text": "述职", "date": "2022-06-30"})
+    api.post(f"{API}/reports/half-yearly/2022-H1/notes", {"text": "市局意见", "date": "2022-07-01"})
+    api.settle()
+    api.post(f"{API}/reports/quarterly/2022-Q1/issue")
+    paths = [
+        f"{API}/reports/monthly/2022-02",
+        f"{API}/reports/monthly/2022-03",
+        f"{API}/reports/quarterly/2022-Q1",
+        f"{API}/reports/half-yearly/2022-H1",
+        f"{API}/reports/annual/2021",
+        f"{API}/audit/visit/{f['visits']['g']}",
+        f"{API}/audit/group/{f['g1']}",
+        f"{API}/audit/recommendation/{f['r1']}",
+        f"{API}/reminders?date=2022-03-20",
+    ]
+    before = [api.get(p).json_body for p in paths]
+    applied = runtime.rebuild("reporting")
+    stored = {s: len(runtime.app(s).envelopes(0, 10_000)) for s in ("contracts", "visits", "feedback")}
+    assert applied["reporting.service_time"] == stored["visits"] == 12  # 8 logged, 1 disputed, 1 confirmed, 1 voided, 1 settled
+    assert applied["reporting.audit"] == sum(stored.values())
+    after = [api.get(p).json_body for p in paths]
+    for path, old, new in zip(paths, before, after):
+        assert _figures(new) == _figures(old), path
+    assert after[2]["issue"]["changed_since_issue"] is False
+    assert after[3]["notes"][0]["text"] == "市局意见"  # reporting's own records survive a rebuild

@@ -1,0 +1,133 @@
+"""R-SEC-3, API.md "Idempotency": a POST sent again with its Idempotency-Key stores once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from services.backbone import idempotency
+from tests.organisation import form_group
+
+
+@pytest.fixture
+def codes(api, unique):
+    found = form_group(lambda m, p, b: (lambda r: (r.status_code, r.json_body))(api.request(m, p, b)), unique)
+    api.settle()
+    return found
+
+
+def visit(codes, **fields):
+    return {"group": codes["group"], "date": "2022-03-03", "days": 1, "planners": [codes["tier1"]], **fields}
+
+
+def stored(runtime, service="visits"):
+    return runtime.app(service).last_position()
+
+
+def test_a_replay_gets_the_first_answer_and_stores_once(api, runtime, codes):
+    # R-SEC-3: same key, same body -> the first answer, the command does not run again
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    before = stored(runtime)
+    first = api.post("/api/v1/visits", visit(codes), headers=key)
+    assert first.status_code == 201, first.json_body
+    again = api.post("/api/v1/visits", visit(codes), headers=key)
+    assert (again.status_code, again.json_body) == (201, first.json_body)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert stored(runtime) == before + 1
+    # The same body in another key order is the same request.
+    reordered = dict(reversed(list(visit(codes).items())))
+    assert api.post("/api/v1/visits", reordered, headers=key).json_body == first.json_body
+    assert stored(runtime) == before + 1
+
+
+def test_the_same_key_with_another_body_is_422(api, runtime, codes):
+    # R-SEC-3
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    assert api.post("/api/v1/visits", visit(codes), headers=key).status_code == 201
+    before = stored(runtime)
+    other = api.post("/api/v1/visits", visit(codes, days=2), headers=key)
+    assert other.status_code == 422
+    assert other.json_body["error"] == {
+        "code": "idempotency_key_reused", "message": other.json_body["error"]["message"],
+        "field": "Idempotency-Key", "rule": "R-SEC-3",
+    }
+    assert stored(runtime) == before
+
+
+def test_keys_are_scoped_to_caller_and_path(api, runtime, codes):
+    # API.md: scoped to the caller (token subject) and the path
+    key = {"Idempotency-Key": "shared-key-1"}
+    before = stored(runtime)
+    assert api.post("/api/v1/visits", visit(codes), headers=key).status_code == 201
+    clerk = api.as_role("bureau", "another-clerk")
+    assert clerk.post("/api/v1/visits", visit(codes), headers=key).status_code == 201
+    assert stored(runtime) == before + 2
+    assert api.post("/api/v1/settlements", {"group": codes["group"], "service_year": 2021}, headers=key).status_code in (
+        200, 201)
+
+
+def test_a_refusal_is_replayed_too_and_a_fixed_body_needs_a_new_key(api, runtime, codes):
+    # R-SEC-3: the first answer, whatever it was (422 here), until the key expires
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    refused = api.post("/api/v1/visits", visit(codes, days=9), headers=key)
+    assert refused.status_code == 422
+    assert api.post("/api/v1/visits", visit(codes, days=9), headers=key).json_body == refused.json_body
+
+
+def test_anonymous_callers_are_scoped_by_address(api, runtime, codes):
+    # API.md: the client address when anonymous
+    body = {"district": codes["district"], "category": "public_space", "text": "井盖缺失", "channel": "app"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    resident = api.anonymous()
+    before = stored(runtime, "feedback")
+    first = resident.post("/api/v1/opinions", body, headers=key, environ={"REMOTE_ADDR": "10.1.1.1"})
+    assert first.status_code == 201, first.json_body
+    again = resident.post("/api/v1/opinions", body, headers=key, environ={"REMOTE_ADDR": "10.1.1.1"})
+    assert again.json_body["ref"] == first.json_body["ref"]
+    elsewhere = resident.post("/api/v1/opinions", body, headers=key, environ={"REMOTE_ADDR": "10.2.2.2"})
+    assert elsewhere.status_code == 201 and elsewhere.json_body["ref"] != first.json_body["ref"]
+    assert stored(runtime, "feedback") == before + 2
+    # Keys are stored under a keyed hash of the caller, never the address itself.
+    rows = runtime.db("feedback").query("SELECT caller FROM idempotency_keys")
+    assert rows and all("10.1.1.1" not in r["caller"] and "10.2.2.2" not in r["caller"] for r in rows)
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 256, "naïve", "a b"])
+def test_a_malformed_key_is_400(api, codes, bad):
+    response = api.post("/api/v1/visits", visit(codes), headers={"Idempotency-Key": bad})
+    assert response.status_code == 400 and response.json_body["error"]["field"] == "Idempotency-Key"
+
+
+def test_a_key_in_flight_is_409_and_a_dead_claim_is_taken_over(api, runtime, codes, monkeypatch):
+    key = uuid.uuid4().hex
+    store = idempotency.IdempotencyStore(runtime.db("visits"), 3600)
+    caller = idempotency.pseudonym(runtime.settings.pseudonym_secret, "sub:bureau-test")
+    document = visit(codes)  # claimed as the request itself would claim it
+    claim = idempotency.Claim(caller, "/api/v1/visits", key, idempotency.fingerprint(
+        "POST", json.dumps(document, sort_keys=True, ensure_ascii=False).encode()))
+    assert store.claim(claim) is None  # another replica is running it now
+    busy = api.post("/api/v1/visits", document, headers={"Idempotency-Key": key})
+    assert busy.status_code == 409 and busy.json_body["error"]["code"] == "idempotency_key_in_flight"
+    # That replica died: after the pending timeout the request runs here.
+    clock = idempotency.now() + idempotency.PENDING_TIMEOUT_SECONDS + 1
+    monkeypatch.setattr(idempotency, "now", lambda: clock)
+    assert api.post("/api/v1/visits", document, headers={"Idempotency-Key": key}).status_code == 201
+
+
+def test_records_expire_after_the_retention(api, runtime, codes, monkeypatch):
+    # R-SEC-3: kept for RPS_IDEMPOTENCY_RETENTION_HOURS (default 24), then the key is free again
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    before = stored(runtime)
+    assert api.post("/api/v1/visits", visit(codes), headers=key).status_code == 201
+    later = idempotency.now() + runtime.settings.idempotency_retention_hours * 3600 + 10
+    monkeypatch.setattr(idempotency, "now", lambda: later)
+    assert api.post("/api/v1/visits", visit(codes), headers=key).status_code == 201
+    assert stored(runtime) == before + 2
+
+
+def test_without_a_key_nothing_is_recorded(api, runtime, codes):
+    assert api.post("/api/v1/visits", visit(codes)).status_code == 201
+    assert runtime.db("visits").query("SELECT COUNT(*) AS n FROM idempotency_keys")[0]["n"] == 0
