@@ -53,6 +53,15 @@ system-deps:
 run: install
 	$(BIN)/rps run
 
+# Browser tests (tests/e2e/test_web.py): Debian's Chromium and the pinned
+# playwright-core from tests/web/package-lock.json (it downloads no browser).
+.PHONY: web-deps
+web-deps:
+	@command -v chromium >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "installing chromium"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@test -d tests/web/node_modules/playwright-core || (cd tests/web && npm ci --no-audit --no-fund --silent)
+
 # A realistic past service year for the ten Liaocheng districts, played over
 # HTTP; the reports (JSON, HTML, XLSX, PDF) land in ./out/ (open out/index.html).
 demo: install
@@ -76,10 +85,10 @@ unit: install
 integration: install services
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) $(BIN)/pytest -q tests/integration
 
-e2e: install services
+e2e: install services web-deps
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) $(BIN)/pytest -q tests/e2e
 
-test: install services
+test: install services web-deps
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) \
 	  $(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
 

@@ -60,6 +60,10 @@ def service_class(service: str) -> type:
         from services.reporting.service import ReportingService
 
         return ReportingService
+    if service == "web":
+        from services.web.service import WebService
+
+        return WebService
     raise ConfigurationError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
 
 

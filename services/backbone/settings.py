@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
-SERVICES = ("contracts", "visits", "feedback", "reporting")
+SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 # Services that own an event store and publish what it records.
 PUBLISHERS = ("contracts", "visits", "feedback")
 

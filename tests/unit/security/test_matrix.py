@@ -43,6 +43,11 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("GET", "/health/ready", None,                                      "A A A A A A A"),
     ("GET", "/metrics", None,                                           "A A A A A A A"),
     ("GET", "/openapi.json", None,                                      "A A A A A A A"),
+    # the web pages: static files holding no data; dev-token is refused (404) in production
+    ("GET", "/", None,                                                  "A A A A A A A"),
+    ("GET", "/web/index.html", None,                                    "A A A A A A A"),
+    ("GET", "/web/config.json", None,                                   "A A A A A A A"),
+    ("POST", "/web/dev-token", {"role": "committee"},                   "A A A A A A A"),
     ("GET", f"{API}/events/visits?after=0&limit=1", None,               "401 403 403 403 A 403 A"),
     ("GET", f"{API}/events/feedback/chain", None,                       "401 403 403 403 A 403 A"),
     # -- contracts -------------------------------------------------------------------------------------------------

@@ -1,0 +1,473 @@
+// The pages' shared code: the session (bearer token in sessionStorage), calls to
+// the public API, forms that show the API's errors next to the field it names,
+// and the header every page has. No framework: DOM APIs only, text is always
+// set with textContent (never innerHTML), so nothing a user typed runs as code.
+
+import { ROLE_NAMES, label } from "./labels.js";
+
+const SESSION_KEY = "rps.session";
+let configPromise = null;
+
+// -- session ---------------------------------------------------------------------------
+
+export function decodeClaims(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const json = decodeURIComponent(
+      Array.from(atob(part + "===".slice((part.length + 3) % 4)), (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join("")
+    );
+    return JSON.parse(json);
+  } catch (e) {
+    return {};
+  }
+}
+
+export function session() {
+  let data = null;
+  try {
+    data = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+  } catch (e) {
+    data = null;
+  }
+  if (!data || !data.token) return null;
+  if (data.exp && data.exp * 1000 < Date.now()) {
+    sessionStorage.removeItem(SESSION_KEY);
+    return null;
+  }
+  return data;
+}
+
+// The token's own claims decide the role and scope shown; the API checks them again on every call.
+export function signIn(token, extra = {}) {
+  const claims = decodeClaims(token);
+  const data = {
+    token,
+    role: claims.role || extra.role,
+    subject: claims.sub || extra.subject,
+    group: claims.group || extra.group || null,
+    district: claims.district || extra.district || null,
+    government: claims.government || extra.government || null,
+    exp: claims.exp || null,
+  };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(data));
+  return data;
+}
+
+export function signOut() {
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+export function config() {
+  if (!configPromise) {
+    configPromise = fetch("/web/config.json", { headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : {}))
+      .catch(() => ({}));
+  }
+  return configPromise;
+}
+
+// -- calling the API --------------------------------------------------------------------
+
+const NETWORK_ERROR = { code: "network", message: "网络连接失败，未能确认是否已保存；请检查网络后重试" };
+
+// api("POST", "/api/v1/visits", body) -> {ok, status, data, error, response}
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: opts.accept || "application/json" };
+  const s = session();
+  if (s && opts.auth !== false) headers.Authorization = "Bearer " + s.token;
+  if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+  if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body !== undefined && body !== null ? JSON.stringify(body) : undefined,
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (e) {
+    return { ok: false, status: 0, data: null, error: NETWORK_ERROR, response: null };
+  }
+  const type = response.headers.get("Content-Type") || "";
+  let data = null;
+  if (opts.as === "blob" && response.ok) data = await response.blob();
+  else if (opts.as === "text" && response.ok) data = await response.text();
+  else if (type.includes("json")) data = await response.json().catch(() => null);
+  else data = await response.text().catch(() => null);
+  let error = null;
+  if (!response.ok) {
+    error = (data && data.error) || { code: "http_" + response.status, message: `请求失败（HTTP ${response.status}）` };
+    error = { ...error, status: response.status };
+  }
+  return { ok: response.ok, status: response.status, data, error, response };
+}
+
+// A refusal as a sentence: the API's own message, with what the status means.
+export function describeError(error) {
+  if (!error) return "";
+  const what = {
+    400: "请求内容有误",
+    401: "需要重新登录",
+    403: "无权访问",
+    404: "未找到",
+    409: "与当前状态冲突",
+    422: "不符合业务规则",
+    429: "操作过于频繁，请稍后再试",
+    503: "服务暂时不可用",
+  }[error.status];
+  const parts = [];
+  if (what) parts.push(`${what}（${error.status}）`);
+  parts.push(error.message);
+  if (error.rule) parts.push(`规则 ${error.rule}`);
+  return parts.join("：").replace("：规则", "。规则");
+}
+
+// -- building the page --------------------------------------------------------------------
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+export function $$(selector, root = document) {
+  return Array.from(root.querySelectorAll(selector));
+}
+
+export function param(name) {
+  return new URLSearchParams(location.search).get(name);
+}
+
+// A status region: role="status" for news, role="alert" (read out at once) for refusals.
+export function setStatus(region, message, kind = "info") {
+  if (!region) return;
+  region.textContent = message || "";
+  region.className = (region.classList.contains("form-status") ? "form-status" : "page-status") + (message ? ` is-${kind}` : "");
+  region.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+export function pageStatus(message, kind = "info") {
+  setStatus(document.getElementById("page-status"), message, kind);
+}
+
+export function showApiError(region, error) {
+  setStatus(region, describeError(error), "error");
+}
+
+export function badge(text, kind = "info") {
+  return el("span", { class: `badge ${kind}` }, text);
+}
+
+export function facts(pairs) {
+  const dl = el("dl", { class: "facts" });
+  for (const [term, value] of pairs) {
+    if (value === undefined) continue;
+    dl.append(el("dt", {}, term), el("dd", {}, value === null || value === "" ? "—" : value));
+  }
+  return dl;
+}
+
+// columns: [{label, value(row) -> string|Node, num}]
+export function table({ caption, columns, rows, empty = "暂无记录", onRow }) {
+  if (!rows || rows.length === 0) return el("p", { class: "muted" }, empty);
+  const head = el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : null }, c.label)));
+  const body = rows.map((row) => {
+    const tr = el("tr", {}, columns.map((c) => el("td", { class: c.num ? "num" : null }, c.value(row) ?? "—")));
+    if (onRow) onRow(tr, row);
+    return tr;
+  });
+  return el("div", { class: "table-wrap" }, el("table", {}, caption ? el("caption", {}, caption) : null,
+    el("thead", {}, head), el("tbody", {}, body)));
+}
+
+export function bar(value, total) {
+  const ratio = total > 0 ? Math.max(0, Math.min(1, value / total)) : 0;
+  return el("div", { class: "meter", "aria-hidden": "true" },
+    el("span", { class: value < total ? "short" : null, style: `width:${(ratio * 100).toFixed(1)}%` }));
+}
+
+export function fillSelect(select, items, { value = (x) => x.code, text = (x) => x.name, blank = null, selected } = {}) {
+  const keep = selected ?? select.value;
+  select.replaceChildren();
+  if (blank !== null) select.append(el("option", { value: "" }, blank));
+  for (const item of items) select.append(el("option", { value: value(item) }, text(item)));
+  if (keep) select.value = keep;
+}
+
+export function fillDatalist(list, items, { value = (x) => x.code, text = (x) => x.name } = {}) {
+  list.replaceChildren(...items.map((item) => el("option", { value: value(item) }, text(item))));
+}
+
+// -- dates, in Asia/Shanghai as every business date of the system ----------------------------
+
+export function localToday() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+}
+
+export async function today() {
+  const c = await config();
+  return c.today || localToday();
+}
+
+export function fen(value) {
+  if (value === null || value === undefined) return "—";
+  return (Number(value) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 元";
+}
+
+export function days(value) {
+  return value === null || value === undefined ? "—" : `${Number(value).toFixed(1)} 天`;
+}
+
+export function yesNo(value) {
+  return value === null || value === undefined ? "—" : value ? "是" : "否";
+}
+
+// -- forms ------------------------------------------------------------------------------
+
+// The form's values as a JSON body: data-type="bool|number|int|fen|list" converts; several
+// checkboxes with one name make an array; "point.lat" nests; empty fields are left out.
+export function formValues(form) {
+  const body = {};
+  const set = (name, value) => {
+    const path = name.split(".");
+    let target = body;
+    while (path.length > 1) {
+      const key = path.shift();
+      target = target[key] = target[key] || {};
+    }
+    target[path[0]] = value;
+  };
+  const names = new Set($$("[name]", form).filter((c) => !c.disabled && c.name && !c.closest("[hidden]")).map((c) => c.name));
+  for (const name of names) {
+    const controls = $$(`[name="${CSS.escape(name)}"]`, form).filter((c) => !c.disabled);
+    const first = controls[0];
+    const type = first.dataset.type;
+    if (first.type === "checkbox" && type === "bool") {
+      set(name, first.checked);
+    } else if (first.type === "checkbox") {
+      set(name, controls.filter((c) => c.checked).map((c) => c.value));
+    } else if (first.type === "radio") {
+      const chosen = controls.find((c) => c.checked);
+      if (chosen) set(name, type === "bool" ? chosen.value === "true" : chosen.value);
+    } else {
+      const raw = first.value.trim();
+      if (raw === "") continue;
+      if (type === "number") set(name, Number.isNaN(Number(raw)) ? raw : Number(raw));
+      else if (type === "int") set(name, /^-?\d+$/.test(raw) ? parseInt(raw, 10) : raw);
+      else if (type === "fen") set(name, /^\d+(\.\d{1,2})?$/.test(raw) ? Math.round(Number(raw) * 100) : raw); // yuan typed, fen sent
+      else if (type === "list") set(name, raw.split(/[,，、\n]/).map((x) => x.trim()).filter(Boolean));
+      else set(name, raw);
+    }
+  }
+  return body;
+}
+
+export function clearErrors(form) {
+  for (const node of $$(".field-error", form)) node.remove();
+  for (const node of $$("[aria-invalid]", form)) {
+    node.removeAttribute("aria-invalid");
+    const ids = (node.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && !id.startsWith("err-"));
+    if (ids.length) node.setAttribute("aria-describedby", ids.join(" "));
+    else node.removeAttribute("aria-describedby");
+  }
+  setStatus($(".form-status", form), "");
+}
+
+// The control an error.field names: "point.lat" -> point.lat or point; "recommendations.0" -> recommendations.
+function controlFor(form, field) {
+  if (!field) return null;
+  const candidates = [field];
+  const parts = field.split(".");
+  for (let i = parts.length - 1; i > 0; i--) candidates.push(parts.slice(0, i).join("."));
+  for (const name of candidates) {
+    const control = $(`[name="${CSS.escape(name)}"]`, form) || $(`[data-field="${CSS.escape(name)}"]`, form);
+    if (control && !control.closest("[hidden]")) return control;
+  }
+  return null;
+}
+
+let errorSerial = 0;
+
+// Show an API error: next to the field it names, else at the top of the form.
+export function showErrors(form, error) {
+  const control = controlFor(form, error.field);
+  const message = describeError(error);
+  if (!control) {
+    showApiError($(".form-status", form), error);
+    $(".form-status", form)?.focus?.();
+    return;
+  }
+  const holder = control.closest(".field, fieldset") || control.parentElement;
+  const id = `err-${++errorSerial}`;
+  const note = el("p", { class: "field-error", id, dataset: { field: error.field } }, message);
+  const legend = holder.tagName === "FIELDSET" ? $("legend", holder) : null;
+  if (legend) legend.after(note);
+  else holder.append(note);
+  const targets = holder.tagName === "FIELDSET" ? $$("input, select, textarea", holder) : [control];
+  for (const target of targets) {
+    target.setAttribute("aria-invalid", "true");
+    target.setAttribute("aria-describedby", [target.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+  }
+  setStatus($(".form-status", form), "请更正标出的字段：" + message, "error");
+  (targets[0] || control).focus();
+}
+
+// bindForm(form, async (values, form) => api(...), {done}) — one submission at a time; an
+// Idempotency-Key per attempt, kept for a retry only when no answer came back (network).
+export function bindForm(form, submit, { done, success } = {}) {
+  form.setAttribute("novalidate", "");
+  if (!$(".form-status", form)) form.prepend(el("div", { class: "form-status", tabindex: "-1", "aria-live": "polite" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = event.submitter || $("button[type=submit], button:not([type])", form);
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    if (button) button.disabled = true;
+    clearErrors(form);
+    if (!form.dataset.idem) form.dataset.idem = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    try {
+      const result = await submit(formValues(form), form, form.dataset.idem);
+      if (result && result.status !== 0) delete form.dataset.idem;
+      if (result && !result.ok) {
+        showErrors(form, result.error);
+      } else if (result) {
+        if (success) setStatus($(".form-status", form), typeof success === "function" ? success(result.data) : success, "ok");
+        if (done) await done(result.data, form);
+      }
+    } finally {
+      delete form.dataset.busy;
+      if (button) button.disabled = false;
+    }
+  });
+}
+
+// -- the frame every page has ---------------------------------------------------------------
+
+const NAV = {
+  planner: [["index.html", "首页"], ["visits.html", "走访"], ["compliance.html", "履职情况"], ["opinions.html", "公众意见"],
+    ["recommendations.html", "意见建议"], ["consultations.html", "技术咨询"], ["paperwork.html", "总结与评价"]],
+  subdistrict: [["index.html", "首页"], ["visits.html", "走访确认"], ["compliance.html", "履职情况"],
+    ["recommendations.html", "意见建议"], ["consultations.html", "技术咨询"], ["opinions.html", "公众意见"], ["overdue.html", "逾期事项"]],
+  government: [["index.html", "首页"], ["letters.html", "函件"], ["recommendations.html", "意见建议"],
+    ["consultations.html", "技术咨询"], ["visits.html", "走访"], ["overdue.html", "逾期事项"], ["paperwork.html", "年度总结"]],
+  bureau: [["index.html", "首页"], ["organisation.html", "组织"], ["visits.html", "走访"], ["recommendations.html", "意见建议"],
+    ["letters.html", "函件"], ["settlements.html", "结算"], ["reports.html", "报告"], ["overdue.html", "逾期事项"],
+    ["audit.html", "审计"]],
+  committee: [["index.html", "首页"], ["reports.html", "报告"], ["organisation.html", "组织"], ["compliance.html", "履职情况"]],
+  operator: [["index.html", "首页"]],
+};
+
+function header(s) {
+  const here = location.pathname.split("/").pop() || "index.html";
+  const items = s ? NAV[s.role] || NAV.operator : [["index.html", "首页"], ["follow.html", "意见办理查询"]];
+  const nav = el("nav", { class: "site-nav", "aria-label": "主导航" },
+    el("ul", {}, items.map(([href, text]) => el("li", {}, el("a", { href: `/web/${href}`, "aria-current": href === here ? "page" : null }, text)))));
+  const who = el("div", { class: "who" });
+  if (s) {
+    const scope = s.group || s.district || s.government;
+    who.append(`${ROLE_NAMES[s.role] || s.role}${scope ? "·" + scope : ""}　`,
+      el("button", { type: "button", class: "link", onclick: () => { signOut(); location.href = "/web/index.html"; } }, "退出"));
+  } else {
+    who.append(el("a", { href: "/web/signin.html", style: "color:inherit" }, "登录"));
+  }
+  const bar = el("div", { class: "bar" }, el("a", { class: "brand", href: "/web/index.html" }, "责任规划师制度管理系统"), who);
+  return [el("div", { class: "site-header" }, bar), nav];
+}
+
+// Hide what is not for this role: data-roles="planner bureau" on any element.
+export function applyRoles(role, root = document) {
+  for (const node of $$("[data-roles]", root)) {
+    node.hidden = !node.dataset.roles.split(/\s+/).includes(role || "anonymous");
+  }
+}
+
+// page({roles, init}): the header, the role's sections, then init({session, config}).
+export async function page({ roles = null, init }) {
+  const s = session();
+  const slot = document.getElementById("site-header");
+  if (slot) slot.replaceChildren(...header(s));
+  applyRoles(s ? s.role : "anonymous");
+  if (roles && !s) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    pageStatus("", "info");
+    const status = document.getElementById("page-status");
+    status.replaceChildren("请先登录。", el("a", { href: `/web/signin.html?next=${next}` }, "前往登录"));
+    status.className = "page-status is-info";
+    for (const node of $$("main > section, main > .cards")) node.hidden = true;
+    document.body.dataset.ready = "true";
+    return;
+  }
+  if (roles && !roles.includes(s.role)) {
+    pageStatus(`无权访问（403）：角色「${ROLE_NAMES[s.role] || s.role}」不使用此页面`, "error");
+    for (const node of $$("main > section, main > .cards")) node.hidden = true;
+    document.body.dataset.ready = "true";
+    return;
+  }
+  try {
+    await init({ session: s, config: await config() });
+  } catch (e) {
+    pageStatus("页面出错：" + (e && e.message ? e.message : e), "error");
+    throw e;
+  } finally {
+    document.body.dataset.ready = "true";
+  }
+}
+
+// Download a file the API answers only with a token: fetched, then saved from a blob.
+export async function download(path, fallbackName) {
+  const result = await api("GET", path, null, { as: "blob", accept: "*/*" });
+  if (!result.ok) return result;
+  const disposition = result.response.headers.get("Content-Disposition") || "";
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
+  const url = URL.createObjectURL(result.data);
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(url); link.remove(); }, 30000);
+  return { ...result, filename: name };
+}
+
+export { label };
+
+// Read your own writes: lists come from read models that follow the events a moment
+// later, so the rows this page has just changed are shown as the command answered them
+// (until the list itself carries that version or a later one).
+export class Fresh {
+  constructor(key = "id") {
+    this.key = key;
+    this.items = new Map();
+  }
+
+  remember(item) {
+    if (item && item[this.key]) this.items.set(item[this.key], item);
+    return item;
+  }
+
+  merge(rows, include = () => true) {
+    const seen = new Set();
+    const merged = rows.map((row) => {
+      seen.add(row[this.key]);
+      const mine = this.items.get(row[this.key]);
+      return mine && !(row.version > mine.version) ? { ...row, ...mine } : row;
+    });
+    for (const [key, item] of this.items) if (!seen.has(key) && include(item)) merged.unshift(item);
+    return merged;
+  }
+}

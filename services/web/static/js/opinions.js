@@ -1,0 +1,108 @@
+// Residents' opinions (R-OPN-1..4): the district's group acknowledges, answers, relays,
+// escalates and closes; governments and sub-districts read what concerns them.
+import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, page, pageStatus, param, table, today } from "./app.js";
+
+const q = encodeURIComponent;
+const fresh = new Fresh("ref");
+const state = { session: null, filter: {}, items: [], selected: null };
+
+// Which steps make sense from each status (the API refuses others with 409).
+const STEPS = {
+  received: ["acknowledge"],
+  acknowledged: ["answer", "relay", "escalate"],
+  answered: ["relay", "close"],
+  escalated: ["relay", "close"],
+  closed: [],
+};
+
+async function load() {
+  const params = new URLSearchParams({ limit: "200" });
+  for (const [k, v] of Object.entries(state.filter)) if (v !== undefined && v !== "" && v !== false) params.set(k, v);
+  if (state.session.role === "planner" && state.session.district) params.set("district", state.session.district);
+  const result = await api("GET", `/api/v1/opinions?${params}`);
+  const body = $("#list-body");
+  if (!result.ok) {
+    body.replaceChildren(el("p", { class: "page-status is-error", role: "alert" }, describeError(result.error)));
+    return;
+  }
+  state.items = fresh.merge(result.data.items, (o) => !state.filter.status || o.status === state.filter.status);
+  body.replaceChildren(table({
+    caption: `共 ${state.items.length} 条${result.data.next_cursor ? "（仅显示最近 200 条）" : ""}`,
+    rows: state.items,
+    columns: [
+      { label: "编号", value: (o) => o.ref },
+      { label: "日期", value: (o) => o.date },
+      { label: "镇街", value: (o) => o.district },
+      { label: "类别", value: (o) => label("category", o.category) },
+      { label: "内容", value: (o) => (o.text || "").slice(0, 60) },
+      { label: "状态", value: (o) => [badge(label("opinionStatus", o.status), o.status === "closed" ? "ok" : "info"), o.overdue ? [" ", badge("逾期", "bad")] : null] },
+      { label: "答复期限", value: (o) => o.due_date },
+      { label: "", value: (o) => el("button", { type: "button", class: "small secondary", onclick: () => select(o), "aria-label": `办理意见 ${o.ref}` }, "详情") },
+    ],
+  }));
+}
+
+function select(o) {
+  state.selected = o;
+  $("#detail").hidden = false;
+  $("#detail-title").textContent = `意见 ${o.ref}`;
+  $("#detail-body").replaceChildren(facts([
+    ["状态", label("opinionStatus", o.status)], ["日期", o.date], ["镇街（园区）", o.district], ["小组", o.group],
+    ["类别", label("category", o.category)], ["渠道", label("channel", o.channel)], ["内容", o.text],
+    ["公开", o.public ? "是" : "否"], ["联系电话", o.contact_phone_masked], ["受理期限", o.acknowledge_due_date],
+    ["答复期限", o.due_date], ["回复", o.reply], ["关联建议", o.recommendation],
+  ]), state.session.role === "bureau" ? el("p", {}, el("a", { href: `/web/audit.html?entity=opinion&id=${q(o.ref)}` }, "审计记录")) : "");
+  const steps = STEPS[o.status] || [];
+  for (const form of $$("#detail form[data-step]")) {
+    form.hidden = !steps.includes(form.dataset.step);
+    form.reset();
+    clearErrors(form);
+  }
+  $("#detail").focus();
+}
+
+page({
+  roles: ["planner", "subdistrict", "government", "bureau"],
+  init: async ({ session }) => {
+    state.session = session;
+    if (session.role === "planner" && !session.district) {
+      pageStatus("您的令牌没有镇街（district）信息，无法列出本镇街的公众意见；请重新登录。", "error");
+    }
+    state.filter.status = param("status") || "";
+    $("#f-status").value = state.filter.status;
+    $("#ack-date").value = await today();
+    bindForm($("#filter-form"), async (values) => {
+      state.filter = { status: values.status || "", overdue: values.overdue ? "true" : "", district: values.district || "" };
+      await load();
+      return { ok: true, status: 200 };
+    });
+    for (const form of $$("#detail form[data-step]")) {
+      bindForm(form, (values, f, key) => {
+        if (form.dataset.step === "acknowledge" && session.role === "planner") values.group = session.group;
+        return api("POST", `/api/v1/opinions/${q(state.selected.ref)}/${form.dataset.step}`, values, { idempotencyKey: key });
+      }, {
+        done: async (data) => {
+          const message = `意见 ${state.selected.ref} 已${{ acknowledge: "受理", answer: "回复", relay: "报送", escalate: "转为建议", close: "办结" }[form.dataset.step]}。`;
+          const answered = data && data.ref ? data : data && data.opinion;
+          fresh.remember(answered);
+          await load();
+          const shown = state.items.find((o) => o.ref === state.selected.ref) || answered;
+          if (shown && shown.ref) select(shown);
+          pageStatus(message, "ok");
+        },
+      });
+    }
+    $("#detail-close").addEventListener("click", () => { $("#detail").hidden = true; });
+    if (["planner", "bureau"].includes(session.role)) {
+      bindForm($("#new-form"), (values, form, key) => {
+        values.channel = "planner";
+        if (session.role === "planner") values.district = session.district;
+        return api("POST", "/api/v1/opinions", values, { idempotencyKey: key });
+      }, {
+        success: (o) => `已登记，查询编号 ${o.ref}（居民可凭此编号在“意见办理查询”页面查看进度）。`,
+        done: async (o, form) => { fresh.remember(o); form.reset(); await load(); },
+      });
+    }
+    await load();
+  },
+});

@@ -1,0 +1,98 @@
+// The organisation (R-ORG-*, R-CON-*): governments, districts, contracts, planners,
+// groups and replacements. Every staff role reads it; only the bureau changes it.
+import { $, api, badge, bindForm, describeError, el, fen, fillSelect, label, page, pageStatus, table, today } from "./app.js";
+
+const q = encodeURIComponent;
+
+function refusal(error) {
+  return el("p", { class: "page-status is-error", role: "alert" }, describeError(error));
+}
+
+async function loadTree() {
+  const result = await api("GET", "/api/v1/organisation");
+  if (!result.ok) return $("#tree").replaceChildren(refusal(result.error));
+  const governments = result.data.governments || [];
+  $("#tree").replaceChildren(governments.length ? el("ul", {}, governments.map((g) => el("li", {},
+    el("strong", {}, `${g.name}（${g.code}）`), " ", label("governmentKind", g.kind),
+    g.leader || g.contact ? el("span", { class: "muted" }, `　分管领导 ${g.leader || "—"}，联系人 ${g.contact || "—"}`) : null,
+    el("ul", {}, (g.districts || []).map((d) => el("li", {},
+      `${d.name}（${d.code}）`, " ", (d.types || []).map((t) => badge(label("districtType", t), "info")),
+      d.group ? el("span", {}, `　小组 ${d.group.code}：${(d.group.planners || []).map((p) => `${p.planner}（${label("origin", p.origin)}）`).join("、")}`)
+        : el("span", { class: "muted" }, "　尚未组建小组"))))))) : el("p", { class: "muted" }, "尚未登记区政府（管委会）"));
+  return result.data;
+}
+
+async function loadLists() {
+  const [contracts, planners, groups] = await Promise.all([
+    api("GET", "/api/v1/contracts?limit=200"), api("GET", "/api/v1/planners?limit=200"), api("GET", "/api/v1/groups?limit=200"),
+  ]);
+  $("#contracts").replaceChildren(contracts.ok ? table({
+    rows: contracts.data.items,
+    columns: [
+      { label: "编号", value: (c) => c.id }, { label: "团队", value: (c) => c.team },
+      { label: "期限", value: (c) => `${c.start_date} 至 ${c.end_date}（第 ${c.term} 期）` },
+      { label: "每组年服务费", num: true, value: (c) => fen(c.annual_fee_fen) },
+      { label: "扣减规则", value: (c) => label("deductionRule", c.deduction_rule) },
+      { label: "状态", value: (c) => badge(c.status === "active" ? "履行中" : "已终止", c.status === "active" ? "ok" : "warn") },
+    ],
+  }) : refusal(contracts.error));
+  $("#planners").replaceChildren(planners.ok ? table({
+    rows: planners.data.items,
+    columns: [
+      { label: "编号", value: (p) => p.id }, { label: "姓名", value: (p) => p.name },
+      { label: "来源", value: (p) => label("origin", p.origin) },
+      { label: "资格", value: (p) => (p.qualifications || []).map((x) => label("qualification", x)).join("、") },
+      { label: "小组", value: (p) => p.group }, { label: "状态", value: (p) => (p.status === "active" ? "在聘" : "已解聘") },
+    ],
+  }) : refusal(planners.error));
+  $("#groups").replaceChildren(groups.ok ? table({
+    rows: groups.data.items,
+    columns: [
+      { label: "代码", value: (g) => el("a", { href: `/web/compliance.html?group=${q(g.code)}` }, g.code) },
+      { label: "镇街（园区）", value: (g) => g.district }, { label: "合同", value: (g) => g.contract },
+      { label: "规划师", value: (g) => (g.planners || []).join("、") },
+      { label: "起始", value: (g) => g.from_date }, { label: "状态", value: (g) => (g.status === "active" ? "在岗" : "已结束") },
+    ],
+  }) : refusal(groups.error));
+  return { contracts, groups };
+}
+
+async function refresh() {
+  const org = await loadTree();
+  const { contracts, groups } = await loadLists();
+  if (!org) return;
+  const governments = org.governments || [];
+  fillSelect($("#d-government"), governments, { text: (g) => `${g.name}（${g.code}）` });
+  fillSelect($("#gr-district"), governments.flatMap((g) => g.districts || []), { text: (d) => `${d.name}（${d.code}）` });
+  if (contracts.ok) fillSelect($("#gr-contract"), contracts.data.items, { value: (c) => c.id, text: (c) => `${c.id}（${c.team}）` });
+  if (groups.ok) fillSelect($("#rp-group"), groups.data.items, { text: (g) => `${g.code}（${g.district}）` });
+}
+
+function bindCreate(form, path, message) {
+  bindForm(form, (values, f, key) => api("POST", path, values, { idempotencyKey: key }), {
+    success: message,
+    done: async (data, f) => { f.reset(); await refresh(); },
+  });
+}
+
+page({
+  roles: ["bureau", "committee", "planner", "subdistrict", "government"],
+  init: async ({ session }) => {
+    if (session.role === "bureau") {
+      const now = await today();
+      $("#rp-date").value = now;
+      bindCreate($("#gov-form"), "/api/v1/governments", (g) => `已登记 ${g.name}。`);
+      bindCreate($("#district-form"), "/api/v1/districts", (d) => `已登记 ${d.name}。`);
+      bindCreate($("#contract-form"), "/api/v1/contracts", (c) => `已签订合同 ${c.id}（${c.start_date} 至 ${c.end_date}）。`);
+      bindCreate($("#planner-form"), "/api/v1/planners", (p) => `已聘任 ${p.name}（${p.id}）。`);
+      bindCreate($("#group-form"), "/api/v1/groups", (g) => `已组建小组 ${g.code}。`);
+      bindForm($("#replace-form"), (values, f, key) => {
+        const group = values.group;
+        delete values.group;
+        return api("POST", `/api/v1/groups/${q(group || "")}/replacements`, values, { idempotencyKey: key });
+      }, { success: (g) => `已更换小组 ${g.code} 的规划师。`, done: async () => refresh() });
+    }
+    await refresh();
+    if (session.role !== "bureau") pageStatus("组织架构为公开的组织信息；登记和变更由市自然资源和规划局办理。", "info");
+  },
+});

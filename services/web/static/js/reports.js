@@ -1,0 +1,153 @@
+// The report viewer (R-RPT-1..7): the JSON report summarised with bars, the rendered
+// HTML report in a sandboxed frame (no scripts), XLSX/PDF downloads (fetched with the
+// token, saved from a blob) and issuing a numbered copy.
+import {
+  $, api, badge, bar, bindForm, days, describeError, download, el, facts, fen, label, page, param, setStatus, table, today, yesNo,
+} from "./app.js";
+
+const q = encodeURIComponent;
+const HINTS = { monthly: "月度：YYYY-MM，如 2022-03", quarterly: "季度：YYYY-Qn，如 2022-Q1", "half-yearly": "半年：YYYY-Hn，如 2022-H1", annual: "服务年度起始年份：YYYY，如 2021" };
+const state = { kind: "monthly", period: "" };
+
+function defaultPeriod(kind, now) {
+  const [y, m] = [Number(now.slice(0, 4)), Number(now.slice(5, 7))];
+  if (kind === "monthly") return now.slice(0, 7);
+  if (kind === "quarterly") return `${y}-Q${Math.ceil(m / 3)}`;
+  if (kind === "half-yearly") return `${y}-H${m <= 6 ? 1 : 2}`;
+  return String(m >= 6 ? y : y - 1);
+}
+
+function groupsTable(report) {
+  const groups = report.groups || [];
+  if (state.kind === "monthly") {
+    return table({
+      caption: "各小组本月情况",
+      rows: groups,
+      columns: [
+        { label: "小组", value: (g) => g.group }, { label: "镇街（园区）", value: (g) => g.district },
+        { label: "走访", num: true, value: (g) => g.visits }, { label: "本月天数", num: true, value: (g) => days(g.days_in_month) },
+        { label: "年度累计 / 应服务", value: (g) => [`${days(g.days_in_service_year)} / ${days(g.required_days_to_date)}`, bar(g.days_in_service_year, g.required_days_to_date)] },
+        { label: "到访", value: (g) => (g.duty_month && !g.has_visit ? badge("无走访", "bad") : yesNo(g.has_visit)) },
+        { label: "当面交流", value: (g) => yesNo(g.leader_met) }, { label: "待确认", num: true, value: (g) => g.unconfirmed_visits },
+      ],
+    });
+  }
+  if (state.kind === "annual") {
+    return table({
+      caption: "各小组服务年度与结算",
+      rows: groups,
+      columns: [
+        { label: "小组", value: (g) => g.group }, { label: "镇街（园区）", value: (g) => g.district },
+        { label: "服务天数 / 应服务", value: (g) => [`${days(g.days)} / ${days(g.required_days)}`, bar(g.days, g.required_days)] },
+        { label: "有走访月 / 履职月", value: (g) => `${g.months_with_visit} / ${g.duty_months}` },
+        { label: "应付", num: true, value: (g) => fen(g.fee_fen) }, { label: "扣减", num: true, value: (g) => fen(g.deduction_fen) },
+        { label: "实付", num: true, value: (g) => fen(g.payable_fen) },
+      ],
+    });
+  }
+  return table({
+    caption: "各区政府（管委会）落实建议情况",
+    rows: report.governments || [],
+    columns: [
+      { label: "排名", num: true, value: (g) => g.rank }, { label: "区政府（管委会）", value: (g) => g.government },
+      { label: "函告", num: true, value: (g) => g.forwarded }, { label: "完成", num: true, value: (g) => g.completed },
+      { label: "按期完成率", value: (g) => (g.on_time_rate === null || g.on_time_rate === undefined ? "—" : `${g.on_time_rate}`) },
+      { label: "完成用时中位数（天）", num: true, value: (g) => g.median_days_to_complete },
+    ],
+  });
+}
+
+function summary(report) {
+  const warnings = report.warnings || [];
+  const findings = report.findings || [];
+  const issue = report.issue || null;
+  return [
+    el("p", { class: "lead" }, report.title || `${label("reportKind", state.kind)} ${report.period}`),
+    facts([
+      ["报告期", report.period], ["截至", report.as_of], ["生成时间", report.generated_at],
+      ["签发", issue ? `第 ${issue.number} 号${issue.changed_since_issue ? "（签发后数据有变化）" : ""}` : undefined],
+    ]),
+    warnings.length ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(w.rule || "提示", "warn"), " ", w.message, w.group ? `（${w.group}）` : ""))) : "",
+    findings.length ? [el("h3", {}, `问题（${findings.length}）`), el("ul", {}, findings.map((f) => el("li", {}, badge(f.rule || "问题", "bad"), " ", f.message, f.group ? `（${f.group}）` : "")))] : "",
+    groupsTable(report),
+  ];
+}
+
+async function view(kind, period) {
+  state.kind = kind;
+  state.period = period;
+  const path = `/api/v1/reports/${q(kind)}/${q(period)}`;
+  const json = await api("GET", path);
+  if (!json.ok) return json;
+  $("#summary").hidden = false;
+  $("#tools").hidden = false;
+  setStatus($("#tools-status"), "");
+  $("#summary-title").textContent = `${label("reportKind", kind)} ${period}`;
+  $("#summary-body").replaceChildren(...summary(json.data).flat());
+  $("#document").hidden = false;
+  const html = await api("GET", `${path}?format=html`, null, { as: "text", accept: "text/html" });
+  if (html.ok) {
+    // Sandboxed without allow-scripts: the report's page shows, nothing in it runs (so its
+    // same origin, kept for rendering and printing, gives nothing to a script).
+    const frame = el("iframe", { class: "report", title: `${label("reportKind", kind)} ${period} 正文`, sandbox: "allow-same-origin" });
+    frame.srcdoc = html.data;
+    $("#document-body").replaceChildren(frame);
+  } else {
+    $("#document-body").replaceChildren(el("p", { class: "page-status is-error", role: "alert" }, `HTML 正文暂不可用：${describeError(html.error)}`));
+  }
+  history.replaceState(null, "", `?kind=${kind}&period=${q(period)}`);
+  return json;
+}
+
+async function fetchFile(fmt) {
+  const name = `${state.kind}-${state.period}.${fmt}`;
+  setStatus($("#tools-status"), `正在生成 ${fmt.toUpperCase()}…`, "info");
+  const result = await download(`/api/v1/reports/${q(state.kind)}/${q(state.period)}?format=${fmt}`, name);
+  if (result.ok) {
+    setStatus($("#tools-status"), `已下载 ${result.filename}（${Math.round(result.data.size / 1024)} KB）`, "ok");
+    document.body.dataset.downloaded = result.filename;
+  } else {
+    setStatus($("#tools-status"), `下载失败：${describeError(result.error)}`, "error");
+  }
+}
+
+async function issue() {
+  const button = $("#issue");
+  button.disabled = true;
+  const result = await api("POST", `/api/v1/reports/${q(state.kind)}/${q(state.period)}/issue`, {}, { idempotencyKey: crypto.randomUUID() });
+  button.disabled = false;
+  if (!result.ok) {
+    setStatus($("#tools-status"), `签发失败：${describeError(result.error)}`, "error");
+    return;
+  }
+  const number = result.data.number ?? (result.data.issue && result.data.issue.number);
+  setStatus($("#tools-status"), `已签发，报告编号 ${number}。`, "ok");
+  document.body.dataset.issued = String(number);
+  $("#i-number").value = number ?? "";
+}
+
+page({
+  roles: ["bureau", "committee"],
+  init: async () => {
+    const now = await today();
+    const kind = param("kind") && HINTS[param("kind")] ? param("kind") : "monthly";
+    $("#r-kind").value = kind;
+    $("#r-period").value = param("period") || defaultPeriod(kind, now);
+    $("#r-period-hint").textContent = HINTS[kind];
+    $("#r-kind").addEventListener("change", () => {
+      const k = $("#r-kind").value;
+      $("#r-period-hint").textContent = HINTS[k];
+      $("#r-period").value = defaultPeriod(k, now);
+    });
+    bindForm($("#pick-form"), (values) => view(values.kind, values.period || ""));
+    $("#dl-xlsx").addEventListener("click", () => fetchFile("xlsx"));
+    $("#dl-pdf").addEventListener("click", () => fetchFile("pdf"));
+    $("#issue").addEventListener("click", issue);
+    bindForm($("#issued-form"), (values) => api("GET", `/api/v1/reports/issued/${q(values.number || "")}`), {
+      done: (report) => {
+        $("#issued-body").replaceChildren(...summary(report).flat());
+      },
+    });
+    if (param("period")) await view(kind, param("period"));
+  },
+});

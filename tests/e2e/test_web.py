@@ -1,0 +1,331 @@
+"""The web pages (issue 10) in a real browser: Debian's headless Chromium driven by
+Playwright from Node (tests/web/driver.js), against an embedded system served over a
+real socket with the web service added to the gateway.
+
+The browser tests skip, saying why, only when Chromium or the driver is not
+installed (``apt-get install -y --no-install-recommends chromium`` and ``npm ci``
+in tests/web); the tests of the web service itself (files, caching, development
+sign-in) always run. Screenshots go to ``out/screens/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from services.backbone import clock, policy
+from services.backbone.auth import issue_token
+from services.backbone.http import Gateway
+from services.backbone.settings import Settings
+from services.bootstrap import Runtime
+from services.web.service import PUBLIC_ROUTES, WebService
+from tests.organisation import form_group
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER_DIR = ROOT / "tests" / "web"
+SCREENS = ROOT / "out" / "screens"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+BROWSER_TIMEOUT = 180
+
+
+# -- the system under test ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web_policy() -> Iterator[None]:
+    """The web routes' public entries, until services/backbone/policy.py carries them itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        for method, path in PUBLIC_ROUTES:
+            if policy.rule_for(method, path) is None:
+                rule = policy.allow(policy.PUBLIC)
+                patch.setitem(policy.POLICY, (method, path), rule)
+                patch.setitem(policy._BY_SHAPE, (method, policy.shape(path)), rule)
+        yield
+
+
+def web_gateway(runtime: Runtime, web: WebService | None = None) -> Gateway:
+    """The system's gateway, with ``web`` (e.g. other settings) in place of the registered web service."""
+    web = web or WebService()
+    web.runtime = runtime
+    return Gateway([*(s for s in runtime.service_objects() if s.name != "web"), web])
+
+
+class System:
+    """An embedded system on a free port; ``call`` uses the public API with a token."""
+
+    def __init__(self, runtime: Runtime, base: str):
+        self.runtime = runtime
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None, role: str | None = "bureau", **scope: str) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"}
+        if role:
+            headers["Authorization"] = "Bearer " + issue_token(self.runtime.settings, role, **scope)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, method=method, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def settle(self) -> None:
+        self.runtime.drain()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, web_policy) -> Iterator[System]:
+    runtime = Runtime.embedded(Settings(data_dir=tmp_path_factory.mktemp("web") / "var", relay_idle_seconds=0.05))
+    runtime.start_embedded_bus()
+    server = make_server("127.0.0.1", 0, web_gateway(runtime), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="web-test-http", daemon=True)
+    thread.start()
+    try:
+        yield System(runtime, f"http://127.0.0.1:{server.port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        runtime.close()
+
+
+@pytest.fixture(scope="module")
+def world(system: System) -> dict[str, Any]:
+    """Two groups under their own governments, formed through the public API.
+
+    Group a: the planner logs a visit in the browser; its government completes a
+    forwarded recommendation. Group b: holds a visit for its sub-district to confirm,
+    and is the "other group" a's planner may not see.
+    """
+    today = clock.today()
+    start = f"{today.year - 1}-06-01"  # service years cover today (R-VIS-4)
+    a = form_group(system.call, uuid.uuid4().hex[:8], start_date=start)
+    b = form_group(system.call, uuid.uuid4().hex[:8], start_date=start)
+    system.settle()
+    status, rec = system.call("POST", "/api/v1/recommendations", {
+        "group": a["group"], "title": "古楼东侧空地增设口袋公园", "text": "建议利用闲置空地建设口袋公园。",
+        "category": "greening", "source": "survey"}, role="planner", group=a["group"])
+    assert status == 201, rec
+    status, letter = system.call("POST", "/api/v1/letters", {
+        "government": a["government"], "letter_no": f"聊自然资函〔{today.year}〕{uuid.uuid4().hex[:4]}号",
+        "recommendations": [rec["id"]]})
+    assert status == 201, letter
+    visit_day = today - dt.timedelta(days=1) if today.day > 1 else today
+    status, visit = system.call("POST", "/api/v1/visits", {
+        "group": b["group"], "date": visit_day.isoformat(), "days": 1, "planners": [b["tier1"]],
+        "activities": ["survey"], "leader_met": True}, role="planner", group=b["group"])
+    assert status == 201, visit
+    status, opinion = system.call("POST", "/api/v1/opinions", {
+        "district": a["district"], "category": "public_space", "text": "小区门口路灯不亮", "channel": "app"}, role=None)
+    assert status == 201, opinion
+    system.settle()
+    return {"a": a, "b": b, "recommendation": rec["id"], "ref": opinion["ref"],
+            "month": today.strftime("%Y-%m"), "visitMonth": visit_day.strftime("%Y-%m")}
+
+
+# -- the browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Path:
+    """The driver, ready to run; skips (saying what to install) when Chromium is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} "
+                    "(apt-get install -y --no-install-recommends chromium)")
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (needed to drive Chromium with playwright-core)")
+    if not (DRIVER_DIR / "node_modules" / "playwright-core").is_dir():
+        npm = shutil.which("npm")
+        done = npm and subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=DRIVER_DIR,
+                                      capture_output=True, text=True, timeout=300)
+        if not done or done.returncode != 0:
+            pytest.skip("playwright-core is not installed in tests/web and `npm ci` failed: "
+                        + (done.stderr[-500:] if done else "npm not found"))
+    return DRIVER_DIR / "driver.js"
+
+
+def drive(driver: Path, scenario: str, system: System, world: dict[str, Any]) -> dict[str, Any]:
+    args = {"base": system.base, "screens": str(SCREENS), **world}
+    done = subprocess.run(["node", str(driver), scenario, json.dumps(args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=BROWSER_TIMEOUT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"ok": False, "error": done.stderr[-2000:]}
+    assert done.returncode == 0 and result.get("ok"), f"{scenario} failed: {result.get('error')}\n{done.stderr[-2000:]}"
+    return result
+
+
+def served(system: System, method: str, template: str) -> bool:
+    status, document = system.call("GET", "/openapi.json", role=None)
+    return status == 200 and method.lower() in document.get("paths", {}).get(template, {})
+
+
+def test_planner_logs_a_visit_and_sees_the_month_update(browser, system, world):
+    # R-VIS-1, R-VIS-5: logged from a phone; the month's service days follow at once.
+    result = drive(browser, "plannerVisit", system, world)
+    assert result["invalid"] == "true"
+    assert "R-VIS-1" in result["fieldError"] and "days" in result["fieldError"]
+    assert "已记录" in result["saved"]
+    assert result["after"] == result["before"] + 1
+    assert result["rows"] >= 1
+    assert result["compliance"] == result["after"]
+
+
+def test_government_completes_a_recommendation(browser, system, world):
+    # R-REC-2: forwarded -> accepted -> completed, by the government in its pages.
+    result = drive(browser, "governmentComplete", system, world)
+    assert "已采纳" in result["accepted"]
+    assert "text" in result["refusal"]  # the API's 400 names the missing field
+    assert "已完成" in result["completed"] and "已完成" in result["detail"]
+    status, rec = system.call("GET", f"/api/v1/recommendations/{world['recommendation']}")
+    assert status == 200 and rec["status"] == "completed"
+
+
+def test_bureau_issues_and_downloads_the_monthly_report(browser, system, world):
+    # R-RPT-1, R-RPT-6, R-RPT-7: view, issue a numbered copy, download the XLSX.
+    result = drive(browser, "bureauReport", system, world)
+    assert world["a"]["group"] in result["summary"]
+    issuing = served(system, "post", "/api/v1/reports/{kind}/{period}/issue")
+    if not issuing or result["link"]["status"] != 200:
+        # The page shows the API's refusal; the reporting service has not landed these yet.
+        assert "失败" in result["issued"] or "失败" in result["downloadStatus"]
+        pytest.xfail(f"reporting does not serve issue/xlsx yet (issue route: {issuing}, "
+                     f"xlsx link: {result['link']['status']}); the page showed: {result['downloadStatus']}")
+    assert result["issuedOk"], result["issued"]
+    assert result["link"]["status"] == 200 and "spreadsheetml" in (result["link"]["type"] or "")
+    assert result["download"] and result["download"]["zip"], result["downloadStatus"]
+
+
+def test_another_groups_page_is_refused(browser, system, world):
+    # R-SEC-1: the API's 403 is what the page shows.
+    result = drive(browser, "forbidden", system, world)
+    assert "403" in result["refusal"] and "不在本人职责范围内" in result["refusal"]
+    assert "403" in result["pageRefusal"]
+
+
+def test_subdistrict_confirms_and_resident_follows(browser, system, world):
+    # R-VIS-7 and R-OPN-4 (no token on the public page).
+    result = drive(browser, "subdistrictConfirm", system, world)
+    assert "已确认" in result["status"]
+    assert "已收到" in result["follow"]
+
+
+def test_every_page_in_a_roles_menu_opens_cleanly(browser, system, world):
+    # No script error on any page; no refusal on a page the role's menu offers.
+    result = drive(browser, "everyPage", system, world)
+    for key, page in result["seen"].items():
+        if page["inMenu"]:
+            assert page["refusals"] == [], (key, page["refusals"])
+
+
+def test_home_page_of_every_role_is_saved(browser, system, world):
+    result = drive(browser, "homes", system, world)
+    for role in ("planner", "subdistrict", "government", "bureau", "committee", "operator", "resident"):
+        assert (SCREENS / f"{role}-home.png").stat().st_size > 10_000, role
+    assert len(result["files"]) == 10
+
+
+# -- the web service itself (no browser) ------------------------------------------------------
+
+
+@pytest.fixture
+def client(tmp_path, web_policy) -> Iterator[Client]:
+    runtime = Runtime.embedded(Settings(data_dir=tmp_path / "var"))
+    try:
+        yield Client(web_gateway(runtime))
+    finally:
+        runtime.close()
+
+
+def test_files_have_their_types_caching_and_security_headers(client):
+    root = client.get("/")
+    assert root.status_code == 302 and root.headers["Location"] == "/web/index.html"
+    expected = {"/web/index.html": "text/html; charset=utf-8", "/web/js/app.js": "text/javascript; charset=utf-8",
+                "/web/style.css": "text/css; charset=utf-8", "/web/favicon.svg": "image/svg+xml"}
+    for path, content_type in expected.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == content_type
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b""
+    page = client.get("/web/index.html").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "http://" not in page and "https://" not in page
+
+
+def test_nothing_outside_the_static_folder_is_served(client):
+    for path in ("/web/../service.py", "/web/%2e%2e/service.py", "/web/js/../../service.py", "/web/.hidden",
+                 "/web/nothing.html", "/web/js/app.py"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json["error"]["code"] == "not_found"
+
+
+def test_every_page_loads_only_its_own_scripts(client):
+    static = ROOT / "services" / "web" / "static"
+    for page in static.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in text, page.name
+        assert "<script>" not in text and not re.search(r"\son[a-z]+=", text), page.name  # CSP: no inline code
+        for script in [s.split('"')[0] for s in text.split('src="/web/')[1:]]:
+            assert (static / script).is_file(), (page.name, script)
+
+
+def test_dev_token_issues_a_token_for_the_role_and_scope(client):
+    # R-SEC-1: the token is the one the API verifies; the scope the role needs is required.
+    response = client.post("/web/dev-token", json={"role": "planner", "group": "g-x", "district": "d-x"})
+    assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
+    token = response.json["token"]
+    visits = client.get("/api/v1/visits", headers={"Authorization": f"Bearer {token}"})
+    assert visits.status_code == 200
+    missing = client.post("/web/dev-token", json={"role": "government"})
+    assert missing.status_code == 400 and missing.json["error"]["field"] == "government"
+    unknown = client.post("/web/dev-token", json={"role": "bureau", "admin": True})
+    assert unknown.status_code == 400 and unknown.json["error"]["field"] == "admin"
+    config = client.get("/web/config.json").json
+    assert config["dev_sign_in"] is True and config["oidc"] is None and config["today"] == clock.today().isoformat()
+
+
+def test_dev_token_is_not_served_in_production(tmp_path, web_policy):
+    settings = Settings(data_dir=tmp_path / "var", environment="production", jwks_url="https://idp.example/jwks",
+                        jwt_issuer="https://idp.example", jwt_audience="rps", pseudonym_key="p" * 32)
+    runtime = Runtime.embedded(settings)
+    try:
+        client = Client(web_gateway(runtime))
+        response = client.post("/web/dev-token", json={"role": "bureau"})
+        assert response.status_code == 404
+        assert client.get("/web/config.json").json["dev_sign_in"] is False
+    finally:
+        runtime.close()
+
+
+def test_config_names_the_identity_provider(client, tmp_path, web_policy):
+    from services.web.settings import WebSettings
+
+    runtime = Runtime.embedded(Settings(data_dir=tmp_path / "other"))
+    try:
+        web = WebService()
+        web.settings_override = WebSettings.from_env(
+            {"RPS_OIDC_ISSUER": "https://sso.liaocheng.example/realms/city", "RPS_OIDC_CLIENT_ID": "rps-web"})
+        oidc_client = Client(web_gateway(runtime, web))
+        oidc = oidc_client.get("/web/config.json").json["oidc"]
+        assert oidc["issuer"] == "https://sso.liaocheng.example/realms/city" and oidc["client_id"] == "rps-web"
+        csp = oidc_client.get("/web/signin.html").headers["Content-Security-Policy"]
+        assert "connect-src 'self' https://sso.liaocheng.example" in csp
+    finally:
+        runtime.close()

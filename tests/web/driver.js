@@ -1,0 +1,274 @@
+// Drives the web pages in Debian's headless Chromium for tests/e2e/test_web.py.
+//
+//   node tests/web/driver.js SCENARIO '{"base": "http://127.0.0.1:PORT", "screens": "out/screens", ...}'
+//
+// Prints one JSON line with what the scenario saw and exits 0, or prints the failure
+// (and saves a screenshot of it) and exits 1. Every scenario signs in through the
+// development sign-in page and works only through the pages, as a person would.
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+];
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 900 } };
+
+const [scenario, rawArgs] = process.argv.slice(2);
+const args = JSON.parse(rawArgs || "{}");
+const errors = [];
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function ready(page) {
+  await page.waitForSelector("body[data-ready]", { timeout: 15000 });
+}
+
+async function open(browser, options = DESKTOP) {
+  const context = await browser.newContext({ ...options, locale: "zh-CN", timezoneId: "Asia/Shanghai", acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function goto(page, url) {
+  await page.goto(args.base + url);
+  await ready(page);
+}
+
+// The development sign-in page, filled in as a person would.
+async function signIn(page, role, scope = {}) {
+  await goto(page, `/web/signin.html?role=${role}`);
+  await page.selectOption("#role", role);
+  for (const name of ["government", "district", "group"]) {
+    if (scope[name]) await page.fill(`#${name}`, scope[name]);
+  }
+  await Promise.all([page.waitForURL(/\/web\/index\.html$/), page.click("#dev-form button[type=submit]")]);
+  await ready(page);
+}
+
+async function shot(page, name, fullPage = true) {
+  fs.mkdirSync(args.screens, { recursive: true });
+  const file = path.join(args.screens, name);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}
+
+async function text(page, selector) {
+  return ((await page.textContent(selector)) || "").trim();
+}
+
+const SCENARIOS = {
+  // A screenshot of each role's home page (and the resident's pages).
+  async homes(browser) {
+    const files = [];
+    const roles = [
+      ["planner", { group: args.a.group }], ["subdistrict", { district: args.b.district }],
+      ["government", { government: args.a.government }], ["bureau", {}], ["committee", {}], ["operator", {}],
+    ];
+    for (const [role, scope] of roles) {
+      const page = await open(browser);
+      await signIn(page, role, scope);
+      await page.waitForSelector("#home-body:not(:has(p.muted:only-child))");
+      const title = await text(page, "#home-title");
+      if (!title.includes("工作台")) fail(`${role}: home title ${title}`);
+      files.push(await shot(page, `${role}-home.png`));
+      await page.context().close();
+    }
+    const anonymous = await open(browser);
+    await goto(anonymous, "/");
+    files.push(await shot(anonymous, "resident-home.png"));
+    await goto(anonymous, `/web/follow.html?ref=${encodeURIComponent(args.ref)}`);
+    await anonymous.waitForSelector("#follow-status");
+    files.push(await shot(anonymous, "resident-follow.png"));
+    const phone = await open(browser, PHONE);
+    await signIn(phone, "planner", { group: args.a.group });
+    files.push(await shot(phone, "planner-home-phone.png"));
+    await goto(phone, "/web/visits.html");
+    files.push(await shot(phone, "planner-visits-phone.png"));
+    return { files };
+  },
+
+  // A planner logs a visit on a phone and sees the month update (R-VIS-1, R-VIS-5).
+  async plannerVisit(browser) {
+    const page = await open(browser, PHONE);
+    await signIn(page, "planner", { group: args.a.group });
+    await goto(page, "/web/visits.html");
+    await page.waitForSelector("#month-view");
+    const before = Number(await page.getAttribute("#month-view", "data-days"));
+    // A refused value: the API's message shows next to the field it names.
+    await page.fill("#log-days", "7");
+    await page.click("#log-form button[type=submit]");
+    const fieldError = await text(page, "#log-days ~ .field-error, .field:has(#log-days) .field-error");
+    const invalid = await page.getAttribute("#log-days", "aria-invalid");
+    // Then a valid visit.
+    await page.fill("#log-days", "1");
+    await page.check(`input[name=planners][value="${args.a.tier1}"]`);
+    await page.check("#log-act-survey");
+    await page.check("#log-act-opinion_collection");
+    await page.check("#log-leader-met");
+    await page.fill("#log-leader-name", "王主任");
+    await page.fill("#log-notes", "走访古楼片区，征集居民对口袋公园的意见");
+    await page.click("#log-form button[type=submit]");
+    await page.waitForSelector("#log-form .form-status.is-ok");
+    const saved = await text(page, "#log-form .form-status");
+    await page.waitForSelector(`#month-view[data-days="${before + 1}"]`);
+    const after = Number(await page.getAttribute("#month-view", "data-days"));
+    const rows = await page.locator("#list-body tbody tr").count();
+    const shotFile = await shot(page, "planner-visit-logged-phone.png");
+    // The compliance page agrees.
+    await goto(page, "/web/compliance.html");
+    await page.waitForSelector("#month-view");
+    const compliance = Number(await page.getAttribute("#month-view", "data-days"));
+    await page.waitForSelector("#year-view");
+    return { before, after, fieldError, invalid, saved, rows, compliance, screenshot: shotFile };
+  },
+
+  // A government accepts, then completes a forwarded recommendation (R-REC-2).
+  async governmentComplete(browser) {
+    const page = await open(browser);
+    await signIn(page, "government", { government: args.a.government });
+    await goto(page, `/web/recommendations.html?id=${encodeURIComponent(args.recommendation)}`);
+    await page.waitForSelector("#accept-form:not([hidden])");
+    await page.fill("#ac-text", "同意实施，由区住建局牵头");
+    await page.click("#accept-form button[type=submit]");
+    await page.waitForSelector("#complete-form:not([hidden])");
+    const accepted = await text(page, "#page-status");
+    // An empty completion is refused by the API, shown next to the text field.
+    await page.click("#complete-form button[type=submit]");
+    await page.waitForSelector("#complete-form .field-error, #complete-form .form-status.is-error");
+    const refusal = await text(page, "#complete-form .form-status");
+    await page.fill("#cp-text", "口袋公园已建成并开放");
+    await page.click("#complete-form button[type=submit]");
+    await page.waitForFunction(() => document.querySelector("#page-status").textContent.includes("已完成"));
+    const completed = await text(page, "#page-status");
+    const detail = await text(page, "#detail-body");
+    const file = await shot(page, "government-recommendation-completed.png");
+    return { accepted, refusal, completed, detail, screenshot: file };
+  },
+
+  // The bureau views, issues and downloads the monthly report (R-RPT-1, R-RPT-6, R-RPT-7).
+  async bureauReport(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, `/web/reports.html?kind=monthly&period=${args.month}`);
+    await page.waitForSelector("#summary:not([hidden])");
+    const summary = await text(page, "#summary-body");
+    await page.waitForSelector("#document-body > *");
+    const frame = await page.locator("#document-body iframe").count();
+    await page.click("#issue");
+    await page.waitForSelector("#tools-status.is-ok, #tools-status.is-error");
+    const issued = await text(page, "#tools-status");
+    const issuedOk = await page.locator("#tools-status.is-ok").count() === 1;
+    // The download: a file when the API renders XLSX, else the API's refusal on the page.
+    let download = null;
+    const waiting = page.waitForEvent("download", { timeout: 20000 }).catch(() => null);
+    await page.click("#dl-xlsx");
+    await page.waitForSelector("#tools-status.is-ok:has-text('已下载'), #tools-status.is-error:has-text('下载失败')", { timeout: 30000 });
+    const downloadStatus = await text(page, "#tools-status");
+    const event = downloadStatus.includes("已下载") ? await waiting : null;
+    if (event) {
+      const target = path.join(args.screens, "..", "web-downloads", event.suggestedFilename());
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      await event.saveAs(target);
+      const head = fs.readFileSync(target).subarray(0, 2).toString("latin1");
+      download = { file: target, size: fs.statSync(target).size, zip: head === "PK" };
+    }
+    // The link itself, as the page fetches it (with the bureau's token).
+    const link = await page.evaluate(async (url) => {
+      const s = JSON.parse(sessionStorage.getItem("rps.session"));
+      const r = await fetch(url, { headers: { Authorization: `Bearer ${s.token}` } });
+      return { status: r.status, type: r.headers.get("Content-Type") };
+    }, `/api/v1/reports/monthly/${args.month}?format=xlsx`);
+    const file = await shot(page, "bureau-report.png");
+    return { summary: summary.slice(0, 300), frame, issued, issuedOk, downloadStatus, download, link, screenshot: file };
+  },
+
+  // A planner opening another group's figures gets the API's 403, shown on the page.
+  async forbidden(browser) {
+    const page = await open(browser);
+    await signIn(page, "planner", { group: args.a.group });
+    await goto(page, `/web/compliance.html?group=${encodeURIComponent(args.b.group)}`);
+    await page.waitForSelector("#refusal");
+    const refusal = await text(page, "#refusal");
+    const file = await shot(page, "planner-forbidden.png");
+    await goto(page, "/web/reports.html");
+    const pageRefusal = await text(page, "#page-status");
+    return { refusal, pageRefusal, screenshot: file };
+  },
+
+  // Every page of every role's menu opens without a script error or an unexpected refusal.
+  async everyPage(browser) {
+    const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",
+      "settlements", "reports", "overdue", "audit", "paperwork", "follow"];
+    const roles = [
+      ["planner", { group: args.a.group }], ["subdistrict", { district: args.b.district }],
+      ["government", { government: args.a.government }], ["bureau", {}], ["committee", {}],
+    ];
+    const seen = {};
+    for (const [role, scope] of roles) {
+      const page = await open(browser);
+      await signIn(page, role, scope);
+      const menu = await page.$$eval(".site-nav a", (links) => links.map((a) => a.getAttribute("href")));
+      for (const name of pages) {
+        await goto(page, `/web/${name}.html`);
+        await page.waitForLoadState("networkidle");
+        const refusals = await page.$$eval(".is-error", (nodes) => nodes.map((n) => n.textContent.trim()).filter(Boolean));
+        seen[`${role}:${name}`] = { inMenu: menu.includes(`/web/${name}.html`), refusals };
+      }
+      await page.context().close();
+    }
+    return { seen };
+  },
+
+  // The sub-district confirms a visit (R-VIS-7) and a resident follows an opinion (R-OPN-4).
+  async subdistrictConfirm(browser) {
+    const page = await open(browser);
+    await signIn(page, "subdistrict", { district: args.b.district });
+    await goto(page, `/web/visits.html?month=${args.visitMonth}`);
+    await page.click("#list-body button:has-text('确认')");
+    await page.waitForSelector("#confirm-form:not([hidden])");
+    await page.check("#conf-leader");
+    await page.fill("#conf-by", "赵主任");
+    await page.click("#confirm-form button[type=submit]");
+    await page.waitForFunction(() => document.querySelector("#page-status").textContent.includes("已确认"));
+    const status = await text(page, "#list-body tbody");
+    const resident = await open(browser, PHONE);
+    await goto(resident, `/web/follow.html?ref=${encodeURIComponent(args.ref)}`);
+    await resident.waitForSelector("#follow-status");
+    return { status, follow: await text(resident, "#follow-status") };
+  },
+};
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  let lastPage = null;
+  browser.on("disconnected", () => {});
+  try {
+    const run = SCENARIOS[scenario];
+    if (!run) fail(`unknown scenario ${scenario}`);
+    const result = await run(browser);
+    if (errors.length) fail(`script errors on the page: ${errors.join(" | ")}`);
+    process.stdout.write(JSON.stringify({ ok: true, ...result }) + "\n");
+    await browser.close();
+  } catch (error) {
+    for (const context of browser.contexts()) for (const page of context.pages()) lastPage = page;
+    if (lastPage && args.screens) {
+      await shot(lastPage, `failure-${scenario}.png`).catch(() => null);
+    }
+    process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.stack || error), errors }) + "\n");
+    await browser.close().catch(() => null);
+    process.exit(1);
+  }
+})();
