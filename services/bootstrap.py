@@ -80,6 +80,19 @@ def projection_classes(consumer: str) -> list[type[Projection]]:
     return list(getattr(module, "PROJECTIONS", ()))
 
 
+def own_tables(service: str) -> tuple[str, ...]:
+    """Tables a service keeps that are not read models (``TABLES`` in its ``state`` module)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"services.{service}.state")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"services.{service}.state":
+            raise
+        return ()
+    return tuple(getattr(module, "TABLES", ()))
+
+
 def consumers_of(source: str) -> tuple[str, ...]:
     """Services with a projection of ``source``'s events: their queues exist before any publish."""
     return tuple(
@@ -114,7 +127,7 @@ class Runtime:
                 self.apps[service].use_database(self.dbs[service])
             self.projections[service] = [cls(self.dbs[service]) for cls in projection_classes(service)]
             if create_tables_now:
-                create_tables(self.dbs[service], ())
+                create_tables(self.dbs[service], own_tables(service))
                 for projection in self.projections[service]:
                     projection.create_tables()
 

@@ -273,23 +273,36 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """A report as the events say now, in any format (R-RPT-6)."""
     from services.bootstrap import Runtime
-    from services.reporting.views.monthly import monthly_report
+    from services.reporting.reports import live_report, render
 
-    if args.kind != "monthly" or args.format != "json":
-        print("rps report: only `monthly` as json so far", file=sys.stderr)
-        return 2
     settings = _settings()
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
-        text = json.dumps(monthly_report(runtime.db("reporting"), args.period), ensure_ascii=False, indent=2)
+        try:
+            report = live_report(runtime.db("reporting"), args.kind, args.period)
+        except ValueError:
+            print(
+                f"rps report: 无效的报告期 {args.period!r}（月 YYYY-MM，季 YYYY-Qn，半年 YYYY-Hn，服务年度 YYYY）",
+                file=sys.stderr,
+            )
+            return 2
+        if args.format == "json":
+            body = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
+        else:
+            body = render(report, args.format).body
     finally:
         runtime.close()
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        with open(args.out, "wb") as f:
+            f.write(body)
+        print(f"wrote {args.out}")
+    elif args.format == "json":
+        sys.stdout.write(body.decode())
     else:
-        print(text)
+        print("rps report: give --out FILE for binary formats", file=sys.stderr)
+        return 2
     return 0
 
 
