@@ -171,7 +171,20 @@ class Runtime:
         return checks
 
     def refresh_gauges(self) -> None:
+        """Bring gauges up to date before a scrape: lags, dead letters, and each
+        service's own figures (``refresh(runtime)`` in its ``metrics`` module)."""
+        import importlib
+
         from services.backbone import metrics
+
+        for service in self.services:
+            try:
+                module = importlib.import_module(f"services.{service}.metrics")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"services.{service}.metrics":
+                    raise
+                continue
+            module.refresh(self)
 
         for consumer, projections in self.projections.items():
             for projection in projections:
