@@ -221,6 +221,18 @@ def check_settled_years(
             )
 
 
+def check_reported_on(reported_on: dt.date | None, date: dt.date, today: dt.date, actor_role: str) -> dt.date:
+    """R-VIS-7: lateness is judged by the day a visit was reported. The bureau,
+    entering a paper record afterwards, may give that day; nobody else may."""
+    if reported_on is None:
+        return today
+    if actor_role != "bureau":
+        raise RuleViolated("reported_on：只有规划局补录纸质记录时可以填写上报日期", field="reported_on", rule="R-VIS-7")
+    if reported_on < date or reported_on > today:
+        raise RuleViolated("reported_on：上报日期应在服务日期与今天之间", field="reported_on", rule="R-VIS-7")
+    return reported_on
+
+
 def is_late(date: dt.date, logged_on: dt.date, contract: ContractTerms | None) -> bool:
     """R-VIS-7: logged more than N days (a contract setting) after its date."""
     limit = contract.late_after_days if contract else DEFAULT_LATE_AFTER_DAYS
@@ -302,10 +314,12 @@ class Visit(Aggregate):
         notes: str | None = None,
         point: dict[str, float] | None = None,
         attachments: list[str] | None = None,
+        reported_on: dt.date | None = None,
     ) -> "Visit":
         # The visit's own shape first, then what it refers to.
         check_days(days)
         check_not_future(date, facts.today, days)
+        logged_on = check_reported_on(reported_on, date, facts.today, facts.actor_role)
         check_activities(activities)
         assignment = check_group(facts.assignment, group)
         check_district(district, assignment)
@@ -325,8 +339,8 @@ class Visit(Aggregate):
             notes=notes,
             point=point,
             attachments=list(attachments or []),
-            logged_on=facts.today.isoformat(),
-            late=is_late(date, facts.today, assignment.contract),
+            logged_on=logged_on.isoformat(),
+            late=is_late(date, logged_on, assignment.contract),
         )
 
     def correct(self, *, facts: Facts, changes: dict[str, Any], reason: str) -> None:

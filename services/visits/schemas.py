@@ -40,6 +40,8 @@ class LogVisit(Strict):
     notes: str | None = Field(default=None, max_length=2000)
     point: GeoPoint | None = None
     attachments: list[str] = Field(default_factory=list, max_length=20)
+    # The day the visit was reported, when the bureau enters a paper record afterwards (R-VIS-7).
+    reported_on: dt.date | None = None
 
 
 class CorrectVisit(Strict):

@@ -357,3 +357,23 @@ def test_the_visit_ledger_rebuilds_from_the_event_history(api, runtime, setup):
     before = api.get(f"/api/v1/visits?group={setup.group}").json_body
     assert runtime.rebuild("visits.ledger") == {"visits.ledger": 3}
     assert api.get(f"/api/v1/visits?group={setup.group}").json_body == before
+
+
+def test_the_bureau_enters_a_paper_record_with_the_day_it_was_reported(api, runtime, unique):
+    # R-VIS-7: lateness counts from the day the visit was reported; only the bureau may say when that was
+    from tests.unit.visits.feed import ContractsFeed
+
+    group = ContractsFeed(runtime).setup(f"paper-{unique}")
+    on_time = api.post("/api/v1/visits", group.visit("2022-03-03", 1, reported_on="2022-03-05"))
+    assert on_time.status_code == 201, on_time.json_body
+    assert (on_time.json_body["logged_on"], on_time.json_body["late"]) == ("2022-03-05", False)
+    late = api.post("/api/v1/visits", group.visit("2022-03-04", 1, reported_on="2022-03-20"))
+    assert late.json_body["late"] is True
+    before = runtime.app("visits").last_position()
+    planner = api.as_role("planner", group=group.group, district=group.district)
+    refused = planner.post("/api/v1/visits", group.visit("2022-03-06", 1, reported_on="2022-03-07"))
+    assert refused.status_code == 422, refused.json_body
+    assert (refused.json_body["error"]["field"], refused.json_body["error"]["rule"]) == ("reported_on", "R-VIS-7")
+    too_early = api.post("/api/v1/visits", group.visit("2022-03-06", 1, reported_on="2022-03-01"))
+    assert too_early.status_code == 422 and too_early.json_body["error"]["field"] == "reported_on"
+    assert runtime.app("visits").last_position() == before
