@@ -20,12 +20,32 @@ INFRA = REPO / "infra"
 K8S = INFRA / "k8s"
 OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomization.yaml"))
 
-API_SERVICES = ("contracts", "visits", "feedback", "reporting")
+# The HTTP services (`rps serve SERVICE`): every one of settings.SERVICES
+# (test_kustomize checks that the two agree).
+API_SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 PUBLISHERS = ("contracts", "visits", "feedback")
 PROJECTORS = ("reporting", "visits", "feedback")
+# The singletons (advisory lock, one active and one standby): Deployment ->
+# the `rps` arguments it runs and the image it runs them from.
+WORKERS = {
+    **{f"relay-{s}": (["relay", s], f"rps-{s}") for s in PUBLISHERS},
+    **{f"project-{s}": (["project", s], f"rps-{s}") for s in PROJECTORS},
+    "notify": (["notify"], "rps-feedback"),
+}
 HTTP_PORT = 8000
 METRICS_PORT = 9100
+# From the Secret rps-secrets by secretKeyRef in every pod of every overlay ...
 SECRET_VARIABLES = ("DATABASE_URL", "AMQP_URI")
+# ... and, in production, these too (RPS_ENV=production refuses to start
+# without the pseudonym key; the service token reads other services' feeds).
+PROD_SECRET_VARIABLES = ("RPS_PSEUDONYM_KEY", "RPS_SERVICE_TOKEN")
+# Never a ConfigMap key (a ConfigMap is readable by anyone who may read the
+# namespace's configuration, and lands in the repository).
+NEVER_IN_CONFIGMAP = (
+    *SECRET_VARIABLES, *PROD_SECRET_VARIABLES, "RPS_JWT_SECRET", "RPS_NOTIFY_WEBHOOK_SECRET",
+)
+# What the pods answer that must stay inside the cluster (API.md, HTTP).
+OPERATIONAL_PATHS = ("/metrics", "/health/live", "/health/ready", "/openapi.json")
 WORKLOAD_KINDS = ("Deployment", "Job", "StatefulSet", "DaemonSet")
 
 
@@ -96,8 +116,9 @@ def quantity(value: Any) -> float:
 
 # -- checks ---------------------------------------------------------------
 
-def workload_problems(workload: dict[str, Any]) -> list[str]:
-    """Hardening and configuration every pod of the system must have."""
+def workload_problems(workload: dict[str, Any], secrets: Iterable[str] = SECRET_VARIABLES) -> list[str]:
+    """Hardening and configuration every pod of the system must have; ``secrets``:
+    the variables that must come from the Secret rps-secrets by secretKeyRef."""
     name = f"{workload['kind']} {workload['metadata']['name']}"
     problems: list[str] = []
     spec = pod_spec(workload)
@@ -138,10 +159,15 @@ def workload_problems(workload: dict[str, Any]) -> list[str]:
         if not tag or tag == "latest":
             problems.append(f"{where}: image {image!r} has no pinned tag")
         env = {e["name"]: e for e in c.get("env", [])}
-        for variable in SECRET_VARIABLES:
+        for variable in secrets:
             ref = ((env.get(variable) or {}).get("valueFrom") or {}).get("secretKeyRef")
-            if not ref or ref.get("key") != variable:
+            if not ref or ref.get("key") != variable or ref.get("name") != "rps-secrets":
                 problems.append(f"{where}: {variable} is not taken from a Secret by secretKeyRef")
+            elif ref.get("optional"):
+                problems.append(f"{where}: {variable} is optional: a pod would start without it")
+        for variable in NEVER_IN_CONFIGMAP:
+            if (env.get(variable) or {}).get("value") is not None:
+                problems.append(f"{where}: {variable} is written into the manifest")
         if not any("configMapRef" in source for source in c.get("envFrom", [])):
             problems.append(f"{where}: no envFrom configMapRef")
     return problems
@@ -255,9 +281,43 @@ def wiring_problems(docs: list[dict[str, Any]]) -> list[str]:
 
 def ingress_routes(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str, str, Any]]:
     """(host, path, service, port) of every rule of every Ingress."""
+    for host, path, _, service, port in ingress_rules(docs):
+        yield host, path, service, port
+
+
+def ingress_rules(docs: list[dict[str, Any]]) -> Iterator[tuple[str, str, str, str, Any]]:
+    """(host, path, pathType, service, port) of every rule of every Ingress."""
     for ingress in of_kind(docs, "Ingress"):
         for rule in ingress["spec"]["rules"]:
             for path in (rule.get("http") or {}).get("paths", []):
                 backend = path["backend"]["service"]
                 port = backend["port"].get("name", backend["port"].get("number"))
-                yield rule.get("host"), path["path"], backend["name"], port
+                yield rule.get("host"), path["path"], path.get("pathType"), backend["name"], port
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def ingress_backend(docs: list[dict[str, Any]], request_path: str) -> str | None:
+    """The Service a request for ``request_path`` reaches through the Ingresses, or None.
+
+    Kubernetes' rules: `Exact` matches the path as written; `Prefix` matches
+    whole path segments (`/web` matches `/web/a.js`, not `/webx`; `/` matches
+    everything); the longest match wins, `Exact` before `Prefix` on a tie.
+    `ImplementationSpecific` is treated as `Prefix` (what ingress-nginx does).
+    """
+    best: tuple[int, int, str] | None = None
+    for _, path, path_type, service, _ in ingress_rules(docs):
+        if path_type == "Exact":
+            if request_path != path:
+                continue
+            rank = (len(path), 1)
+        else:
+            rule = _segments(path)
+            if _segments(request_path)[: len(rule)] != rule:
+                continue
+            rank = (len(path.rstrip("/")), 0)
+        if best is None or rank > best[:2]:
+            best = (*rank, service)
+    return best[2] if best else None

@@ -7,6 +7,7 @@ import fnmatch
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,79 @@ def test_lint_catches_latest_root_no_healthcheck_and_unconstrained_pip(tmp_path)
     problems = "\n".join(lint(bad))
     assert "is not an exact python:3.11.N-slim tag" in problems
     assert "sets no USER" in problems
+
+
+# -- the images: one per service, each with the package's data files ----------
+
+def build_arg_services(path: Path) -> set[str]:
+    """The SERVICE values the runtime stage accepts (its `case` guard)."""
+    runs = " ".join(v for k, v in stages(path)[-1] if k == "RUN")
+    match = re.search(r'case "\$\{?SERVICE\}?" in ([\w|]+)\)', runs)
+    assert match, f"{path}: the runtime stage does not check SERVICE"
+    return set(match.group(1).split("|"))
+
+
+def built_services(script: Path = DOCKER / "build-images.sh") -> set[str]:
+    match = re.search(r"^for service in ([\w ]+); do$", script.read_text(encoding="utf-8"), re.M)
+    assert match, f"{script}: no `for service in ...; do` loop"
+    return set(match.group(1).split())
+
+
+@pytest.mark.parametrize("path", dockerfiles(), ids=lambda p: str(p.relative_to(REPO)))
+def test_an_image_for_every_service_and_only_those(path):
+    from services.backbone.settings import SERVICES
+
+    # web included: it is `rps serve web` from the same package.
+    assert build_arg_services(path) == set(SERVICES)
+    assert built_services() == set(SERVICES)
+
+
+def data_files() -> list[Path]:
+    """Files of the package that are not Python (templates, the web pages)."""
+    return sorted(
+        p for p in (REPO / "services").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    )
+
+
+def packaged_by_pyproject(file: Path) -> bool:
+    """Whether pyproject.toml's package-data puts ``file`` into the wheel."""
+    tool = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    for package, patterns in (tool.get("package-data") or {}).items():
+        root = REPO / package.replace(".", "/")
+        if root in file.parents and any(
+            fnmatch.fnmatch(file.relative_to(root).as_posix(), pattern) for pattern in patterns
+        ):
+            return True
+    return False
+
+
+def copied_into_the_package(path: Path) -> set[str]:
+    """Directories of services/ the build stage copies beside the installed package."""
+    build = " ".join(v for stage in stages(path)[1:-1] for k, v in stage if k == "RUN")
+    return {m.rstrip("/.") for m in re.findall(r"\bcp\s+-R\s+(services/\S+)", build)}
+
+
+@pytest.mark.parametrize("path", dockerfiles(), ids=lambda p: str(p.relative_to(REPO)))
+def test_image_ships_every_data_file_of_the_package(path):
+    # `pip install .` builds a wheel, which holds only pyproject.toml's
+    # package-data; whatever else the code reads from its own directory (the
+    # web pages) must be copied, or web answers 404 for every page.
+    copied = copied_into_the_package(path)
+    missing = [
+        str(f.relative_to(REPO)) for f in data_files()
+        if not packaged_by_pyproject(f)
+        and not any(f.relative_to(REPO).as_posix().startswith(d + "/") for d in copied)
+    ]
+    assert missing == []
+    assert any(str(f.relative_to(REPO)).startswith("services/web/static/") for f in data_files())
+    # and the build checks it, so a new data file cannot be left out unnoticed
+    build = " ".join(v for stage in stages(path)[1:-1] for k, v in stage if k == "RUN")
+    assert "find services -type f ! -name '*.py'" in build and 'test -f "$site/$f"' in build
+
+
+def test_data_file_check_sees_what_pyproject_packages():
+    templates = REPO / "services" / "reporting" / "render" / "templates"
+    assert all(packaged_by_pyproject(f) for f in templates.glob("*.j2"))
+    assert not packaged_by_pyproject(templates / "notes.txt")  # no pattern for it
+    assert not packaged_by_pyproject(REPO / "services" / "visits" / "report.css")  # another package

@@ -11,17 +11,31 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.backbone import settings as rps_settings
+from services.backbone.settings import ConfigurationError, Settings
+from services.feedback.settings import FeedbackSettings
+from services.reporting.settings import ReportSettings
+from services.web.settings import WebSettings
 
 from .manifests import (
     API_SERVICES,
     K8S,
+    NEVER_IN_CONFIGMAP,
     OVERLAYS,
+    PROD_SECRET_VARIABLES,
+    REPO,
     SECRET_VARIABLES,
+    WORKERS,
+    WORKLOAD_KINDS,
+    containers,
     named,
     of_kind,
     render,
     wiring_problems,
+    workload_problems,
 )
+
+# Every module that reads settings from the environment.
+SETTINGS_MODULES = sorted((REPO / "services").rglob("settings.py"))
 
 # The Kubernetes release whose schemas the manifests must satisfy: that of
 # the kubectl on the project's machines (1.32). Raise it with the city's cluster.
@@ -82,6 +96,11 @@ def test_schema_validation_rejects_a_misspelt_field_and_a_wrong_type(validator):
     assert any("'six' is not of type" in e for e in errors), errors
 
 
+def test_every_service_of_the_settings_is_deployed():
+    # A service added to settings.SERVICES needs its Deployment, image and routes here.
+    assert set(API_SERVICES) == set(rps_settings.SERVICES)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_api_service_has_deployment_service_pdb_and_autoscaler(overlay):
     docs = render(overlay)
@@ -95,16 +114,17 @@ def test_each_api_service_has_deployment_service_pdb_and_autoscaler(overlay):
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_relays_and_projection_runners_run_two_replicas_with_metrics(overlay):
+def test_relays_projection_runners_and_notifier_run_two_replicas_with_metrics(overlay):
     docs = render(overlay)
-    expected = {f"relay-{s}": ["relay", s] for s in rps_settings.PUBLISHERS}
-    expected.update({f"project-{s}": ["project", s] for s in ("reporting", "visits", "feedback")})
-    for name, args in expected.items():
+    assert {f"relay-{s}" for s in rps_settings.PUBLISHERS} <= set(WORKERS)
+    for name, (args, image) in WORKERS.items():
         deployment = named(docs, "Deployment", name)
         # Two on purpose: the advisory lock keeps one active, the other on standby.
         assert deployment["spec"]["replicas"] == 2, name
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] + container["args"] == ["rps", *args]
+        # The service's own image (the dispatcher is feedback's).
+        assert container["image"].rsplit("/", 1)[-1].partition(":")[0] == image, name
         env = {e["name"]: e.get("value") for e in container.get("env", [])}
         assert env.get("RPS_METRICS_PORT") == "9100", name
         assert 9100 in {p["containerPort"] for p in container.get("ports", [])}, name
@@ -136,21 +156,145 @@ def test_wiring_check_catches_a_service_selecting_nothing_and_an_orphan_autoscal
     assert any("no Deployment feedbak" in p for p in problems), problems
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_configmap_sets_only_variables_the_settings_read(overlay):
-    # A misspelt key would be ignored silently by Settings.from_env.
-    source = Path(rps_settings.__file__).read_text(encoding="utf-8")
-    configs = [c for c in of_kind(render(overlay), "ConfigMap") if c["metadata"]["name"].startswith("rps-config")]
+def _config(docs) -> dict[str, str]:
+    configs = [c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rps-config")]
     assert len(configs) == 1
-    data = configs[0]["data"]
-    assert data["RPS_HTTP"].endswith(":8000") and not data["RPS_HTTP"].startswith("127.")
+    return configs[0]["data"]
+
+
+def unread_keys(data: dict[str, str], modules: list[Path] = SETTINGS_MODULES) -> list[str]:
+    """ConfigMap keys that no settings module reads (a misspelt key is ignored silently)."""
+    sources = "\n".join(m.read_text(encoding="utf-8") for m in modules)
+    unread = []
     for key in data:
         feed = re.fullmatch(r"RPS_EVENTS_URL_([A-Z]+)", key)
         if feed:
-            assert feed.group(1).lower() in rps_settings.PUBLISHERS, key
+            if feed.group(1).lower() not in rps_settings.PUBLISHERS:
+                unread.append(key)
+        elif f'"{key}"' not in sources:
+            unread.append(key)
+    return unread
+
+
+def test_every_settings_module_is_searched():
+    names = {str(m.relative_to(REPO)) for m in SETTINGS_MODULES}
+    assert {"services/backbone/settings.py", "services/web/settings.py", "services/feedback/settings.py",
+            "services/reporting/settings.py"} <= names, names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_configmap_sets_only_variables_the_settings_read(overlay):
+    data = _config(render(overlay))
+    assert data["RPS_HTTP"].endswith(":8000") and not data["RPS_HTTP"].startswith("127.")
+    assert unread_keys(data) == [], "not read by any services/**/settings.py"
+    for key in data:
+        assert key not in NEVER_IN_CONFIGMAP, f"{key} belongs in the Secret"
+
+
+def test_configmap_check_catches_a_misspelt_key():
+    data = {"RPS_OIDC_ISSUER": "https://id", "RPS_REPORT_ISSUER": "x", "RPS_OPINION_ACKNOWLEDGE_DAYS": "5",
+            "RPS_TRUSTED_PROXY_HOP": "1", "RPS_EVENTS_URL_REPORTING": "http://reporting:8000"}
+    assert unread_keys(data) == ["RPS_TRUSTED_PROXY_HOP", "RPS_EVENTS_URL_REPORTING"]
+
+
+# Stand-ins for what the Secret holds, to start the settings as a pod would.
+FAKE_SECRETS = {
+    "DATABASE_URL": "postgresql://rps:pw@db.test:5432/rps",
+    "AMQP_URI": "amqp://rps:pw@mq.test:5672/rps",
+    "RPS_PSEUDONYM_KEY": "k" * 40,
+    "RPS_SERVICE_TOKEN": "t" * 40,
+}
+
+
+def pod_environment(docs, container) -> dict[str, str]:
+    """The environment a container starts with: the ConfigMaps it loads, then its own env."""
+    configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in of_kind(docs, "ConfigMap")}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(configmaps[source["configMapRef"]["name"]])
+    for entry in container.get("env", []):
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
         else:
-            assert f'"{key}"' in source, f"{key} is not read in services/backbone/settings.py"
-        assert key not in SECRET_VARIABLES, f"{key} belongs in the Secret"
+            ref = entry["valueFrom"]["secretKeyRef"]
+            env[entry["name"]] = FAKE_SECRETS[ref["key"]]
+    return env
+
+
+def _started(env: dict[str, str]):
+    """Every settings object a process of the system reads, as it would at start."""
+    settings = Settings.from_env(env)
+    web = WebSettings.from_env(env, production=settings.production)
+    FeedbackSettings.from_env(env)
+    ReportSettings.from_env(env)
+    return settings, web
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_gets_settings_its_process_accepts(overlay):
+    # What RPS_ENV=production refuses (no JWKS, issuer, audience or pseudonym
+    # key; a local signing key) fails here, not in a crash-looping pod.
+    docs = render(overlay)
+    for workload in [d for d in docs if d.get("kind") in WORKLOAD_KINDS]:
+        for container in containers(workload):
+            env = pod_environment(docs, container)
+            try:
+                settings, web = _started(env)
+            except ConfigurationError as exc:
+                pytest.fail(f"{overlay} {workload['metadata']['name']}: {exc}", pytrace=False)
+            assert not settings.embedded, "the cluster: DATABASE_URL and AMQP_URI"
+            # Behind the ingress: the client is the last X-Forwarded-For entry.
+            assert settings.trusted_proxy_hops == 1
+            if overlay == "prod":
+                assert settings.production and settings.signing_secret is None
+                assert settings.jwks_url.startswith("https://")
+                assert settings.pseudonym_key == FAKE_SECRETS["RPS_PSEUDONYM_KEY"]
+                assert settings.service_token == FAKE_SECRETS["RPS_SERVICE_TOKEN"]
+                # The pages sign in at the IdP whose tokens the API accepts.
+                assert web.oidc and web.oidc_issuer.startswith("https://")
+                assert web.oidc_issuer == settings.jwt_issuer.rstrip("/")
+                assert web.oidc_audience == settings.jwt_audience
+            else:
+                # Development mode: local signing key and development sign-in.
+                assert settings.environment == "development" and settings.signing_secret
+
+
+def test_prod_does_not_start_without_the_secrets_keys():
+    docs = render("prod")
+    env = pod_environment(docs, containers(named(docs, "Deployment", "web"))[0])
+    _started(env)
+    with pytest.raises(ConfigurationError, match="RPS_PSEUDONYM_KEY"):
+        _started({k: v for k, v in env.items() if k != "RPS_PSEUDONYM_KEY"})
+    with pytest.raises(ConfigurationError, match="RPS_JWT_SECRET"):
+        _started({**env, "RPS_JWT_SECRET": "s" * 40})
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_come_from_the_secret_by_reference(overlay):
+    docs = render(overlay)
+    data = _config(docs)
+    secrets = (*SECRET_VARIABLES, *PROD_SECRET_VARIABLES) if overlay == "prod" else SECRET_VARIABLES
+    workloads = [d for d in docs if d.get("kind") in WORKLOAD_KINDS]
+    assert [p for w in workloads for p in workload_problems(w, secrets)] == []
+    if overlay == "prod":
+        assert data["RPS_ENV"] == "production"
+    else:
+        assert data.get("RPS_ENV", "development") == "development" and "RPS_JWKS_URL" not in data
+
+
+def test_secret_check_catches_a_missing_key_an_optional_one_and_a_written_value():
+    docs = copy.deepcopy(render("prod"))
+    deployment = named(docs, "Deployment", "notify")
+    env = containers(deployment)[0]["env"]
+    env[:] = [e for e in env if e["name"] != "RPS_SERVICE_TOKEN"]
+    next(e for e in env if e["name"] == "RPS_PSEUDONYM_KEY")["valueFrom"]["secretKeyRef"]["optional"] = True
+    env.append({"name": "RPS_JWT_SECRET", "value": "s" * 40})
+    problems = workload_problems(deployment, (*SECRET_VARIABLES, *PROD_SECRET_VARIABLES))
+    assert problems == [
+        "Deployment notify container rps: RPS_PSEUDONYM_KEY is optional: a pod would start without it",
+        "Deployment notify container rps: RPS_SERVICE_TOKEN is not taken from a Secret by secretKeyRef",
+        "Deployment notify container rps: RPS_JWT_SECRET is written into the manifest",
+    ]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -170,7 +314,7 @@ def test_no_secret_values_are_rendered(overlay):
     docs = render(overlay)
     assert of_kind(docs, "Secret") == []
     text = repr(docs)
-    assert "postgresql://" not in text and "amqp://" not in text
+    assert "postgresql://" not in text and "amqp://" not in text and "amqps://" not in text
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -1,5 +1,6 @@
 """infra/prometheus and infra/grafana: the alert rules and dashboards query
-metrics the code really defines (services/backbone/metrics.py), and the
+metrics the code really defines (services/backbone/metrics.py and any other
+module under services/ that defines prometheus_client metrics), and the
 Prometheus Operator resources are well formed (issue 9)."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .manifests import INFRA, OVERLAYS, REPO, of_kind, render
+from .manifests import INFRA, OVERLAYS, REPO, _selects, of_kind, render
 
 METRICS_PY = REPO / "services" / "backbone" / "metrics.py"
+SERVICES_DIR = REPO / "services"
 ALERTS = INFRA / "prometheus" / "alerts.yaml"
 ALERT_TESTS = INFRA / "prometheus" / "alerts_test.yml"
 DASHBOARDS = sorted((INFRA / "grafana").glob("*.json"))
@@ -35,27 +37,76 @@ TARGET_LABELS = {"namespace", "job", "instance", "pod", "container", "endpoint",
 REQUIRED_ALERTS = {
     "RpsRelayLagGrowing", "RpsRelayStalled", "RpsProjectionLagHigh", "RpsHttp5xxRate",
     "RpsHttpLatencyP99High", "RpsDeadLetters", "RpsServiceDown",
+    "RpsAccessDeniedSpike", "RpsRateLimited", "RpsNotificationsParked", "RpsWorkerDown",
 }
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 
 
 # -- what the code defines -------------------------------------------------
 
-def defined_metrics(source: str) -> dict[str, set[str]]:
-    """Exposed series name -> label names, for every prometheus_client metric in ``source``."""
-    kinds = {"Counter", "Gauge", "Histogram", "Summary"}
-    exposed: dict[str, set[str]] = {}
-    for node in ast.walk(ast.parse(source)):
+KINDS = {"Counter", "Gauge", "Histogram", "Summary"}
+
+
+def _prometheus_classes(tree: ast.AST) -> tuple[dict[str, str], set[str]]:
+    """Local names bound to prometheus_client's metric classes, and names of the module itself."""
+    classes: dict[str, str] = {}
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "prometheus_client":
+            for alias in node.names:
+                if alias.name in KINDS:
+                    classes[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "prometheus_client":
+                    modules.add(alias.asname or alias.name)
+    return classes, modules
+
+
+def metric_calls(source: str) -> list[tuple[str, str, set[str]]]:
+    """(kind, name, label names) of every prometheus_client metric ``source`` defines.
+    Only calls of the classes imported from prometheus_client count
+    (collections.Counter("...") is no metric)."""
+    tree = ast.parse(source)
+    classes, modules = _prometheus_classes(tree)
+    found = []
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-        if func not in kinds or not node.args or not isinstance(node.args[0], ast.Constant):
+        if isinstance(node.func, ast.Name):
+            func = classes.get(node.func.id)
+        elif isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", None) in modules:
+            func = node.func.attr if node.func.attr in KINDS else None
+        else:
+            func = None
+        if func is None or not node.args or not isinstance(node.args[0], ast.Constant):
             continue
         name = node.args[0].value
         label_node = node.args[2] if len(node.args) > 2 else next(
             (k.value for k in node.keywords if k.arg == "labelnames"), None
         )
         labels = {e.value for e in label_node.elts} if isinstance(label_node, (ast.List, ast.Tuple)) else set()
+        found.append((func, name, labels))
+    return found
+
+
+def exposed_series(kind: str, name: str, labels: set[str]) -> dict[str, set[str]]:
+    """The series names prometheus_client exposes for one metric (without ``_created``)."""
+    if kind == "Counter":
+        base = name[: -len("_total")] if name.endswith("_total") else name
+        return {f"{base}_total": labels}
+    if kind == "Gauge":
+        return {name: labels}
+    series = {f"{name}_sum": labels, f"{name}_count": labels}
+    if kind == "Histogram":
+        series[f"{name}_bucket"] = labels | {"le"}
+    return series
+
+
+def defined_metrics(source: str) -> dict[str, set[str]]:
+    """Exposed series name -> label names, for every prometheus_client metric in ``source``."""
+    exposed: dict[str, set[str]] = {}
+    for func, name, labels in metric_calls(source):
         if func == "Counter":
             base = name[: -len("_total")] if name.endswith("_total") else name
             series = {f"{base}_total": labels, f"{base}_created": labels}
@@ -69,11 +120,55 @@ def defined_metrics(source: str) -> dict[str, set[str]]:
     return exposed
 
 
+def metric_modules() -> list[Path]:
+    """The modules under services/ that use prometheus_client."""
+    return sorted(
+        path for path in SERVICES_DIR.rglob("*.py")
+        if "__pycache__" not in path.parts and "prometheus_client" in path.read_text(encoding="utf-8")
+    )
+
+
+def code_metrics() -> dict[str, tuple[str, set[str], Path]]:
+    """Every metric the code defines: name -> (kind, labels, module)."""
+    found: dict[str, tuple[str, set[str], Path]] = {}
+    for path in metric_modules():
+        for kind, name, labels in metric_calls(path.read_text(encoding="utf-8")):
+            assert name not in found, f"{name} is defined in {found[name][2]} and {path}"
+            found[name] = (kind, labels, path)
+    return found
+
+
 @pytest.fixture(scope="module")
 def metrics() -> dict[str, set[str]]:
-    found = defined_metrics(METRICS_PY.read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+    for path in metric_modules():
+        found.update(defined_metrics(path.read_text(encoding="utf-8")))
     assert "rps_http_request_seconds_bucket" in found, "metrics.py no longer parses as expected"
+    assert "rps_notifications_total" in found, "services/feedback/notifications.py no longer parses as expected"
     return found
+
+
+def test_metrics_are_found_wherever_the_code_defines_them():
+    defined = code_metrics()
+    modules = {str(path.relative_to(REPO)) for _, _, path in defined.values()}
+    assert {"services/backbone/metrics.py", "services/feedback/notifications.py"} <= modules, modules
+    assert defined["rps_access_denied_total"][:2] == ("Counter", {"service", "route", "role"})
+    assert defined["rps_rate_limited_total"][:2] == ("Counter", {"service", "route", "limit"})
+    assert defined["rps_notifications_pending"][:2] == ("Gauge", set())
+
+
+def test_metric_parser_ignores_what_is_not_prometheus_client():
+    source = (
+        "import collections\n"
+        "from collections import Counter\n"
+        "import prometheus_client as pc\n"
+        "from prometheus_client import Gauge as G\n"
+        "words = Counter('rps_not_a_metric')\n"
+        "other = collections.Counter('rps_nor_this')\n"
+        "a = pc.Counter('rps_a_total', 'a', ['x'])\n"
+        "b = G('rps_b', 'b', labelnames=('y',))\n"
+    )
+    assert defined_metrics(source) == {"rps_a_total": {"x"}, "rps_a_created": {"x"}, "rps_b": {"y"}}
 
 
 # -- what the rules and dashboards use -------------------------------------
@@ -133,6 +228,17 @@ def test_rules_and_dashboards_use_only_metrics_and_labels_the_code_defines(metri
     }, used
     problems = [f"{where}: {p}" for where, e in exprs for p in expr_problems(e, metrics)]
     assert problems == []
+
+
+def test_every_metric_the_code_defines_is_watched():
+    # On a dashboard or in an alert: a metric nobody looks at is noise, and a
+    # new one (like the notifier's) is easy to forget here.
+    used = {name for _, e in all_exprs() for name, _ in _SELECTOR.findall(e)}
+    unwatched = [
+        name for name, (kind, labels, _) in code_metrics().items()
+        if not set(exposed_series(kind, name, labels)) & used
+    ]
+    assert unwatched == []
 
 
 def test_metric_check_catches_an_unknown_name_and_a_wrong_label(metrics):
@@ -241,6 +347,83 @@ def test_operator_resources_are_well_formed(overlay, metrics):
     assert [p for m in monitors for p in service_monitor_problems(m, labels)] == []
     ports = {e["port"] for m in monitors for e in m["spec"]["endpoints"]}
     assert ports == {"http", "metrics"}, "services on their HTTP port, relays/projectors on 9100"
+
+
+def _job_regexes(expr: str) -> list[str]:
+    return re.findall(r'job=~"([^"]+)"', expr)
+
+
+def _covers(regex: str, job: str) -> bool:
+    return re.fullmatch(regex, job) is not None  # PromQL regexes are anchored
+
+
+def scraped_jobs(docs) -> dict[str, str]:
+    """Kubernetes Service (the `job` label) -> component, for every Service a ServiceMonitor scrapes."""
+    jobs = {}
+    for monitor in of_kind(docs, "ServiceMonitor"):
+        ports = {e["port"] for e in monitor["spec"]["endpoints"]}
+        for svc in of_kind(docs, "Service"):
+            labels = svc["metadata"].get("labels") or {}
+            if _selects(monitor["spec"]["selector"], labels) and ports & {p.get("name") for p in svc["spec"]["ports"]}:
+                jobs[svc["metadata"]["name"]] = labels.get("app.kubernetes.io/component")
+    return jobs
+
+
+def job_coverage_problems(docs, rules: list[dict], boards: list[dict]) -> list[str]:
+    """Every scraped Service is in the availability alerts and on the dashboard."""
+    problems = []
+    jobs = scraped_jobs(docs)
+    by_name = {r["alert"]: r["expr"] for r in rules if "alert" in r}
+    apis = {j for j, c in jobs.items() if c == "api"}
+    workers = set(jobs) - apis
+    service_down = _job_regexes(by_name["RpsServiceDown"])
+    worker_down = _job_regexes(by_name["RpsWorkerDown"])
+    target_down = _job_regexes(by_name["RpsTargetDown"])
+    up_panels = [r for b in boards for p in b["panels"] for t in p.get("targets", [])
+                 if "up{" in t.get("expr", "") for r in _job_regexes(t["expr"])]
+    for job in sorted(apis):
+        if not any(_covers(r, job) for r in service_down):
+            problems.append(f"RpsServiceDown does not watch {job}")
+        if f'absent(up{{job="{job}"}})' not in by_name["RpsServiceDown"]:
+            problems.append(f"RpsServiceDown misses {job} when it is not scraped at all")
+    for job in sorted(workers):
+        if not any(_covers(r, job) for r in worker_down):
+            problems.append(f"RpsWorkerDown does not watch {job}")
+    for job in sorted(jobs):
+        if not any(_covers(r, job) for r in target_down):
+            problems.append(f"RpsTargetDown does not watch {job}")
+        if not any(_covers(r, job) for r in up_panels):
+            problems.append(f"no dashboard shows whether {job} is up")
+    return problems
+
+
+def _boards() -> list[dict]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in DASHBOARDS]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_scraped_service_is_watched_for_being_down(overlay):
+    docs = render(overlay)
+    jobs = scraped_jobs(docs)
+    # The HTTP services on `http`; the relays, runners and the notifier on `metrics`.
+    assert {"web", "notify", "relay-visits", "project-reporting"} <= set(jobs), jobs
+    assert job_coverage_problems(docs, alert_rules(), _boards()) == []
+
+
+def test_job_coverage_check_catches_a_forgotten_service():
+    docs = copy.deepcopy(render(OVERLAYS[0]))
+    rules = copy.deepcopy(alert_rules())
+    for rule in rules:
+        if rule.get("alert") == "RpsServiceDown":
+            rule["expr"] = rule["expr"].replace("|web", "").replace('or absent(up{job="web"})', "")
+        if rule.get("alert") == "RpsWorkerDown":
+            rule["expr"] = rule["expr"].replace("|notify", "")
+    problems = job_coverage_problems(docs, rules, _boards())
+    assert problems == [
+        "RpsServiceDown does not watch web",
+        "RpsServiceDown misses web when it is not scraped at all",
+        "RpsWorkerDown does not watch notify",
+    ]
 
 
 def test_operator_checks_catch_broken_rules_and_a_label_clash(metrics):
