@@ -82,6 +82,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     container = ServiceContainer(service_class(args.service), config)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: eventlet.spawn_n(container.stop))
+
+    def heartbeat() -> None:
+        # An idle hub sleeps until its next timer; this tick makes it run the
+        # stop a signal scheduled within a second (pods stop inside their grace).
+        while True:
+            eventlet.sleep(1.0)
+
+    eventlet.spawn_n(heartbeat)
     container.start()
     print(f"rps: {args.service} serving on http://{settings.http}", flush=True)
     try:
@@ -213,6 +221,26 @@ def cmd_notify(args: argparse.Namespace) -> int:
     finally:
         lock.release()
         runtime.close()
+    return 0
+
+
+def cmd_purge_personal_data(args: argparse.Namespace) -> int:
+    """R-SEC-4: erase residents' personal data kept past RPS_PERSONAL_DATA_RETENTION_DAYS; the opinions stay."""
+    from services.bootstrap import Runtime
+    from services.feedback.retention import purge_personal_data
+
+    settings = _settings()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("feedback",))
+    try:
+        result = purge_personal_data(runtime.app("feedback"), dry_run=args.dry_run)  # type: ignore[arg-type]
+    finally:
+        runtime.close()
+    for item in result.due:  # references and dates only, never the data
+        print(f"{item.ref}\t{'due' if args.dry_run else 'erased'}\tsince {item.since.isoformat()}")
+    done = len(result.due) if args.dry_run else len(result.erased)
+    print(f"rps purge-personal-data: {'would erase' if args.dry_run else 'erased'} the personal data of {done}"
+          f" opinion(s) closed or last changed before {result.cutoff.isoformat()}"
+          f" (retention {result.retention_days} days)")
     return 0
 
 
@@ -350,6 +378,47 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
         runtime.close()
 
 
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    """Another department's subscriber: its own queue, the feeds caught up first, one JSON line per event."""
+    import dataclasses
+
+    from services.backbone.settings import Settings
+    from services.backbone.subscribe import Subscriber, SubscriptionError, feed_reader, forwarder, parse_events, printer
+
+    # A subscriber needs the broker and the feeds, not the system's database.
+    amqp_uri = os.environ.get("AMQP_URI")
+    if not amqp_uri:
+        print("rps subscribe: set AMQP_URI (the broker) and RPS_EVENTS_URL_{SERVICE} (the feeds)", file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k not in ("AMQP_URI", "DATABASE_URL")}
+    settings = dataclasses.replace(Settings.from_env(env), amqp_uri=amqp_uri)
+    stop = threading.Event()
+    try:
+        events = parse_events(args.events)
+        emit = forwarder(args.forward_url, stop) if args.forward_url else printer(sys.stdout.buffer)
+        subscriber = Subscriber(
+            amqp_uri, name=args.name, events=events, state_path=args.state or f"var/subscribe-{args.name}.json",
+            emit=emit, read_feed=feed_reader(settings), from_start=args.from_start, queue_type=args.queue_type,
+            stop=stop,
+        )
+    except SubscriptionError as exc:
+        print(f"rps subscribe: {exc}", file=sys.stderr)
+        return 2
+
+    def on_signal(*_: object) -> None:
+        subscriber.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sources = "; ".join(f"{s}.events: {', '.join(n)}" for s, n in subscriber.sources.items())
+    print(f"rps subscribe: queue {subscriber.queue_name} ({sources}), state {subscriber.state.path}",
+          file=sys.stderr, flush=True)
+    subscriber.run()
+    print(f"rps subscribe: stopped after {subscriber.emitted} events ({subscriber.duplicates} duplicates dropped)",
+          file=sys.stderr, flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from services.backbone.settings import PUBLISHERS, SERVICES
 
@@ -391,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", default="json,html,xlsx,pdf", help="report formats, comma-separated (json always)")
     p.set_defaults(func=cmd_demo)
     sub.add_parser("notify", help="the feedback service's notification dispatcher").set_defaults(func=cmd_notify)
+    p = sub.add_parser("purge-personal-data", help="erase residents' personal data past its retention period")
+    p.add_argument("--dry-run", action="store_true", help="only list the opinions whose data is due")
+    p.set_defaults(func=cmd_purge_personal_data)
     p = sub.add_parser("rebuild", help="rebuild read models from the event history")
     p.add_argument("projection", nargs="?")
     p.set_defaults(func=cmd_rebuild)
@@ -405,6 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--consumer", default="reporting", choices=SERVICES)
     p.add_argument("--id", action="append", help="replay only this parked event (repeatable)")
     p.set_defaults(func=cmd_dead_letters)
+    p = sub.add_parser("subscribe", help="another department's subscriber: print or forward chosen events")
+    p.add_argument("--events", required=True, help="event types, comma-separated (e.g. VisitLogged,RecommendationForwarded)")
+    p.add_argument("--name", default="default", help="the subscriber's name: its queue is sub-NAME (default: default)")
+    p.add_argument("--from-start", action="store_true", help="replay every source's history, ignoring saved positions")
+    p.add_argument("--forward-url", help="POST each event to this URL instead of printing it")
+    p.add_argument("--state", help="where positions are kept (default: var/subscribe-NAME.json)")
+    p.add_argument("--queue-type", default="quorum", choices=["quorum", "classic"], help="of a new queue (default quorum)")
+    p.set_defaults(func=cmd_subscribe)
     p = sub.add_parser("audit", help="the audit trail")
     p.add_argument("action", choices=["verify"])
     p.set_defaults(func=cmd_audit)

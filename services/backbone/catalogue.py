@@ -20,25 +20,114 @@ _DOMAIN_MODULES = {
     "visits": ("services.visits.domain", "services.visits.settlement"),
     "feedback": ("services.feedback.domain",),
 }
-_SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+_SCALARS = {
+    "str": "string", "int": "integer", "float": "number", "bool": "boolean",
+    "Decimal": "string", "UUID": "string",  # as envelope.jsonable writes them
+}
+_ARRAYS = ("list", "tuple", "List", "Tuple", "Sequence", "Iterable", "frozenset", "set")
+_OBJECTS = ("dict", "Dict", "Mapping")
+
+# Events whose field names Python or eventsourcing reserve (``id``, ``in``) take
+# keyword arguments instead of dataclass fields (``keyworded_init`` in
+# services/contracts/domain.py), so their fields cannot be read off the class.
+# They are declared here, and tests/unit/test_catalogues.py checks every
+# declaration against what a real scenario's events carry.
+_DECLARED_FIELDS: dict[str, dict[str, str]] = {
+    "ContractSigned": {
+        "id": "str", "team": "str", "institution": "str | None", "start_date": "str", "term_years": "int",
+        "end_date": "str", "annual_fee_fen": "int", "deduction_rule": "str", "service_year_basis": "str",
+        "settle_confirmed_only": "bool", "late_after_days": "int", "work_content": "str | None",
+        "evaluation_weights": "dict[str, int | float]", "pass_mark": "int | float",
+    },
+    "PlannerAppointed": {
+        "id": "str", "name": "str", "origin": "str", "qualifications": "list[str]", "experience_years": "int",
+        "community_renewal": "bool", "institution": "str | None", "date": "str | None",
+    },
+    "PlannerReplaced": {"group": "str", "out": "str", "in": "str", "date": "str", "reason": "str"},
+}
 
 
-def _schema(annotation: Any) -> dict[str, Any]:
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
-    parts = [p.strip() for p in text.replace("Optional[", "").rstrip("]").split("|")]
-    nullable = "None" in parts
-    parts = [p for p in parts if p != "None"]
-    head = parts[0].split("[", 1)[0] if parts else "Any"
-    if head in _SCALARS:
-        schema: dict[str, Any] = {"type": _SCALARS[head]}
-    elif head in ("list", "tuple", "List", "Sequence"):
-        schema = {"type": "array"}
-    elif head in ("dict", "Dict", "Mapping"):
-        schema = {"type": "object"}
+def _split_top(text: str, sep: str) -> list[str]:
+    """``"dict[str, int] | None"`` split on ``sep`` outside brackets."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == sep and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def _type_schema(text: str) -> dict[str, Any]:
+    """JSON Schema of a type annotation written as text (the modules use ``from __future__ import annotations``)."""
+    text = text.strip()
+    if text.startswith("Optional[") and text.endswith("]"):
+        text = f"{text[len('Optional['):-1]} | None"
+    alternatives = _split_top(text, "|")
+    nullable = "None" in alternatives
+    schemas = [_single_schema(a) for a in alternatives if a != "None"]
+    if not schemas or any(not s for s in schemas):
+        return {}  # Any (or something without a JSON shape we can name): any value
+    if len(schemas) == 1:
+        schema = dict(schemas[0])
+    elif all(set(s) == {"type"} for s in schemas):
+        types = list(dict.fromkeys(t for s in schemas for t in _types(s)))
+        if "integer" in types and "number" in types:
+            types.remove("integer")  # every integer is a number
+        schema = {"type": types[0] if len(types) == 1 else types}
     else:
-        schema = {}
-    if nullable and "type" in schema:
-        schema["type"] = [schema["type"], "null"]
+        schema = {"anyOf": schemas}
+    if nullable:
+        if "type" in schema:
+            schema["type"] = [*_types(schema), "null"]
+        else:
+            schema = {"anyOf": [*schema.get("anyOf", [schema]), {"type": "null"}]}
+    return schema
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    kind = schema.get("type")
+    return list(kind) if isinstance(kind, list) else [kind] if kind else []
+
+
+def _single_schema(text: str) -> dict[str, Any]:
+    head, _, rest = text.partition("[")
+    head = head.strip().rsplit(".", 1)[-1]
+    args = _split_top(rest[:-1], ",") if rest.endswith("]") else []
+    if head in _SCALARS and not args:
+        return {"type": _SCALARS[head]}
+    if head in _ARRAYS:
+        schema: dict[str, Any] = {"type": "array"}
+        item = args[0] if args else "Any"
+        if item != "Any" and (len(args) == 1 or (len(args) == 2 and args[1] == "...")):
+            items = _type_schema(item)
+            if items:
+                schema["items"] = items
+        return schema
+    if head in _OBJECTS:
+        schema = {"type": "object"}
+        if len(args) == 2 and args[1] != "Any":
+            values = _type_schema(args[1])
+            if values:
+                schema["additionalProperties"] = values
+        return schema
+    return {}
+
+
+def _is_date(name: str) -> bool:
+    """Business dates travel as ISO dates (``2022-03-03``): ``date``, ``*_date``, ``*_on`` and ``term_start``."""
+    return name in ("date", "term_start") or name.endswith(("_date", "_on"))
+
+
+def _field_schema(name: str, annotation: Any) -> dict[str, Any]:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    schema = _type_schema(text)
+    if _is_date(name) and "string" in _types(schema):
+        schema["format"] = "date"
     return schema
 
 
@@ -60,15 +149,45 @@ def event_classes(service: str) -> list[type]:
     return [found[name] for name in sorted(found)]
 
 
+def _description(cls: type) -> str | None:
+    """The event class's own docstring (dataclasses make one of the signature where there is none)."""
+    doc = cls.__dict__.get("__doc__")
+    if not doc or doc.startswith(f"{cls.__name__}("):
+        return None
+    return inspect.cleandoc(doc)
+
+
 def catalogue() -> dict[str, dict[str, dict[str, Any]]]:
-    """service -> event type -> {"version", "fields": {name: schema}}."""
+    """service -> event type -> {"version", "fields": {name: schema}, "description"}.
+
+    Every field is always present in an event's ``data`` (``null`` where its
+    schema allows it).
+    """
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for service in PUBLISHERS:
         for cls in event_classes(service):
             name = getattr(cls, "event_type", None) or cls.__qualname__.replace(".", "")
-            fields = {f.name: _schema(f.type) for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS}
-            result.setdefault(service, {})[name] = {"version": getattr(cls, "class_version", 1), "fields": fields}
+            annotations = {f.name: f.type for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS}
+            if name in _DECLARED_FIELDS:
+                if annotations:
+                    raise ValueError(f"{name} has dataclass fields now: drop its entry from _DECLARED_FIELDS")
+                annotations = dict(_DECLARED_FIELDS[name])
+            if not annotations:
+                raise ValueError(f"{name}: its fields cannot be read off the class; declare them in _DECLARED_FIELDS")
+            fields = {field: _field_schema(field, annotation) for field, annotation in annotations.items()}
+            result.setdefault(service, {})[name] = {
+                "version": getattr(cls, "class_version", 1),
+                "fields": fields,
+                "description": _description(cls),
+            }
     return result
+
+
+def data_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of an event's ``data``: every field present. Fields may be
+    added within a version, so the schema does not forbid others; consumers
+    ignore what they do not know."""
+    return {"type": "object", "required": list(spec["fields"]), "properties": spec["fields"]}
 
 
 ENVELOPE = {
@@ -103,15 +222,24 @@ def asyncapi_document() -> dict[str, Any]:
         channel_messages = {}
         for name, spec in events.items():
             key = f"{service}.{name}.v{spec['version']}"
+            event_type = f"{TYPE_PREFIX}.{service}.{name}.v{spec['version']}"
             messages[key] = {
                 "name": name,
-                "title": f"{TYPE_PREFIX}.{service}.{name}.v{spec['version']}",
+                "title": event_type,
+                **({"description": spec["description"]} if spec["description"] else {}),
                 "contentType": "application/json",
                 "bindings": {"amqp": {"deliveryMode": 2}},
                 "payload": {
                     "allOf": [
                         {"$ref": "#/components/schemas/Envelope"},
-                        {"type": "object", "properties": {"data": {"type": "object", "properties": spec["fields"]}}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "source": {"const": f"rps/{service}"},
+                                "type": {"const": event_type},
+                                "data": data_schema(spec),
+                            },
+                        },
                     ]
                 },
             }
@@ -134,9 +262,13 @@ def asyncapi_document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Events other departments may subscribe to. Bodies are CloudEvents 1.0 JSON; they never carry "
-                "residents' personal data (R-OPN-3). A new version of an event is published beside the old one "
-                "(type suffix .v2 next to .v1) for at least six months before the old one stops. A late subscriber "
-                "catches up from GET /api/v1/events/{service}?after=N."
+                "residents' personal data (R-OPN-3). Versions and deprecation: within a version fields are only "
+                "added, never renamed, removed or retyped, so a consumer must ignore fields it does not know; any "
+                "other change is a new version of the event, published beside the old one (type suffix .v2 next to "
+                ".v1, the same routing key) for at least six months before the old one stops, with the date "
+                "announced here. Subscribing: bind your own durable queue to {service}.events with the event types "
+                "as routing keys, then catch up from GET /api/v1/events/{service}?after=N (`rps subscribe` does "
+                "both); deduplicate on (source, position), since an event may be delivered more than once."
             ),
         },
         "defaultContentType": "application/json",

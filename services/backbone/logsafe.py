@@ -19,3 +19,19 @@ def safe_log(value: Any, limit: int = 200) -> str:
         ch if ch.isprintable() and ch not in _BIDI else ch.encode("unicode_escape").decode("ascii") for ch in cut
     )
     return escaped + ("…" if len(text) > limit else "")
+
+
+def structured(event: str, **fields: Any) -> str:
+    """One log line ``event key=value ...`` for machines and people alike.
+
+    Every value passes ``safe_log``; a value that is empty or holds spaces,
+    quotes or ``=`` is quoted, so a value can never forge another field.
+    ``None`` is ``-``. Callers pass names and references, never personal data.
+    """
+    parts = [safe_log(event)]
+    for key, value in fields.items():
+        text = "-" if value is None else safe_log(value)
+        if not text or any(ch in text for ch in ' "=\\'):
+            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        parts.append(f"{key}={text}")
+    return " ".join(parts)

@@ -170,12 +170,12 @@ class FeedbackApplication(ServiceApplication):
         # The vault row first: an event must never name a key whose data is missing.
         # If the save fails, the row goes again, so a refusal stores nothing.
         if keep_person:
-            self.vault.store(person)
+            self.vault.store(person, ref=opinion.ref)
         try:
             self.save(opinion)
         except BaseException:
             if keep_person:
-                self.vault.erase(person.key)
+                self.vault.erase(person.key, ref=opinion.ref)
             raise
         return opinion
 
@@ -263,7 +263,7 @@ class FeedbackApplication(ServiceApplication):
         Asking when nothing is left stores nothing (and is still a success).
         """
         opinion = self.get_opinion(ref)
-        self.vault.erase(opinion.person_key)
+        self.vault.erase(opinion.person_key, ref=opinion.ref)
         if not opinion.person_key or opinion.personal_data_erased:
             return False
         opinion.erase_personal_data(date=clock.today())

@@ -829,6 +829,12 @@ class AnnualSummary(Aggregate):
 
 # A resubmission is the same fact again, superseding the first: consumers
 # see one event type per document and keep the highest revision.
+# The catalogue's names where they differ from aggregate + event (docs/asyncapi.yaml).
+Opinion.Received.event_type = "OpinionSubmitted"  # type: ignore[attr-defined]
+Opinion.PersonalDataErased.event_type = "PersonalDataErased"  # type: ignore[attr-defined]
+Letter.Sent.event_type = "LetterIssued"  # type: ignore[attr-defined]
+Recommendation.ProgressReported.event_type = "ImplementationProgressReported"  # type: ignore[attr-defined]
+Consultation.Answered.event_type = "ConsultationOpinionIssued"  # type: ignore[attr-defined]
 WorkSummary.Resubmitted.event_type = "WorkSummarySubmitted"  # type: ignore[attr-defined]
 Rating.Resubmitted.event_type = "RatingSubmitted"  # type: ignore[attr-defined]
 AnnualSummary.Resubmitted.event_type = "AnnualSummarySubmitted"  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ from prometheus_client import Counter, Gauge
 
 from services.backbone.persistence import Database
 from services.feedback.directory import Directory
-from services.feedback.personal import PersonalDataVault, mask_phone
+from services.feedback.personal import DISPATCHER, PersonalDataVault, mask_phone
 from services.feedback.settings import FeedbackSettings
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,10 @@ class Dispatcher:
         return cls(db, notifier or notifier_from_settings(settings), max_attempts=settings.notify_max_attempts,
                    backoff_seconds=settings.notify_backoff_seconds)
 
-    def _recipient(self, kind: str, code: str) -> Recipient | None:
+    def _recipient(self, kind: str, code: str, ref: str | None = None) -> Recipient | None:
         if kind == "resident":
-            person = self.vault.get(code)
+            # R-SEC-4: reading the contact is an access, recorded with the opinion's reference.
+            person = self.vault.get(code, ref=ref, action="notify", actor=DISPATCHER)
             if person is None:
                 return None
             return Recipient(kind=kind, app_user=person.app_user, phone=person.phone)
@@ -206,12 +207,13 @@ class Dispatcher:
         )
         delivered = 0
         for row in rows:
-            recipient = self._recipient(row["recipient_kind"], row["recipient"])
+            payload = json.loads(row["payload"])
+            recipient = self._recipient(row["recipient_kind"], row["recipient"], payload.get("ref"))
             if recipient is None:
                 self._set(row["id"], status="dropped", last_error="personal data erased")
                 NOTIFICATIONS.labels("dropped").inc()
                 continue
-            message = Message(id=row["id"], event=row["event"], recipient=recipient, payload=json.loads(row["payload"]))
+            message = Message(id=row["id"], event=row["event"], recipient=recipient, payload=payload)
             try:
                 self.notifier.deliver(message)
             except Exception as exc:  # any failure of the far side: retry later, then park

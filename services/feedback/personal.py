@@ -4,18 +4,28 @@ Name, phone, e-mail and the city app's user id live in one table of the
 feedback database, keyed by an opaque random key. Events carry that key and
 the masked phone only, so erasing a person deletes a row and rewrites no
 history; the opinion stays.
+
+Every access is recorded (R-SEC-4, ASVS V7: who, when, which opinion, what;
+never the data itself): a row in the append-only ``fb_personal_data_access``
+table, written in the same transaction as the access, and a structured log
+line (``rps.personal_data``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Sequence
 
-from services.backbone import clock
+from services.backbone import clock, context
 from services.backbone.domain import RuleViolated
-from services.backbone.persistence import Database
+from services.backbone.logsafe import structured
+from services.backbone.persistence import Cursor, Database
+
+access_log = logging.getLogger("rps.personal_data")
 
 # Mainland mobile numbers: 11 digits starting 13..19 (MIIT numbering plan).
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -25,7 +35,45 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS fb_personal_data ("
     " person_key TEXT PRIMARY KEY, name TEXT, phone TEXT, email TEXT, app_user TEXT,"
     " stored_at TEXT NOT NULL)",
+    # R-SEC-4: who touched whose data, when and how; the data itself never. Append-only.
+    "CREATE TABLE IF NOT EXISTS fb_personal_data_access ("
+    " id TEXT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, correlation_id TEXT,"
+    " ref TEXT, action TEXT NOT NULL, fields TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS fb_personal_data_access_ref ON fb_personal_data_access (ref, at)",
 )
+
+# The access table refuses changes of what it holds, per engine (run after TABLES).
+_APPEND_ONLY_MESSAGE = "fb_personal_data_access is append-only"
+APPEND_ONLY = {
+    "sqlite": tuple(
+        f"CREATE TRIGGER IF NOT EXISTS fb_personal_data_access_no_{verb.lower()}"
+        f" BEFORE {verb} ON fb_personal_data_access"
+        f" BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY_MESSAGE}'); END"
+        for verb in ("UPDATE", "DELETE")
+    ),
+    "postgres": (
+        "CREATE OR REPLACE FUNCTION fb_personal_data_access_refuse() RETURNS trigger LANGUAGE plpgsql AS"
+        f" $$ BEGIN RAISE EXCEPTION '{_APPEND_ONLY_MESSAGE}'; END $$",
+        "CREATE OR REPLACE TRIGGER fb_personal_data_access_append_only"
+        " BEFORE UPDATE OR DELETE OR TRUNCATE ON fb_personal_data_access"
+        " FOR EACH STATEMENT EXECUTE FUNCTION fb_personal_data_access_refuse()",
+    ),
+}
+
+# What an access was: the data was stored at intake, read to deliver a
+# notification, shown to staff (the masked phone), or erased.
+ACTIONS = ("store", "notify", "view", "erase")
+# The actor of accesses no request made (the notification dispatcher).
+DISPATCHER = context.Actor(subject="notification-dispatcher", role="system")
+
+
+def protect_access_log(db: Database) -> None:
+    """Install the engine's triggers that make ``fb_personal_data_access`` append-only."""
+    statements = APPEND_ONLY.get(db.engine, ())
+    if statements:
+        with db.transaction() as cur:
+            for statement in statements:
+                cur.execute(statement)
 
 
 def normalise_phone(raw: str) -> str:
@@ -64,9 +112,32 @@ class Person:
     def empty(self) -> bool:
         return not (self.name or self.phone or self.email or self.app_user)
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The names of the fields held (what an access touched), never their values."""
+        return tuple(name for name in ("name", "phone", "email", "app_user") if getattr(self, name))
+
     def __repr__(self) -> str:  # never print personal data into logs or tracebacks
         masked = mask_phone(self.phone) if self.phone else None
         return f"Person(key={self.key!r}, phone={masked!r})"
+
+
+def record_access(cur: Cursor, *, ref: str | None, action: str, fields: Sequence[str],
+                  actor: context.Actor | None = None) -> None:
+    """One row in the access table and one log line: who, when, which opinion, what (R-SEC-4)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown personal-data action {action!r}")
+    ctx = context.current()
+    who = actor or ctx.actor
+    at = clock.now().isoformat(timespec="microseconds")  # sorts in order: Asia/Shanghai keeps +08:00
+    names = ",".join(fields)
+    cur.execute(
+        "INSERT INTO fb_personal_data_access (id, at, actor, role, correlation_id, ref, action, fields)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (uuid.uuid4().hex, at, who.subject, who.role, ctx.correlation_id, ref, action, names),
+    )
+    access_log.info(structured("personal data access", action=action, ref=ref, fields=names, actor=who.subject,
+                               role=who.role, correlation=ctx.correlation_id, at=at))
 
 
 class PersonalDataVault:
@@ -75,7 +146,7 @@ class PersonalDataVault:
     def __init__(self, db: Database):
         self.db = db
 
-    def store(self, person: Person) -> None:
+    def store(self, person: Person, *, ref: str | None) -> None:
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO fb_personal_data (person_key, name, phone, email, app_user, stored_at)"
@@ -83,23 +154,48 @@ class PersonalDataVault:
                 (person.key, person.name, person.phone, person.email, person.app_user,
                  clock.now().isoformat(timespec="seconds")),
             )
+            record_access(cur, ref=ref, action="store", fields=person.fields)
 
-    def get(self, key: str | None) -> Person | None:
+    def get(self, key: str | None, *, ref: str | None, action: str = "notify",
+            actor: context.Actor | None = None) -> Person | None:
+        """The person's data, the access recorded in the same transaction (nothing is recorded
+        when nothing is held: erased data is not an access)."""
         if not key:
             return None
-        rows = self.db.query(
-            "SELECT person_key, name, phone, email, app_user FROM fb_personal_data WHERE person_key = %s", (key,)
-        )
-        if not rows:
-            return None
-        row: dict[str, Any] = rows[0]
-        return Person(key=row["person_key"], name=row["name"], phone=row["phone"], email=row["email"],
-                      app_user=row["app_user"])
+        with self.db.transaction() as cur:
+            row: dict[str, Any] | None = cur.execute(
+                "SELECT person_key, name, phone, email, app_user FROM fb_personal_data WHERE person_key = %s", (key,)
+            ).fetchone()
+            if row is None:
+                return None
+            person = Person(key=row["person_key"], name=row["name"], phone=row["phone"], email=row["email"],
+                            app_user=row["app_user"])
+            record_access(cur, ref=ref, action=action, fields=person.fields, actor=actor)
+        return person
 
-    def erase(self, key: str | None) -> bool:
-        """Delete the person's data; True when there was something to delete."""
+    def erase(self, key: str | None, *, ref: str | None) -> bool:
+        """Delete the person's data; True when there was something to delete (then recorded)."""
         if not key:
             return False
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM fb_personal_data WHERE person_key = %s", (key,))
-            return cur.rowcount > 0
+            erased = cur.rowcount > 0
+            if erased:
+                record_access(cur, ref=ref, action="erase", fields=("name", "phone", "email", "app_user"))
+            return erased
+
+    def shown(self, refs: Iterable[str], *, fields: Sequence[str] = ("contact_phone_masked",)) -> None:
+        """Staff were shown these opinions' masked contact: one access each."""
+        refs = list(dict.fromkeys(r for r in refs if r))
+        if not refs:
+            return
+        with self.db.transaction() as cur:
+            for ref in refs:
+                record_access(cur, ref=ref, action="view", fields=fields)
+
+    def accesses(self, ref: str) -> list[dict[str, Any]]:
+        """The recorded accesses to an opinion's personal data, oldest first."""
+        return self.db.query(
+            "SELECT at, actor, role, correlation_id, ref, action, fields FROM fb_personal_data_access"
+            " WHERE ref = %s ORDER BY at, id", (ref,),
+        )

@@ -153,7 +153,7 @@ class FeedbackListsProjection(Projection):
 
     # -- opinions ---------------------------------------------------------
 
-    @handles("OpinionReceived")
+    @handles("OpinionSubmitted")
     def opinion_received(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
         point = d.get("point") or {}
@@ -198,7 +198,7 @@ class FeedbackListsProjection(Projection):
         d = envelope["data"]
         self._opinion(cur, envelope, status=d["status"], closed_on=d["date"])
 
-    @handles("OpinionPersonalDataErased")
+    @handles("PersonalDataErased")
     def opinion_erased(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         self._opinion(cur, envelope, contact_phone_masked=None)
 
@@ -232,7 +232,7 @@ class FeedbackListsProjection(Projection):
         d = envelope["data"]
         self._recommendation(cur, envelope, status=d["status"], decided_on=d["date"])
 
-    @handles("RecommendationProgressReported")
+    @handles("ImplementationProgressReported")
     def recommendation_progress(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         self._recommendation(cur, envelope, percent=int(envelope["data"]["percent"]))
 
@@ -255,7 +255,7 @@ class FeedbackListsProjection(Projection):
     def recommendation_withdrawn(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         self._recommendation(cur, envelope, status=envelope["data"]["status"])
 
-    @handles("LetterSent")
+    @handles("LetterIssued")
     def letter_sent(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
         cur.execute(
@@ -278,7 +278,7 @@ class FeedbackListsProjection(Projection):
              d["due_date"]),
         )
 
-    @handles("ConsultationAnswered")
+    @handles("ConsultationOpinionIssued")
     def consultation_answered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
         cur.execute(
@@ -298,7 +298,7 @@ class FeedbackListsProjection(Projection):
 # What a resident is told when their opinion changes (R-OPN-4; Decidim-style
 # "tell the people who raised it"), and what staff are told (R-RPT-8).
 _RESIDENT_MESSAGES = {
-    "OpinionReceived": "您的意见已收到，查询编号 {ref}",
+    "OpinionSubmitted": "您的意见已收到，查询编号 {ref}",
     "OpinionAcknowledged": "您的意见（{ref}）已由责任规划师受理",
     "OpinionAnswered": "您的意见（{ref}）已答复",
     "OpinionEscalated": "您的意见（{ref}）已形成规划建议，将跟踪落实",
@@ -306,7 +306,7 @@ _RESIDENT_MESSAGES = {
     "RecommendationForwarded": "由您的意见（{ref}）形成的建议已函告政府办理",
     "RecommendationAccepted": "由您的意见（{ref}）形成的建议已被采纳",
     "RecommendationDeclined": "由您的意见（{ref}）形成的建议未被采纳",
-    "RecommendationProgressReported": "由您的意见（{ref}）形成的建议落实进度：{percent}%",
+    "ImplementationProgressReported": "由您的意见（{ref}）形成的建议落实进度：{percent}%",
     "RecommendationCompleted": "由您的意见（{ref}）形成的建议已落实完成",
     "RecommendationVerified": "由您的意见（{ref}）形成的建议已经核实完成",
     "RecommendationReopened": "由您的意见（{ref}）形成的建议已退回继续办理",
@@ -365,7 +365,7 @@ class NotificationOutboxProjection(Projection):
 
     # -- opinions ---------------------------------------------------------------
 
-    @handles("OpinionReceived")
+    @handles("OpinionSubmitted")
     def opinion_received(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
         cur.execute(
@@ -402,7 +402,7 @@ class NotificationOutboxProjection(Projection):
         self._enqueue(cur, envelope, "government", d.get("government"), payload)
         self._enqueue(cur, envelope, "bureau", "bureau", payload)
 
-    @handles("OpinionPersonalDataErased")
+    @handles("PersonalDataErased")
     def opinion_erased(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         ref = envelope["data"]["ref"]
         cur.execute("UPDATE fb_notify_opinions SET person_key = NULL WHERE ref = %s", (ref,))
@@ -430,7 +430,7 @@ class NotificationOutboxProjection(Projection):
         "RecommendationForwarded",
         "RecommendationAccepted",
         "RecommendationDeclined",
-        "RecommendationProgressReported",
+        "ImplementationProgressReported",
         "RecommendationCompleted",
         "RecommendationVerified",
         "RecommendationReopened",
@@ -447,7 +447,7 @@ class NotificationOutboxProjection(Projection):
         for ref in json.loads(row["refs"]):
             self._tell_resident(cur, envelope, ref, **extra)
 
-    @handles("LetterSent")
+    @handles("LetterIssued")
     def letter_sent(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         # R-RPT-8: a new letter to a government goes to its named contact (R-ORG-7).
         d = envelope["data"]
@@ -467,7 +467,7 @@ class NotificationOutboxProjection(Projection):
             "message": f"收到技术咨询，请于 {d['due_date']} 前出具意见",
         })
 
-    @handles("ConsultationAnswered")
+    @handles("ConsultationOpinionIssued")
     def consultation_answered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
         asker_kind = "government" if d.get("asked_by") == "government" else "district"
@@ -479,14 +479,19 @@ class NotificationOutboxProjection(Projection):
 
 
 class PersonalDataTables(Projection):
-    """The personal-data table (R-SEC-4), created by ``rps migrate`` with the read
-    models. It reads no events and is never dropped by a rebuild."""
+    """The personal-data table and its append-only access log (R-SEC-4), created by
+    ``rps migrate`` with the read models. It reads no events and is never dropped
+    by a rebuild."""
 
     name = "feedback.personal_data"
     consumer = "feedback"
     sources = ()
     table_names = ()
     tables = personal.TABLES
+
+    def create_tables(self) -> None:
+        super().create_tables()
+        personal.protect_access_log(self.db)  # the access table is append-only (R-SEC-4)
 
 
 PROJECTIONS = [DirectoryProjection, FeedbackListsProjection, NotificationOutboxProjection, PersonalDataTables]

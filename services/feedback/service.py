@@ -62,6 +62,13 @@ class FeedbackService(OperationsRoutes):
     def _created(self, payload: dict[str, Any], location: str) -> Response:
         return json_response(payload, 201, headers={"Location": location})
 
+    def _staff_view(self, opinion: Any) -> dict[str, Any]:
+        """An opinion as staff see it; showing its masked contact is a recorded access (R-SEC-4)."""
+        payload = presenters.opinion(opinion, clock.today())
+        if payload.get("contact_phone_masked"):
+            self.feedback.vault.shown([opinion.ref])
+        return payload
+
     # -- opinions ----------------------------------------------------------------
 
     @route("POST", f"{API}/opinions", body=SubmitOpinion)
@@ -72,7 +79,9 @@ class FeedbackService(OperationsRoutes):
 
     @route("GET", f"{API}/opinions")
     def list_opinions(self, request: Request) -> Response:
-        return json_response(queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today()))
+        page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
+        self.feedback.vault.shown(item["ref"] for item in page["items"] if item.get("contact_phone_masked"))
+        return json_response(page)
 
     @route("GET", f"{API}/opinions/<ref>")
     def follow_opinion(self, request: Request, ref: str) -> Response:
@@ -82,31 +91,30 @@ class FeedbackService(OperationsRoutes):
     @route("POST", f"{API}/opinions/<ref>/acknowledge", body=AcknowledgeOpinion)
     def acknowledge_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AcknowledgeOpinion)
-        return json_response(presenters.opinion(self.feedback.acknowledge_opinion(ref, **_fields(body)), clock.today()))
+        return json_response(self._staff_view(self.feedback.acknowledge_opinion(ref, **_fields(body))))
 
     @route("POST", f"{API}/opinions/<ref>/relay", body=RelayOpinion)
     def relay_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, RelayOpinion)
-        return json_response(presenters.opinion(self.feedback.relay_opinion(ref, **_fields(body)), clock.today()))
+        return json_response(self._staff_view(self.feedback.relay_opinion(ref, **_fields(body))))
 
     @route("POST", f"{API}/opinions/<ref>/answer", body=AnswerOpinion)
     def answer_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AnswerOpinion)
-        return json_response(presenters.opinion(self.feedback.answer_opinion(ref, **_fields(body)), clock.today()))
+        return json_response(self._staff_view(self.feedback.answer_opinion(ref, **_fields(body))))
 
     @route("POST", f"{API}/opinions/<ref>/escalate", body=EscalateOpinion)
     def escalate_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, EscalateOpinion)
         opinion, recommendation = self.feedback.escalate_opinion(ref, **_fields(body))
-        today = clock.today()
-        payload = {**presenters.opinion(opinion, today),
-                   "recommendation": presenters.recommendation(recommendation, today)}
+        payload = {**self._staff_view(opinion),
+                   "recommendation": presenters.recommendation(recommendation, clock.today())}
         return json_response(payload, 201, headers={"Location": f"{API}/recommendations/{recommendation.id}"})
 
     @route("POST", f"{API}/opinions/<ref>/close", body=Dated)
     def close_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, Dated)
-        return json_response(presenters.opinion(self.feedback.close_opinion(ref, **_fields(body)), clock.today()))
+        return json_response(self._staff_view(self.feedback.close_opinion(ref, **_fields(body))))
 
     @route("DELETE", f"{API}/opinions/<ref>/personal-data")
     def erase_personal_data(self, request: Request, ref: str) -> Response:

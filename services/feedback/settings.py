@@ -39,6 +39,10 @@ class FeedbackSettings:
     notify_backoff_seconds: int = 30
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
+    # R-SEC-4 (PIPL data minimisation): days residents' personal data is kept after
+    # their opinion was closed (or, never closed, last changed); then
+    # `rps purge-personal-data` erases it.
+    personal_data_retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: Mapping[str, Any]) -> "FeedbackSettings":
@@ -51,4 +55,5 @@ class FeedbackSettings:
             notify_backoff_seconds=_int(env, "RPS_NOTIFY_BACKOFF_SECONDS", 30),
             notify_webhook_url=env.get("RPS_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("RPS_NOTIFY_WEBHOOK_SECRET") or None,
+            personal_data_retention_days=_int(env, "RPS_PERSONAL_DATA_RETENTION_DAYS", 365, minimum=1),
         )

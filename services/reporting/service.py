@@ -88,6 +88,8 @@ class ReportingService(OperationsRoutes):
     @route("GET", f"{API}/reports/issued/<int:number>")
     def issued(self, request: Request, number: int) -> Response:
         """An issued report as it was frozen (R-RPT-7)."""
+        if number > 2**63 - 1:  # past any stored number (BIGINT); the store would refuse the value itself
+            raise NotFound(f"number：没有第 {number} 号签发的报告", field="number")
         fmt = _format(request)
         if fmt == "json":
             return json_response(reports.issued(self.db, number))

@@ -320,3 +320,8 @@ class Settlement(Aggregate):
         if with_inputs:
             out["inputs"] = self.inputs
         return out
+
+
+# The catalogue's names (docs/asyncapi.yaml): a settlement is a fee settled.
+Settlement.Issued.event_type = "FeeSettled"  # type: ignore[attr-defined]
+Settlement.Superseded.event_type = "FeeSettlementSuperseded"  # type: ignore[attr-defined]

@@ -64,8 +64,9 @@ _BY_FIELD = {
 # Aggregate name (the event type's prefix) -> entity, for aggregates known by their id.
 _BY_PREFIX = (
     ("Visit", "visit"),
-    ("Settlement", "settlement"),
+    ("FeeSettle", "settlement"),  # FeeSettled, FeeSettlementSuperseded
     ("Recommendation", "recommendation"),
+    ("ImplementationProgress", "recommendation"),
     ("Letter", "letter"),
     ("Consultation", "consultation"),
     ("Publicity", "publicity"),
@@ -83,7 +84,7 @@ def primary_entity(event_type: str, envelope: dict[str, Any]) -> tuple[str, str]
         return (entity, str(data[field])) if data.get(field) is not None else None
     if event_type == "ContactsChanged" and data.get("entity") in ("government", "district"):
         return data["entity"], str(data["code"])
-    if event_type.startswith("Opinion") and data.get("ref"):
+    if event_type.startswith(("Opinion", "PersonalDataErased")) and data.get("ref"):
         return "opinion", str(data["ref"])
     for prefix, entity in _BY_PREFIX:
         if event_type.startswith(prefix):
@@ -94,14 +95,14 @@ def primary_entity(event_type: str, envelope: dict[str, Any]) -> tuple[str, str]
 def related_entities(event_type: str, data: dict[str, Any], state: dict[str, Any]) -> Iterable[tuple[str, str]]:
     """Other entities an event concerns (``state``: what earlier events of its aggregate said)."""
     merged = {**state, **data}
-    if event_type.startswith(("Settlement", "Publicity", "WorkSummary", "Rating")) and merged.get("group"):
+    if event_type.startswith(("FeeSettle", "Publicity", "WorkSummary", "Rating")) and merged.get("group"):
         yield "group", str(merged["group"])
     if event_type.startswith("AnnualSummary"):
         if merged.get("group"):
             yield "group", str(merged["group"])
         elif merged.get("government"):
             yield "government", str(merged["government"])
-    if event_type == "LetterSent" and data.get("letter_no"):
+    if event_type == "LetterIssued" and data.get("letter_no"):
         yield "letter", str(data["letter_no"])
     if event_type == "RecommendationForwarded":
         for key in ("letter", "letter_no"):

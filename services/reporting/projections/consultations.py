@@ -48,7 +48,7 @@ class ConsultationsProjection(Projection):
             ),
         )
 
-    @handles("ConsultationAnswered")
+    @handles("ConsultationOpinionIssued")
     def answered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         append_step(cur, TABLE, envelope["subject"], data["date"], "answered", answered_on=data["date"],

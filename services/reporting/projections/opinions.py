@@ -26,7 +26,7 @@ class OpinionsProjection(Projection):
         "CREATE INDEX IF NOT EXISTS rpt_opinions_date ON rpt_opinions (date)",
     )
 
-    @handles("OpinionReceived")
+    @handles("OpinionSubmitted")
     def received(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         cur.execute(

@@ -68,7 +68,7 @@ class RecommendationsProjection(Projection):
         data = envelope["data"]
         append_step(cur, TABLE, envelope["subject"], data["date"], "declined")
 
-    @handles("RecommendationProgressReported")
+    @handles("ImplementationProgressReported")
     def progress(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         append_step(cur, TABLE, envelope["subject"], None, None, percent=int(data.get("percent") or 0))
@@ -96,7 +96,7 @@ class RecommendationsProjection(Projection):
         data = envelope["data"]
         append_step(cur, TABLE, envelope["subject"], data["date"], "withdrawn")
 
-    @handles("LetterSent")
+    @handles("LetterIssued")
     def letter_sent(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         cur.execute(

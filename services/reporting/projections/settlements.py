@@ -40,7 +40,7 @@ class SettlementsProjection(Projection):
         "CREATE INDEX IF NOT EXISTS rpt_settlements_year ON rpt_settlements (service_year, grp, number)",
     )
 
-    @handles("SettlementIssued")
+    @handles("FeeSettled")
     def issued(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         inputs = data.get("inputs") or {}
@@ -67,7 +67,7 @@ class SettlementsProjection(Projection):
             ),
         )
 
-    @handles("SettlementSuperseded")
+    @handles("FeeSettlementSuperseded")
     def superseded(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         cur.execute(
             "UPDATE rpt_settlements SET superseded_by = %s WHERE id = %s",

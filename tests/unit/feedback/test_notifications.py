@@ -71,9 +71,9 @@ def test_recommendation_progress_reaches_the_residents_who_raised_it(api, runtim
     dispatcher_for(runtime, notifier).dispatch_once()  # as configured: 5 attempts, real clock
     resident = [m for m in notifier.messages if m.recipient.kind == "resident"]
     assert [m.event for m in resident][-3:] == ["RecommendationForwarded", "RecommendationAccepted",
-                                                "RecommendationProgressReported"]
+                                                "ImplementationProgressReported"]
     assert resident[-1].payload["percent"] == 30 and resident[-1].payload["ref"] == ref
-    [letter] = [m for m in notifier.messages if m.event == "LetterSent"]
+    [letter] = [m for m in notifier.messages if m.event == "LetterIssued"]
     assert letter.recipient.kind == "government" and letter.recipient.code == world["government"]
     assert letter.recipient.contact == {"name": "李某", "role": "科长"}  # R-ORG-7 contact
 

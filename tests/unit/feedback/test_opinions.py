@@ -233,7 +233,7 @@ def test_personal_data_never_enters_any_event(api, runtime, world):
     dumped = json.dumps(envelopes, ensure_ascii=False)
     for secret in (PHONE, NAME, "app-user-778899"):
         assert secret not in dumped
-    received = next(e for e in envelopes if e["type"].endswith(".OpinionReceived.v1"))
+    received = next(e for e in envelopes if e["type"].endswith(".OpinionSubmitted.v1"))
     assert received["data"]["contact_phone_masked"] == "138****5678"
     assert received["data"]["person_key"].startswith("pk_")
     # ... and none in the feedback read models either, outside the vault.
@@ -253,7 +253,7 @@ def test_erasure_removes_personal_data_and_keeps_the_opinion(api, runtime, world
     assert not db.query("SELECT phone FROM fb_personal_data WHERE phone = %s", (PHONE,))
     view = api.get(f"/api/v1/opinions/{ref}")
     assert view.status_code == 200 and view.json_body["status"] == "received"
-    erased = [e for e in runtime.app("feedback").envelopes(0, 1000) if e["type"].endswith("OpinionPersonalDataErased.v1")]
+    erased = [e for e in runtime.app("feedback").envelopes(0, 1000) if e["type"].endswith("PersonalDataErased.v1")]
     assert len(erased) == 1 and erased[0]["data"]["ref"] == ref
     # Asking again changes nothing and is still a success.
     before = stored(runtime)

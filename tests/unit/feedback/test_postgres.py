@@ -4,6 +4,7 @@ PostgreSQL is reachable (TEST_DATABASE_URL, default the local one)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import uuid
@@ -79,3 +80,35 @@ def test_opinion_paths_on_postgres(pg_runtime):
     assert api.delete(f"/api/v1/opinions/{ref}/personal-data").status_code == 204
     assert not runtime.db("feedback").query("SELECT * FROM fb_personal_data WHERE phone = %s", ("13812345678",))
     assert "13812345678" not in json.dumps(runtime.app("feedback").envelopes(0, 1000))
+
+
+def test_access_log_is_append_only_and_the_purge_runs_on_postgres(pg_runtime):
+    # R-SEC-4: the access table refuses UPDATE, DELETE and TRUNCATE; the retention query is portable
+    from services.feedback.retention import purge_personal_data
+
+    runtime = pg_runtime
+    api = Api(runtime)
+    contracts = Contracts(runtime)
+    contracts.positions = itertools.count(1000)  # after the other test's contracts events
+    contracts.government("gov-r")
+    contracts.district("d-r", "gov-r", None)
+    contracts.group("g-r", "d-r")
+    ref = api.post("/api/v1/opinions", {"district": "d-r", "category": "greening", "text": "补种行道树",
+                                        "date": "2022-03-01", "contact_phone": "13912345678"}).json_body["ref"]
+    for step, body in (("acknowledge", {"date": "2022-03-02"}), ("answer", {"date": "2022-03-03", "reply": "好"}),
+                       ("close", {"date": "2022-03-04"})):
+        assert api.post(f"/api/v1/opinions/{ref}/{step}", body).status_code == 200
+    for projection in runtime.projections["feedback"]:
+        if "feedback" in projection.sources:
+            projection.catch_up("feedback", runtime.event_reader("feedback"))
+    result = purge_personal_data(runtime.app("feedback"))
+    assert ref in result.erased
+    db = runtime.db("feedback")
+    assert [r["action"] for r in db.query(
+        "SELECT action FROM fb_personal_data_access WHERE ref = %s ORDER BY at", (ref,))] == [
+        "store", "view", "view", "view", "erase"]
+    for statement in ("UPDATE fb_personal_data_access SET actor = 'x'", "DELETE FROM fb_personal_data_access",
+                      "TRUNCATE fb_personal_data_access"):
+        with pytest.raises(psycopg.Error, match="append-only"):
+            with db.transaction() as cur:
+                cur.execute(statement)

@@ -38,8 +38,8 @@ def test_full_lifecycle(api, world, unique):
     assert (final["percent"], final["due_date"], final["letter_no"]) == (100, "2022-04-30", f"聊自然资函〔2022〕{unique}号")
     assert [p["percent"] for p in final["progress"]] == [50, 100, 100]
     types = [e["type"].split(".")[-2] for e in api.runtime.app("feedback").envelopes(0, 1000) if e["subject"] in (rid, final["letter"])]
-    assert types == ["RecommendationRaised", "LetterSent", "RecommendationForwarded", "RecommendationAccepted",
-                     "RecommendationProgressReported", "RecommendationCompleted", "RecommendationReopened",
+    assert types == ["RecommendationRaised", "LetterIssued", "RecommendationForwarded", "RecommendationAccepted",
+                     "ImplementationProgressReported", "RecommendationCompleted", "RecommendationReopened",
                      "RecommendationCompleted", "RecommendationVerified"]
 
 
@@ -57,7 +57,7 @@ def test_events_carry_codes_and_business_dates_for_reporting(api, runtime, world
     assert (completed["date"], completed["due_date"], completed["letter_date"]) == ("2022-03-30", "2022-05-01", "2022-03-02")
     assert (completed["district"], completed["group"], completed["government"]) == (
         world["district"], world["group"], world["government"])
-    assert by_type["LetterSent"]["data"]["recommendations"] == [rid]
+    assert by_type["LetterIssued"]["data"]["recommendations"] == [rid]
 
 
 def test_steps_out_of_order_are_409_and_store_nothing(api, runtime, world, unique):

@@ -60,13 +60,13 @@ def test_every_entity_has_its_history_across_services_and_no_personal_data(world
     assert types("district", district) == ["DistrictRegistered"]
     assert types("contract", contract) == ["ContractSigned"]
     assert types("planner", tier1) == ["PlannerAppointed", "PlannerAssigned"]
-    assert types("group", group) == ["GroupFormed", "SettlementIssued"]  # contracts and visits
+    assert types("group", group) == ["GroupFormed", "FeeSettled"]  # contracts and visits
     assert types("recommendation", rec) == ["RecommendationRaised", "RecommendationForwarded"]
-    assert types("letter", letter) == ["LetterSent", "RecommendationForwarded"]
-    assert types("letter", w.code("L9")) == ["LetterSent", "RecommendationForwarded"]
+    assert types("letter", letter) == ["LetterIssued", "RecommendationForwarded"]
+    assert types("letter", w.code("L9")) == ["LetterIssued", "RecommendationForwarded"]
     assert types("consultation", consultation) == ["ConsultationRequested"]
     opinion = api.get(f"{API}/audit/opinion/{ref}")
-    assert [e["type"] for e in opinion.json_body["events"]] == ["OpinionReceived", "OpinionAcknowledged"]
+    assert [e["type"] for e in opinion.json_body["events"]] == ["OpinionSubmitted", "OpinionAcknowledged"]
     text = json.dumps(opinion.json_body, ensure_ascii=False)
     for personal in ("13812345678", "138****5678", "王小明", "person_key", "pk_"):
         assert personal not in text

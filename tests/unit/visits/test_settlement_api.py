@@ -45,7 +45,7 @@ def test_domain_example_1_end_to_end(api, runtime, setup):
     assert "2021-12" not in s["months_with_visit_list"] and "2022-04" not in s["months_with_visit_list"]
     assert len(s["inputs"]["visits"]) == 10 and s["inputs"]["days_by_month"]["2021-07"] == 1.0
     envelope = runtime.app("visits").envelopes(after=0, limit=100)[-1]
-    assert envelope["type"] == "cn.liaocheng.rps.visits.SettlementIssued.v1"
+    assert envelope["type"] == "cn.liaocheng.rps.visits.FeeSettled.v1"
     data = envelope["data"]
     assert (data["group"], data["service_year"], data["supersedes"]) == (setup.group, 2021, None)
     assert tuple(data[k] for k in FIGURES) == figures(s)
@@ -202,7 +202,7 @@ def test_after_settlement_only_the_bureau_corrects_and_that_calls_for_a_new_sett
     assert figures(s) == (12, 10, 24.5, 30.0, "11/60", "1/6", 6_000_000, 1_100_000, 4_900_000)
     assert s["number"] == 2 and s["supersedes"] == first["id"]
     types = [e["type"].split(".")[-2] for e in runtime.app("visits").envelopes(after=0, limit=100)[-2:]]
-    assert types == ["SettlementIssued", "SettlementSuperseded"]
+    assert types == ["FeeSettled", "FeeSettlementSuperseded"]
 
     view = api.get(f"/api/v1/settlements/{setup.group}/2021").json_body
     assert view["id"] == s["id"] and view["changed_since_settlement"] is False
