@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -157,6 +159,7 @@ def _play(client: Client, data: Path, out: Path, months: int, formats: tuple[str
         "counts": _count_rows(tally),
         "settlements": settlements,
     })
+    _screens(client, out, tally, say)
     json_failures = sum(1 for w in written if "json" in w.problems)
     other_warnings = sum(1 for w in written for f in w.problems if f != "json")
     files = sum(len(w.files) for w in written)
@@ -165,6 +168,33 @@ def _play(client: Client, data: Path, out: Path, months: int, formats: tuple[str
         say(f"rps demo: {len(tally.failures)} step(s) failed, {json_failures} JSON report(s) missing (see above)")
         return 1
     return 0
+
+
+def _screens(client: Client, out: Path, tally: object, say: Callable[[str], None]) -> None:
+    """Each role's home page as people see it, saved under out/screens/ (issue 10).
+
+    Uses the browser tests' driver (Debian's Chromium and tests/web's playwright-core,
+    which `make test` installs); without them the demo says so and goes on."""
+    root = Path(__file__).resolve().parents[2]
+    driver = root / "tests" / "web" / "driver.js"
+    if not (shutil.which("node") and Path("/usr/bin/chromium").exists()
+            and (root / "tests" / "web" / "node_modules" / "playwright-core").is_dir()):
+        say("  screenshots skipped: needs node, /usr/bin/chromium and tests/web/node_modules (make web-deps)")
+        return
+    refs = getattr(tally, "today_refs", [])
+    ref = refs[0].split()[0] if refs else ""
+    args = {"base": client.base_url, "screens": str((out / "screens").resolve()),
+            "a": {"group": "g-gulou", "government": "dongchangfu"}, "b": {"district": "gulou"}, "ref": ref}
+    try:
+        done = subprocess.run(["node", str(driver), "homes", json.dumps(args)], cwd=root, capture_output=True,
+                              text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        say("  screenshots: the browser took too long; skipped")
+        return
+    if done.returncode == 0:
+        say(f"rps demo: home page of every role saved under {out / 'screens'}/")
+    else:
+        say(f"  screenshots failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
 
 
 def _wait_ready(client: Client, timeout: float = 30.0) -> None:
