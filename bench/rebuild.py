@@ -20,17 +20,21 @@ transaction per event and read model, under 300 events/s here: give it
    ContractSigned, PlannerAppointed, GroupFormed; later PlannerReplaced and
    the term's evaluations), then month by month and group by group: about 40
    visits a service year (VisitLogged; most confirmed, a few disputed, about
-   8 % corrected, 4 % voided), a SettlementIssued per group and ended year
+   8 % corrected, 4 % voided), a FeeSettled per group and ended year
    (figures and inputs from the visits domain's own ``calculate``), and the
    feedback service's events (opinions received, acknowledged, relayed,
    answered or escalated, closed; recommendations raised, forwarded by
    letter, accepted or declined, progress, completed, verified, a few
    reopened or withdrawn; consultations; publicity; work summaries, ratings
-   and annual summaries). Envelopes are built as services/backbone/envelope.py
-   builds them (CloudEvents, ``sequence``, ``position`` per source, a chain
-   hash) and written per source, in notification order, to files in a
-   temporary directory: the stand-in for the three event stores. The stream
-   stops at exactly N events.
+   and annual summaries). Event types are named as the services publish
+   them, from the domain's event classes (``Opinion.Received`` is
+   ``OpinionSubmitted``), and every type generated must have a handler of
+   its own in some reporting read model (checked before the rebuild).
+   Envelopes are built as services/backbone/envelope.py builds them
+   (CloudEvents, ``sequence``, ``position`` per source, a chain hash) and
+   written per source, in notification order, to files in a temporary
+   directory: the stand-in for the three event stores. The stream stops at
+   exactly N events.
 2. Rebuild, as ``Runtime.rebuild`` does it: for each reporting projection,
    ``reset()`` and then ``catch_up(source, read)`` for each of its sources,
    i.e. ``Projection.handle`` per envelope in notification order, 500 at a
@@ -161,6 +165,29 @@ class Full(Exception):
     """The stream has its N events."""
 
 
+def catalogue_name(key: str) -> str:
+    """``"Opinion.Received"`` -> the type the service publishes (``OpinionSubmitted``), as
+    services/backbone/envelope.py names it: the event class's ``event_type``, else aggregate + event."""
+    import importlib
+
+    modules = {"Government": "contracts.domain", "District": "contracts.domain", "Contract": "contracts.domain",
+               "Planner": "contracts.domain", "Group": "contracts.domain", "Visit": "visits.domain",
+               "Settlement": "visits.settlement"}
+    aggregate, event = key.split(".")
+    module = importlib.import_module(f"services.{modules.get(aggregate, 'feedback.domain')}")
+    cls = getattr(getattr(module, aggregate), event)
+    return getattr(cls, "event_type", None) or cls.__qualname__.replace(".", "")
+
+
+_NAMES: dict[str, str] = {}
+
+
+def event_name(key: str) -> str:
+    if key not in _NAMES:
+        _NAMES[key] = catalogue_name(key)
+    return _NAMES[key]
+
+
 class Stream:
     def __init__(self, writer: LogWriter, limit: int, rng: random.Random):
         self.writer = writer
@@ -175,6 +202,7 @@ class Stream:
              day: dt.date, actor: str, role: str) -> None:
         if self.count >= self.limit:
             raise Full
+        event_type = event_name(event_type)
         self.count += 1
         self.positions[source] += 1
         position = self.positions[source]
@@ -254,15 +282,15 @@ class World:
     def organisation(self) -> None:
         s, day = self.s, self.start - dt.timedelta(days=20)
         for code in GOVERNMENTS:
-            s.emit("contracts", "GovernmentRegistered", aggregate_id("government", code),
+            s.emit("contracts", "Government.Registered", aggregate_id("government", code),
                    {"code": code, "name": f"{code}人民政府", "kind": "county", "leader": "区长", "department": "自然资源局",
                     "contact": "0635-0000000"}, 1, day, "bureau-admin", "bureau")
         for g in self.groups:
-            s.emit("contracts", "DistrictRegistered", aggregate_id("district", g["district"]),
+            s.emit("contracts", "District.Registered", aggregate_id("district", g["district"]),
                    {"code": g["district"], "name": f"{g['district']}街道", "types": ["built"], "government": g["government"],
                     "leader": "主任", "contact": "联系人", "boundary": None}, 1, day, "bureau-admin", "bureau")
         for c in self.contracts.values():
-            s.emit("contracts", "ContractSigned", aggregate_id("contract", c.id),
+            s.emit("contracts", "Contract.Signed", aggregate_id("contract", c.id),
                    {"id": c.id, "team": f"规划团队{c.id}", "institution": "聊城市规划设计研究院", "start_date": c.start_date.isoformat(),
                     "term_years": self.years, "end_date": c.end_date.isoformat(), "annual_fee_fen": c.annual_fee_fen,
                     "deduction_rule": c.deduction_rule, "service_year_basis": "contract", "settle_confirmed_only": False,
@@ -272,13 +300,13 @@ class World:
             for k, p in enumerate(g["planners"]):
                 self.appoint(p, "tier1" if k == 0 else "local", day)
         for g in self.groups:
-            s.emit("contracts", "GroupFormed", aggregate_id("group", g["code"]),
+            s.emit("contracts", "Group.Formed", aggregate_id("group", g["code"]),
                    {"code": g["code"], "district": g["district"], "contract": g["contract"], "tier1": g["planners"][0],
                     "local": g["planners"][1], "from_date": g["from"].isoformat()}, 1, g["from"], "bureau-admin", "bureau")
         self.group_seq = {g["code"]: 1 for g in self.groups}
 
     def appoint(self, planner: str, origin: str, day: dt.date) -> None:
-        self.s.emit("contracts", "PlannerAppointed", aggregate_id("planner", planner),
+        self.s.emit("contracts", "Planner.Appointed", aggregate_id("planner", planner),
                     {"id": planner, "name": f"规划师{planner}", "origin": origin, "qualifications": ["registered_planner"],
                      "experience_years": 8, "community_renewal": False}, 1, day, "bureau-admin", "bureau")
 
@@ -289,7 +317,7 @@ class World:
         new = f"{out}r{day:%y%m}"
         self.appoint(new, "tier1", day)
         self.group_seq[g["code"]] += 1
-        self.s.emit("contracts", "PlannerReplaced", aggregate_id("group", g["code"]),
+        self.s.emit("contracts", "Group.PlannerReplaced", aggregate_id("group", g["code"]),
                     {"group": g["code"], "out": out, "in": new, "date": day.isoformat(), "reason": "工作调动"},
                     self.group_seq[g["code"]], day, "bureau-admin", "bureau")
         g["members"] = [m if m.planner != out or m.to_date else Membership(out, m.from_date, day - dt.timedelta(days=1))
@@ -301,7 +329,7 @@ class World:
 
     def evaluations(self, day: dt.date) -> None:
         for c in self.contracts.values():
-            self.s.emit("contracts", "TeamEvaluated", aggregate_id("contract", c.id),
+            self.s.emit("contracts", "Contract.TeamEvaluated", aggregate_id("contract", c.id),
                         {"contract": c.id, "date": day.isoformat(), "term": 1, "scores": {"duty": 38, "quality": 40},
                          "total": "78", "passed": True, "pass_mark": 60}, 2, day, "bureau-admin", "bureau")
 
@@ -335,7 +363,7 @@ class World:
                      "notes": "走访片区，了解更新改造需求，收集居民意见。", "point": {"lon": 115.98, "lat": 36.45},
                      "attachments": []}
             actor = planners[0]
-            s.emit("visits", "VisitLogged", vid, {"group": g["code"], "district": g["district"], **state,
+            s.emit("visits", "Visit.Logged", vid, {"group": g["code"], "district": g["district"], **state,
                                                    "logged_on": logged.isoformat(), "late": late},
                    1, logged, actor, "planner")
             s.last_visit = max(s.last_visit, date)
@@ -348,27 +376,27 @@ class World:
                 days = new_days
                 seq += 1
                 revision += 1
-                s.emit("visits", "VisitCorrected", vid, {**state, "late": late, "changed": ["days"], "previous": previous,
+                s.emit("visits", "Visit.Corrected", vid, {**state, "late": late, "changed": ["days"], "previous": previous,
                                                           "reason": "时长填写有误", "by": actor, "by_role": "planner"},
                        seq, logged + dt.timedelta(days=2), actor, "planner")
             elif roll < 0.12:
                 seq += 1
                 revision += 1
                 voided = True
-                s.emit("visits", "VisitVoided", vid, {"reason": "重复登记", "by": actor, "by_role": "planner"},
+                s.emit("visits", "Visit.Voided", vid, {"reason": "重复登记", "by": actor, "by_role": "planner"},
                        seq, logged + dt.timedelta(days=1), actor, "planner")
             if not voided:
                 roll = rng.random()
                 if roll < 0.85:
                     seq += 1
                     confirmation = "confirmed"
-                    s.emit("visits", "VisitConfirmed", vid,
+                    s.emit("visits", "Visit.Confirmed", vid,
                            {"leader_met_confirmed": True if leader_met else None, "by": f"{g['district']}-office"},
                            seq, logged + dt.timedelta(days=rng.randint(1, 10)), f"{g['district']}-office", "subdistrict")
                 elif roll < 0.88:
                     seq += 1
                     confirmation = "disputed"
-                    s.emit("visits", "VisitDisputed", vid, {"reason": "当日未见到规划师", "by": f"{g['district']}-office"},
+                    s.emit("visits", "Visit.Disputed", vid, {"reason": "当日未见到规划师", "by": f"{g['district']}-office"},
                            seq, logged + dt.timedelta(days=rng.randint(1, 10)), f"{g['district']}-office", "subdistrict")
             facts = VisitFacts(id=vid, date=date, days=Fraction(str(days)), leader_met=leader_met, voided=voided,
                                confirmation=confirmation, late=late, revision=revision)
@@ -390,7 +418,7 @@ class World:
                                    if not v.voided and v.confirmation != "confirmed"],
             "inputs": calc.inputs, "inputs_digest": calc.digest,
         }
-        self.s.emit("visits", "SettlementIssued", str(settlement_id(g["code"], year, 1)), data, 1, day,
+        self.s.emit("visits", "Settlement.Issued", str(settlement_id(g["code"], year, 1)), data, 1, day,
                     "bureau-finance", "bureau")
 
     # -- the feedback service -------------------------------------------------------------------
@@ -411,23 +439,23 @@ class World:
             self.consultation(g, month + dt.timedelta(days=rng.randint(0, (last - month).days)))
         if rng.random() < 0.33:
             day = month + dt.timedelta(days=rng.randint(0, (last - month).days))
-            self.s.emit("feedback", "PublicityRecorded", aggregate_id("publicity", f"{g['code']}:{day}"),
+            self.s.emit("feedback", "Publicity.Recorded", aggregate_id("publicity", f"{g['code']}:{day}"),
                         {**self.codes(g), "date": day.isoformat(), "mode": rng.choice(("offline", "online")),
                          "title": "城市更新政策宣讲", "audience": rng.randint(20, 300), "platform": None, "text": "……"},
                         1, day, g["planners"][0], "planner")
         if month.month in (6, 12):
             half = f"{month.year}-H{1 if month.month == 6 else 2}"
-            self.s.emit("feedback", "WorkSummarySubmitted", aggregate_id("summary", f"{g['code']}:{half}"),
+            self.s.emit("feedback", "WorkSummary.Submitted", aggregate_id("summary", f"{g['code']}:{half}"),
                         {**self.codes(g), "kind": "half-yearly", "period": half, "date": last.isoformat(),
                          "text": "本半年度驻点服务情况……", "highlights": ["完成片区体检", "组织居民议事会"], "revision": 1},
                         1, last, g["planners"][0], "planner")
         if month.month == 5:
-            self.s.emit("feedback", "RatingSubmitted", aggregate_id("rating", f"{g['code']}:{month.year}"),
+            self.s.emit("feedback", "Rating.Submitted", aggregate_id("rating", f"{g['code']}:{month.year}"),
                         {**self.codes(g), "year": month.year - 1, "target": "group", "target_code": g["code"],
                          "scores": {"attitude": rng.randint(3, 5), "quality": rng.randint(3, 5)}, "text": None,
                          "date": last.isoformat(), "revision": 1}, 1, last, f"{g['district']}-office", "subdistrict")
         if month.month == 6 and month > self.start:
-            self.s.emit("feedback", "AnnualSummarySubmitted", aggregate_id("annual", f"{g['code']}:{month.year}"),
+            self.s.emit("feedback", "AnnualSummary.Submitted", aggregate_id("annual", f"{g['code']}:{month.year}"),
                         {"kind": "group", "author": g["code"], "government": g["government"], "district": g["district"],
                          "group": g["code"], "year": month.year - 1, "text": "年度工作总结……", "date": last.isoformat(),
                          "revision": 1}, 1, last, g["planners"][0], "planner")
@@ -438,7 +466,7 @@ class World:
         ref = f"YJ{day:%Y%m%d}{self.opinion_no:06d}"
         subject = aggregate_id("opinion", ref)
         codes = {"ref": ref, **self.codes(g)}
-        s.emit("feedback", "OpinionReceived", subject,
+        s.emit("feedback", "Opinion.Received", subject,
                {**codes, "category": rng.choice(CATEGORIES), "text": "小区门口道路破损，希望尽快修缮。",
                 "channel": rng.choice(("web", "wechat", "hotline", "visit")), "public": True, "point": None,
                 "address": None, "media_url": None, "attributes": {}, "contact_phone_masked": "138****0000",
@@ -452,24 +480,24 @@ class World:
         step = day + dt.timedelta(days=rng.randint(1, 6))
         actor = g["planners"][rng.randrange(2)]
         seq += 1
-        s.emit("feedback", "OpinionAcknowledged", subject, {**codes, "date": step.isoformat(), "status": "acknowledged"},
+        s.emit("feedback", "Opinion.Acknowledged", subject, {**codes, "date": step.isoformat(), "status": "acknowledged"},
                seq, step, actor, "planner")
         if rng.random() < 0.1:
             seq += 1
-            s.emit("feedback", "OpinionRelayed", subject, {**codes, "date": step.isoformat(), "comment": "已上报区政府",
+            s.emit("feedback", "Opinion.Relayed", subject, {**codes, "date": step.isoformat(), "comment": "已上报区政府",
                                                             "to": ["government", "bureau"]}, seq, step, actor, "planner")
         roll = rng.random()
         if roll < 0.05:
             step += dt.timedelta(days=rng.randint(2, 20))
             recommendation = self.recommendation(g, step, [ref], letters)
             seq += 1
-            s.emit("feedback", "OpinionEscalated", subject, {**codes, "date": step.isoformat(), "recommendation": recommendation,
+            s.emit("feedback", "Opinion.Escalated", subject, {**codes, "date": step.isoformat(), "recommendation": recommendation,
                                                               "status": "escalated", "due_date": (day + dt.timedelta(days=30)).isoformat()},
                    seq, step, actor, "planner")
         elif roll < 0.85:
             step += dt.timedelta(days=rng.randint(2, 35))
             seq += 1
-            s.emit("feedback", "OpinionAnswered", subject, {**codes, "date": step.isoformat(), "reply": "已转交社区处理。",
+            s.emit("feedback", "Opinion.Answered", subject, {**codes, "date": step.isoformat(), "reply": "已转交社区处理。",
                                                              "status": "answered", "due_date": (day + dt.timedelta(days=30)).isoformat()},
                    seq, step, actor, "planner")
         else:
@@ -477,7 +505,7 @@ class World:
         if rng.random() < 0.7:
             step += dt.timedelta(days=rng.randint(1, 10))
             seq += 1
-            s.emit("feedback", "OpinionClosed", subject, {**codes, "date": step.isoformat(), "status": "closed"},
+            s.emit("feedback", "Opinion.Closed", subject, {**codes, "date": step.isoformat(), "status": "closed"},
                    seq, step, actor, "planner")
 
     def recommendation(self, g: dict[str, Any], day: dt.date, opinions: list[str],
@@ -487,16 +515,16 @@ class World:
         subject = str(uuid.UUID(subject))
         codes = {"district": g["district"], "group": g["code"], "government": g["government"]}
         actor = g["planners"][0]
-        s.emit("feedback", "RecommendationRaised", subject,
+        s.emit("feedback", "Recommendation.Raised", subject,
                {**codes, "title": "关于老旧小区加装电梯的建议", "text": "建议……", "category": rng.choice(CATEGORIES),
                 "source": "opinion" if opinions else "visit", "opinions": opinions, "visits": [],
                 "date": day.isoformat(), "status": "raised"}, 1, day, actor, "planner")
         seq = 1
         if rng.random() < 0.02:
-            s.emit("feedback", "RecommendationWithdrawn", subject, {**codes, "date": day.isoformat(), "reason": "已解决",
+            s.emit("feedback", "Recommendation.Withdrawn", subject, {**codes, "date": day.isoformat(), "reason": "已解决",
                                                                      "status": "withdrawn"}, 2, day, actor, "planner")
             return subject
-        # Forwarded by the month's letter to the district's government (LetterSent at the month's end).
+        # Forwarded by the month's letter to the district's government (the letter's event at the month's end).
         letter_day = month_end(day)
         key = f"{g['government']}:{letter_day:%Y-%m}"
         if key not in letters:
@@ -507,7 +535,7 @@ class World:
         letter_no = self.letter_nos[key]
         due = letter_day + dt.timedelta(days=30)
         seq += 1
-        s.emit("feedback", "RecommendationForwarded", subject,
+        s.emit("feedback", "Recommendation.Forwarded", subject,
                {**codes, "letter": letter_id, "letter_no": letter_no, "date": letter_day.isoformat(),
                 "due_date": due.isoformat(), "status": "forwarded"}, seq, letter_day, "bureau-staff", "bureau")
         letters[key].append((subject, {**codes, "letter": letter_id, "letter_no": letter_no, "date": letter_day, "due": due}))
@@ -516,35 +544,35 @@ class World:
         roll = rng.random()
         if roll < 0.1:
             seq += 1
-            s.emit("feedback", "RecommendationDeclined", subject, {**codes, "date": step.isoformat(), "reason": "条件不具备",
+            s.emit("feedback", "Recommendation.Declined", subject, {**codes, "date": step.isoformat(), "reason": "条件不具备",
                                                                     "due_date": due.isoformat(), "status": "declined"},
                    seq, step, gov, "government")
             return subject
         seq += 1
-        s.emit("feedback", "RecommendationAccepted", subject, {**codes, "date": step.isoformat(), "text": None,
+        s.emit("feedback", "Recommendation.Accepted", subject, {**codes, "date": step.isoformat(), "text": None,
                                                                 "due_date": due.isoformat(), "status": "accepted"},
                seq, step, gov, "government")
         for percent in sorted(rng.sample((30, 50, 70), rng.randint(0, 2))):
             step += dt.timedelta(days=rng.randint(5, 20))
             seq += 1
-            s.emit("feedback", "RecommendationProgressReported", subject,
+            s.emit("feedback", "Recommendation.ProgressReported", subject,
                    {**codes, "date": step.isoformat(), "percent": percent, "text": "推进中", "status": "accepted"},
                    seq, step, gov, "government")
         if rng.random() < 0.6:
             step += dt.timedelta(days=rng.randint(5, 40))
             seq += 1
-            s.emit("feedback", "RecommendationCompleted", subject, {**codes, "date": step.isoformat(), "text": "已完成",
+            s.emit("feedback", "Recommendation.Completed", subject, {**codes, "date": step.isoformat(), "text": "已完成",
                                                                      "due_date": due.isoformat(), "status": "completed"},
                    seq, step, gov, "government")
             if rng.random() < 0.8:
                 step += dt.timedelta(days=rng.randint(3, 15))
                 seq += 1
-                s.emit("feedback", "RecommendationVerified", subject, {**codes, "date": step.isoformat(), "text": None,
+                s.emit("feedback", "Recommendation.Verified", subject, {**codes, "date": step.isoformat(), "text": None,
                                                                         "status": "verified"}, seq, step, "bureau-staff", "bureau")
                 if rng.random() < 0.04:
                     step += dt.timedelta(days=rng.randint(10, 30))
                     seq += 1
-                    s.emit("feedback", "RecommendationReopened", subject,
+                    s.emit("feedback", "Recommendation.Reopened", subject,
                            {**codes, "date": step.isoformat(), "reason": "群众反映问题复发",
                             "due_date": (step + dt.timedelta(days=30)).isoformat(), "status": "accepted"},
                            seq, step, "bureau-staff", "bureau")
@@ -555,7 +583,7 @@ class World:
             if not recs:
                 continue
             first = recs[0][1]
-            self.s.emit("feedback", "LetterSent", first["letter"],
+            self.s.emit("feedback", "Letter.Sent", first["letter"],
                         {"letter_no": first["letter_no"], "government": key.split(":")[0], "date": first["date"].isoformat(),
                          "due_date": first["due"].isoformat(), "recommendations": [r for r, _ in recs],
                          "districts": sorted({d["district"] for _, d in recs}), "groups": sorted({d["group"] for _, d in recs})},
@@ -569,19 +597,19 @@ class World:
         codes = {"district": g["district"], "group": g["code"], "government": g["government"]}
         due = day + dt.timedelta(days=10)
         kind = rng.choice(("plan_review", "technical"))
-        s.emit("feedback", "ConsultationRequested", subject,
+        s.emit("feedback", "Consultation.Requested", subject,
                {**codes, "kind": kind, "subject": "口袋公园设计方案", "stage": "scheme", "documents": [], "question": "请提出意见",
                 "asked_by": f"{g['district']}-office", "date": day.isoformat(), "due_date": due.isoformat(),
                 "status": "requested"}, 1, day, f"{g['district']}-office", "subdistrict")
         if rng.random() < 0.85:
             step = day + dt.timedelta(days=rng.randint(1, 15))
-            s.emit("feedback", "ConsultationAnswered", subject,
+            s.emit("feedback", "Consultation.Answered", subject,
                    {**codes, "date": step.isoformat(), "verdict": "agree_with_changes", "text": "建议优化出入口。",
                     "kind": kind, "asked_by": f"{g['district']}-office", "due_date": due.isoformat(),
                     "on_time": step <= due, "status": "answered"}, 2, step, g["planners"][0], "planner")
             if rng.random() < 0.7:
                 step += dt.timedelta(days=rng.randint(1, 10))
-                s.emit("feedback", "ConsultationClosed", subject, {**codes, "date": step.isoformat(), "text": None,
+                s.emit("feedback", "Consultation.Closed", subject, {**codes, "date": step.isoformat(), "text": None,
                                                                    "status": "closed"}, 3, step, f"{g['district']}-office", "subdistrict")
 
     # -- the history ----------------------------------------------------------------------------
@@ -704,10 +732,10 @@ BASELINE_AGGREGATE = """
 WITH s AS (
     SELECT subject,
            max(grp) AS grp,
-           max(CASE WHEN type = 'VisitVoided' THEN 1 ELSE 0 END) AS voided,
-           max(CASE WHEN type IN ('VisitLogged', 'VisitCorrected') THEN position END) AS last_position
+           max(CASE WHEN type = '{voided}' THEN 1 ELSE 0 END) AS voided,
+           max(CASE WHEN type IN ('{logged}', '{corrected}') THEN position END) AS last_position
     FROM bench_events
-    WHERE source = 'visits' AND type IN ('VisitLogged', 'VisitCorrected', 'VisitVoided')
+    WHERE source = 'visits' AND type IN ('{logged}', '{corrected}', '{voided}')
     GROUP BY subject
 )
 SELECT s.grp, substr(e.date, 1, 7) AS month, count(*) AS visits, sum(e.days) AS days
@@ -723,6 +751,19 @@ BASELINE_TABLE = ("CREATE TABLE bench_events (source TEXT NOT NULL, position BIG
                   " subject TEXT NOT NULL, grp TEXT, date TEXT, days REAL, PRIMARY KEY (source, position))")
 
 
+def baseline_aggregate() -> str:
+    return BASELINE_AGGREGATE.format(logged=event_name("Visit.Logged"), corrected=event_name("Visit.Corrected"),
+                                     voided=event_name("Visit.Voided"))
+
+
+def check_handled(projections: list[Any], types: set[str]) -> None:
+    """Every generated type must reach a read model's own handler: a rebuild that
+    silently skipped events (a renamed type, say) would look fast."""
+    handled = {t for p in projections for t in p._handlers if t != "*"}
+    missing = sorted(types - handled)
+    assert not missing, f"no reporting read model handles {', '.join(missing)}: the generator is out of date"
+
+
 def baseline_sqlite(path: Path, log: EventLog) -> tuple[float, dict[tuple[str, str], tuple[int, float]]]:
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -733,7 +774,7 @@ def baseline_sqlite(path: Path, log: EventLog) -> tuple[float, dict[tuple[str, s
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO bench_events VALUES (?, ?, ?, ?, ?, ?, ?)", baseline_rows(log))
     conn.execute("COMMIT")
-    rows = conn.execute(BASELINE_AGGREGATE).fetchall()
+    rows = conn.execute(baseline_aggregate()).fetchall()
     elapsed = time.perf_counter() - started - log.read_seconds
     conn.close()
     return elapsed, {(r[0], r[1]): (int(r[2]), float(r[3])) for r in rows}
@@ -753,7 +794,7 @@ def baseline_postgres(url: str, log: EventLog) -> tuple[float, dict[tuple[str, s
                 for row in baseline_rows(log):
                     copy.write_row(row)
         conn.commit()
-        rows = conn.execute(BASELINE_AGGREGATE).fetchall()
+        rows = conn.execute(baseline_aggregate()).fetchall()
         elapsed = time.perf_counter() - started - log.read_seconds
     return elapsed, {(r[0], r[1]): (int(r[2]), float(r[3])) for r in rows}
 
@@ -834,6 +875,7 @@ def main() -> None:
 
         with reporting_runtime(args.backend, tmp) as (runtime, url):
             db = runtime.db("reporting")
+            check_handled(runtime.projections["reporting"], set(gen["types"]))
             before = (rss_mb(), maxrss_mb())
             elapsed, per_projection, sampler = rebuild(runtime, log, args.tracemalloc)
             read_seconds = log.read_seconds

@@ -33,7 +33,7 @@ visits in memory. Measured against it, in the same run:
   the visits read models by ``ContractsFeed``, the visits saved to the event
   store and caught up by the ledger before the clock starts; each settle
   reads the group, its earlier settlements and the year's visits, computes,
-  and stores ``SettlementIssued`` (one transaction).
+  and stores the settlement's ``FeeSettled`` (one transaction).
 
 Every path's figures are compared per group with the SQL query's (duty
 months, months with a visit, days, fee, deduction, payable); the script
