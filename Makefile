@@ -96,6 +96,8 @@ test: install services web-deps
 bench: install services
 	$(BIN)/python -W ignore -m bench.append 4000
 	$(BIN)/python -W ignore -m bench.end_to_end 2000 16
+	$(BIN)/python -W ignore -m bench.settlement
+	$(BIN)/python -W ignore -m bench.rebuild
 
 # Render every overlay and validate it offline (also part of `make test`).
 k8s-lint: install
