@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterator
 
 
@@ -35,9 +35,6 @@ class RequestContext:
             "correlationid": self.correlation_id,
             "causationid": self.causation_id,
         }
-
-    def as_dict(self) -> dict:
-        return {**asdict(self)}
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(

@@ -187,7 +187,3 @@ class Projection:
         metrics.PROJECTION_LAG.labels(self.name, source).set(
             max(0, source_position - self.last_position(source))
         )
-
-    @staticmethod
-    def sources_of(projections: Iterable["Projection"]) -> set[str]:
-        return {s for p in projections for s in p.sources}

@@ -230,14 +230,3 @@ class WebService(OperationsRoutes):
     def _dev_sign_in_allowed(self) -> bool:
         settings = self.runtime.settings
         return not settings.production and settings.signing_secret is not None
-
-
-# The entries these routes need in the access policy (services/backbone/policy.py), which
-# denies a route without one. All are public: the files hold no data, config.json only
-# says how to sign in, and dev-token refuses itself (404) in production.
-PUBLIC_ROUTES = (
-    ("GET", "/"),
-    ("GET", "/web/<path:path>"),
-    ("GET", "/web/config.json"),
-    ("POST", "/web/dev-token"),
-)

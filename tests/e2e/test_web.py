@@ -27,12 +27,12 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from services.backbone import clock, policy
+from services.backbone import clock
 from services.backbone.auth import issue_token
 from services.backbone.http import Gateway
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
-from services.web.service import PUBLIC_ROUTES, WebService
+from services.web.service import WebService
 from tests.organisation import form_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,18 +43,6 @@ BROWSER_TIMEOUT = 180
 
 
 # -- the system under test ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def web_policy() -> Iterator[None]:
-    """The web routes' public entries, until services/backbone/policy.py carries them itself."""
-    with pytest.MonkeyPatch.context() as patch:
-        for method, path in PUBLIC_ROUTES:
-            if policy.rule_for(method, path) is None:
-                rule = policy.allow(policy.PUBLIC)
-                patch.setitem(policy.POLICY, (method, path), rule)
-                patch.setitem(policy._BY_SHAPE, (method, policy.shape(path)), rule)
-        yield
 
 
 def web_gateway(runtime: Runtime, web: WebService | None = None) -> Gateway:
@@ -88,7 +76,7 @@ class System:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory, web_policy) -> Iterator[System]:
+def system(tmp_path_factory) -> Iterator[System]:
     runtime = Runtime.embedded(Settings(data_dir=tmp_path_factory.mktemp("web") / "var", relay_idle_seconds=0.05))
     runtime.start_embedded_bus()
     server = make_server("127.0.0.1", 0, web_gateway(runtime), threaded=True)
@@ -242,7 +230,7 @@ def test_home_page_of_every_role_is_saved(browser, system, world):
 
 
 @pytest.fixture
-def client(tmp_path, web_policy) -> Iterator[Client]:
+def client(tmp_path) -> Iterator[Client]:
     runtime = Runtime.embedded(Settings(data_dir=tmp_path / "var"))
     try:
         yield Client(web_gateway(runtime))
@@ -301,7 +289,7 @@ def test_dev_token_issues_a_token_for_the_role_and_scope(client):
     assert config["dev_sign_in"] is True and config["oidc"] is None and config["today"] == clock.today().isoformat()
 
 
-def test_dev_token_is_not_served_in_production(tmp_path, web_policy):
+def test_dev_token_is_not_served_in_production(tmp_path):
     settings = Settings(data_dir=tmp_path / "var", environment="production", jwks_url="https://idp.example/jwks",
                         jwt_issuer="https://idp.example", jwt_audience="rps", pseudonym_key="p" * 32)
     runtime = Runtime.embedded(settings)
@@ -314,7 +302,7 @@ def test_dev_token_is_not_served_in_production(tmp_path, web_policy):
         runtime.close()
 
 
-def test_config_names_the_identity_provider(client, tmp_path, web_policy):
+def test_config_names_the_identity_provider(client, tmp_path):
     from services.web.settings import WebSettings
 
     runtime = Runtime.embedded(Settings(data_dir=tmp_path / "other"))
