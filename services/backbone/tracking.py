@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import logging
 import time
-from typing import Any, Callable, Iterable
+from collections import Counter
+from typing import Any, Callable, Iterable, Sequence
 
 from services.backbone import metrics
 from services.backbone.envelope import short_type, source_service
@@ -54,22 +55,66 @@ class Projection:
 
     def handle(self, envelope: dict[str, Any]) -> bool:
         """Apply one event; False when it was applied before."""
-        source = source_service(envelope)
-        position = int(envelope["position"])
+        return self.handle_run([envelope]) == 1
+
+    def handle_run(self, envelopes: Sequence[dict[str, Any]]) -> int:
+        """Apply a run of events in one transaction; returns how many were new.
+
+        The tracking records and the read model's rows commit together, so a
+        run is applied whole or not at all; a rebuild's cost is its commits,
+        hence one for a catch-up batch rather than one per event.
+        """
+        if not envelopes:
+            return 0
+        keyed = [(source_service(e), int(e["position"]), e) for e in envelopes]
         with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO tracking (projection, source, position) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (self.name, source, position),
-            )
-            if cur.rowcount == 0:
-                metrics.EVENTS_DUPLICATE.labels(self.name, source).inc()
-                return False
+            claimed = self._claim(cur, keyed)
+            fresh = []
+            for source, position, envelope in keyed:
+                if (source, position) in claimed:
+                    claimed.discard((source, position))  # the same event twice in one run counts once
+                    fresh.append(envelope)
+                else:
+                    metrics.EVENTS_DUPLICATE.labels(self.name, source).inc()
+            if fresh:
+                self.apply(cur, fresh)
+        for source, count in Counter(source_service(e) for e in fresh).items():
+            metrics.EVENTS_CONSUMED.labels(self.name, source).inc(count)
+        return len(fresh)
+
+    def _claim(self, cur: Cursor, keyed: Sequence[tuple[str, int, Any]]) -> set[tuple[str, int]]:
+        """Write the run's tracking records; returns the (source, position) not recorded before."""
+        positions: dict[str, set[int]] = {}
+        for source, position, _ in keyed:
+            positions.setdefault(source, set()).add(position)
+        claimed: set[tuple[str, int]] = set()
+        for source, wanted in positions.items():
+            if self.db.engine == "postgres":  # one round trip; a concurrent consumer's rows are waited for
+                rows = cur.execute(
+                    "INSERT INTO tracking (projection, source, position) SELECT %s, %s, p FROM unnest(%s::bigint[]) p"
+                    " ON CONFLICT DO NOTHING RETURNING position",
+                    (self.name, source, sorted(wanted)),
+                ).fetchall()
+                new = {int(r["position"]) for r in rows}
+            else:  # SQLite: the transaction holds the write lock, so what is not there now is ours
+                seen = cur.execute(
+                    "SELECT position FROM tracking WHERE projection = %s AND source = %s AND position BETWEEN %s AND %s",
+                    (self.name, source, min(wanted), max(wanted)),
+                ).fetchall()
+                new = wanted - {int(r["position"]) for r in seen}
+                cur.executemany(
+                    "INSERT INTO tracking (projection, source, position) VALUES (%s, %s, %s)",
+                    [(self.name, source, p) for p in sorted(new)],
+                )
+            claimed.update((source, p) for p in new)
+        return claimed
+
+    def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
+        """Apply new events to the read model, in order (a subclass may apply a run at once)."""
+        for envelope in envelopes:
             handler = self._handlers.get(short_type(envelope)) or self._handlers.get("*")
             if handler is not None:
                 handler(self, cur, envelope)
-        metrics.EVENTS_CONSUMED.labels(self.name, source).inc()
-        return True
 
     def deliver(
         self,
@@ -165,12 +210,21 @@ class Projection:
         return int(rows[0]["p"] or 0) if rows else 0
 
     def catch_up(self, source: str, read: Callable[[int, int], list[dict[str, Any]]], *, batch: int = 500) -> int:
-        """Apply what a source has stored after our last position (late start, rebuild)."""
+        """Apply what a source has stored after our last position (late start, rebuild).
+
+        A batch is one transaction; when one fails, its events are applied
+        one by one so the error names the event and those before it stay applied.
+        """
         applied = 0
         while True:
             envelopes = read(self.last_position(source), batch)
-            for envelope in envelopes:
-                applied += self.handle(envelope)
+            try:
+                applied += self.handle_run(envelopes)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                for envelope in envelopes:
+                    applied += self.handle(envelope)
             if len(envelopes) < batch:
                 return applied
 

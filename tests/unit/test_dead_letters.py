@@ -83,3 +83,37 @@ def test_a_store_that_is_down_is_not_the_events_fault(projection):
     with pytest.raises(sqlite3.OperationalError):
         down.deliver(_envelope(1, "a"), attempts=3, sleep=lambda s: None)
     assert down.parked() == []
+
+
+# -- catch-up in runs: one transaction a batch, every event once ------------------------------------
+
+
+def _history(subjects):
+    return [_envelope(i, s) for i, s in enumerate(subjects, start=1)]
+
+
+def _reader(history):
+    return lambda after, limit: [e for e in history if e["position"] > after][:limit]
+
+
+def test_catch_up_applies_in_batches_and_a_second_catch_up_adds_nothing(projection):
+    history = _history([f"v{i:02d}" for i in range(1, 12)])
+    assert projection.catch_up("visits", _reader(history), batch=4) == 11
+    assert projection.catch_up("visits", _reader(history), batch=4) == 0
+    assert _seen(projection) == [f"v{i:02d}" for i in range(1, 12)]
+
+
+def test_a_run_redelivered_or_repeating_an_event_counts_each_event_once(projection):
+    history = _history(["a", "b", "c"])
+    assert projection.handle_run([history[0], history[1], history[0]]) == 2
+    assert projection.handle_run(history) == 1  # only "c" is new
+    assert _seen(projection) == ["a", "b", "c"]
+
+
+def test_a_poison_event_in_a_batch_keeps_the_ones_before_it_and_names_itself(projection):
+    history = _history(["a", "b", "bad", "d"])
+    with pytest.raises(ValueError, match="cannot read this event"):
+        projection.catch_up("visits", _reader(history), batch=10)
+    # The batch rolled back whole, then went event by event up to the poison one.
+    assert _seen(projection) == ["a", "b"]
+    assert projection.last_position("visits") == 2

@@ -15,12 +15,12 @@ phone and the vault key an opinion carries are not copied here either.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import Projection
 
 ENTITIES = (
     "government",
@@ -119,8 +119,11 @@ def changes_between(state: dict[str, Any], data: dict[str, Any]) -> dict[str, di
     return {k: {"from": state.get(k), "to": v} for k, v in sorted(data.items()) if state.get(k) != v}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # built once: a rebuild dumps millions
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 class AuditTrailProjection(Projection):
@@ -138,52 +141,68 @@ class AuditTrailProjection(Projection):
         " subject TEXT PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL, state TEXT NOT NULL)",
     )
 
-    @handles("*")
-    def any_event(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        event_type = short_type(envelope)
-        data = {k: v for k, v in (envelope.get("data") or {}).items() if k not in REDACTED}
-        row = cur.execute(
-            "SELECT entity, entity_id, state FROM rpt_audit_subjects WHERE subject = %s", (envelope["subject"],)
-        ).fetchone()
-        if row is not None:
-            own: tuple[str, str] = (row["entity"], row["entity_id"])
-            state = json.loads(row["state"])
-        else:
-            own = primary_entity(event_type, envelope) or ("aggregate", envelope["subject"])
-            state = {}
-        changes = changes_between(state, data)
-        filed = [(own, 1)] + [(e, 0) for e in related_entities(event_type, data, state) if e != own]
-        for (entity, key), is_own in _unique(filed):
-            cur.execute(
-                "INSERT INTO rpt_audit (entity, entity_id, source, position, own, event_id, event_type, event_time,"
-                " subject, sequence, actor, actorrole, correlationid, causationid, data, changes)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
-                (
-                    entity,
-                    key,
-                    source_service(envelope),
-                    int(envelope["position"]),
-                    is_own,
-                    envelope["id"],
-                    event_type,
-                    envelope["time"],
-                    envelope["subject"],
-                    envelope.get("sequence"),
-                    envelope.get("actor"),
-                    envelope.get("actorrole"),
-                    envelope.get("correlationid"),
-                    envelope.get("causationid"),
-                    _dump(data),
-                    _dump(changes),
-                ),
-            )
-        state.update(data)
-        cur.execute(
+    def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
+        # A run at once: each subject's accumulated state is read once and
+        # written once, however many of its events the run holds.
+        subjects = {e["subject"] for e in envelopes}
+        known = self._subjects(cur, subjects)
+        rows: list[tuple[Any, ...]] = []
+        for envelope in envelopes:
+            rows.extend(self._file(envelope, known))
+        cur.executemany(
+            "INSERT INTO rpt_audit (entity, entity_id, source, position, own, event_id, event_type, event_time,"
+            " subject, sequence, actor, actorrole, correlationid, causationid, data, changes)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
+            rows,
+        )
+        cur.executemany(
             "INSERT INTO rpt_audit_subjects (subject, entity, entity_id, state) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (subject) DO UPDATE SET state = excluded.state",
-            (envelope["subject"], own[0], own[1], _dump(state)),
+            [(subject, own[0], own[1], _dump(state)) for subject, (own, state) in known.items()],
         )
+
+    @staticmethod
+    def _subjects(cur: Cursor, subjects: set[str]) -> dict[str, tuple[tuple[str, str], dict[str, Any]]]:
+        known: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
+        wanted = sorted(subjects)
+        for i in range(0, len(wanted), 400):  # under SQLite's bound on parameters
+            chunk = wanted[i : i + 400]
+            marks = ", ".join(["%s"] * len(chunk))
+            for row in cur.execute(
+                f"SELECT subject, entity, entity_id, state FROM rpt_audit_subjects WHERE subject IN ({marks})", chunk
+            ).fetchall():
+                known[row["subject"]] = ((row["entity"], row["entity_id"]), json.loads(row["state"]))
+        return known
+
+    @staticmethod
+    def _file(envelope: dict[str, Any], known: dict[str, tuple[tuple[str, str], dict[str, Any]]]) -> list[tuple[Any, ...]]:
+        """The event's rows in the trail; ``known`` carries its aggregate's state on."""
+        event_type = short_type(envelope)
+        subject = envelope["subject"]
+        data = {k: v for k, v in (envelope.get("data") or {}).items() if k not in REDACTED}
+        if subject in known:
+            own, state = known[subject]
+        else:
+            own, state = primary_entity(event_type, envelope) or ("aggregate", subject), {}
+        changes = changes_between(state, data)
+        filed = [(own, 1)] + [(e, 0) for e in related_entities(event_type, data, state) if e != own]
+        common = (source_service(envelope), int(envelope["position"]))
+        details = (
+            envelope["id"],
+            event_type,
+            envelope["time"],
+            subject,
+            envelope.get("sequence"),
+            envelope.get("actor"),
+            envelope.get("actorrole"),
+            envelope.get("correlationid"),
+            envelope.get("causationid"),
+            _dump(data),
+            _dump(changes),
+        )
+        known[subject] = (own, {**state, **data})
+        return [(entity, key, *common, is_own, *details) for (entity, key), is_own in _unique(filed)]
 
     def history(self, entity: str, key: str) -> list[dict[str, Any]]:
         """Every event filed under the entity, oldest first (R-RPT-5)."""

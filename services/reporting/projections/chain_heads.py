@@ -3,11 +3,12 @@ event tables so a deleted tail is caught (R-RPT-5)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+from services.backbone.envelope import source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import Projection
 
 
 class ChainHeadsProjection(Projection):
@@ -20,17 +21,20 @@ class ChainHeadsProjection(Projection):
         " source TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT NOT NULL)",
     )
 
-    @handles("*")
-    def any_event(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        if not envelope.get("chainhash"):
-            return
-        source = envelope["source"].split("/", 1)[1]
-        cur.execute(
-            "INSERT INTO chain_heads (source, position, hash) VALUES (%s, %s, %s) "
-            "ON CONFLICT (source) DO UPDATE SET position = excluded.position, hash = excluded.hash "
-            "WHERE chain_heads.position < excluded.position",
-            (source, int(envelope["position"]), envelope["chainhash"]),
-        )
+    def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
+        # Only the newest link of each source in the run matters.
+        newest: dict[str, dict[str, Any]] = {}
+        for envelope in envelopes:
+            source = source_service(envelope)
+            if envelope.get("chainhash") and int(envelope["position"]) > int(newest.get(source, {}).get("position", 0)):
+                newest[source] = envelope
+        for source, envelope in newest.items():
+            cur.execute(
+                "INSERT INTO chain_heads (source, position, hash) VALUES (%s, %s, %s) "
+                "ON CONFLICT (source) DO UPDATE SET position = excluded.position, hash = excluded.hash "
+                "WHERE chain_heads.position < excluded.position",
+                (source, int(envelope["position"]), envelope["chainhash"]),
+            )
 
     def heads(self) -> dict[str, dict[str, Any]]:
         return {r["source"]: r for r in self.db.query("SELECT source, position, hash FROM chain_heads")}
