@@ -115,11 +115,18 @@ def related_entities(event_type: str, data: dict[str, Any], state: dict[str, Any
         yield "recommendation", str(data["recommendation"])
 
 
-def changes_between(state: dict[str, Any], data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {k: {"from": state.get(k), "to": v} for k, v in sorted(data.items()) if state.get(k) != v}
+def earlier_values(state: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The changed fields' earlier values: all a change needs beside the event's data."""
+    return {k: state.get(k) for k, v in data.items() if state.get(k) != v}
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # built once: a rebuild dumps millions
+def changes_from(earlier: dict[str, Any], data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: {"from": earlier[k], "to": data[k]} for k in sorted(earlier)}
+
+
+# Built once: a rebuild dumps millions. Keys keep the event's own order, the
+# same live and rebuilt.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _dump(value: Any) -> str:
@@ -136,7 +143,7 @@ class AuditTrailProjection(Projection):
         " entity TEXT NOT NULL, entity_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
         " own INTEGER NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, event_time TEXT NOT NULL,"
         " subject TEXT NOT NULL, sequence BIGINT, actor TEXT, actorrole TEXT, correlationid TEXT, causationid TEXT,"
-        " data TEXT NOT NULL, changes TEXT NOT NULL, PRIMARY KEY (entity, entity_id, source, position))",
+        " data TEXT NOT NULL, earlier TEXT NOT NULL, PRIMARY KEY (entity, entity_id, source, position))",
         "CREATE TABLE IF NOT EXISTS rpt_audit_subjects ("
         " subject TEXT PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL, state TEXT NOT NULL)",
     )
@@ -151,7 +158,7 @@ class AuditTrailProjection(Projection):
             rows.extend(self._file(envelope, known))
         cur.executemany(
             "INSERT INTO rpt_audit (entity, entity_id, source, position, own, event_id, event_type, event_time,"
-            " subject, sequence, actor, actorrole, correlationid, causationid, data, changes)"
+            " subject, sequence, actor, actorrole, correlationid, causationid, data, earlier)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
             rows,
@@ -180,12 +187,13 @@ class AuditTrailProjection(Projection):
         """The event's rows in the trail; ``known`` carries its aggregate's state on."""
         event_type = short_type(envelope)
         subject = envelope["subject"]
-        data = {k: v for k, v in (envelope.get("data") or {}).items() if k not in REDACTED}
+        data = envelope.get("data") or {}
+        if not REDACTED.isdisjoint(data):
+            data = {k: v for k, v in data.items() if k not in REDACTED}
         if subject in known:
             own, state = known[subject]
         else:
             own, state = primary_entity(event_type, envelope) or ("aggregate", subject), {}
-        changes = changes_between(state, data)
         filed = [(own, 1)] + [(e, 0) for e in related_entities(event_type, data, state) if e != own]
         common = (source_service(envelope), int(envelope["position"]))
         details = (
@@ -199,7 +207,7 @@ class AuditTrailProjection(Projection):
             envelope.get("correlationid"),
             envelope.get("causationid"),
             _dump(data),
-            _dump(changes),
+            _dump(earlier_values(state, data)),
         )
         known[subject] = (own, {**state, **data})
         return [(entity, key, *common, is_own, *details) for (entity, key), is_own in _unique(filed)]
@@ -208,7 +216,7 @@ class AuditTrailProjection(Projection):
         """Every event filed under the entity, oldest first (R-RPT-5)."""
         rows = self.db.query(
             "SELECT source, position, own, event_id, event_type, event_time, subject, sequence, actor, actorrole,"
-            " correlationid, causationid, data, changes FROM rpt_audit WHERE entity = %s AND entity_id = %s"
+            " correlationid, causationid, data, earlier FROM rpt_audit WHERE entity = %s AND entity_id = %s"
             " ORDER BY event_time, source, position",
             (entity, key),
         )
@@ -230,7 +238,7 @@ class AuditTrailProjection(Projection):
                     "role": r["actorrole"],
                     "correlation": r["correlationid"],
                     "causation": r["causationid"],
-                    "changes": json.loads(r["changes"]),
+                    "changes": changes_from(json.loads(r["earlier"]), data),
                     "data": data,
                 }
             )
