@@ -110,6 +110,9 @@ class SQLiteDatabase(Database):
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of page cache (default 2 MiB): read models keyed by random ids
+        # touch pages all over their indexes; bounded, so memory stays flat.
+        self._conn.execute("PRAGMA cache_size=-65536")
         self._lock = threading.RLock()
 
     @contextmanager

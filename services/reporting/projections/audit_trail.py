@@ -15,6 +15,8 @@ phone and the vault key an opinion carries are not copied here either.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 from services.backbone.envelope import short_type, source_service
@@ -133,26 +135,47 @@ def _dump(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+# Subjects whose state stays in memory between runs: a bounded cache (memory
+# stays flat however long the history); a miss reads the subject's own rows.
+STATES_KEPT = 20_000
+
+State = tuple[tuple[str, str], dict[str, Any]]  # (own entity, what the aggregate's events said so far)
+
+
 class AuditTrailProjection(Projection):
     name = "reporting.audit"
     consumer = "reporting"
     sources = PUBLISHERS
-    table_names = ("rpt_audit", "rpt_audit_subjects")
+    table_names = ("rpt_audit",)
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_audit ("
         " entity TEXT NOT NULL, entity_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
         " own INTEGER NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, event_time TEXT NOT NULL,"
         " subject TEXT NOT NULL, sequence BIGINT, actor TEXT, actorrole TEXT, correlationid TEXT, causationid TEXT,"
         " data TEXT NOT NULL, earlier TEXT NOT NULL, PRIMARY KEY (entity, entity_id, source, position))",
-        "CREATE TABLE IF NOT EXISTS rpt_audit_subjects ("
-        " subject TEXT PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL, state TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS rpt_audit_subject ON rpt_audit (subject, position)",
     )
 
+    def __init__(self, db: Any):
+        super().__init__(db)
+        self._states: OrderedDict[str, State] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle_run(self, envelopes: Sequence[dict[str, Any]]) -> int:
+        try:
+            return super().handle_run(envelopes)
+        except BaseException:
+            with self._lock:
+                self._states.clear()  # the failed run's states were rolled back with it
+            raise
+
+    def reset(self) -> None:
+        with self._lock:
+            self._states.clear()
+        super().reset()
+
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
-        # A run at once: each subject's accumulated state is read once and
-        # written once, however many of its events the run holds.
-        subjects = {e["subject"] for e in envelopes}
-        known = self._subjects(cur, subjects)
+        known = self._states_of(cur, {e["subject"] for e in envelopes})
         rows: list[tuple[Any, ...]] = []
         for envelope in envelopes:
             rows.extend(self._file(envelope, known))
@@ -163,23 +186,28 @@ class AuditTrailProjection(Projection):
             " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
             rows,
         )
-        cur.executemany(
-            "INSERT INTO rpt_audit_subjects (subject, entity, entity_id, state) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (subject) DO UPDATE SET state = excluded.state",
-            [(subject, own[0], own[1], _dump(state)) for subject, (own, state) in known.items()],
-        )
+        with self._lock:
+            for subject, state in known.items():
+                self._states[subject] = state
+                self._states.move_to_end(subject)
+            while len(self._states) > STATES_KEPT:
+                self._states.popitem(last=False)
 
-    @staticmethod
-    def _subjects(cur: Cursor, subjects: set[str]) -> dict[str, tuple[tuple[str, str], dict[str, Any]]]:
-        known: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
-        wanted = sorted(subjects)
-        for i in range(0, len(wanted), 400):  # under SQLite's bound on parameters
-            chunk = wanted[i : i + 400]
+    def _states_of(self, cur: Cursor, subjects: set[str]) -> dict[str, State]:
+        """Each subject's state: from memory, else from the subject's own rows (absent: a new aggregate)."""
+        with self._lock:
+            known = {s: self._states[s] for s in subjects if s in self._states}
+        missing = sorted(subjects - known.keys())
+        for i in range(0, len(missing), 400):  # under SQLite's bound on parameters
+            chunk = missing[i : i + 400]
             marks = ", ".join(["%s"] * len(chunk))
             for row in cur.execute(
-                f"SELECT subject, entity, entity_id, state FROM rpt_audit_subjects WHERE subject IN ({marks})", chunk
+                f"SELECT subject, entity, entity_id, data FROM rpt_audit WHERE subject IN ({marks}) AND own = 1"
+                " ORDER BY subject, position",
+                chunk,
             ).fetchall():
-                known[row["subject"]] = ((row["entity"], row["entity_id"]), json.loads(row["state"]))
+                _, state = known.get(row["subject"], (None, {}))
+                known[row["subject"]] = ((row["entity"], row["entity_id"]), {**state, **json.loads(row["data"])})
         return known
 
     @staticmethod
