@@ -10,17 +10,22 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from services.backbone.persistence import Database
-from services.reporting.items import Item
+from services.reporting.items import OPEN, Item
+from services.reporting.projections.steps import LAST_STEP_DATE
 from services.visits.calendar import as_fraction
 from services.visits.domain import ContractTerms, GroupAssignment, Membership
 from services.visits.duty import VisitFacts
 
+# The longest visit (R-VIS-1: 5 days) reaches this far past its date.
+LONGEST_VISIT_DAYS = 5
 # How far before a period's first day its service year can start (R-VIS-4),
-# plus the longest visit (R-VIS-1: 5 days) reaching into it.
-LOOKBACK_DAYS = 366 + 5
+# plus the longest visit reaching into it.
+LOOKBACK_DAYS = 366 + LONGEST_VISIT_DAYS
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -67,6 +72,14 @@ class Organisation:
 
     def government_of(self, district: str | None) -> str | None:
         return (self.districts.get(district or "") or {}).get("government")
+
+
+# What an Item is made of (items.py), per table.
+OPINION_COLUMNS = "id, grp, district, government, date, due_date, acknowledge_due_date, steps, category, resolution"
+RECOMMENDATION_COLUMNS = (
+    "id, grp, district, government, date, due_date, steps, category, title, letter_no, forwarded_on"
+)
+CONSULTATION_COLUMNS = "id, grp, district, government, date, due_date, steps, kind, subject"
 
 
 class ReadModels:
@@ -125,28 +138,33 @@ class ReadModels:
 
     # -- visits ------------------------------------------------------------------
 
-    def visits(self, first: dt.date, last: dt.date) -> tuple[dict[str, list[VisitFacts]], dict[str, str | None]]:
-        """Every visit (voided too) dated ``first - LOOKBACK_DAYS .. last``, per group;
-        and each group's district as its visits name it."""
+    def visits(
+        self, first: dt.date, last: dt.date, *, since: dt.date | None = None
+    ) -> tuple[dict[str, list[VisitFacts]], dict[str, str | None]]:
+        """Every visit (voided too) that can serve a date from ``since`` (default: a
+        service year before ``first``) to ``last``, per group; and each group's
+        district as its visits name it."""
+        start = since - dt.timedelta(days=LONGEST_VISIT_DAYS) if since else first - dt.timedelta(days=LOOKBACK_DAYS)
         rows = self.db.query(
             "SELECT id, grp, district, date, days, leader_met, leader_met_confirmed, voided, confirmation, late, revision"
             " FROM rpt_visits WHERE date >= %s AND date <= %s ORDER BY grp, date, id",
-            ((first - dt.timedelta(days=LOOKBACK_DAYS)).isoformat(), last.isoformat()),
+            (start.isoformat(), last.isoformat()),
         )
         by_group: dict[str, list[VisitFacts]] = defaultdict(list)
         districts: dict[str, str | None] = {}
+        dates = _Dates()
         for r in rows:
             by_group[r["grp"]].append(
                 VisitFacts(
-                    id=r["id"],
-                    date=dt.date.fromisoformat(r["date"]),
-                    days=as_fraction(r["days"]),
-                    leader_met=bool(r["leader_met"]),
-                    voided=bool(r["voided"]),
-                    confirmation=r["confirmation"] or "unconfirmed",
-                    leader_met_confirmed=None if r["leader_met_confirmed"] is None else bool(r["leader_met_confirmed"]),
-                    late=bool(r["late"]),
-                    revision=int(r["revision"] or 0),
+                    r["id"],
+                    dates[r["date"]],
+                    _days(r["days"]),
+                    bool(r["leader_met"]),
+                    bool(r["voided"]),
+                    r["confirmation"] or "unconfirmed",
+                    None if r["leader_met_confirmed"] is None else bool(r["leader_met_confirmed"]),
+                    bool(r["late"]),
+                    int(r["revision"] or 0),
                 )
             )
             districts[r["grp"]] = districts.get(r["grp"]) or r["district"]
@@ -154,11 +172,21 @@ class ReadModels:
 
     # -- opinions, recommendations, consultations -----------------------------------
 
-    def items(self, last: dt.date) -> list[Item]:
-        """Every opinion, recommendation and consultation dated on or before ``last``."""
-        cutoff = last.isoformat()
+    def items(self, last: dt.date, *, since: dt.date | None = None) -> list[Item]:
+        """Every opinion, recommendation and consultation dated on or before ``last``.
+
+        With ``since``, only those a report of a period up to ``last``, read as of
+        a day from ``since`` on, can count: the ones dated ``since .. last``; of the
+        older ones, those still open now, those whose last step is dated ``since``
+        or later (whatever they were on a day from ``since`` on, or whatever step
+        they took in the period, shows in their steps from then), and the
+        recommendations due ``since .. last`` (R-RPT-2). An older item that is
+        closed now and took its last step before ``since`` counts nothing: it
+        was closed all through the period.
+        """
+        dates = _Dates()
         items: list[Item] = []
-        for r in self.db.query("SELECT * FROM rpt_opinions WHERE date <= %s ORDER BY date, id", (cutoff,)):
+        for r in self._item_rows("rpt_opinions", OPINION_COLUMNS, "opinion", last, since):
             items.append(
                 Item(
                     kind="opinion",
@@ -166,15 +194,18 @@ class ReadModels:
                     group=r["grp"],
                     district=r["district"],
                     government=r["government"],
-                    date=dt.date.fromisoformat(r["date"]),
-                    due_date=_date(r["due_date"]),
-                    acknowledge_due=_date(r["acknowledge_due_date"]),
-                    steps=_steps(r["steps"]),
+                    date=dates[r["date"]],
+                    due_date=dates.optional(r["due_date"]),
+                    acknowledge_due=dates.optional(r["acknowledge_due_date"]),
+                    steps=_steps(r["steps"], dates),
                     category=r["category"],
                     resolution=r["resolution"],
                 )
             )
-        for r in self.db.query("SELECT * FROM rpt_recommendations WHERE date <= %s ORDER BY date, id", (cutoff,)):
+        recommendations = self._item_rows(
+            "rpt_recommendations", RECOMMENDATION_COLUMNS, "recommendation", last, since, due=True
+        )
+        for r in recommendations:
             items.append(
                 Item(
                     kind="recommendation",
@@ -182,16 +213,16 @@ class ReadModels:
                     group=r["grp"],
                     district=r["district"],
                     government=r["government"],
-                    date=dt.date.fromisoformat(r["date"]),
-                    due_date=_date(r["due_date"]),
-                    steps=_steps(r["steps"]),
+                    date=dates[r["date"]],
+                    due_date=dates.optional(r["due_date"]),
+                    steps=_steps(r["steps"], dates),
                     category=r["category"],
                     title=r["title"],
                     letter_no=r["letter_no"],
-                    forwarded_on=_date(r["forwarded_on"]),
+                    forwarded_on=dates.optional(r["forwarded_on"]),
                 )
             )
-        for r in self.db.query("SELECT * FROM rpt_consultations WHERE date <= %s ORDER BY date, id", (cutoff,)):
+        for r in self._item_rows("rpt_consultations", CONSULTATION_COLUMNS, "consultation", last, since):
             items.append(
                 Item(
                     kind="consultation",
@@ -199,14 +230,47 @@ class ReadModels:
                     group=r["grp"],
                     district=r["district"],
                     government=r["government"],
-                    date=dt.date.fromisoformat(r["date"]),
-                    due_date=_date(r["due_date"]),
-                    steps=_steps(r["steps"]),
+                    date=dates[r["date"]],
+                    due_date=dates.optional(r["due_date"]),
+                    steps=_steps(r["steps"], dates),
                     category=r["kind"],
                     title=r["subject"],
                 )
             )
         return items
+
+    def _item_rows(
+        self, table: str, columns: str, kind: str, last: dt.date, since: dt.date | None, *, due: bool = False
+    ) -> list[dict[str, Any]]:
+        """``items``' rows of one table, ordered by date and id; the parts of the
+        UNION do not overlap, and each has an index (projections/steps.py).
+        MATERIALIZED sorts the union once: SQLite would otherwise push the
+        ORDER BY into each part and scan all history in date order for it."""
+        if since is None or since > last:
+            sql = f"SELECT {columns} FROM {table} WHERE date <= %s ORDER BY date, id"
+            return self.db.query(sql, (last.isoformat(),))
+        lo, hi = since.isoformat(), last.isoformat()
+        open_ = OPEN[kind]
+        marks = ", ".join(["%s"] * len(open_))
+        parts = [
+            (f"SELECT {columns} FROM {table} WHERE date >= %s AND date <= %s", (lo, hi)),
+            (f"SELECT {columns} FROM {table} WHERE status IN ({marks}) AND date < %s", (*open_, lo)),
+            (
+                f"SELECT {columns} FROM {table} WHERE {LAST_STEP_DATE} >= %s AND date < %s AND status NOT IN ({marks})",
+                (lo, lo, *open_),
+            ),
+        ]
+        if due:
+            parts.append(
+                (
+                    f"SELECT {columns} FROM {table} WHERE due_date >= %s AND due_date <= %s AND date < %s"
+                    f" AND status NOT IN ({marks}) AND {LAST_STEP_DATE} < %s",
+                    (lo, hi, lo, *open_, lo),
+                )
+            )
+        union = " UNION ALL ".join(q for q, _ in parts)
+        sql = f"WITH u AS MATERIALIZED ({union}) SELECT * FROM u ORDER BY date, id"
+        return self.db.query(sql, tuple(p for _, params in parts for p in params))
 
     def letters(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         rows = self.db.query(
@@ -284,5 +348,25 @@ class ReadModels:
         return [{**r, "scores": json.loads(r["scores"])} for r in rows]
 
 
-def _steps(raw: str) -> tuple[tuple[dt.date, str], ...]:
-    return tuple((dt.date.fromisoformat(d), s) for d, s in json.loads(raw))
+class _Dates(dict):
+    """ISO dates read once per query (a report reads the same few hundred dates many times)."""
+
+    def __missing__(self, key: str) -> dt.date:
+        value = self[key] = dt.date.fromisoformat(key)
+        return value
+
+    def optional(self, key: str | None) -> dt.date | None:
+        return self[key] if key else None
+
+
+@lru_cache(maxsize=64)
+def _days(value: float) -> Fraction:
+    return as_fraction(value)
+
+
+_decode = json.JSONDecoder().raw_decode  # ``steps`` as the projections write it: no surrounding whitespace
+
+
+def _steps(raw: str, dates: _Dates | None = None) -> tuple[tuple[dt.date, str], ...]:
+    dates = dates if dates is not None else _Dates()
+    return tuple([(dates[d], s) for d, s in _decode(raw)[0]])

@@ -1,15 +1,18 @@
 """Dates of the duty calendar: service days, service years, duty months.
 
 Pure functions shared by the visits domain and the reports (R-VIS-2, R-VIS-4,
-R-VIS-5). Counting is exact (Fractions); callers turn results into JSON
-numbers, which in 0.5 steps are exact in binary floating point too.
+R-VIS-5). Counting is exact: service days are counted in whole half-days
+(R-VIS-5 only ever puts 1.0 or 0.5 on a date), which are plain integers and
+much cheaper than Fractions; the functions that return days give Fractions
+(half-days / 2), and callers turn those into JSON numbers, which in 0.5 steps
+are exact in binary floating point too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 ONE = Fraction(1)
@@ -40,15 +43,48 @@ def served_dates(start: dt.date, days: Fraction | float | str) -> list[dt.date]:
 
 def service_days(visits: Iterable[tuple[dt.date, Fraction | float | str]]) -> dict[dt.date, Fraction]:
     """Per calendar date, the group's contributions added up and capped at 1.0."""
-    per_date: dict[dt.date, Fraction] = defaultdict(Fraction)
-    for start, days in visits:
-        for date, amount in contributions(start, days):
-            per_date[date] = min(ONE, per_date[date] + amount)
-    return dict(per_date)
+    return {date: Fraction(halves, 2) for date, halves in service_half_days(visits).items()}
 
 
 def days_between(per_date: dict[dt.date, Fraction], first: dt.date, last: dt.date) -> Fraction:
     return sum((v for d, v in per_date.items() if first <= d <= last), Fraction(0))
+
+
+# -- the same in half-days (R-VIS-5) ------------------------------------------------
+
+FULL_DAY = 2  # half-days: a date never carries more than 1.0 day
+
+
+def _spread(days: Fraction | float | str) -> tuple[int, bool]:
+    """``contributions``' reading of d: ⌊d⌋ whole dates (truncated, as ``int``), then a
+    half date when d has a remainder; in integers, without Fraction arithmetic."""
+    d = days if type(days) is Fraction else as_fraction(days)
+    whole, rest = divmod(abs(d.numerator), d.denominator)
+    return (whole if d.numerator >= 0 else -whole), rest != 0
+
+
+def service_half_days(visits: Iterable[tuple[dt.date, Fraction | float | str]]) -> dict[dt.date, int]:
+    """``service_days`` in half-days: per date, the contributions (2 or 1) added up and capped at 2."""
+    per_date: dict[dt.date, int] = {}
+    get = per_date.get
+    for start, days in visits:
+        whole, half = _spread(days)
+        for i in range(whole):
+            date = start + dt.timedelta(days=i) if i else start
+            per_date[date] = FULL_DAY  # a whole day fills the date
+        if half:
+            date = start + dt.timedelta(days=whole)
+            per_date[date] = min(FULL_DAY, get(date, 0) + 1)
+    return per_date
+
+
+def half_days_between(per_date: dict[dt.date, int], first: dt.date, last: dt.date) -> int:
+    return sum(v for d, v in per_date.items() if first <= d <= last)
+
+
+def as_days(halves: int) -> Fraction:
+    """Half-days as days (exact)."""
+    return Fraction(halves, 2)
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
@@ -130,4 +166,13 @@ def is_duty_month(spans: Sequence[Span], month: Month, year_first: dt.date, year
 
 def duty_months(spans: Sequence[Span], year_first: dt.date, year_last: dt.date) -> list[Month]:
     """The duty months of one service year, given the spans the group was on duty."""
-    return [m for m in months_between(year_first, year_last) if is_duty_month(spans, m, year_first, year_last)]
+    return list(_duty_months(tuple(clip(spans, year_first, year_last)), year_first, year_last))
+
+
+@lru_cache(maxsize=4096)
+def _duty_months(year_spans: tuple[Span, ...], year_first: dt.date, year_last: dt.date) -> tuple[Month, ...]:
+    # ``year_spans`` are already clipped to the year (and merged), so each month only
+    # clips them to itself; remembered because every report asks again for every group.
+    return tuple(
+        m for m in months_between(year_first, year_last) if is_duty_month(year_spans, m, year_first, year_last)
+    )

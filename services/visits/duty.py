@@ -16,13 +16,14 @@ from typing import Any, Iterable, Sequence
 from services.backbone.domain import RuleViolated
 from services.visits.calendar import (
     Month,
-    days_between,
+    as_days,
     duty_months,
     covered_days,
+    half_days_between,
     month_bounds,
     month_label,
     months_between,
-    service_days,
+    service_half_days,
 )
 from services.visits.domain import ContractTerms, GroupAssignment
 
@@ -117,13 +118,13 @@ def year_record(
             key=lambda v: (v.date, v.id),
         )
     )
-    per_date = service_days((v.date, v.days) for v in counted)
+    per_date = service_half_days((v.date, v.days) for v in counted)  # exact, in half-days
     months = []
     visited = []
     for month in months_between(first, last):
         m_first, m_last = month_bounds(*month)
         lo, hi = max(m_first, first), min(m_last, last)
-        served = days_between(per_date, lo, hi)
+        served = half_days_between(per_date, lo, hi)
         is_duty = month in duty
         if is_duty and served > 0:
             visited.append(month)
@@ -133,7 +134,7 @@ def year_record(
                 "days_in_month": (m_last - m_first).days + 1,
                 "covered_days": covered_days(spans, lo, hi),
                 "duty_month": is_duty,
-                "days": float(served),
+                "days": float(as_days(served)),
                 "has_visit": served > 0,
             }
         )
@@ -144,7 +145,7 @@ def year_record(
         last=last,
         duty_months=tuple(duty),
         months_with_visit=tuple(visited),
-        days=days_between(per_date, first, last),
+        days=as_days(half_days_between(per_date, first, last)),
         months=tuple(months),
         counted=counted,
     )
@@ -174,21 +175,33 @@ def month_compliance(
 ) -> dict[str, Any]:
     """R-RPT-1's figures for one group and month, with its findings or warnings.
 
-    The month belongs to the service year of its first day.
+    The month belongs to the service year of its first day. Only the year's
+    bounds and duty months are needed from the year (not its ``year_record``),
+    and days are counted in half-days (exact).
     """
     contract = contract_of(assignment)
     m_first, m_last = month_bounds(*month)
     year = contract.service_year_of(m_first)
-    record = year_record(assignment, year, [v for v in visits if v.date <= m_last])
+    first, last = check_service_year(contract, year)
+    duty = duty_months(assignment.on_duty(), first, last)
     live = [v for v in visits if not v.voided]
     in_month = [v for v in live if m_first <= v.date <= m_last]
-    per_date = service_days((v.date, v.days) for v in live)
-    days_in_month = days_between(per_date, m_first, m_last)
-    days_to_date = days_between(per_date, record.first, m_last)
-    duty_to_date = [m for m in record.duty_months if m <= month]
+    per_date = service_half_days((v.date, v.days) for v in live if v.date <= m_last)
+    lo, hi = max(m_first, first), min(m_last, last)
+    halves_in_month = halves_to_date = halves_served = 0  # one pass over the dates
+    for date, halves in per_date.items():
+        if first <= date <= m_last:
+            halves_to_date += halves
+        if m_first <= date <= m_last:
+            halves_in_month += halves
+        if lo <= date <= hi:
+            halves_served += halves
+    days_in_month = as_days(halves_in_month)
+    days_to_date = as_days(halves_to_date)
+    duty_to_date = [m for m in duty if m <= month]
     required = required_days(len(duty_to_date))
-    is_duty = month in record.duty_months
-    has_visit = days_between(per_date, max(m_first, record.first), min(m_last, record.last)) > 0
+    is_duty = month in duty
+    has_visit = halves_served > 0
     leader_met = any(v.met_leader for v in in_month)
     notes: list[dict[str, str]] = []
     if is_duty:

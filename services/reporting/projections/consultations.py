@@ -8,7 +8,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step
+from services.reporting.projections.steps import append_step, item_indexes
 
 TABLE = "rpt_consultations"
 
@@ -24,6 +24,7 @@ class ConsultationsProjection(Projection):
         " stage TEXT, date TEXT NOT NULL, due_date TEXT NOT NULL, status TEXT NOT NULL, answered_on TEXT,"
         " verdict TEXT, closed_on TEXT, steps TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS rpt_consultations_date ON {TABLE} (date)",
+        *item_indexes(TABLE),
     )
 
     @handles("ConsultationRequested")

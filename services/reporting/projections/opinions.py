@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step
+from services.reporting.projections.steps import append_step, item_indexes
 
 
 class OpinionsProjection(Projection):
@@ -24,6 +24,7 @@ class OpinionsProjection(Projection):
         " acknowledged_on TEXT, answered_on TEXT, resolution TEXT, recommendation TEXT, closed_on TEXT,"
         " relayed_on TEXT, steps TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS rpt_opinions_date ON rpt_opinions (date)",
+        *item_indexes("rpt_opinions"),
     )
 
     @handles("OpinionSubmitted")

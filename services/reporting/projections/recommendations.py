@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step
+from services.reporting.projections.steps import append_step, item_indexes
 
 TABLE = "rpt_recommendations"
 
@@ -25,6 +25,8 @@ class RecommendationsProjection(Projection):
         " date TEXT NOT NULL, status TEXT NOT NULL, letter TEXT, letter_no TEXT, forwarded_on TEXT, due_date TEXT,"
         " percent INTEGER NOT NULL DEFAULT 0, reopened INTEGER NOT NULL DEFAULT 0, steps TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS rpt_recommendations_date ON {TABLE} (date)",
+        *item_indexes(TABLE),
+        f"CREATE INDEX IF NOT EXISTS rpt_recommendations_due_date ON {TABLE} (due_date)",
         "CREATE TABLE IF NOT EXISTS rpt_letters ("
         " id TEXT PRIMARY KEY, letter_no TEXT NOT NULL, government TEXT NOT NULL, date TEXT NOT NULL,"
         " due_date TEXT NOT NULL, recommendations TEXT NOT NULL, districts TEXT NOT NULL, group_codes TEXT NOT NULL)",

@@ -32,7 +32,7 @@ def build_report(
         p = annual.period_for(ReadModels(db).organisation(), period)
     else:
         p = periods.parse(kind, period)
-    facts = load(db, p.first, p.last, today)
+    facts = load(db, p.first, p.last, today, bounded=True)
     if kind == "monthly":
         return monthly.build(facts, p, settings)
     notes = BureauNotes(db).list(kind, period) if kind in NOTED_KINDS else []

@@ -68,18 +68,49 @@ class Facts:
         return {"actions": len(rows), "audience": sum(int(p["audience"] or 0) for p in rows)}
 
 
-def load(db: Database, first: dt.date, last: dt.date, today: dt.date) -> Facts:
+def load(db: Database, first: dt.date, last: dt.date, today: dt.date, *, bounded: bool = False) -> Facts:
+    """The facts of ``first .. last``. ``bounded``: only what the reports of that
+    period count (visits from the service year the period starts in, items that
+    can count in it as of a day from ``min(first, today)`` on); otherwise every
+    visit a year before ``first`` and every item up to ``last``, which the
+    metrics and reminders count from."""
     reads = ReadModels(db)
-    visits, districts = reads.visits(first, last)
+    org = reads.organisation()
+    if bounded:
+        visits, districts = reads.visits(first, last, since=service_year_start(org, first))
+        items = reads.items(last, since=min(first, today))
+    else:
+        visits, districts = reads.visits(first, last)
+        items = reads.items(last)
     return Facts(
         reads=reads,
-        org=reads.organisation(),
+        org=org,
         visits=visits,
         visit_districts=districts,
-        items=reads.items(last),
+        items=items,
         publicity=reads.publicity(first, last),
         today=today,
     )
+
+
+# Service years of a group the contracts events have not (yet) described:
+# the policy's default, from June 1st (R-VIS-4).
+DEFAULT_YEAR_START = (6, 1)
+
+
+def default_year_start(day: dt.date) -> dt.date:
+    start = dt.date(day.year, *DEFAULT_YEAR_START)
+    return start if day >= start else dt.date(day.year - 1, *DEFAULT_YEAR_START)
+
+
+def service_year_start(org: Organisation, day: dt.date) -> dt.date:
+    """The earliest first day of a service year that ``day`` falls in, over every
+    contract and the default year (R-VIS-4): a report's figures of the service
+    year to date count nothing served before it."""
+    starts = [default_year_start(day), day]
+    for contract in org.contracts.values():
+        starts.append(contract.service_year_bounds(contract.service_year_of(day))[0])
+    return min(starts)
 
 
 def sort_key(row: dict[str, Any]) -> tuple[str, str, str]:

@@ -15,18 +15,9 @@ from typing import Any
 from services.backbone.domain import DomainError
 from services.reporting.items import RULES, counters
 from services.reporting.views.common import note
-from services.reporting.views.facts import Facts
+from services.reporting.views.facts import Facts, default_year_start
 from services.visits.calendar import Month, days_between, month_bounds, month_label, service_days
 from services.visits.duty import VisitFacts, month_compliance, required_days
-
-# Service years of a group the contracts events have not (yet) described:
-# the policy's default, from June 1st (R-VIS-4).
-DEFAULT_YEAR_START = (6, 1)
-
-
-def default_year_start(day: dt.date) -> dt.date:
-    start = dt.date(day.year, *DEFAULT_YEAR_START)
-    return start if day >= start else dt.date(day.year - 1, *DEFAULT_YEAR_START)
 
 
 def month_figures(facts: Facts, group: str, month: Month) -> dict[str, Any] | None:

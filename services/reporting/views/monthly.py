@@ -29,7 +29,7 @@ def monthly_report(
     """The monthly dispatch of ``period`` (YYYY-MM; ``periods.BadPeriod``, a ValueError, otherwise)."""
     p = periods.parse("monthly", period)
     today = today or clock.today()
-    return build(load(db, p.first, p.last, today), p, settings or report_settings())
+    return build(load(db, p.first, p.last, today, bounded=True), p, settings or report_settings())
 
 
 def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str, Any]:

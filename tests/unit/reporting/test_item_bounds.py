@@ -1,0 +1,87 @@
+"""The items a report reads (ReadModels.items with ``since``): what the bound
+leaves out counts nothing in a period, and the last step's date is read from
+``steps`` as the projections write it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from services.backbone.persistence import SQLiteDatabase
+from services.reporting.projections.consultations import ConsultationsProjection
+from services.reporting.projections.opinions import OpinionsProjection
+from services.reporting.projections.recommendations import RecommendationsProjection
+from services.reporting.projections.steps import LAST_STEP_DATE, append_step
+from services.reporting.readmodels import ReadModels
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture
+def reads(tmp_path) -> ReadModels:
+    db = SQLiteDatabase(tmp_path / "reporting.sqlite")
+    for projection in (OpinionsProjection(db), RecommendationsProjection(db), ConsultationsProjection(db)):
+        projection.create_tables()
+    return ReadModels(db)
+
+
+def add(reads: ReadModels, table: str, ref: str, date: str, *steps: tuple[str, str], due: str | None = None) -> None:
+    first = "received" if table == "rpt_opinions" else "raised" if table == "rpt_recommendations" else "requested"
+    with reads.db.transaction() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (id, date, due_date, status, steps) VALUES (%s, %s, %s, %s, %s)",
+            (ref, date, due or "2099-12-31", first, json.dumps([[date, first]])),
+        )
+        for day, status in steps:
+            append_step(cur, table, ref, day, status)
+
+
+def test_the_last_step_date_is_read_from_the_steps(reads):
+    add(reads, "rpt_opinions", "o1", "2022-01-05", ("2022-01-06", "acknowledged"), ("2022-02-01", "answered"))
+    add(reads, "rpt_recommendations", "r1", "2022-01-05", ("2022-01-20", "forwarded"), ("2022-03-09", "withdrawn"))
+    add(reads, "rpt_consultations", "c1", "2022-01-05")
+    got = {
+        table: reads.db.query(f"SELECT {LAST_STEP_DATE} AS d FROM {table}")[0]["d"]
+        for table in ("rpt_opinions", "rpt_recommendations", "rpt_consultations")
+    }
+    assert got == {"rpt_opinions": "2022-02-01", "rpt_recommendations": "2022-03-09", "rpt_consultations": "2022-01-05"}
+
+
+def test_a_period_reads_what_can_count_in_it_and_nothing_else(reads):
+    # a report of March 2022 (R-RPT-1): as of a day from 03-01 on
+    add(reads, "rpt_opinions", "closed-before", "2022-01-05", ("2022-01-06", "acknowledged"),
+        ("2022-02-01", "answered"), ("2022-02-10", "closed"))
+    add(reads, "rpt_opinions", "answered-in", "2022-01-05", ("2022-01-06", "acknowledged"), ("2022-03-02", "answered"))
+    add(reads, "rpt_opinions", "closed-after", "2022-01-05", ("2022-01-06", "acknowledged"),
+        ("2022-05-02", "answered"), ("2022-05-03", "closed"))  # open all through March: overdue then
+    add(reads, "rpt_opinions", "still-open", "2021-07-05")
+    add(reads, "rpt_opinions", "received-in", "2022-03-31", ("2022-04-02", "acknowledged"))
+    add(reads, "rpt_opinions", "received-after", "2022-04-01")
+    # R-RPT-2: a recommendation due in the period counts there even when completed before it
+    add(reads, "rpt_recommendations", "due-in", "2021-12-01", ("2021-12-02", "forwarded"),
+        ("2021-12-03", "accepted"), ("2022-01-10", "completed"), due="2022-03-15")
+    add(reads, "rpt_recommendations", "done-before", "2021-12-01", ("2021-12-02", "forwarded"),
+        ("2021-12-03", "declined"), due="2022-01-15")
+    add(reads, "rpt_recommendations", "verified-in", "2021-12-01", ("2021-12-02", "forwarded"),
+        ("2021-12-03", "accepted"), ("2022-02-10", "completed"), ("2022-03-01", "verified"), due="2022-01-15")
+    add(reads, "rpt_consultations", "answered-before", "2022-02-01", ("2022-02-03", "answered"))
+    add(reads, "rpt_consultations", "requested-before", "2022-02-01")
+
+    bounded = reads.items(D("2022-03-31"), since=D("2022-03-01"))
+    assert [(i.kind, i.ref) for i in bounded] == [
+        ("opinion", "still-open"), ("opinion", "answered-in"), ("opinion", "closed-after"),
+        ("opinion", "received-in"),
+        ("recommendation", "due-in"), ("recommendation", "verified-in"),
+        ("consultation", "requested-before"),
+    ]
+    # in the order of the unbounded read (by date, then id), with the same content
+    everything = {(i.kind, i.ref): i for i in reads.items(D("2022-03-31"))}
+    assert bounded == [everything[(i.kind, i.ref)] for i in bounded]
+    left_out = set(everything) - {(i.kind, i.ref) for i in bounded}
+    assert left_out == {("opinion", "closed-before"), ("recommendation", "done-before"),
+                        ("consultation", "answered-before")}
+    # as of a day before the period (a report asked for ahead of time), earlier steps count
+    ahead = {i.ref for i in reads.items(D("2022-03-31"), since=D("2022-02-02"))}
+    assert {"closed-before", "answered-before"} <= ahead and "done-before" not in ahead
