@@ -38,8 +38,20 @@ def consumer_queue(source: str, consumer: str) -> Queue:
     )
 
 
+class PublishNotConfirmed(ConnectionError):
+    """RabbitMQ refused (nacked) a message of the batch, or did not confirm it in time."""
+
+
+# How long a batch may wait for its confirms before the relay tries it again.
+CONFIRM_TIMEOUT_SECONDS = 30.0
+
+
 class AmqpPublisher:
-    """Publishes persistent messages and returns only when RabbitMQ confirmed them."""
+    """Publishes persistent messages and returns only when RabbitMQ confirmed them.
+
+    The channel is in confirm mode; a batch is sent whole and then waited for
+    once (RabbitMQ acks with ``multiple``), not one round trip per message.
+    """
 
     def __init__(self, amqp_uri: str, consumers_of: Callable[[str], tuple[str, ...]]):
         self.amqp_uri = amqp_uri
@@ -49,16 +61,31 @@ class AmqpPublisher:
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._declared: set[str] = set()
+        self._sent = 0  # delivery tags on this channel run 1, 2, ...
+        self._unconfirmed: set[int] = set()
+        self._nacked = False
 
     def _ensure(self) -> Producer:
         if self._producer is None:
-            self._connection = Connection(
-                self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=30
-            )
+            self._connection = Connection(self.amqp_uri, heartbeat=30)
             self._connection.ensure_connection(max_retries=1)
-            self._producer = Producer(self._connection.channel())
+            channel = self._connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._producer = Producer(channel)
             self._declared.clear()
+            self._sent, self._unconfirmed, self._nacked = 0, set(), False
         return self._producer
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {t for t in self._unconfirmed if t > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked = True
 
     def _declare(self, producer: Producer, service: str) -> None:
         if service in self._declared:
@@ -85,9 +112,23 @@ class AmqpPublisher:
                     message_id=envelope["id"],
                     retry=False,
                 )
+                self._sent += 1
+                self._unconfirmed.add(self._sent)
+            self._wait_for_confirms()
         except Exception:
             self.close()
             raise
+
+    def _wait_for_confirms(self) -> None:
+        assert self._connection is not None
+        deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
+        while self._unconfirmed and not self._nacked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PublishNotConfirmed(f"{len(self._unconfirmed)} messages not confirmed in time")
+            self._connection.drain_events(timeout=remaining)
+        if self._nacked:
+            raise PublishNotConfirmed("RabbitMQ refused a message of the batch")
 
     def ping(self) -> None:
         self._ensure()
@@ -102,11 +143,17 @@ class AmqpPublisher:
         self._producer = None
 
 
+RunHandler = Callable[[list[dict[str, Any]]], Any]
+
+
 class AmqpConsumer(ConsumerMixin):
     """Feeds each source's queue to a handler; acks only after it committed.
 
-    A message whose handler raised is not acknowledged and forgotten: it is
-    requeued (the backbone issue adds bounded retries and parking).
+    With ``run_handlers`` the messages that arrive together (up to the
+    prefetch, waiting at most ``linger_seconds`` for more) are handed over as
+    one run per source, which a projection applies in one transaction; each
+    message is acknowledged after its run committed. A message whose handler
+    raised is not acknowledged and forgotten: it is requeued.
     """
 
     def __init__(
@@ -116,26 +163,38 @@ class AmqpConsumer(ConsumerMixin):
         handlers: dict[str, Callable[[dict[str, Any]], Any]],
         *,
         prefetch: int = 100,
+        run_handlers: dict[str, RunHandler] | None = None,
+        linger_seconds: float = 0.005,
     ):
         self.connection = Connection(amqp_uri, heartbeat=30)
         self.consumer = consumer
         self.handlers = handlers
+        self.run_handlers = run_handlers or {}
         self.prefetch = prefetch
+        self.linger_seconds = linger_seconds
         self.stopped = threading.Event()
         self.requeue_delay = 1.0
         self.still_active: Callable[[], bool] = lambda: True
         self.lag_interval = 5.0
         self._lag_measured = 0.0
+        self._pending: dict[str, list[tuple[dict[str, Any], Any]]] = {}
 
     def on_iteration(self) -> None:
-        if not self.still_active():
-            log.error("%s: lost the singleton lock; stopping", self.consumer)
-            self.should_stop = True
+        # While a run is being gathered the lock is checked before it is applied (_flush).
+        if not self._pending and not self._check_active():
             return
         now = time.monotonic()
         if now - self._lag_measured >= self.lag_interval:
             self._lag_measured = now
             self._measure_lag()
+
+    def _check_active(self) -> bool:
+        if self.still_active():
+            return True
+        log.error("%s: lost the singleton lock; stopping", self.consumer)
+        self.should_stop = True
+        self._pending.clear()  # unacknowledged: the broker gives them to the active one
+        return False
 
     def _measure_lag(self) -> None:
         """Projection lag: what waits in each source's queue (published, not yet applied)."""
@@ -151,20 +210,72 @@ class AmqpConsumer(ConsumerMixin):
         return [
             Consumer(
                 queues=[consumer_queue(source, self.consumer)],
-                callbacks=[self._callback(handler)],
+                callbacks=[self._callback(source, handler)],
                 accept=["json"],
                 prefetch_count=self.prefetch,
             )
             for source, handler in self.handlers.items()
         ]
 
-    def _callback(self, handler: Callable[[dict[str, Any]], Any]) -> Callable[[Any, Any], None]:
+    def consume(self, limit: Any = None, timeout: Any = None, safety_interval: float = 1, **kwargs: Any) -> Any:
+        """kombu's loop, except that a gathered run is applied once no more
+        messages arrive within ``linger_seconds`` (or the prefetch is full)."""
+        self._pending.clear()  # a new connection: earlier deliveries are the broker's again
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            while not self.should_stop:
+                self.on_iteration()
+                if self.should_stop:
+                    break
+                try:
+                    conn.drain_events(timeout=self.linger_seconds if self._pending else safety_interval)
+                except socket.timeout:
+                    if self._pending:
+                        self._flush()
+                    else:
+                        conn.heartbeat_check()
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                else:
+                    if any(len(run) >= self.prefetch for run in self._pending.values()):
+                        self._flush()
+                    yield
+
+    def _flush(self) -> None:
+        if not self._check_active():
+            return
+        pending, self._pending = self._pending, {}
+        last_applied = None
+        for source, run in pending.items():
+            envelopes = [envelope for envelope, _ in run]
+            try:
+                self.run_handlers[source](envelopes)
+            except Exception:
+                # The handler parks events that keep failing; what reaches here
+                # is a store that is down. Keep the messages and try again later.
+                log.exception("%s: a run of %d from %s not applied; requeued", self.consumer, len(run), source)
+                self.stopped.wait(self.requeue_delay)
+                for _, message in run:
+                    message.requeue()
+                continue
+            tag_last = run[-1][1]
+            if last_applied is None or tag_last.delivery_tag > last_applied.delivery_tag:
+                last_applied = tag_last
+        if last_applied is not None:
+            # Every message delivered so far has now been applied or requeued
+            # (each is pending until its run is decided), so one ack covers them.
+            last_applied.ack(multiple=True)
+
+    def _callback(self, source: str, handler: Callable[[dict[str, Any]], Any]) -> Callable[[Any, Any], None]:
         def on_message(body: Any, message: Any) -> None:
             try:
                 envelope = decode(body)
             except (MalformedEnvelope, ValueError, TypeError):
                 log.error("%s: dropping malformed message %s", self.consumer, message.delivery_tag)
                 message.reject(requeue=False)
+                return
+            if source in self.run_handlers:
+                self._pending.setdefault(source, []).append((envelope, message))
                 return
             try:
                 handler(envelope)

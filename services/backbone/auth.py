@@ -19,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jwt
 from werkzeug.wrappers import Request
@@ -60,12 +60,23 @@ def _invalid(message: str) -> Unauthenticated:
     return Unauthenticated(f"令牌无效：{message}", code="invalid_token", error="invalid_token")
 
 
+# A token that passed every check is remembered this long (bounded by its own
+# exp and nbf), so a client's next requests skip the signature and claim checks;
+# PyJWKClient keeps the IdP's keys for 300 s anyway.
+VERIFIED_TTL_SECONDS = 60
+MAX_VERIFIED_TOKENS = 4096
+
+now: Callable[[], float] = time.time
+
+
 class TokenVerifier:
     """Checks a bearer token against the configured keys and returns the actor."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.algorithms = list(settings.jwt_algorithms)
+        # token -> (actor, first and last instant it is valid at, by the checks it passed)
+        self._verified: dict[str, tuple[Actor, float, float]] = {}
         self._jwks: jwt.PyJWKClient | None = None
         if settings.jwks_url:
             # Keys are cached and refetched when an unknown key id appears (rotation).
@@ -83,6 +94,24 @@ class TokenVerifier:
             raise _invalid("签名密钥未知") from None
 
     def verify(self, token: str) -> Actor:
+        at = now()
+        known = self._verified.get(token)
+        if known is not None and known[1] <= at < known[2]:
+            return known[0]
+        actor, claims = self._verify(token)
+        self._remember(token, actor, claims, at)
+        return actor
+
+    def _remember(self, token: str, actor: Actor, claims: Mapping[str, Any], at: float) -> None:
+        leeway = self.settings.jwt_leeway_seconds
+        # Exactly the window PyJWT would accept: exp > now - leeway; nbf, iat <= now + leeway.
+        until = min(at + VERIFIED_TTL_SECONDS, int(claims["exp"]) + leeway)
+        since = max((int(claims[c]) - leeway for c in ("nbf", "iat") if c in claims), default=at)
+        if len(self._verified) >= MAX_VERIFIED_TOKENS:
+            self._verified = {}
+        self._verified[token] = (actor, since, until)
+
+    def _verify(self, token: str) -> tuple[Actor, Mapping[str, Any]]:
         if len(token) > MAX_TOKEN_BYTES:
             raise _invalid("过长")
         try:
@@ -114,7 +143,7 @@ class TokenVerifier:
             raise _invalid(f"缺少声明 {exc.claim}") from None
         except jwt.InvalidTokenError:
             raise _invalid("签名或内容校验失败") from None
-        return actor_from_claims(claims)
+        return actor_from_claims(claims), claims
 
 
 def actor_from_claims(claims: Mapping[str, Any]) -> Actor:

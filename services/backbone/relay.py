@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Callable, Protocol
 
 from services.backbone import metrics
@@ -18,6 +19,9 @@ from services.backbone.application import ServiceApplication
 from services.backbone.persistence import Database
 
 log = logging.getLogger(__name__)
+
+# The relay lag gauge is brought up to date at most this often (two queries).
+LAG_INTERVAL_SECONDS = 1.0
 
 
 class Publisher(Protocol):
@@ -32,6 +36,7 @@ class OutboxRelay:
         self.db = db
         self.publisher = publisher
         self.batch = batch
+        self._lag_measured = 0.0
 
     def position(self) -> int:
         rows = self.db.query("SELECT position FROM relay_position WHERE service = %s", (self.service,))
@@ -46,15 +51,26 @@ class OutboxRelay:
             )
 
     def relay_once(self) -> int:
-        """Publish the next batch; returns how many events went out."""
-        start = self.position()
+        """Publish the next batch after the saved position; returns how many events went out."""
+        sent, _ = self._relay_after(self.position())
+        self._measure_lag()
+        return sent
+
+    def _relay_after(self, start: int) -> tuple[int, int]:
+        """Publish the batch after ``start``; returns how many went out and the new position."""
         envelopes = self.app.envelopes(after=start, limit=self.batch)
-        if envelopes:
-            self.publisher.publish(self.service, envelopes)
-            self._save_position(envelopes[-1]["position"])
-            metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
-        metrics.RELAY_LAG.labels(self.service).set(max(0, self.app.last_position() - self.position()))
-        return len(envelopes)
+        if not envelopes:
+            return 0, start
+        self.publisher.publish(self.service, envelopes)
+        position = envelopes[-1]["position"]
+        self._save_position(position)
+        metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
+        return len(envelopes), position
+
+    def _measure_lag(self, position: int | None = None) -> None:
+        self._lag_measured = time.monotonic()
+        saved = self.position() if position is None else position
+        metrics.RELAY_LAG.labels(self.service).set(max(0, self.app.last_position() - saved))
 
     def run(
         self,
@@ -65,17 +81,26 @@ class OutboxRelay:
         still_active: Callable[[], bool] = lambda: True,
     ) -> None:
         """Relay until ``stop`` is set (or the singleton lock is lost); a failed
-        publish is retried with back-off from the same position."""
+        publish is retried with back-off from the same position.
+
+        While active this relay is the only writer of its position, so it
+        reads it once and then keeps it (two queries less per batch)."""
         backoff = error_backoff
+        position: int | None = None
         while not stop.is_set():
             if not still_active():
                 log.error("relay %s: lost the singleton lock; stopping", self.service)
                 return
             try:
-                sent = self.relay_once()
+                if position is None:
+                    position = self.position()
+                sent, position = self._relay_after(position)
+                if time.monotonic() - self._lag_measured >= LAG_INTERVAL_SECONDS:
+                    self._measure_lag(position)
                 backoff = error_backoff
             except Exception:  # broker or store down: keep the position, retry
                 log.exception("relay %s: publish failed; retrying in %.1fs", self.service, backoff)
+                position = None  # read it again: the save may or may not have landed
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue

@@ -35,6 +35,7 @@ class VisitsApplication(ServiceApplication):
         super().__init__(env=env)
         self.now: Callable[[], dt.datetime] = clock.now
         self._reads: ReadModels | None = None
+        self._settled: set[tuple[str, int]] = set()
 
     # -- wiring ------------------------------------------------------------------
 
@@ -159,7 +160,17 @@ class VisitsApplication(ServiceApplication):
     # -- settlements (R-FEE-1) ---------------------------------------------------------
 
     def is_settled(self, group: str, year: int) -> bool:
-        return settlement_id(group, year, 1) in self.repository
+        """Whether the group's service year has a settlement (R-VIS-7).
+
+        A settlement is never taken back, so a year found settled is
+        remembered; one not settled yet is looked up every time (another
+        replica may settle it), by its first event alone."""
+        if (group, year) in self._settled:
+            return True
+        if not self.recorder.has_events(settlement_id(group, year, 1)):  # type: ignore[attr-defined]
+            return False
+        self._settled.add((group, year))
+        return True
 
     def settlements(self, group: str, year: int) -> list[Settlement]:
         """Every settlement of a group's service year, oldest first."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from services.backbone.persistence import Cursor
@@ -32,12 +33,31 @@ def _term_end(start: str, years: int) -> str:
     return (add_years(dt.date.fromisoformat(start), years) - dt.timedelta(days=1)).isoformat()
 
 
+FACTS_STAMP_TABLE = "vis_facts_stamp"
+
+
+def facts_changed(cur: Cursor) -> None:
+    """Give the contracts facts a new stamp, in the transaction that changes them.
+
+    Readers cache what they derive from these tables (ReadModels.assignment)
+    for as long as the stamp they read before it stays the same. A fresh
+    random stamp, never a counter: a rebuild that starts the table again
+    cannot bring back a stamp a reader still holds.
+    """
+    cur.execute(f"UPDATE {FACTS_STAMP_TABLE} SET stamp = %s WHERE id = 1", (uuid.uuid4().hex,))
+
+
 class AssignmentsProjection(Projection):
     name = "visits.assignments"
     consumer = "visits"
     sources = ("contracts",)
-    table_names = ("vis_contracts", "vis_groups", "vis_group_periods", "vis_members", "vis_planners", "vis_districts")
+    table_names = (
+        "vis_contracts", "vis_groups", "vis_group_periods", "vis_members", "vis_planners", "vis_districts",
+        FACTS_STAMP_TABLE,
+    )
     tables = (
+        f"CREATE TABLE IF NOT EXISTS {FACTS_STAMP_TABLE} (id INTEGER PRIMARY KEY, stamp TEXT NOT NULL)",
+        f"INSERT INTO {FACTS_STAMP_TABLE} (id, stamp) VALUES (1, 'created') ON CONFLICT (id) DO NOTHING",
         "CREATE TABLE IF NOT EXISTS vis_contracts ("
         " id TEXT PRIMARY KEY, team TEXT, institution TEXT, start_date TEXT NOT NULL,"
         " term_years INTEGER NOT NULL, end_date TEXT NOT NULL, ended_on TEXT,"
@@ -85,6 +105,7 @@ class AssignmentsProjection(Projection):
                 int(data["late_after_days"]) if data.get("late_after_days") is not None else DEFAULT_LATE_AFTER_DAYS,
             ),
         )
+        facts_changed(cur)
 
     @handles("ContractRenewed")
     def contract_renewed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -100,11 +121,13 @@ class AssignmentsProjection(Projection):
             "UPDATE vis_contracts SET end_date = %s, term_years = %s, ended_on = NULL WHERE id = %s",
             (end, term, data["id"]),
         )
+        facts_changed(cur)
 
     @handles("ContractEnded")
     def contract_ended(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         cur.execute("UPDATE vis_contracts SET ended_on = %s WHERE id = %s", (data["date"], data["id"]))
+        facts_changed(cur)
 
     @handles("PlannerAppointed")
     def planner_appointed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -114,6 +137,7 @@ class AssignmentsProjection(Projection):
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, origin = excluded.origin",
             (data["id"], data.get("name"), data.get("origin")),
         )
+        facts_changed(cur)
 
     @handles("PlannerDismissed")
     def planner_dismissed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -124,6 +148,7 @@ class AssignmentsProjection(Projection):
             " WHERE planner = %s AND (to_date IS NULL OR to_date > %s)",
             (data["date"], data.get("reason") or "dismissed", data["id"], data["date"]),
         )
+        facts_changed(cur)
 
     @handles("DistrictRegistered")
     def district_registered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -133,6 +158,7 @@ class AssignmentsProjection(Projection):
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, government = excluded.government",
             (data["code"], data.get("name"), data.get("government")),
         )
+        facts_changed(cur)
 
     @handles("GroupFormed")
     def group_formed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -155,6 +181,7 @@ class AssignmentsProjection(Projection):
                     " ON CONFLICT (grp, planner, from_date) DO NOTHING",
                     (code, data[seat], seat, start),
                 )
+        facts_changed(cur)
 
     @handles("PlannerReplaced")
     def planner_replaced(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -175,6 +202,7 @@ class AssignmentsProjection(Projection):
             " ON CONFLICT (grp, planner, from_date) DO UPDATE SET to_date = NULL",
             (group, data["in"], row["seat"] if row else "unknown", day),
         )
+        facts_changed(cur)
 
     @handles("GroupAssignmentEnded")
     def group_assignment_ended(self, cur: Cursor, envelope: dict[str, Any]) -> None:
@@ -189,6 +217,7 @@ class AssignmentsProjection(Projection):
             "UPDATE vis_members SET to_date = %s, reason = %s WHERE grp = %s AND (to_date IS NULL OR to_date > %s)",
             (day, data.get("reason") or "assignment ended", group, day),
         )
+        facts_changed(cur)
 
 
 class VisitLedgerProjection(Projection):

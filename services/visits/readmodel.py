@@ -17,7 +17,7 @@ from services.backbone.persistence import Database
 from services.visits.calendar import as_fraction
 from services.visits.domain import ContractTerms, GroupAssignment, Membership
 from services.visits.duty import VisitFacts
-from services.visits.projections import VisitLedgerProjection
+from services.visits.projections import FACTS_STAMP_TABLE, VisitLedgerProjection
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
@@ -55,13 +55,42 @@ class VisitFilter:
 class ReadModels:
     """The contracts facts and the visit ledger, read from the service's own database."""
 
+    # Groups whose assignment is kept between commands (a bureau may name any code).
+    MAX_CACHED_GROUPS = 1024
+
     def __init__(self, db: Database):
         self.db = db
         self._ledger = VisitLedgerProjection(db)
+        # group -> (the facts' stamp it was read under, its assignment). The
+        # contracts facts change only with contracts' events, which give them a
+        # new stamp (projections.facts_changed): one short read per command
+        # instead of four.
+        self._assignments: dict[str, tuple[str, GroupAssignment | None]] = {}
+        self._stamp: str | None = None
 
     # -- contracts' facts --------------------------------------------------------
 
+    def facts_stamp(self) -> str | None:
+        """The contracts facts' current stamp (None: not kept, read afresh every time)."""
+        rows = self.db.query(f"SELECT stamp FROM {FACTS_STAMP_TABLE} WHERE id = 1")
+        return rows[0]["stamp"] if rows else None
+
     def assignment(self, group: str) -> GroupAssignment | None:
+        # The stamp is read before the rows: a change in between leaves an entry
+        # under the older stamp, which the next read replaces.
+        stamp = self.facts_stamp()
+        if stamp is not None:
+            cached = self._assignments.get(group)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        assignment = self._read_assignment(group)
+        if stamp is not None:
+            if stamp != self._stamp or len(self._assignments) >= self.MAX_CACHED_GROUPS:
+                self._assignments, self._stamp = {}, stamp  # what was kept is stale (or too much)
+            self._assignments[group] = (stamp, assignment)
+        return assignment
+
+    def _read_assignment(self, group: str) -> GroupAssignment | None:
         # One transaction: a consistent picture of the group, in one pool checkout.
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT code, district, contract FROM vis_groups WHERE code = %s", (group,)).fetchall()

@@ -122,3 +122,49 @@ def test_bad_input_stores_nothing_and_publishes_nothing(cluster, unique):
         assert response.json_body["error"]["field"] == field
         assert response.json_body["error"]["code"] == code
     assert cluster.app("visits").last_position() == before
+
+
+def test_runs_of_events_are_applied_once_each_and_acknowledged(cluster, cluster_settings, unique):
+    # `rps project`'s consumer: what arrives together is applied as one run per
+    # read model (tracking records with the rows), then acknowledged; the same
+    # events published again change nothing.
+    api = Api(cluster)
+    setup = ContractsFeed(cluster).setup(unique)
+    for day in range(1, 26):
+        assert api.post("/api/v1/visits", setup.visit(f"2022-05-{day:02d}", 1)).status_code == 201
+    relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
+    while relay.relay_once():
+        pass
+    with cluster.db("visits").transaction() as cur:  # as a relay that died before saving its position
+        cur.execute("UPDATE relay_position SET position = 0 WHERE service = 'visits'")
+    while relay.relay_once():
+        pass
+    last = cluster.app("visits").last_position()
+    consumer = AmqpConsumer(
+        cluster_settings.amqp_uri, "reporting", cluster.delivery_handlers("reporting"), prefetch=20,
+        run_handlers=cluster.run_handlers("reporting"),
+    )
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    projections = cluster.projections["reporting"]
+    try:
+        deadline = time.monotonic() + 20
+        while any(p.last_position("visits") < last for p in projections if "visits" in p.sources):
+            assert time.monotonic() < deadline, "reporting did not consume in time"
+            time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        consumer.should_stop = True
+        thread.join(timeout=10)
+    rows = cluster.db("reporting").query(
+        "SELECT COUNT(*) AS n FROM rpt_visits WHERE grp = %s", (setup.group,)
+    )
+    assert rows[0]["n"] == 25
+    report = api.get("/api/v1/reports/monthly/2022-05").json_body
+    row = next(g for g in report["groups"] if g["group"] == setup.group)
+    assert row["visits"] == 25 and row["days_in_month"] == 25.0
+    with Connection(cluster_settings.amqp_uri) as conn:  # nothing left unacknowledged or waiting
+        declared = Queue("evt-visits--reporting", exchange=events_exchange("visits"), routing_key="#", durable=True)(
+            conn.default_channel
+        ).queue_declare(passive=True)
+        assert declared.message_count == 0

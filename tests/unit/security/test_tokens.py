@@ -250,3 +250,34 @@ def _hmac_with(key: bytes, payload: dict) -> str:
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'rsa-1'})}.{_b64(payload)}"
     signature = base64.urlsafe_b64encode(hmac.new(key, signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=")
     return f"{signing_input}.{signature.decode()}"
+
+
+def test_a_remembered_token_is_checked_again_once_its_window_closes(monkeypatch):
+    # A verified token is remembered (no signature check per request), never past
+    # exp + leeway and never longer than VERIFIED_TTL_SECONDS.
+    settings = Settings()
+    verifier = auth.TokenVerifier(settings)
+    token = auth.issue_token(settings, "bureau", ttl_seconds=120)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    clock = [float(exp - 120)]
+    monkeypatch.setattr(auth, "now", lambda: clock[0])
+    checks = []
+    real = verifier._verify
+    monkeypatch.setattr(verifier, "_verify", lambda t: (checks.append(t), real(t))[1])
+    assert verifier.verify(token).role == "bureau"
+    assert verifier.verify(token).role == "bureau"
+    assert len(checks) == 1  # the second request was answered from memory
+    clock[0] += auth.VERIFIED_TTL_SECONDS
+    assert verifier.verify(token).role == "bureau"
+    assert len(checks) == 2  # the time to live is over: checked again
+    # Past exp + leeway the remembered answer no longer holds: the full check decides (here: expired).
+    clock[0] = exp + settings.jwt_leeway_seconds
+
+    def expired(t):
+        checks.append(t)
+        raise auth.Unauthenticated("令牌无效：已过期", code="invalid_token")
+
+    monkeypatch.setattr(verifier, "_verify", expired)
+    with pytest.raises(auth.Unauthenticated):
+        verifier.verify(token)
+    assert len(checks) == 3

@@ -74,3 +74,31 @@ def test_a_group_formed_again_after_its_end_serves_both_periods(runtime, feed, s
     group = reads(runtime).assignment(setup.group)
     assert group.on_duty() == [(D("2021-06-01"), D("2021-09-30")), (D("2022-01-01"), D("2024-05-31"))]
     assert not group.assigned_on(D("2021-12-01")) and group.member_on(setup.tier1, D("2022-01-01"))
+
+
+def test_the_assignment_commands_keep_follows_every_contracts_event(runtime, feed, setup, unique):
+    # The application keeps a group's assignment between commands; each contracts
+    # event gives the facts a new stamp, so the next read sees the change.
+    kept = runtime.app("visits").reads
+    first = kept.assignment(setup.group)
+    assert kept.assignment(setup.group) is first  # kept, not read again
+    p3 = feed.planner(f"p3-{unique}")
+    feed.replace(setup.group, setup.tier1, p3, "2022-01-10")
+    assert Membership(p3, D("2022-01-10"), None) in kept.assignment(setup.group).members
+    feed.end_group(setup.group, "2022-03-10")
+    assert kept.assignment(setup.group).on_duty() == [(D("2021-06-01"), D("2022-03-10"))]
+    feed.end_contract(setup.contract, "2022-02-28")
+    assert kept.assignment(setup.group).contract.end_date == D("2022-02-28")
+    # An unknown group is kept as unknown only until contracts forms it.
+    assert kept.assignment(f"g-later-{unique}") is None
+    feed.group(f"g-later-{unique}", district=setup.district, contract=setup.contract, tier1=p3,
+               local=setup.local, from_date="2022-01-01")
+    assert kept.assignment(f"g-later-{unique}").members_on(D("2022-01-01")) == sorted([p3, setup.local])
+
+
+def test_a_rebuild_of_the_contracts_facts_is_seen_too(runtime, feed, setup):
+    kept = runtime.app("visits").reads
+    assert kept.assignment(setup.group) is not None
+    projection = next(p for p in runtime.projections["visits"] if "contracts" in p.sources)
+    projection.reset()  # dropped, to be applied again from contracts' history
+    assert kept.assignment(setup.group) is None

@@ -377,3 +377,18 @@ def test_the_bureau_enters_a_paper_record_with_the_day_it_was_reported(api, runt
     too_early = api.post("/api/v1/visits", group.visit("2022-03-06", 1, reported_on="2022-03-01"))
     assert too_early.status_code == 422 and too_early.json_body["error"]["field"] == "reported_on"
     assert runtime.app("visits").last_position() == before
+
+
+def test_the_next_command_sees_a_change_the_contracts_service_made(api, feed, setup, stored, unique):
+    # The group's assignment is kept between commands (ReadModels); contracts' events renew it at once.
+    assert api.post("/api/v1/visits", setup.visit("2022-03-01", 1)).status_code == 201
+    p3 = feed.planner(f"p3-{unique}")
+    feed.replace(setup.group, setup.tier1, p3, "2022-03-10")
+    before = stored()
+    refused = api.post("/api/v1/visits", setup.visit("2022-03-11", 1))
+    assert refused.status_code == 422 and refused.json_body["error"]["rule"] == "R-VIS-6"
+    assert stored() == before
+    assert api.post("/api/v1/visits", {**setup.visit("2022-03-11", 1), "planners": [p3]}).status_code == 201
+    feed.end_group(setup.group, "2022-03-20")
+    refused = api.post("/api/v1/visits", {**setup.visit("2022-03-21", 1), "planners": [p3]})
+    assert refused.status_code == 422 and refused.json_body["error"]["field"] == "date"
