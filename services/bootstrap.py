@@ -250,6 +250,24 @@ class Runtime:
         thread.start()
         self._threads.append(thread)
 
+    def start_reminders(self, *, poll_seconds: float = 60.0) -> None:
+        """R-RPT-8, embedded mode: today's reminders handed to the notifier once after start and
+        again at each new day (the cluster runs ``rps remind`` as a CronJob instead)."""
+        from services.reporting.daily_reminders import issue_day, issuer_for, run_daily
+
+        issuer = issuer_for(self)
+
+        def job(day: Any) -> Any:
+            self.drain(timeout=60.0)  # the read models first take in everything stored so far
+            return issue_day(self.db("reporting"), day, issuer)
+
+        thread = threading.Thread(
+            target=run_daily, args=(self.stopping, job), kwargs={"poll_seconds": poll_seconds}, name="reminders",
+            daemon=True,
+        )
+        thread.start()
+        self._threads.append(thread)
+
     def delivery_handlers(self, consumer: str) -> dict[str, Callable[[dict[str, Any]], Any]]:
         """Per source, what applies one of its events to each of ``consumer``'s read models."""
         handlers: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -268,6 +286,41 @@ class Runtime:
                 ]
 
             handlers[source] = deliver
+        return handlers
+
+    def run_handlers(self, consumer: str) -> dict[str, Callable[[list[dict[str, Any]]], Any]]:
+        """Per source, what applies a run of its events (in order) to each of ``consumer``'s read models.
+
+        A read model takes the run in one transaction, its tracking records
+        with its rows, so a busy stream costs a commit per run, not per event.
+        When the run fails for a reason other than a store that is down, its
+        events are delivered one at a time instead: the one at fault is retried
+        and parked, the others are applied.
+        """
+        from services.backbone.persistence import is_transient
+
+        handlers: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
+        projections = self.projections.get(consumer, [])
+        for source in sorted({s for p in projections for s in p.sources}):
+            subscribed = [p for p in projections if source in p.sources]
+
+            def deliver_run(envelopes: list[dict[str, Any]], subscribed: list[Projection] = subscribed) -> None:
+                for projection in subscribed:
+                    try:
+                        projection.handle_run(envelopes)
+                        continue
+                    except Exception as exc:
+                        if is_transient(exc):
+                            raise
+                        log.warning("%s: a run of %d failed (%s); one event at a time", projection.name, len(envelopes), exc)
+                    for envelope in envelopes:
+                        projection.deliver(
+                            envelope,
+                            attempts=self.settings.retry_attempts,
+                            backoff_seconds=self.settings.retry_backoff_seconds,
+                        )
+
+            handlers[source] = deliver_run
         return handlers
 
     def drain(self, timeout: float = 10.0) -> None:

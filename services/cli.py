@@ -46,6 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     seeded = runtime.seed_if_new()
     if seeded:
         print(f"rps: first start, loaded {seeded} Liaocheng governments and sub-districts (R-ORG-2)", flush=True)
+    runtime.start_reminders()
     host, port = settings.http_host_port
     server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
     stop = threading.Event()
@@ -151,7 +152,10 @@ def cmd_project(args: argparse.Namespace) -> int:
         return 2
     handlers = runtime.delivery_handlers(args.consumer)
     _metrics_server(settings)
-    consumer = AmqpConsumer(settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch)
+    consumer = AmqpConsumer(
+        settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch,
+        run_handlers=runtime.run_handlers(args.consumer),
+    )
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:
@@ -222,6 +226,38 @@ def cmd_notify(args: argparse.Namespace) -> int:
         lock.release()
         runtime.close()
     return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """R-RPT-8: a date's reminders (default today) handed to the feedback service's notifier, once per date."""
+    from services.backbone import clock
+    from services.backbone.domain import DomainError
+    from services.bootstrap import Runtime
+    from services.reporting.daily_reminders import IssueFailed, issue_day, issuer_for
+
+    settings = _settings()
+    day = args.date or clock.today()
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
+    try:
+        result = issue_day(runtime.db("reporting"), day, issuer_for(runtime))
+    except (IssueFailed, DomainError) as exc:
+        print(f"rps remind: {day.isoformat()}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result["counts"].items())) or "none"
+    done = "issued" if result["issued"] else "already issued before (nothing sent again)"
+    print(f"rps remind: {result['date']}: {result['count']} reminder(s) {done} [{counts}]")
+    return 0
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
 
 
 def cmd_purge_personal_data(args: argparse.Namespace) -> int:
@@ -460,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", default="json,html,xlsx,pdf", help="report formats, comma-separated (json always)")
     p.set_defaults(func=cmd_demo)
     sub.add_parser("notify", help="the feedback service's notification dispatcher").set_defaults(func=cmd_notify)
+    p = sub.add_parser("remind", help="hand a date's reminders to the notifier, once per date (R-RPT-8; a CronJob)")
+    p.add_argument("--date", type=_date, help="the business date, YYYY-MM-DD (default: today in Asia/Shanghai)")
+    p.set_defaults(func=cmd_remind)
     p = sub.add_parser("purge-personal-data", help="erase residents' personal data past its retention period")
     p.add_argument("--dry-run", action="store_true", help="only list the opinions whose data is due")
     p.set_defaults(func=cmd_purge_personal_data)

@@ -16,6 +16,8 @@ entry is denied. An entry names:
 - ``hide``: out of scope answers exactly as a missing object would (404), where
   even existence must not leak;
 - ``deny_fields``: body fields a role may not set (field-level rules);
+- ``only``: per role, the values a path variable may take (``kind``: the
+  report kinds a role may read; anything else: 403);
 - ``intake``: the anonymous intake, rate-limited per address and phone (R-SEC-5).
 
 Reference data (governments, districts, groups, contracts, the organisation)
@@ -101,6 +103,7 @@ class Rule:
     narrow: Mapping[str, str] = field(default_factory=dict)
     hide: bool = False
     deny_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    only: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     intake: Intake | None = None
 
 
@@ -225,10 +228,21 @@ def _quiet(read: Callable[[], Any]) -> Any:
         return None
 
 
-def complete(call: Call, target: Target) -> Target:
-    """Fill in the district of a group and the government of a district."""
-    district = target.district or (_district_of_group(call, target.group) if target.group else None)
-    government = target.government or (_government_of_district(call, district) if district else None)
+def complete(call: Call, target: Target, role: str | None = None) -> Target:
+    """Fill in the district of a group and the government of a district.
+
+    With ``role``, only what ``owns`` looks at for that role is looked up: a
+    planner's group, a sub-district's district, a government's government
+    (each a read per request otherwise)."""
+    if role == "planner" and target.group is not None:
+        return target  # decided on the group alone
+    need_district = role != "government" or target.government is None
+    district = target.district
+    if district is None and need_district and target.group:
+        district = _district_of_group(call, target.group)
+    government = target.government
+    if government is None and role in (None, "government") and district:
+        government = _government_of_district(call, district)
     return Target(group=target.group, district=district, government=government)
 
 
@@ -255,6 +269,10 @@ READERS = frozenset({"planner", "subdistrict", "government", "bureau", "committe
 BUREAU = frozenset({"bureau"})
 OPERATORS = frozenset({"operator", "bureau"})
 REPORT_READERS = frozenset({"bureau", "committee"})
+# R-RPT-2: the quarterly summary with the governments' ranking is circulated (通报)
+# to every government and sub-district, unscoped; the other reports are not.
+CIRCULATED_TO = frozenset({"government", "subdistrict"})
+CIRCULATED_REPORTS = frozenset({"quarterly"})
 
 
 def allow(*roles: str | frozenset[str], scope: Resolver | tuple[Resolver, ...] = (), **options: Any) -> Rule:
@@ -409,8 +427,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", f"{OPEN311}/requests.json"): allow(PUBLIC, intake=Intake(phone_field="phone")),
     ("GET", f"{OPEN311}/requests.json"): allow(PUBLIC),
     ("GET", f"{OPEN311}/requests/<ref>.json"): allow(PUBLIC),
-    # -- reporting (R-RPT-*): to the bureau and the committee --------------------------------------
-    ("GET", f"{API}/reports/<kind>/<period>"): allow(REPORT_READERS),
+    # -- reporting (R-RPT-*): to the bureau and the committee; the quarterly ranking circulated ----
+    ("GET", f"{API}/reports/<kind>/<period>"): allow(
+        REPORT_READERS, CIRCULATED_TO, only={role: {"kind": CIRCULATED_REPORTS} for role in CIRCULATED_TO}
+    ),
     ("POST", f"{API}/reports/<kind>/<period>/issue"): allow(BUREAU),
     ("GET", f"{API}/reports/issued/<int:number>"): allow(REPORT_READERS),
     ("POST", f"{API}/reports/<kind>/<period>/notes"): allow(BUREAU),
@@ -418,6 +438,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/audit/<entity>/<key>"): allow(BUREAU),
     ("GET", f"{API}/audit/verify"): allow(OPERATORS),
     ("GET", f"{API}/reminders"): allow(BUREAU),
+    # R-RPT-8: reporting's daily job hands a date's reminders to feedback's notifier (the
+    # service token is an operator's); the bureau may issue a missed day by hand.
+    ("POST", f"{API}/daily-reminders"): allow(OPERATORS),
     # -- web pages: static files, their configuration, development sign-in (404 in production) -----
     ("GET", "/"): allow(PUBLIC),
     ("GET", "/web/<path:path>"): allow(PUBLIC),
@@ -452,6 +475,9 @@ def authorize(call: Call) -> Rule:
         if actor == ANONYMOUS:
             raise Unauthenticated("需要登录：请提供 Bearer 令牌")
         raise _deny(call, f"角色 {actor.role} 无权调用此接口")
+    for param, allowed in rule.only.get(actor.role, {}).items():
+        if call.values.get(param) not in allowed:
+            raise _deny(call, f"{param}：角色 {actor.role} 只能访问 {'、'.join(sorted(allowed))}", field=param)
     denied = rule.deny_fields.get(actor.role)
     if denied:
         data = call.body()
@@ -460,7 +486,7 @@ def authorize(call: Call) -> Rule:
     if actor.role in SCOPED:
         for resolve in rule.scope:
             target = resolve(call)
-            if target is not None and not owns(actor, complete(call, target)):
+            if target is not None and not owns(actor, complete(call, target, actor.role)):
                 absent = getattr(resolve, "absent", None)
                 if rule.hide and absent is not None:
                     _record(call, "hidden: out of scope")
@@ -484,7 +510,7 @@ def _narrow(call: Call, param: str) -> None:
         args[param] = own
         request.args = ImmutableMultiDict(args)  # type: ignore[misc]  # werkzeug caches it per request
         return
-    if not owns(call.actor, complete(call, Target(**{param: value}))):
+    if not owns(call.actor, complete(call, Target(**{param: value}), call.actor.role)):
         raise _deny(call, f"{param}：不在本人职责范围内", field=param)
 
 

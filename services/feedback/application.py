@@ -30,6 +30,7 @@ from services.feedback.domain import (
     Publicity,
     Rating,
     Recommendation,
+    Reminders,
     WorkSummary,
 )
 from services.feedback.personal import Person, PersonalDataVault
@@ -545,3 +546,18 @@ class FeedbackApplication(ServiceApplication):
         fields = dict(kind=kind, author=author, government=government, district=district, group=group_code,
                       year=year, text=text, date=date.isoformat())
         return self._submit_or_supersede(AnnualSummary, AnnualSummary.id_for(kind, author, year), fields)
+
+    # -- reminders (R-RPT-8) -----------------------------------------------------------
+
+    @command
+    def issue_reminders(self, *, reminders: list[dict[str, Any]], date: dt.date | None = None) -> tuple[Reminders, bool]:
+        """Record a date's reminders for the notifier, once: a date issued before is
+        returned as it was (``False``), whatever the second call carried."""
+        date = date or clock.today()
+        try:
+            return self.repository.get(Reminders.id_for(date)), False
+        except AggregateNotFoundError:
+            pass
+        issued = Reminders.issue(today=clock.today(), date=date, reminders=reminders)
+        self.save(issued)  # a racing first issue of the date loses here and is retried: it finds this one
+        return issued, True

@@ -15,6 +15,7 @@ from services.feedback.domain import (
     Publicity,
     Rating,
     Recommendation,
+    Reminders,
     WorkSummary,
 )
 
@@ -152,3 +153,11 @@ def rating(r: Rating) -> dict[str, Any]:
 def annual_summary(a: AnnualSummary) -> dict[str, Any]:
     return {**_common(a), "kind": a.kind, "author": a.author, "government": a.government, "district": a.district,
             "group": a.group, "year": a.year, "text": a.text, "date": a.date, "revision": a.revision}
+
+
+def reminders(r: Reminders, created: bool) -> dict[str, Any]:
+    """A date's issued reminders: ``issued`` is false when the date had been issued before (R-RPT-8)."""
+    counts: dict[str, int] = {}
+    for item in r.reminders:
+        counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+    return {**_common(r), "date": r.date, "issued": created, "count": len(r.reminders), "counts": counts}

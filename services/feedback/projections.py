@@ -5,8 +5,9 @@
   group here, recommendations their government.
 - ``FeedbackListsProjection``: the feedback service's own lists (opinions,
   recommendations, letters, consultations) with the columns lists filter on.
-- ``NotificationOutboxProjection``: turns status changes into messages for the
-  people concerned, written to ``fb_outbox`` in the same transaction as the
+- ``NotificationOutboxProjection``: turns status changes, and each day's
+  reminders (``RemindersIssued``, R-RPT-8), into messages for the people
+  concerned, written to ``fb_outbox`` in the same transaction as the
   tracking record; the dispatcher (notifications.py) delivers them.
 - ``PersonalDataTables``: not a read model — the personal-data table
   (R-SEC-4), listed here so ``rps migrate`` creates it with the others.
@@ -23,6 +24,7 @@ from services.backbone import clock
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.feedback import personal
+from services.feedback.domain import Letter
 
 
 def _json(value: Any) -> str | None:
@@ -313,6 +315,18 @@ _RESIDENT_MESSAGES = {
 }
 
 
+# R-RPT-8: what a day's reminder is about, in front of its text.
+_REMINDER_TITLES = {
+    "overdue": "已超期",
+    "no_visit": "本月尚未到片区服务",
+    "behind_pro_rata": "服务天数落后",
+    "due_soon": "即将到期",
+    "new_letter": "新函告",
+}
+# The reminder's fields a message carries (besides its date, kind, rule and text).
+_REMINDER_FIELDS = ("group", "district", "government", "item", "ref", "due_date", "days", "target_days")
+
+
 class NotificationOutboxProjection(Projection):
     """Status changes -> messages in ``fb_outbox`` (delivered by notifications.Dispatcher).
 
@@ -338,11 +352,13 @@ class NotificationOutboxProjection(Projection):
     )
 
     def _enqueue(self, cur: Cursor, envelope: dict[str, Any], kind: str, recipient: str | None,
-                 payload: dict[str, Any]) -> None:
+                 payload: dict[str, Any], *, key: str | None = None) -> None:
+        """``key`` tells apart several messages of one event to one addressee (the day's reminders)."""
         if not recipient:
             return
         event = envelope["type"].split(".")[-2]
-        message_id = str(uuid.uuid5(uuid.UUID(envelope["id"]), f"{kind}:{recipient}"))
+        name = f"{kind}:{recipient}" if key is None else f"{kind}:{recipient}:{key}"
+        message_id = str(uuid.uuid5(uuid.UUID(envelope["id"]), name))
         when = dt.datetime.fromisoformat(envelope["time"])
         cur.execute(
             "INSERT INTO fb_outbox (id, created_at, event, subject, recipient_kind, recipient, payload, status,"
@@ -456,6 +472,37 @@ class NotificationOutboxProjection(Projection):
             "due_date": d["due_date"], "items": len(d["recommendations"]),
             "message": f"收到函告 {d['letter_no']}，含建议 {len(d['recommendations'])} 条，请于 {d['due_date']} 前办理",
         })
+
+    # -- the day's reminders (R-RPT-8) ------------------------------------------------
+
+    @handles("RemindersIssued")
+    def reminders_issued(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        """One message per reminder and addressee, in the reminder's own words with its kind in front."""
+        d = envelope["data"]
+        for i, reminder in enumerate(d["reminders"]):
+            to = reminder.get("to") or {}
+            if reminder["kind"] == "new_letter" and self._letter_told(cur, to.get("code"), reminder.get("ref")):
+                continue
+            payload = {key: reminder[key] for key in _REMINDER_FIELDS if reminder.get(key) is not None}
+            payload.update(
+                date=d["date"], reminder=reminder["kind"], rule=reminder["rule"],
+                message=f"【{_REMINDER_TITLES.get(reminder['kind'], '提醒')}】{reminder['message']}",
+            )
+            self._enqueue(cur, envelope, to.get("role"), to.get("code"), payload,
+                          key=f"{i}:{reminder['kind']}:{reminder.get('ref') or ''}")
+
+    @staticmethod
+    def _letter_told(cur: Cursor, government: str | None, letter_no: str | None) -> bool:
+        """A new letter's government was told when the letter was issued (``LetterIssued`` above):
+        the day's reminder of it would say the same thing twice."""
+        if not government or not letter_no:
+            return False
+        row = cur.execute(
+            "SELECT 1 AS told FROM fb_outbox WHERE event = 'LetterIssued' AND recipient_kind = 'government'"
+            " AND recipient = %s AND subject = %s",
+            (government, str(Letter.id_for(letter_no))),
+        ).fetchone()
+        return row is not None
 
     # -- consultations ------------------------------------------------------------
 

@@ -149,3 +149,31 @@ class SubmitAnnualSummary(Dated):
     text: str
     government: str | None = Field(default=None, max_length=SHORT)
     group: str | None = Field(default=None, max_length=SHORT)
+
+
+class ReminderRecipient(Strict):
+    role: str = Field(max_length=SHORT)
+    code: str | None = Field(default=None, max_length=SHORT)
+
+
+class Reminder(Strict):
+    """One reminder as reporting computes it (``GET /api/v1/reminders``)."""
+
+    kind: str = Field(max_length=SHORT)
+    rule: str = Field(max_length=16)
+    to: ReminderRecipient
+    message: str
+    group: str | None = Field(default=None, max_length=SHORT)
+    district: str | None = Field(default=None, max_length=SHORT)
+    government: str | None = Field(default=None, max_length=SHORT)
+    item: str | None = Field(default=None, max_length=SHORT)
+    ref: str | None = Field(default=None, max_length=200)
+    due_date: dt.date | None = None
+    days: int | float | None = None
+    target_days: int | float | None = None
+
+
+class IssueReminders(Dated):
+    """R-RPT-8: a business date's reminders, handed over by reporting's daily job."""
+
+    reminders: list[Reminder] = Field(max_length=5000)

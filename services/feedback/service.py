@@ -27,6 +27,7 @@ from services.feedback.schemas import (
     Dated,
     EscalateOpinion,
     ForwardRecommendation,
+    IssueReminders,
     OptionalText,
     Progress,
     RaiseRecommendation,
@@ -243,6 +244,17 @@ class FeedbackService(OperationsRoutes):
     def submit_annual_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitAnnualSummary)
         return json_response(presenters.annual_summary(self.feedback.submit_annual_summary(**_fields(body))), 201)
+
+    # -- reminders (R-RPT-8) ----------------------------------------------------------------------
+
+    @route("POST", f"{API}/daily-reminders", body=IssueReminders)
+    def issue_reminders(self, request: Request) -> Response:
+        """A date's reminders from reporting's daily job, recorded once and handed to the notifier;
+        201 the first time, 200 (``issued: false``) when the date was issued before."""
+        body = parse_body(request, IssueReminders)
+        reminders = [r.model_dump(mode="json") for r in body.reminders]
+        issued, created = self.feedback.issue_reminders(date=body.date, reminders=reminders)
+        return json_response(presenters.reminders(issued, created), 201 if created else 200)
 
     # -- Open311 GeoReport v2 -----------------------------------------------------------------
     # Errors keep the status the one mapping decides, in the standard's list shape.

@@ -9,7 +9,8 @@
 - a new letter to a government (R-REC-2): one dated that day.
 
 A pure function of the facts and the date, so the reminders of any past day
-can be recomputed; delivering them is the feedback service's notifier's job.
+can be recomputed; delivering them is the feedback service's notifier's job
+(``daily_reminders.py`` hands each day's over, once per date).
 """
 
 from __future__ import annotations

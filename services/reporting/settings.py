@@ -43,6 +43,14 @@ def _window(raw: str | None) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+def _url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigurationError(f"RPS_FEEDBACK_URL must be an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class ReportSettings:
     issuer: str = DEFAULT_ISSUER
@@ -52,6 +60,9 @@ class ReportSettings:
     visit_reminder_day: int = 20
     # R-RPT-8: items due within this many days are reminded.
     due_within_days: int = 7
+    # R-RPT-8, the cluster: the feedback service the daily job hands the reminders to
+    # (``http://feedback:8000``); embedded mode hands them over in-process.
+    feedback_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "ReportSettings":
@@ -60,6 +71,7 @@ class ReportSettings:
             policy_window=_window(env.get("RPS_POLICY_WINDOW")),
             visit_reminder_day=_int(env, "RPS_REMINDER_VISIT_DAY", 20, minimum=1, maximum=28),
             due_within_days=_int(env, "RPS_REMINDER_DUE_WITHIN_DAYS", 7, minimum=0, maximum=90),
+            feedback_url=_url(env.get("RPS_FEEDBACK_URL")),
         )
 
 

@@ -134,6 +134,11 @@ def programme_year(api: Any, unique: str) -> None:
                         "scores": {"cooperation": 4, "workplace": 5, "implementation": 3}, "text": "配合较好"})
     w.post("/annual-summaries", {"kind": "implementation", "government": gov, "year": 2021, "text": "年度落实情况",
                                  "date": "2022-06-15"})
+    # R-RPT-8: a day's reminders, as reporting computed them, handed to feedback's notifier
+    api.settle()
+    reminders = ok(api.get(f"{API}/reminders?date=2022-03-21"))["reminders"]
+    assert reminders  # the scenario's overdue and due items: the event's schema is checked on real ones
+    w.post("/daily-reminders", {"date": "2022-03-21", "reminders": reminders})
     # the organisation changes and winds up
     w.post(f"/contracts/{w.contract}/renewals", {"date": "2024-05-31"})
     ok(api.post(f"{API}/groups/{g2}/end", {"date": "2025-05-31", "reason": "调整"}))

@@ -46,7 +46,9 @@ NEVER_IN_CONFIGMAP = (
 )
 # What the pods answer that must stay inside the cluster (API.md, HTTP).
 OPERATIONAL_PATHS = ("/metrics", "/health/live", "/health/ready", "/openapi.json")
-WORKLOAD_KINDS = ("Deployment", "Job", "StatefulSet", "DaemonSet")
+WORKLOAD_KINDS = ("Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob")
+# The scheduled jobs: CronJob -> (the `rps` arguments it runs, the image, the schedule).
+CRONJOBS = {"remind": (["remind"], "rps-reporting", "0 8 * * *")}
 
 
 # -- rendering ------------------------------------------------------------
@@ -87,6 +89,8 @@ def named(docs: Iterable[dict[str, Any]], kind: str, name: str) -> dict[str, Any
 
 
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    if workload.get("kind") == "CronJob":
+        return workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return workload["spec"]["template"]["spec"]
 
 

@@ -17,7 +17,7 @@ OWNERS = {
         "opinions", "recommendations", "letters", "consultations", "publicity",
         "work-summaries", "ratings", "annual-summaries", "open311",
     ],
-    "reporting": ["reports", "audit"],
+    "reporting": ["reports", "audit", "reminders"],
 }
 EXPECTED = {f"/api/v1/{prefix}": service for service, prefixes in OWNERS.items() for prefix in prefixes}
 EXPECTED.update({f"/api/v1/events/{s}": s for s in ("contracts", "visits", "feedback")})
@@ -36,6 +36,8 @@ REACHES = {
     "/api/v1/opinions/ABC": "feedback",
     "/api/v1/events/visits": "visits",
     "/api/v1/events/reporting": None,
+    "/api/v1/reminders": "reporting",  # the bureau's list of the day
+    "/api/v1/daily-reminders": None,  # the CronJob's call inside the cluster
     "/webhooks": None,
     "/index.html": None,
     **{path: None for path in OPERATIONAL_PATHS},

@@ -18,6 +18,7 @@ from services.web.settings import WebSettings
 
 from .manifests import (
     API_SERVICES,
+    CRONJOBS,
     K8S,
     NEVER_IN_CONFIGMAP,
     OVERLAYS,
@@ -29,6 +30,7 @@ from .manifests import (
     containers,
     named,
     of_kind,
+    pod_spec,
     render,
     wiring_problems,
     workload_problems,
@@ -140,6 +142,37 @@ def test_migration_runs_as_a_job_not_from_a_start_script(overlay):
     for deployment in of_kind(docs, "Deployment"):
         c = deployment["spec"]["template"]["spec"]["containers"][0]
         assert "migrate" not in c["command"] + c.get("args", []), deployment["metadata"]["name"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_daily_reminders_run_as_a_cronjob_in_shanghai_time(overlay):
+    # R-RPT-8: `rps remind` every day, never two at once, handing the reminders to the feedback Service
+    docs = render(overlay)
+    for name, (args, image, schedule) in CRONJOBS.items():
+        cronjob = named(docs, "CronJob", name)
+        spec = cronjob["spec"]
+        assert spec["schedule"] == schedule and spec["timeZone"] == "Asia/Shanghai"
+        assert spec["concurrencyPolicy"] == "Forbid"
+        container = pod_spec(cronjob)["containers"][0]
+        assert container["command"] + container["args"] == ["rps", *args]
+        assert container["image"].rsplit("/", 1)[-1].partition(":")[0] == image
+    feedback = urlsplit(_config(docs)["RPS_FEEDBACK_URL"])
+    assert feedback.hostname == "feedback" and feedback.path in ("", "/")
+    assert feedback.port in {p["port"] for p in named(docs, "Service", "feedback")["spec"]["ports"]}
+
+
+def test_cronjob_pod_defaults_match_the_other_workloads():
+    # One set of pod settings: the CronJobs' copy (at their depth) says exactly what pod-defaults.yaml says.
+    import yaml
+
+    base = K8S / "base"
+    plain = yaml.safe_load((base / "pod-defaults.yaml").read_text(encoding="utf-8"))
+    cron = yaml.safe_load((base / "pod-defaults-cronjob.yaml").read_text(encoding="utf-8"))
+    assert cron["spec"]["jobTemplate"]["spec"]["template"] == plain["spec"]["template"]
+    prod = K8S / "overlays" / "prod"
+    plain = yaml.safe_load((prod / "secret-env.yaml").read_text(encoding="utf-8"))
+    cron = yaml.safe_load((prod / "secret-env-cronjob.yaml").read_text(encoding="utf-8"))
+    assert cron["spec"]["jobTemplate"]["spec"]["template"] == plain["spec"]["template"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -155,12 +155,17 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("GET", f"{API}/open311/v2/requests/{{ref}}.json", None,            "A A A A A A A"),
     # -- reporting -------------------------------------------------------------------------------------------------------
     ("GET", f"{API}/reports/monthly/2022-03", None,                     "401 403 403 403 A A 403"),
+    ("GET", f"{API}/reports/half-yearly/2022-H1", None,                 "401 403 403 403 A A 403"),
+    # R-RPT-2: the quarterly ranking is circulated to governments and sub-districts (every one's, unscoped)
+    ("GET", f"{API}/reports/quarterly/2022-Q2", None,                   "401 403 A A A A 403"),
     ("POST", f"{API}/reports/monthly/2022-03/issue", {"oops": 1},       "401 403 403 403 A 403 403"),
     ("GET", f"{API}/reports/issued/1", None,                            "401 403 403 403 A A 403"),
     ("POST", f"{API}/reports/half-yearly/2022-H1/notes", {"oops": 1},   "401 403 403 403 A 403 403"),
     ("GET", f"{API}/audit/visit/{{visit}}", None,                       "401 403 403 403 A 403 403"),
     ("GET", f"{API}/audit/verify", None,                                "401 403 403 403 A 403 A"),
     ("GET", f"{API}/reminders", None,                                   "401 403 403 403 A 403 403"),
+    # R-RPT-8: reporting's daily job (the service token: operator) hands a date's reminders to feedback
+    ("POST", f"{API}/daily-reminders", {"oops": 1},                     "401 403 403 403 A 403 A"),
 ]
 
 

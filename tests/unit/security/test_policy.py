@@ -21,6 +21,9 @@ REFERENCE_DATA = {
     "/api/v1/districts/<code>/serving", "/api/v1/contracts", "/api/v1/contracts/<code>", "/api/v1/planners",
     "/api/v1/groups", "/api/v1/groups/<code>", "/api/v1/groups/<code>/terms", "/api/v1/organisation",
 }
+# Read by scoped roles without a scope check: the quarterly ranking circulated to every
+# government and sub-district (R-RPT-2; the rule's ``only`` holds them to that kind).
+CIRCULATED = {("GET", "/api/v1/reports/<kind>/<period>")}
 # What residents (no token) may call.
 PUBLIC = {
     ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/openapi.json"),
@@ -61,6 +64,8 @@ def test_scoped_roles_never_get_an_unscoped_command_or_object():
         if not scoped or rule.scope or "resident" in rule.roles:  # public routes are everyone's
             continue
         if method == "GET" and (path in REFERENCE_DATA or all(r in rule.narrow for r in scoped)):
+            continue
+        if (method, path) in CIRCULATED and all(r in rule.only for r in scoped):
             continue
         loose.append(f"{method} {path}: {sorted(scoped)}")
     assert not loose, loose
@@ -215,3 +220,26 @@ def test_every_scope_a_call_names_is_checked(world: World):
     before = world.positions()
     response = planner.post(f"/api/v1/opinions/{world.own.ref}/acknowledge", {"group": world.other.group})
     assert response.status_code == 403 and world.positions() == before
+
+
+# -- the quarterly ranking is circulated (R-RPT-2) ---------------------------------------------------------
+
+
+def test_a_government_reads_the_quarterly_ranking_but_not_the_other_reports(world: World):
+    # R-RPT-2: "the ranking is circulated to governments and sub-districts (通报)"; the monthly
+    # dispatch, the half-yearly and annual reports and issued copies stay with the bureau and committee
+    for role in ("government", "subdistrict"):
+        client = world.as_role(role)
+        ranking = client.get("/api/v1/reports/quarterly/2022-Q2")
+        assert ranking.status_code == 200, (role, ranking.json_body)
+        # every government's place, not only the reader's own: the whole ranking is circulated
+        listed = {g["government"] for g in ranking.json_body["governments"]}
+        assert {world.own.government, world.other.government} <= listed
+        html = client.get("/api/v1/reports/quarterly/2022-Q2?format=html")
+        assert html.status_code == 200 and html.mimetype == "text/html"
+        for path in ("/api/v1/reports/monthly/2022-03", "/api/v1/reports/half-yearly/2022-H1",
+                     "/api/v1/reports/annual/2021"):
+            refused = client.get(path)
+            assert refused.status_code == 403, (role, path, refused.json_body)
+            assert refused.json_body["error"]["field"] == "kind"
+    assert world.as_role("planner").get("/api/v1/reports/quarterly/2022-Q2").status_code == 403
