@@ -31,15 +31,13 @@ def cluster(cluster_settings):
         runtime.close()
 
 
-def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeout: float = 15.0) -> None:
-    """Run reporting's consumer until the projection has applied enough events."""
-    projection = runtime.projections["reporting"][0]
-    consumer = AmqpConsumer(settings.amqp_uri, "reporting", {"visits": projection.handle}, prefetch=10)
+def _consume(consumer: AmqpConsumer, projections, expect_applied: int, timeout: float) -> None:
+    """Run ``consumer`` until every projection has applied visits' events up to ``expect_applied``."""
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     try:
-        while projection.last_position("visits") < expect_applied:
+        while any(p.last_position("visits") < expect_applied for p in projections):
             assert time.monotonic() < deadline, "reporting did not consume in time"
             time.sleep(0.05)
         # Let redelivered duplicates arrive too before stopping.
@@ -47,6 +45,13 @@ def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeo
     finally:
         consumer.should_stop = True
         thread.join(timeout=10)
+
+
+def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeout: float = 15.0) -> None:
+    """Run reporting's consumer until the projection has applied enough events."""
+    projection = runtime.projections["reporting"][0]
+    consumer = AmqpConsumer(settings.amqp_uri, "reporting", {"visits": projection.handle}, prefetch=10)
+    _consume(consumer, [projection], expect_applied, timeout)
 
 
 def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_settings, unique):
@@ -144,18 +149,7 @@ def test_runs_of_events_are_applied_once_each_and_acknowledged(cluster, cluster_
         cluster_settings.amqp_uri, "reporting", cluster.delivery_handlers("reporting"), prefetch=20,
         run_handlers=cluster.run_handlers("reporting"),
     )
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    projections = cluster.projections["reporting"]
-    try:
-        deadline = time.monotonic() + 20
-        while any(p.last_position("visits") < last for p in projections if "visits" in p.sources):
-            assert time.monotonic() < deadline, "reporting did not consume in time"
-            time.sleep(0.05)
-        time.sleep(0.5)
-    finally:
-        consumer.should_stop = True
-        thread.join(timeout=10)
+    _consume(consumer, [p for p in cluster.projections["reporting"] if "visits" in p.sources], last, 20)
     rows = cluster.db("reporting").query(
         "SELECT COUNT(*) AS n FROM rpt_visits WHERE grp = %s", (setup.group,)
     )
