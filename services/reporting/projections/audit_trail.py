@@ -175,7 +175,9 @@ class AuditTrailProjection(Projection):
         super().reset()
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
-        known = self._states_of(cur, {e["subject"] for e in envelopes})
+        # An aggregate's first event (version 1) has no state to look up.
+        born = {e["subject"] for e in envelopes if e.get("sequence") == 1}
+        known = self._states_of(cur, {e["subject"] for e in envelopes} - born)
         rows: list[tuple[Any, ...]] = []
         for envelope in envelopes:
             rows.extend(self._file(envelope, known))
