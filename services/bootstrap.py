@@ -129,7 +129,9 @@ class Runtime:
             if create_tables_now:
                 create_tables(self.dbs[service], own_tables(service))
                 for projection in self.projections[service]:
-                    projection.create_tables()
+                    if projection.schema_current():  # otherwise rebuild_stale makes them anew
+                        projection.create_tables()
+        self.rebuilt = self.rebuild_stale() if create_tables_now else []
 
     # -- construction ------------------------------------------------------
 
@@ -351,6 +353,23 @@ class Runtime:
                 applied[projection.name] = total
         return applied
 
+    def rebuild_stale(self) -> list[str]:
+        """Rebuild the read models whose tables this code declares otherwise than
+        they were built (an upgrade changed them, or they are new): drop them
+        and apply their sources' history again. Runs where tables are made
+        (embedded start, ``rps migrate``), before any consumer."""
+        done = []
+        for projections in self.projections.values():
+            for projection in projections:
+                if projection.schema_current():
+                    continue
+                projection.reset()
+                applied = sum(projection.catch_up(source, self.event_reader(source)) for source in projection.sources)
+                if applied:
+                    log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied)
+                done.append(f"{projection.name}: tables (re)made, {applied} events applied")
+        return done
+
     def event_reader(self, source: str) -> Callable[[int, int], list[dict[str, Any]]]:
         """Read a source's history: from its store here, or its HTTP feed in the cluster."""
         app = self.apps.get(source)
@@ -393,7 +412,7 @@ def migrate(settings: Settings) -> list[str]:
     try:
         for app in runtime.apps.values():
             app.create_tables()
-        done = [f"{s}: ok" for s in SERVICES]
+        done = [f"{s}: ok" for s in SERVICES] + runtime.rebuilt
     finally:
         runtime.close()
     return done

@@ -248,6 +248,8 @@ BACKBONE_TABLES = (
     "CREATE TABLE IF NOT EXISTS tracking ("
     " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (projection, source, position))",
+    # Per read model, the fingerprint of the tables its rows were written under (rebuilt when it differs).
+    "CREATE TABLE IF NOT EXISTS read_model_schemas (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)",
     # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path.
     "CREATE TABLE IF NOT EXISTS idempotency_keys ("
     " caller TEXT NOT NULL, path TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"

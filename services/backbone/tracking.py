@@ -8,6 +8,7 @@ a redelivered event change nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
@@ -50,8 +51,21 @@ class Projection:
             for event_type in getattr(fn, "rps_handles", ()):
                 self._handlers[event_type] = fn
 
+    @property
+    def fingerprint(self) -> str:
+        """What the read model's tables look like; a change calls for a rebuild."""
+        return hashlib.sha256("\n".join(self.tables).encode()).hexdigest()[:16]
+
     def create_tables(self) -> None:
         create_tables(self.db, self.tables)
+
+    def schema_current(self) -> bool:
+        """Whether the tables were made as this code declares them (by ``reset``)."""
+        rows = self.db.query("SELECT fingerprint FROM read_model_schemas WHERE projection = %s", (self.name,))
+        return bool(rows) and rows[0]["fingerprint"] == self.fingerprint
+
+    def holds_events(self) -> bool:
+        return bool(self.db.query("SELECT 1 AS one FROM tracking WHERE projection = %s LIMIT 1", (self.name,)))
 
     def handle(self, envelope: dict[str, Any]) -> bool:
         """Apply one event; False when it was applied before."""
@@ -236,6 +250,12 @@ class Projection:
             for source in self.sources:
                 cur.execute("DELETE FROM tracking WHERE projection = %s AND source = %s", (self.name, source))
         self.create_tables()
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO read_model_schemas (projection, fingerprint) VALUES (%s, %s)"
+                " ON CONFLICT (projection) DO UPDATE SET fingerprint = excluded.fingerprint",
+                (self.name, self.fingerprint),
+            )
 
     def update_lag(self, source: str, source_position: int) -> None:
         metrics.PROJECTION_LAG.labels(self.name, source).set(
