@@ -1,8 +1,8 @@
 """``rps demo`` / ``make demo``: a realistic past service year, played over HTTP, and its reports.
 
-A fresh embedded system starts in this process exactly as ``rps run`` starts
-it (seeded with Liaocheng's governments and sub-districts, R-ORG-2) on a
-free local port; the scenario (``scenario.py``) then plays service year 2021
+A fresh embedded system starts in this process as ``rps run`` starts it
+(seeded with Liaocheng's governments and sub-districts, R-ORG-2; without the
+daily reminders thread) on a free local port; the scenario (``scenario.py``) then plays service year 2021
 for the ten sub-districts through the public HTTP API with business dates,
 and the monthly, quarterly, half-yearly and annual reports are fetched in
 every format into ``--out`` (``reports.py``), with ``index.html`` linking
@@ -112,7 +112,9 @@ def run_demo(*, data_dir: str | Path = "var/demo", out: str | Path = "out", mont
     from services.backbone.http import Gateway
     from services.bootstrap import Runtime
 
-    # Started exactly as `rps run` starts the embedded system.
+    # Started as `rps run` starts the embedded system, without the daily
+    # reminders: the demo plays a past year, and today's reminders of it would
+    # only be noise in its output.
     runtime = Runtime.embedded(settings)
     server = None
     try:
