@@ -17,7 +17,8 @@ entry is denied. An entry names:
   even existence must not leak;
 - ``deny_fields``: body fields a role may not set (field-level rules);
 - ``only``: per role, the values a path variable may take (``kind``: the
-  report kinds a role may read; anything else: 403);
+  report kinds a role may read; anything else: 403); ``derive`` looks such a
+  value up when the path does not carry it (an issued copy's kind);
 - ``intake``: the anonymous intake, rate-limited per address and phone (R-SEC-5).
 
 Reference data (governments, districts, groups, contracts, the organisation)
@@ -104,6 +105,7 @@ class Rule:
     hide: bool = False
     deny_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
     only: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    derive: Mapping[str, Callable[["Call"], Any]] = field(default_factory=dict)  # values ``only`` checks, looked up
     intake: Intake | None = None
 
 
@@ -157,6 +159,13 @@ def loaded(load: Callable[[Any, str], Any], param: str) -> Resolver:
 
     resolve.absent = absent  # type: ignore[attr-defined]
     return resolve
+
+
+def _issued_kind(call: Call) -> str | None:
+    """The kind of the issued copy the path names (None: no such copy, refused like any other kind)."""
+    from services.reporting.state import IssuedReports
+
+    return IssuedReports(call.runtime.db("reporting")).kind_of(int(call.values.get("number", 0)))
 
 
 def _visit(runtime: Any, key: str) -> Any:
@@ -432,7 +441,10 @@ POLICY: dict[tuple[str, str], Rule] = {
         REPORT_READERS, CIRCULATED_TO, only={role: {"kind": CIRCULATED_REPORTS} for role in CIRCULATED_TO}
     ),
     ("POST", f"{API}/reports/<kind>/<period>/issue"): allow(BUREAU),
-    ("GET", f"{API}/reports/issued/<int:number>"): allow(REPORT_READERS),
+    ("GET", f"{API}/reports/issued/<int:number>"): allow(
+        REPORT_READERS, CIRCULATED_TO, only={role: {"kind": CIRCULATED_REPORTS} for role in CIRCULATED_TO},
+        derive={"kind": _issued_kind},
+    ),
     ("POST", f"{API}/reports/<kind>/<period>/notes"): allow(BUREAU),
     # R-RPT-5: the audit trail names actors; the bureau reads it, operators check the chains.
     ("GET", f"{API}/audit/<entity>/<key>"): allow(BUREAU),
@@ -476,7 +488,8 @@ def authorize(call: Call) -> Rule:
             raise Unauthenticated("需要登录：请提供 Bearer 令牌")
         raise _deny(call, f"角色 {actor.role} 无权调用此接口")
     for param, allowed in rule.only.get(actor.role, {}).items():
-        if call.values.get(param) not in allowed:
+        value = rule.derive[param](call) if param in rule.derive else call.values.get(param)
+        if value not in allowed:
             raise _deny(call, f"{param}：角色 {actor.role} 只能访问 {'、'.join(sorted(allowed))}", field=param)
     denied = rule.deny_fields.get(actor.role)
     if denied:

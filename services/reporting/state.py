@@ -95,6 +95,12 @@ class IssuedReports:
         rows = self.db.query("SELECT report FROM rpt_issued WHERE number = %s", (number,))
         return json.loads(rows[0]["report"]) if rows else None
 
+    def kind_of(self, number: int) -> str | None:
+        if not 0 < number <= 2**63 - 1:  # no stored number is out there (BIGINT)
+            return None
+        rows = self.db.query("SELECT kind FROM rpt_issued WHERE number = %s", (number,))
+        return rows[0]["kind"] if rows else None
+
     def file(self, number: int, fmt: str) -> tuple[bytes, str, str] | None:
         rows = self.db.query(
             "SELECT content_type, filename, body FROM rpt_issued_files WHERE number = %s AND format = %s", (number, fmt)

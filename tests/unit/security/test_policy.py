@@ -22,8 +22,8 @@ REFERENCE_DATA = {
     "/api/v1/groups", "/api/v1/groups/<code>", "/api/v1/groups/<code>/terms", "/api/v1/organisation",
 }
 # Read by scoped roles without a scope check: the quarterly ranking circulated to every
-# government and sub-district (R-RPT-2; the rule's ``only`` holds them to that kind).
-CIRCULATED = {("GET", "/api/v1/reports/<kind>/<period>")}
+# government and sub-district, live or as issued (R-RPT-2; the rule's ``only`` holds them to that kind).
+CIRCULATED = {("GET", "/api/v1/reports/<kind>/<period>"), ("GET", "/api/v1/reports/issued/<int:number>")}
 # What residents (no token) may call.
 PUBLIC = {
     ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/openapi.json"),
@@ -227,7 +227,7 @@ def test_every_scope_a_call_names_is_checked(world: World):
 
 def test_a_government_reads_the_quarterly_ranking_but_not_the_other_reports(world: World):
     # R-RPT-2: "the ranking is circulated to governments and sub-districts (通报)"; the monthly
-    # dispatch, the half-yearly and annual reports and issued copies stay with the bureau and committee
+    # dispatch, the half-yearly and annual reports stay with the bureau and committee
     for role in ("government", "subdistrict"):
         client = world.as_role(role)
         ranking = client.get("/api/v1/reports/quarterly/2022-Q2")
@@ -243,3 +243,21 @@ def test_a_government_reads_the_quarterly_ranking_but_not_the_other_reports(worl
             assert refused.status_code == 403, (role, path, refused.json_body)
             assert refused.json_body["error"]["field"] == "kind"
     assert world.as_role("planner").get("/api/v1/reports/quarterly/2022-Q2").status_code == 403
+
+
+def test_issued_quarterly_copies_are_circulated_and_no_other_issued_copy_is(world: World):
+    # R-RPT-2 (通报) with R-RPT-7: the numbered copy the bureau issues is what governments and
+    # sub-districts receive; issued monthly copies stay with the bureau and the committee.
+    bureau = world.as_role("bureau")
+    quarterly = bureau.post("/api/v1/reports/quarterly/2022-Q2/issue").json_body["number"]
+    monthly = bureau.post("/api/v1/reports/monthly/2022-03/issue").json_body["number"]
+    for role in ("government", "subdistrict"):
+        client = world.as_role(role)
+        copy = client.get(f"/api/v1/reports/issued/{quarterly}")
+        assert copy.status_code == 200 and copy.json_body["period"] == "2022-Q2", (role, copy.json_body)
+        # A monthly copy and a number never issued are refused alike: nothing leaks about other copies.
+        for number in (monthly, monthly + 1000, 2**70):
+            refused = client.get(f"/api/v1/reports/issued/{number}")
+            assert refused.status_code == 403, (role, number, refused.json_body)
+    assert world.as_role("planner").get(f"/api/v1/reports/issued/{quarterly}").status_code == 403
+    assert world.as_role("committee").get(f"/api/v1/reports/issued/{monthly}").status_code == 200
