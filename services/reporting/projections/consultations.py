@@ -22,7 +22,7 @@ class ConsultationsProjection(Projection):
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, kind TEXT, asked_by TEXT, subject TEXT,"
         " stage TEXT, date TEXT NOT NULL, due_date TEXT NOT NULL, status TEXT NOT NULL, answered_on TEXT,"
-        " verdict TEXT, closed_on TEXT, steps TEXT NOT NULL)",
+        " verdict TEXT, closed_on TEXT, steps TEXT NOT NULL, last_step_on TEXT)",
         f"CREATE INDEX IF NOT EXISTS rpt_consultations_date ON {TABLE} (date)",
         *item_indexes(TABLE),
     )
@@ -32,7 +32,8 @@ class ConsultationsProjection(Projection):
         data = envelope["data"]
         cur.execute(
             f"INSERT INTO {TABLE} (id, grp, district, government, kind, asked_by, subject, stage, date, due_date,"
-            " status, steps) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            " status, steps, last_step_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO NOTHING",
             (
                 envelope["subject"],
                 data.get("group"),
@@ -46,6 +47,7 @@ class ConsultationsProjection(Projection):
                 data["due_date"],
                 "requested",
                 json.dumps([[data["date"], "requested"]]),
+                data["date"],
             ),
         )
 

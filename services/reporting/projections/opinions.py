@@ -22,7 +22,7 @@ class OpinionsProjection(Projection):
         " id TEXT PRIMARY KEY, district TEXT, government TEXT, grp TEXT, category TEXT, channel TEXT,"
         " date TEXT NOT NULL, acknowledge_due_date TEXT, due_date TEXT, status TEXT NOT NULL,"
         " acknowledged_on TEXT, answered_on TEXT, resolution TEXT, recommendation TEXT, closed_on TEXT,"
-        " relayed_on TEXT, steps TEXT NOT NULL)",
+        " relayed_on TEXT, steps TEXT NOT NULL, last_step_on TEXT)",
         "CREATE INDEX IF NOT EXISTS rpt_opinions_date ON rpt_opinions (date)",
         *item_indexes("rpt_opinions"),
     )
@@ -32,7 +32,8 @@ class OpinionsProjection(Projection):
         data = envelope["data"]
         cur.execute(
             "INSERT INTO rpt_opinions (id, district, government, grp, category, channel, date, acknowledge_due_date,"
-            " due_date, status, steps) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            " due_date, status, steps, last_step_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO NOTHING",
             (
                 data["ref"],
                 data.get("district"),
@@ -45,6 +46,7 @@ class OpinionsProjection(Projection):
                 data.get("due_date"),
                 "received",
                 json.dumps([[data["date"], "received"]]),
+                data["date"],
             ),
         )
 

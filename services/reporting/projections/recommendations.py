@@ -23,7 +23,7 @@ class RecommendationsProjection(Projection):
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, title TEXT, category TEXT, source TEXT,"
         " date TEXT NOT NULL, status TEXT NOT NULL, letter TEXT, letter_no TEXT, forwarded_on TEXT, due_date TEXT,"
-        " percent INTEGER NOT NULL DEFAULT 0, reopened INTEGER NOT NULL DEFAULT 0, steps TEXT NOT NULL)",
+        " percent INTEGER NOT NULL DEFAULT 0, reopened INTEGER NOT NULL DEFAULT 0, steps TEXT NOT NULL, last_step_on TEXT)",
         f"CREATE INDEX IF NOT EXISTS rpt_recommendations_date ON {TABLE} (date)",
         *item_indexes(TABLE),
         f"CREATE INDEX IF NOT EXISTS rpt_recommendations_due_date ON {TABLE} (due_date)",
@@ -37,8 +37,8 @@ class RecommendationsProjection(Projection):
     def raised(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
         cur.execute(
-            f"INSERT INTO {TABLE} (id, grp, district, government, title, category, source, date, status, steps)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            f"INSERT INTO {TABLE} (id, grp, district, government, title, category, source, date, status, steps,"
+            " last_step_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
             (
                 envelope["subject"],
                 data.get("group"),
@@ -50,6 +50,7 @@ class RecommendationsProjection(Projection):
                 data["date"],
                 "raised",
                 json.dumps([[data["date"], "raised"]]),
+                data["date"],
             ),
         )
 

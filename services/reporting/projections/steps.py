@@ -13,13 +13,11 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 
-# In SQL (SQLite and PostgreSQL alike), the date of a row's last step: ``steps``
-# as ``append_step`` writes it ends in ``["YYYY-MM-DD", "<status>"]]`` and the
-# row's ``status`` is that step's, so the date starts len(status) + 16 characters
-# before the end. No step is dated before the one before it (R-OPN-2, R-REC-2,
-# R-CSL-1), so this is also the latest date an item moved on: reports find the
-# items a period can count with it (indexed, see the projections' tables).
-LAST_STEP_DATE = "substr(steps, length(steps) - length(status) - 16, 10)"
+# The date of a row's last step, kept beside ``steps`` by ``append_step``. No
+# step is dated before the one before it (R-OPN-2, R-REC-2, R-CSL-1), so this
+# is also the latest date an item moved on: reports find the items a period
+# can count with it (indexed, see the projections' tables).
+LAST_STEP_DATE = "last_step_on"
 
 
 def item_indexes(table: str) -> tuple[str, ...]:
@@ -27,7 +25,7 @@ def item_indexes(table: str) -> tuple[str, ...]:
     ones still open, and the ones that moved on since a day."""
     return (
         f"CREATE INDEX IF NOT EXISTS {table}_status ON {table} (status, date)",
-        f"CREATE INDEX IF NOT EXISTS {table}_last_step ON {table} (({LAST_STEP_DATE}), date)",
+        f"CREATE INDEX IF NOT EXISTS {table}_last_step ON {table} ({LAST_STEP_DATE}, date)",
     )
 
 
@@ -40,6 +38,7 @@ def append_step(cur: Cursor, table: str, key: str, date: str | None, status: str
     if status is not None:
         steps.append([date, status])
         columns["status"] = status
+        columns[LAST_STEP_DATE] = date
     columns["steps"] = json.dumps(steps)
     assignments = ", ".join(f"{name} = %s" for name in columns)
     cur.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", (*columns.values(), key))

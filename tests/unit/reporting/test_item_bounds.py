@@ -1,6 +1,6 @@
 """The items a report reads (ReadModels.items with ``since``): what the bound
-leaves out counts nothing in a period, and the last step's date is read from
-``steps`` as the projections write it."""
+leaves out counts nothing in a period, and the last step's date is kept with
+``steps`` as the projections write them."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ def add(reads: ReadModels, table: str, ref: str, date: str, *steps: tuple[str, s
     first = "received" if table == "rpt_opinions" else "raised" if table == "rpt_recommendations" else "requested"
     with reads.db.transaction() as cur:
         cur.execute(
-            f"INSERT INTO {table} (id, date, due_date, status, steps) VALUES (%s, %s, %s, %s, %s)",
-            (ref, date, due or "2099-12-31", first, json.dumps([[date, first]])),
+            f"INSERT INTO {table} (id, date, due_date, status, steps, {LAST_STEP_DATE}) VALUES (%s, %s, %s, %s, %s, %s)",
+            (ref, date, due or "2099-12-31", first, json.dumps([[date, first]]), date),
         )
         for day, status in steps:
             append_step(cur, table, ref, day, status)
 
 
-def test_the_last_step_date_is_read_from_the_steps(reads):
+def test_the_last_step_date_is_kept_with_the_steps(reads):
     add(reads, "rpt_opinions", "o1", "2022-01-05", ("2022-01-06", "acknowledged"), ("2022-02-01", "answered"))
     add(reads, "rpt_recommendations", "r1", "2022-01-05", ("2022-01-20", "forwarded"), ("2022-03-09", "withdrawn"))
     add(reads, "rpt_consultations", "c1", "2022-01-05")
