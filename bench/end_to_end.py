@@ -1,9 +1,10 @@
 """End to end: POST /visits -> stored -> relayed -> projected -> visible to reports.
 
-    .venv/bin/python -m bench.end_to_end [COMMANDS] [CLIENTS]
+    .venv/bin/python -m bench.end_to_end [COMMANDS] [CLIENTS] [SERVERS]
 
-Starts the cluster's processes on this machine (rps serve visits, rps relay
-visits, rps project reporting) against a fresh database and vhost, drives
+Starts the cluster's processes on this machine (SERVERS × rps serve visits,
+default 1, the clients spread over them as a Service would; rps relay visits,
+rps project reporting) against a fresh database and vhost, drives
 COMMANDS visit commands from CLIENTS concurrent HTTP clients with kept-alive
 connections, each signed in as a planner of its group, and watches the
 reporting read model for each visit. Prints
@@ -33,29 +34,32 @@ from tests.unit.visits.feed import ContractsFeed
 def main() -> None:
     commands = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+    servers = int(sys.argv[3]) if len(sys.argv) > 3 else 1  # `rps serve visits` replicas, as a Deployment scales
     with fresh_cluster() as settings:
         runtime = Runtime.cluster(settings, ("visits",))
         groups = [ContractsFeed(runtime).setup(f"bench{i}") for i in range(8)]
         runtime.close()
         env = {**os.environ, "AMQP_URI": settings.amqp_uri, "DATABASE_URL": settings.database_url,
                "RPS_RELAY_IDLE_SECONDS": "0.02", "PYTHONWARNINGS": "ignore"}
-        port = free_port()
+        ports = [free_port() for _ in range(servers)]
         logs = Path("out/bench")
         logs.mkdir(parents=True, exist_ok=True)
+        roles = [
+            *((("serve", "visits"), {"RPS_HTTP": f"127.0.0.1:{port}"}, f"serve-visits-{port}") for port in ports),
+            (("relay", "visits"), {}, "relay-visits"),
+            (("project", "reporting"), {}, "project-reporting"),
+        ]
         procs = [
-            subprocess.Popen([RPS, *args], env={**env, **extra}, stdout=open(logs / f"{args[0]}-{args[-1]}.log", "wb"), stderr=subprocess.STDOUT)
-            for args, extra in (
-                (("serve", "visits"), {"RPS_HTTP": f"127.0.0.1:{port}"}),
-                (("relay", "visits"), {}),
-                (("project", "reporting"), {}),
-            )
+            subprocess.Popen([RPS, *args], env={**env, **extra}, stdout=open(logs / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
+            for args, extra, name in roles
         ]
         try:
-            Http(f"http://127.0.0.1:{port}").wait_ready()
+            for port in ports:
+                Http(f"http://127.0.0.1:{port}").wait_ready()
             # Each client is a planner of its group: the policy's scope check and
             # every rule (R-VIS-7's settled years too) run as in production.
             tokens = [token("planner", g.tier1, env=env, group=g.group) for g in groups]
-            run(settings, port, groups, tokens, commands, clients)
+            run(settings, ports, groups, tokens, commands, clients)
         finally:
             for p in procs:
                 p.terminate()
@@ -63,7 +67,7 @@ def main() -> None:
                 p.wait(timeout=20)
 
 
-def run(settings, port: int, groups, tokens: list[str], commands: int, clients: int) -> None:
+def run(settings, ports: list[int], groups, tokens: list[str], commands: int, clients: int) -> None:
     answered: dict[str, float] = {}
     seen: dict[str, float] = {}
     latencies: list[float] = []
@@ -73,7 +77,7 @@ def run(settings, port: int, groups, tokens: list[str], commands: int, clients: 
     stop = threading.Event()
 
     def client(k: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", ports[k % len(ports)], timeout=30)  # spread like a Service
         group = groups[k % len(groups)]
         headers = {"content-type": "application/json", "Authorization": f"Bearer {tokens[k % len(groups)]}"}
         for i in range(per_client):
@@ -122,7 +126,8 @@ def run(settings, port: int, groups, tokens: list[str], commands: int, clients: 
     stop.set()
     watcher.join()
     delays = [seen[i] - answered[i] for i in answered if i in seen]
-    print(f"end to end, {len(latencies)} commands from {clients} clients, every server on this machine")
+    print(f"end to end, {len(latencies)} commands from {clients} clients to {len(ports)} `rps serve visits`,"
+          " every server on this machine")
     print(f"  commands/s            : {len(answered) / elapsed:8.0f}  ({len(errors)} refused: {sorted(set(errors))})")
     print(f"  command latency       : {summary(latencies)}")
     print(f"  propagation delay     : p50 {percentile(delays, 50) * 1000:.0f} ms, p99 {percentile(delays, 99) * 1000:.0f} ms "
