@@ -146,7 +146,7 @@ class AuditTrailProjection(Projection):
     name = "reporting.audit"
     consumer = "reporting"
     sources = PUBLISHERS
-    table_names = ("rpt_audit",)
+    table_names = ("rpt_audit", "rpt_audit_subjects")  # the latter an older release's, dropped on a rebuild
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_audit ("
         " entity TEXT NOT NULL, entity_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
