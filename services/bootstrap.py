@@ -291,16 +291,9 @@ class Runtime:
         return handlers
 
     def run_handlers(self, consumer: str) -> dict[str, Callable[[list[dict[str, Any]]], Any]]:
-        """Per source, what applies a run of its events (in order) to each of ``consumer``'s read models.
-
-        A read model takes the run in one transaction, its tracking records
-        with its rows, so a busy stream costs a commit per run, not per event.
-        When the run fails for a reason other than a store that is down, its
-        events are delivered one at a time instead: the one at fault is retried
-        and parked, the others are applied.
-        """
-        from services.backbone.persistence import is_transient
-
+        """Per source, what applies a run of its events (in order) to each of
+        ``consumer``'s read models (``Projection.deliver_run``: a commit per run,
+        not per event)."""
         handlers: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
         projections = self.projections.get(consumer, [])
         for source in sorted({s for p in projections for s in p.sources}):
@@ -308,19 +301,11 @@ class Runtime:
 
             def deliver_run(envelopes: list[dict[str, Any]], subscribed: list[Projection] = subscribed) -> None:
                 for projection in subscribed:
-                    try:
-                        projection.handle_run(envelopes)
-                        continue
-                    except Exception as exc:
-                        if is_transient(exc):
-                            raise
-                        log.warning("%s: a run of %d failed (%s); one event at a time", projection.name, len(envelopes), exc)
-                    for envelope in envelopes:
-                        projection.deliver(
-                            envelope,
-                            attempts=self.settings.retry_attempts,
-                            backoff_seconds=self.settings.retry_backoff_seconds,
-                        )
+                    projection.deliver_run(
+                        envelopes,
+                        attempts=self.settings.retry_attempts,
+                        backoff_seconds=self.settings.retry_backoff_seconds,
+                    )
 
             handlers[source] = deliver_run
         return handlers

@@ -38,6 +38,16 @@ def consumer_queue(source: str, consumer: str) -> Queue:
     )
 
 
+def decode_or_reject(body: Any, message: Any, owner: str) -> dict[str, Any] | None:
+    """The message's envelope; a malformed one is rejected without requeue (it can never succeed)."""
+    try:
+        return decode(body)
+    except (MalformedEnvelope, ValueError, TypeError):
+        log.error("%s: dropping malformed message %s", owner, message.delivery_tag)
+        message.reject(requeue=False)
+        return None
+
+
 class PublishNotConfirmed(ConnectionError):
     """RabbitMQ refused (nacked) a message of the batch, or did not confirm it in time."""
 
@@ -268,11 +278,8 @@ class AmqpConsumer(ConsumerMixin):
 
     def _callback(self, source: str, handler: Callable[[dict[str, Any]], Any]) -> Callable[[Any, Any], None]:
         def on_message(body: Any, message: Any) -> None:
-            try:
-                envelope = decode(body)
-            except (MalformedEnvelope, ValueError, TypeError):
-                log.error("%s: dropping malformed message %s", self.consumer, message.delivery_tag)
-                message.reject(requeue=False)
+            envelope = decode_or_reject(body, message, self.consumer)
+            if envelope is None:
                 return
             if source in self.run_handlers:
                 self._pending.setdefault(source, []).append((envelope, message))

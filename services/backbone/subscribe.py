@@ -40,8 +40,8 @@ from typing import Any, Callable, Iterable
 from kombu import Connection, Queue, binding
 from kombu.mixins import ConsumerMixin
 
-from services.backbone.amqp import events_exchange
-from services.backbone.envelope import MalformedEnvelope, decode, encode, short_type, source_service
+from services.backbone.amqp import decode_or_reject, events_exchange
+from services.backbone.envelope import MalformedEnvelope, encode, short_type, source_service
 from services.backbone.settings import ConfigurationError, Settings
 
 log = logging.getLogger(__name__)
@@ -364,11 +364,8 @@ class Subscriber:
             pause = min(pause * 2, 30.0)
 
     def on_message(self, body: Any, message: Any) -> None:
-        try:
-            envelope = decode(body)
-        except (MalformedEnvelope, ValueError, TypeError):
-            log.error("%s: dropping a malformed message (%s)", self.queue_name, message.delivery_tag)
-            message.reject(requeue=False)
+        envelope = decode_or_reject(body, message, self.queue_name)
+        if envelope is None:
             return
         try:
             self.deliver(envelope)

@@ -158,6 +158,20 @@ class Projection:
         self.park(envelope, error, attempts)
         return "parked"
 
+    def deliver_run(self, envelopes: Sequence[dict[str, Any]], *, attempts: int = 5, backoff_seconds: float = 0.2) -> None:
+        """Apply a run in one transaction; when it fails for a reason other than a
+        store that is down, deliver its events one at a time, so the one at fault
+        is retried and parked and the others are applied."""
+        try:
+            self.handle_run(envelopes)
+            return
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("%s: a run of %d failed (%s); one event at a time", self.name, len(envelopes), exc)
+        for envelope in envelopes:
+            self.deliver(envelope, attempts=attempts, backoff_seconds=backoff_seconds)
+
     def park(self, envelope: dict[str, Any], error: BaseException | None, attempts: int) -> None:
         source, position = source_service(envelope), int(envelope["position"])
         with self.db.transaction() as cur:

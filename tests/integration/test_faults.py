@@ -18,7 +18,7 @@ import pytest
 
 from services.bootstrap import Runtime
 from tests.cluster import management_delete, management_get
-from tests.processes import Http, free_port
+from tests.processes import Http, free_port, wait_for
 from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
@@ -70,14 +70,7 @@ class Cluster:
         return {"messages": info.get("messages", 0), "messages_unacknowledged": info.get("messages_unacknowledged", 0)}
 
     def wait(self, check, timeout: float = 30.0, what: str = "condition"):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.1)
+        return wait_for(check, timeout, what)
 
     def counted(self, group: str) -> int:
         """Visits of ``group`` the reporting read model holds (the report's source)."""

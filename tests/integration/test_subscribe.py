@@ -24,7 +24,7 @@ import pytest
 
 from services.bootstrap import Runtime
 from tests.cluster import management_get
-from tests.processes import RPS, Http, free_port
+from tests.processes import RPS, Http, free_port, wait_for
 from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
@@ -173,24 +173,13 @@ class Subscription:
 
     def consuming(self, runs: int = 1) -> "Subscription":
         """Wait until it has caught up and consumes its queue (``runs``: how many starts logged so far)."""
-        wait(lambda: self.log().count("; consuming") >= runs, what="the subscriber consuming")
+        wait_for(lambda: self.log().count("; consuming") >= runs, what="the subscriber consuming")
         return self
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=20)
         assert self.proc.returncode == 0, self.log()
-
-
-def wait(check, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def key(envelope: dict) -> tuple[str, int]:
@@ -229,11 +218,11 @@ def test_the_feed_before_it_ran_the_queue_after_each_event_once_and_only_the_typ
     before = [system.visit() for _ in range(3)]
     system.void(before[0])
     system.forwarded_recommendation(1)
-    wait(system.published_all, what="everything published before the subscriber starts")
+    wait_for(system.published_all, what="everything published before the subscriber starts")
     assert system.queue(queue) is None
 
     sub = system.subscribe(name, "--from-start").consuming()
-    wait(lambda: len(sub.lines()) == 4, what="3 visits and 1 forwarded recommendation from the feeds")
+    wait_for(lambda: len(sub.lines()) == 4, what="3 visits and 1 forwarded recommendation from the feeds")
     assert system.bindings(queue) == {("visits.events", "VisitLogged"), ("feedback.events", "RecommendationForwarded")}
     assert system.queue(queue)["arguments"] == {"x-queue-type": "quorum"}
 
@@ -241,8 +230,8 @@ def test_the_feed_before_it_ran_the_queue_after_each_event_once_and_only_the_typ
     after = [system.visit() for _ in range(2)]
     system.void(after[1])
     system.forwarded_recommendation(2)
-    wait(lambda: len(sub.lines()) == 7, what="2 more visits and 1 more forwarded recommendation")
-    wait(lambda: (system.queue(queue) or {}).get("message_stats", {}).get("ack", 0) >= 3,
+    wait_for(lambda: len(sub.lines()) == 7, what="2 more visits and 1 more forwarded recommendation")
+    wait_for(lambda: (system.queue(queue) or {}).get("message_stats", {}).get("ack", 0) >= 3,
          what="the queue delivering the later events")
     time.sleep(1.0)  # nothing more arrives: the overlap of feed and queue was dropped
     handed_on = sub.lines()
@@ -259,9 +248,9 @@ def test_a_restart_resumes_from_its_positions_through_the_overlap_of_feed_and_qu
     name = f"restart-{unique}"
     system.visit()
     system.forwarded_recommendation(0)
-    wait(system.published_all, what="the history published")
+    wait_for(system.published_all, what="the history published")
     sub = system.subscribe(name, "--from-start").consuming()
-    wait(lambda: len(sub.lines()) == len(system.expected()), what="the history handed on")
+    wait_for(lambda: len(sub.lines()) == len(system.expected()), what="the history handed on")
     sub.stop()
     state = json.loads((system.tmp / f"state-{name}.json").read_text())
     assert state["queue"] == f"sub-{name}" and state["events"] == list(WANTED)
@@ -269,11 +258,11 @@ def test_a_restart_resumes_from_its_positions_through_the_overlap_of_feed_and_qu
     for _ in range(3):
         system.visit()
     system.forwarded_recommendation(3)
-    wait(system.published_all, what="published into its queue while it is down")
+    wait_for(system.published_all, what="published into its queue while it is down")
     again = system.subscribe(name).consuming(runs=2)  # no --from-start: from the saved positions
     expected = system.expected()
-    wait(lambda: len(sub.lines()) >= len(expected), what="the events of the downtime")
-    wait(lambda: (system.queue(f"sub-{name}") or {}).get("messages", 1) == 0, what="its queue drained")
+    wait_for(lambda: len(sub.lines()) >= len(expected), what="the events of the downtime")
+    wait_for(lambda: (system.queue(f"sub-{name}") or {}).get("messages", 1) == 0, what="its queue drained")
     time.sleep(1.0)
     assert_exactly_once(sub.lines(), expected)  # both runs append to the same output
     again.stop()
@@ -317,9 +306,9 @@ def test_forwarding_posts_each_event_once_and_retries_a_refusing_receiver(system
         url = f"http://127.0.0.1:{server.server_address[1]}/events"
         sub = system.subscribe(f"fwd-{unique}", "--from-start", "--forward-url", url).consuming()
         expected = system.expected()
-        wait(lambda: len(Receiver.received) >= len(expected), what="the history forwarded")
+        wait_for(lambda: len(Receiver.received) >= len(expected), what="the history forwarded")
         system.visit()
-        wait(lambda: len(Receiver.received) == len(expected) + 1, what="a new visit forwarded")
+        wait_for(lambda: len(Receiver.received) == len(expected) + 1, what="a new visit forwarded")
         time.sleep(0.5)
         assert Receiver.refusals == 0 and sub.lines() == []  # forwarded, not printed
         assert_exactly_once(list(Receiver.received), system.expected())

@@ -117,3 +117,11 @@ def test_a_poison_event_in_a_batch_keeps_the_ones_before_it_and_names_itself(pro
     # The batch rolled back whole, then went event by event up to the poison one.
     assert _seen(projection) == ["a", "b"]
     assert projection.last_position("visits") == 2
+
+
+def test_a_run_with_a_poison_event_parks_it_and_applies_the_others(projection):
+    # The projection runner's path: the run fails whole, then event by event with retries and parking.
+    history = _history(["a", "bad", "c"])
+    projection.deliver_run(history, attempts=2, backoff_seconds=0)
+    assert _seen(projection) == ["a", "c"]
+    assert [(r["position"], r["attempts"]) for r in projection.parked()] == [(2, 2)]
