@@ -33,9 +33,9 @@ events): give it ``--events`` of a few tens of thousands.
    directory: the stand-in for the three event stores. The stream stops at
    exactly N events.
 2. Rebuild, as ``Runtime.rebuild`` does it: for each reporting projection,
-   ``reset()`` and then ``catch_up(source, read)`` for each of its sources,
-   i.e. ``Projection.handle_run`` per batch in notification order, 500 at a
-   time. ``Runtime.embedded`` on a temporary directory (SQLite) or
+   ``Projection.rebuild``: ``reset()``, ``catch_up(source, read)`` for each of
+   its sources (``Projection.handle_run`` per batch in notification order, 500
+   at a time), then the indexes it defers to the end. ``Runtime.embedded`` on a temporary directory (SQLite) or
    ``Runtime.cluster`` on a fresh database (``bench.common.fresh_cluster``).
    Memory: the process's peak RSS (``ru_maxrss``) and current RSS at 25, 50,
    75 and 100 % of the rebuild's envelope deliveries; ``--tracemalloc``
@@ -701,10 +701,7 @@ def rebuild(runtime: Any, log: EventLog, traced: bool) -> tuple[float, list[tupl
     started = time.perf_counter()
     for projection in projections:  # Runtime.rebuild's loop, with a clock per read model
         t0, r0 = time.perf_counter(), log.read_seconds
-        projection.reset()
-        applied = 0
-        for source in projection.sources:
-            applied += projection.catch_up(source, log.reader(source))
+        applied = projection.rebuild(log.reader)
         per_projection.append((projection.name, applied, time.perf_counter() - t0 - (log.read_seconds - r0)))
     elapsed = time.perf_counter() - started
     if traced:

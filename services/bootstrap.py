@@ -331,11 +331,7 @@ class Runtime:
             for projection in projections:
                 if consumer and consumer not in (name, projection.name):
                     continue
-                projection.reset()
-                total = 0
-                for source in projection.sources:
-                    total += projection.catch_up(source, self.event_reader(source))
-                applied[projection.name] = total
+                applied[projection.name] = projection.rebuild(self.event_reader)
         return applied
 
     def rebuild_stale(self) -> list[str]:
@@ -348,8 +344,7 @@ class Runtime:
             for projection in projections:
                 if projection.schema_current():
                     continue
-                projection.reset()
-                applied = sum(projection.catch_up(source, self.event_reader(source)) for source in projection.sources)
+                applied = projection.rebuild(self.event_reader)
                 if applied:
                     log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied)
                 done.append(f"{projection.name}: tables (re)made, {applied} events applied")

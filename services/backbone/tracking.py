@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence
@@ -20,6 +21,8 @@ from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor, Database, create_tables, is_transient
 
 log = logging.getLogger(__name__)
+
+_INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)")
 
 Handler = Callable[[Any, Cursor, dict[str, Any]], None]
 
@@ -42,6 +45,9 @@ class Projection:
     sources: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()  # CREATE TABLE IF NOT EXISTS statements
     table_names: tuple[str, ...] = ()  # dropped by reset()
+    # Indexes (by name, among ``tables``) a rebuild makes once the rows are in:
+    # one sort instead of an index entry per row. Only indexes no handler reads by.
+    deferred_indexes: tuple[str, ...] = ()
 
     def __init__(self, db: Database):
         self.db = db
@@ -58,6 +64,10 @@ class Projection:
 
     def create_tables(self) -> None:
         create_tables(self.db, self.tables)
+
+    def _deferred(self, statement: str) -> bool:
+        match = _INDEX_NAME.match(statement)
+        return bool(match) and match.group(1) in self.deferred_indexes
 
     def schema_current(self) -> bool:
         """Whether the tables were made as this code declares them (by ``reset``)."""
@@ -257,12 +267,23 @@ class Projection:
                 return applied
 
     def reset(self) -> None:
-        """Drop the read model and its tracking records; catch_up() rebuilds it."""
+        """Drop the read model and its tracking records; ``rebuild`` fills it again.
+
+        The fingerprint goes with them: a rebuild cut short is redone where
+        tables are made (``Runtime.rebuild_stale``)."""
         with self.db.transaction() as cur:
             for table in self.table_names:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
             for source in self.sources:
                 cur.execute("DELETE FROM tracking WHERE projection = %s AND source = %s", (self.name, source))
+            cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
+        create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
+
+    def rebuild(self, reader: Callable[[str], Callable[[int, int], list[dict[str, Any]]]]) -> int:
+        """Drop the read model, apply every source's history (``reader(source)``), then make
+        the deferred indexes and record the fingerprint; returns the events applied."""
+        self.reset()
+        applied = sum(self.catch_up(source, reader(source)) for source in self.sources)
         self.create_tables()
         with self.db.transaction() as cur:
             cur.execute(
@@ -270,6 +291,7 @@ class Projection:
                 " ON CONFLICT (projection) DO UPDATE SET fingerprint = excluded.fingerprint",
                 (self.name, self.fingerprint),
             )
+        return applied
 
     def update_lag(self, source: str, source_position: int) -> None:
         metrics.PROJECTION_LAG.labels(self.name, source).set(

@@ -139,6 +139,9 @@ def _dump(value: Any) -> str:
 # stays flat however long the history); a miss reads the subject's own rows.
 STATES_KEPT = 20_000
 
+# How a subject's state is read back (``_states_of``); a rebuild makes it on its first need.
+SUBJECT_INDEX = "CREATE INDEX IF NOT EXISTS rpt_audit_subject ON rpt_audit (subject, position)"
+
 State = tuple[tuple[str, str], dict[str, Any]]  # (own entity, what the aggregate's events said so far)
 
 
@@ -152,14 +155,18 @@ class AuditTrailProjection(Projection):
         " entity TEXT NOT NULL, entity_id TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
         " own INTEGER NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, event_time TEXT NOT NULL,"
         " subject TEXT NOT NULL, sequence BIGINT, actor TEXT, actorrole TEXT, correlationid TEXT, causationid TEXT,"
-        " data TEXT NOT NULL, earlier TEXT NOT NULL, PRIMARY KEY (entity, entity_id, source, position))",
-        "CREATE INDEX IF NOT EXISTS rpt_audit_subject ON rpt_audit (subject, position)",
+        " data TEXT NOT NULL, earlier TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS rpt_audit_entity ON rpt_audit (entity, entity_id, source, position)",
+        SUBJECT_INDEX,
     )
-
+    # Both keyed by random ids: kept row by row, at a million events every batch
+    # rewrites pages all over them; a rebuild sorts them once at the end.
+    deferred_indexes = ("rpt_audit_entity", "rpt_audit_subject")
     def __init__(self, db: Any):
         super().__init__(db)
         self._states: OrderedDict[str, State] = OrderedDict()
         self._lock = threading.Lock()
+        self._subject_index = False  # made sure of in this process
 
     def handle_run(self, envelopes: Sequence[dict[str, Any]]) -> int:
         try:
@@ -172,6 +179,7 @@ class AuditTrailProjection(Projection):
     def reset(self) -> None:
         with self._lock:
             self._states.clear()
+        self._subject_index = False
         super().reset()
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
@@ -185,7 +193,7 @@ class AuditTrailProjection(Projection):
             "INSERT INTO rpt_audit (entity, entity_id, source, position, own, event_id, event_type, event_time,"
             " subject, sequence, actor, actorrole, correlationid, causationid, data, earlier)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (entity, entity_id, source, position) DO NOTHING",
+            " ON CONFLICT DO NOTHING",  # no target: during a rebuild the unique index comes at the end
             rows,
         )
         with self._lock:
@@ -200,6 +208,9 @@ class AuditTrailProjection(Projection):
         with self._lock:
             known = {s: self._states[s] for s in subjects if s in self._states}
         missing = sorted(subjects - known.keys())
+        if missing and not self._subject_index:
+            cur.execute(SUBJECT_INDEX)  # a no-op but while a rebuild defers it
+            self._subject_index = True
         for i in range(0, len(missing), 400):  # under SQLite's bound on parameters
             chunk = missing[i : i + 400]
             marks = ", ".join(["%s"] * len(chunk))

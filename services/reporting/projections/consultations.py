@@ -8,7 +8,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step, item_indexes
+from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 TABLE = "rpt_consultations"
 
@@ -18,6 +18,7 @@ class ConsultationsProjection(Projection):
     consumer = "reporting"
     sources = ("feedback",)
     table_names = (TABLE,)
+    deferred_indexes = ("rpt_consultations_date", *item_index_names(TABLE))  # handlers read by id
     tables = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, kind TEXT, asked_by TEXT, subject TEXT,"

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step, item_indexes
+from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 
 class OpinionsProjection(Projection):
@@ -17,6 +17,7 @@ class OpinionsProjection(Projection):
     consumer = "reporting"
     sources = ("feedback",)
     table_names = ("rpt_opinions",)
+    deferred_indexes = ("rpt_opinions_date", *item_index_names("rpt_opinions"))  # handlers read by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_opinions ("
         " id TEXT PRIMARY KEY, district TEXT, government TEXT, grp TEXT, category TEXT, channel TEXT,"

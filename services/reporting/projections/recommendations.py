@@ -9,7 +9,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.reporting.projections.steps import append_step, item_indexes
+from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 TABLE = "rpt_recommendations"
 
@@ -19,6 +19,9 @@ class RecommendationsProjection(Projection):
     consumer = "reporting"
     sources = ("feedback",)
     table_names = (TABLE, "rpt_letters")
+    deferred_indexes = (  # handlers read by id
+        "rpt_recommendations_date", *item_index_names(TABLE), "rpt_recommendations_due_date", "rpt_letters_date"
+    )
     tables = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, title TEXT, category TEXT, source TEXT,"

@@ -20,12 +20,17 @@ from services.backbone.persistence import Cursor
 LAST_STEP_DATE = "last_step_on"
 
 
+def item_index_names(table: str) -> tuple[str, str]:
+    return f"{table}_status", f"{table}_last_step"
+
+
 def item_indexes(table: str) -> tuple[str, ...]:
     """Indexes for reading the items a period counts (readmodels.ReadModels.items): the
     ones still open, and the ones that moved on since a day."""
+    status, last_step = item_index_names(table)
     return (
-        f"CREATE INDEX IF NOT EXISTS {table}_status ON {table} (status, date)",
-        f"CREATE INDEX IF NOT EXISTS {table}_last_step ON {table} ({LAST_STEP_DATE}, date)",
+        f"CREATE INDEX IF NOT EXISTS {status} ON {table} (status, date)",
+        f"CREATE INDEX IF NOT EXISTS {last_step} ON {table} ({LAST_STEP_DATE}, date)",
     )
 
 

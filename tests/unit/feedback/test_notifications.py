@@ -119,8 +119,7 @@ def test_rebuild_tells_nobody_twice(api, runtime, world):
     api.settle()
     before = outbox(runtime)
     projection = next(p for p in runtime.projections["feedback"] if isinstance(p, NotificationOutboxProjection))
-    projection.reset()
-    projection.catch_up("feedback", runtime.event_reader("feedback"))
+    projection.rebuild(runtime.event_reader)
     assert outbox(runtime) == before
 
 
