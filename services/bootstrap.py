@@ -15,6 +15,7 @@ from typing import Any, Callable
 from services.backbone.application import ServiceApplication
 from services.backbone.persistence import (
     Database,
+    SQLiteDatabase,
     create_tables,
     ensure_postgres_database,
     ensure_postgres_schema,
@@ -22,7 +23,7 @@ from services.backbone.persistence import (
     open_database,
 )
 from services.backbone.settings import PUBLISHERS, SERVICES, ConfigurationError, Settings
-from services.backbone.tracking import Projection
+from services.backbone.tracking import Projection, Reader, rebuild
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class Runtime:
         self._threads: list[threading.Thread] = []
         self.relays: list[Any] = []
         self.stopping = threading.Event()
+        self.rebuild_seconds: dict[str, float] = {}  # of the last rebuild, per read model
         for service in services:
             if service in PUBLISHERS:
                 env = event_store_env(service, settings, create_table=create_tables_now)
@@ -125,13 +127,36 @@ class Runtime:
             self.dbs[service] = open_database(service, settings)
             if service in self.apps:
                 self.apps[service].use_database(self.dbs[service])
-            self.projections[service] = [cls(self.dbs[service]) for cls in projection_classes(service)]
+            self.projections[service] = [
+                cls(self._database_for(service, cls, create_tables_now)) for cls in projection_classes(service)
+            ]
             if create_tables_now:
                 create_tables(self.dbs[service], own_tables(service))
                 for projection in self.projections[service]:
+                    self._drop_moved(service, projection)
                     if projection.schema_current():  # otherwise rebuild_stale makes them anew
                         projection.create_tables()
         self.rebuilt = self.rebuild_stale() if create_tables_now else []
+
+    def _database_for(self, service: str, cls: type[Projection], create_tables_now: bool) -> Database:
+        """The service's database, or (embedded) the SQLite file a read model keeps apart."""
+        if not (self.settings.embedded and cls.own_file):
+            return self.dbs[service]
+        if cls.own_file not in self.dbs:
+            self.dbs[cls.own_file] = SQLiteDatabase(self.settings.data_dir / f"{cls.own_file}.sqlite")
+            if create_tables_now:
+                create_tables(self.dbs[cls.own_file], ())
+        return self.dbs[cls.own_file]
+
+    def _drop_moved(self, service: str, projection: Projection) -> None:
+        """An older release kept a read model now in a file of its own in the service's file."""
+        if projection.db is self.dbs[service]:
+            return
+        with self.dbs[service].transaction() as cur:
+            for table in projection.table_names:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+            cur.execute("DELETE FROM tracking WHERE projection = %s", (projection.name,))
+            cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (projection.name,))
 
     # -- construction ------------------------------------------------------
 
@@ -162,6 +187,9 @@ class Runtime:
 
     def db(self, service: str) -> Database:
         return self.dbs[service]
+
+    def read_model(self, name: str) -> Projection:
+        return next(p for projections in self.projections.values() for p in projections if p.name == name)
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         checks: dict[str, Callable[[], None]] = {}
@@ -322,33 +350,38 @@ class Runtime:
                 relay.app.appended.set()
             time.sleep(0.01)
 
-    def rebuild(self, consumer: str | None = None) -> dict[str, int]:
-        """Drop read models and apply every source's history again."""
-        applied: dict[str, int] = {}
-        for name, projections in self.projections.items():
-            if consumer and name != consumer and not any(p.name == consumer for p in projections):
-                continue
-            for projection in projections:
-                if consumer and consumer not in (name, projection.name):
-                    continue
-                applied[projection.name] = projection.rebuild(self.event_reader)
-        return applied
+    def rebuild(self, consumer: str | None = None, reader: Reader | None = None) -> dict[str, int]:
+        """Drop read models and apply every source's history again (``reader(source)``;
+        default: the event stores). A read model kept in a file of its own is rebuilt by
+        a second process at the same time as the others (both cores, and SQLite takes one
+        writer per file)."""
+        chosen = [
+            p for name, projections in self.projections.items() for p in projections
+            if consumer is None or consumer in (name, p.name)
+        ]
+        apart = [p for p in chosen if p.own_file] if len(chosen) > 1 else []
+        self.rebuild_seconds = {}
+        with _Beside(self.settings, self.services, [p.name for p in apart], reader) as beside:
+            here = [p for p in chosen if p not in apart]
+            applied = rebuild(here, reader or self.event_reader, seconds=self.rebuild_seconds)
+            for name, (count, seconds) in beside.results().items():
+                applied[name] = count
+                self.rebuild_seconds[name] = seconds
+        for projection in apart:
+            projection.forget()
+        return {p.name: applied[p.name] for p in chosen}
 
     def rebuild_stale(self) -> list[str]:
         """Rebuild the read models whose tables this code declares otherwise than
         they were built (an upgrade changed them, or they are new): drop them
         and apply their sources' history again. Runs where tables are made
         (embedded start, ``rps migrate``), before any consumer."""
-        done = []
-        for projections in self.projections.values():
-            for projection in projections:
-                if projection.schema_current():
-                    continue
-                applied = projection.rebuild(self.event_reader)
-                if applied:
-                    log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied)
-                done.append(f"{projection.name}: tables (re)made, {applied} events applied")
-        return done
+        stale = [p for projections in self.projections.values() for p in projections if not p.schema_current()]
+        applied = rebuild(stale, self.event_reader)
+        for projection in stale:
+            if applied[projection.name]:
+                log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied[projection.name])
+        return [f"{p.name}: tables (re)made, {applied[p.name]} events applied" for p in stale]
 
     def event_reader(self, source: str) -> Callable[[int, int], list[dict[str, Any]]]:
         """Read a source's history: from its store here, or its HTTP feed in the cluster."""
@@ -374,6 +407,43 @@ class Runtime:
             app.close()
         for db in self.dbs.values():
             db.close()
+
+
+class _Beside:
+    """Rebuilds of the named read models, each in a process of its own (spawned:
+    this one may run threads), while the caller rebuilds the rest."""
+
+    def __init__(self, settings: Settings, services: tuple[str, ...], names: list[str], reader: Reader | None):
+        self._pool = None
+        self._futures: dict[str, Any] = {}
+        if names:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(len(names), mp_context=multiprocessing.get_context("spawn"))
+            self._futures = {n: self._pool.submit(_rebuild_apart, settings, services, n, reader) for n in names}
+
+    def __enter__(self) -> "_Beside":
+        return self
+
+    def results(self) -> dict[str, tuple[int, float]]:
+        return {name: future.result() for name, future in self._futures.items()}
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _rebuild_apart(
+    settings: Settings, services: tuple[str, ...], name: str, reader: Reader | None
+) -> tuple[int, float]:
+    runtime = Runtime(settings, services, create_tables_now=False)
+    try:
+        seconds: dict[str, float] = {}
+        applied = rebuild([runtime.read_model(name)], reader or runtime.event_reader, seconds=seconds)
+        return applied[name], seconds[name]
+    finally:
+        runtime.close()
 
 
 def _require(ok: bool, what: str) -> None:

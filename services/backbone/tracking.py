@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 _INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)")
 
 Handler = Callable[[Any, Cursor, dict[str, Any]], None]
+Read = Callable[[int, int], list[dict[str, Any]]]  # (after position, limit) -> envelopes in order
+Reader = Callable[[str], Read]  # source -> its history
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
@@ -48,6 +50,9 @@ class Projection:
     # Indexes (by name, among ``tables``) a rebuild makes once the rows are in:
     # one sort instead of an index entry per row. Only indexes no handler reads by.
     deferred_indexes: tuple[str, ...] = ()
+    # Embedded (SQLite: one writer per file): a file of its own, named so, for a
+    # read model big enough that its rebuild is worth running beside the others'.
+    own_file: str | None = None
 
     def __init__(self, db: Database):
         self.db = db
@@ -256,15 +261,19 @@ class Projection:
         applied = 0
         while True:
             envelopes = read(self.last_position(source), batch)
-            try:
-                applied += self.handle_run(envelopes)
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                for envelope in envelopes:
-                    applied += self.handle(envelope)
+            applied += self.apply_batch(envelopes)
             if len(envelopes) < batch:
                 return applied
+
+    def apply_batch(self, envelopes: Sequence[dict[str, Any]]) -> int:
+        """A catch-up batch in one transaction; when it fails, event by event, so the
+        error names the event and those before it stay applied."""
+        try:
+            return self.handle_run(envelopes)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+        return sum(self.handle(envelope) for envelope in envelopes)
 
     def reset(self) -> None:
         """Drop the read model and its tracking records; ``rebuild`` fills it again.
@@ -279,21 +288,56 @@ class Projection:
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
         create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
 
-    def rebuild(self, reader: Callable[[str], Callable[[int, int], list[dict[str, Any]]]]) -> int:
+    def forget(self) -> None:
+        """Drop what this process remembers of the read model (another process rebuilt it)."""
+
+    def rebuild(self, reader: Reader) -> int:
         """Drop the read model, apply every source's history (``reader(source)``), then make
         the deferred indexes and record the fingerprint; returns the events applied."""
-        self.reset()
-        applied = sum(self.catch_up(source, reader(source)) for source in self.sources)
-        self.create_tables()
+        return rebuild([self], reader)[self.name]
+
+    def finish_rebuild(self) -> None:
+        self.create_tables()  # the deferred indexes
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO read_model_schemas (projection, fingerprint) VALUES (%s, %s)"
                 " ON CONFLICT (projection) DO UPDATE SET fingerprint = excluded.fingerprint",
                 (self.name, self.fingerprint),
             )
-        return applied
 
     def update_lag(self, source: str, source_position: int) -> None:
         metrics.PROJECTION_LAG.labels(self.name, source).set(
             max(0, source_position - self.last_position(source))
         )
+
+
+def rebuild(
+    projections: Sequence[Projection], reader: Reader, *, batch: int = 500, seconds: dict[str, float] | None = None
+) -> dict[str, int]:
+    """Rebuild read models from their sources' histories, reading each source once
+    for all of them (batch by batch, each applied as ``catch_up`` would); returns the
+    events each applied, and adds the time each took to ``seconds``."""
+    applied = {p.name: 0 for p in projections}
+    spent = seconds if seconds is not None else {}
+    for projection in projections:
+        t0 = time.perf_counter()
+        projection.reset()
+        spent[projection.name] = spent.get(projection.name, 0.0) + time.perf_counter() - t0
+    sources = list(dict.fromkeys(s for p in projections for s in p.sources))
+    for source in sources:
+        takers = [p for p in projections if source in p.sources]
+        read, after = reader(source), 0
+        while True:
+            envelopes = read(after, batch)
+            for projection in takers:
+                t0 = time.perf_counter()
+                applied[projection.name] += projection.apply_batch(envelopes)
+                spent[projection.name] += time.perf_counter() - t0
+            if len(envelopes) < batch:
+                break
+            after = int(envelopes[-1]["position"])
+    for projection in projections:
+        t0 = time.perf_counter()
+        projection.finish_rebuild()
+        spent[projection.name] += time.perf_counter() - t0
+    return applied

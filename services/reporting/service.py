@@ -126,7 +126,7 @@ class ReportingService(OperationsRoutes):
         """Every event of an entity across services, with actor, role, correlation, causation and the change."""
         if entity not in ENTITIES:
             raise NotFound(f"entity：没有 {entity} 这种对象（{'、'.join(ENTITIES)}）", field="entity")
-        events = AuditTrailProjection(self.db).history(entity, key)
+        events = self.runtime.read_model(AuditTrailProjection.name).history(entity, key)
         if not events:
             raise NotFound(f"id：没有 {entity} {key} 的记录", field="id")
         return json_response({"entity": entity, "id": key, "count": len(events), "events": events})

@@ -58,14 +58,14 @@ def _indexes(db):
 
 def test_a_rebuild_makes_the_deferred_indexes_after_the_rows_and_records_the_tables(projection, monkeypatch):
     seen_during_load = []
-    catch_up = projection.catch_up
+    apply_batch = projection.apply_batch
 
-    def watched(source, read, **kw):
-        applied = catch_up(source, read, **kw)
+    def watched(envelopes):
+        applied = apply_batch(envelopes)
         seen_during_load.append(_indexes(projection.db))
         return applied
 
-    monkeypatch.setattr(projection, "catch_up", watched)
+    monkeypatch.setattr(projection, "apply_batch", watched)
     assert projection.rebuild(_reader) == 5
     assert "by_group_grp" not in seen_during_load[0]  # rows went in without it
     assert "by_group_grp" in _indexes(projection.db)

@@ -162,6 +162,8 @@ class AuditTrailProjection(Projection):
     # Both keyed by random ids: kept row by row, at a million events every batch
     # rewrites pages all over them; a rebuild sorts them once at the end.
     deferred_indexes = ("rpt_audit_entity", "rpt_audit_subject")
+    # Every event of every service: the biggest read model by far; rebuilt beside the others.
+    own_file = "reporting-audit"
     def __init__(self, db: Any):
         super().__init__(db)
         self._states: OrderedDict[str, State] = OrderedDict()
@@ -177,10 +179,13 @@ class AuditTrailProjection(Projection):
             raise
 
     def reset(self) -> None:
+        self.forget()
+        super().reset()
+
+    def forget(self) -> None:
         with self._lock:
             self._states.clear()
         self._subject_index = False
-        super().reset()
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
         # An aggregate's first event (version 1) has no state to look up.

@@ -102,18 +102,20 @@ def test_an_upgrade_that_changes_a_read_models_tables_rebuilds_it_on_start(world
     before = api.get(path).json_body
     reports = api.get(f"{API}/reports/monthly/2022-02").json_body
     data_dir = runtime.settings.data_dir
-    with runtime.db("reporting").transaction() as cur:  # the trail as an older release built it
+    with runtime.read_model("reporting.audit").db.transaction() as cur:  # the trail as an older release built it
         cur.execute("DROP TABLE rpt_audit")
         cur.execute("CREATE TABLE rpt_audit (entity TEXT, entity_id TEXT, changes TEXT)")
-        cur.execute("CREATE TABLE rpt_audit_subjects (subject TEXT PRIMARY KEY, state TEXT)")
         cur.execute("UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'reporting.audit'")
+    with runtime.db("reporting").transaction() as cur:  # and, older still, in reporting's own file
+        cur.execute("CREATE TABLE rpt_audit (entity TEXT, entity_id TEXT, changes TEXT)")
+        cur.execute("CREATE TABLE rpt_audit_subjects (subject TEXT PRIMARY KEY, state TEXT)")
     runtime.close()
 
     upgraded = Runtime.embedded(Settings(data_dir=data_dir, relay_idle_seconds=0.05))
     try:
         assert [line.split(":")[0] for line in upgraded.rebuilt] == ["reporting.audit"]
-        assert not upgraded.db("reporting").query(  # the older release's state table is gone
-            "SELECT name FROM sqlite_master WHERE name = 'rpt_audit_subjects'"
+        assert not upgraded.db("reporting").query(  # the older releases' tables are gone from reporting's file
+            "SELECT name FROM sqlite_master WHERE name IN ('rpt_audit', 'rpt_audit_subjects')"
         )
         again = Api(upgraded)
         assert _figures(again.get(path).json_body) == _figures(before)
