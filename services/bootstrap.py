@@ -156,6 +156,7 @@ class Runtime:
             for table in projection.table_names:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute("DELETE FROM tracking WHERE projection = %s", (projection.name,))
+            cur.execute("DELETE FROM tracking_marks WHERE projection = %s", (projection.name,))
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (projection.name,))
 
     # -- construction ------------------------------------------------------

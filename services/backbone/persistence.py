@@ -248,6 +248,9 @@ BACKBONE_TABLES = (
     "CREATE TABLE IF NOT EXISTS tracking ("
     " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (projection, source, position))",
+    # Per projection and source: every event up to ``position`` is applied (tracking records stand for those above).
+    "CREATE TABLE IF NOT EXISTS tracking_marks ("
+    " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (projection, source))",
     # Per read model, the fingerprint of the tables its rows were written under (rebuilt when it differs).
     "CREATE TABLE IF NOT EXISTS read_model_schemas (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)",
     # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path.

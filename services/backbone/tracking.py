@@ -27,6 +27,7 @@ _INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)")
 Handler = Callable[[Any, Cursor, dict[str, Any]], None]
 Read = Callable[[int, int], list[dict[str, Any]]]  # (after position, limit) -> envelopes in order
 Reader = Callable[[str], Read]  # source -> its history
+Covers = tuple[str, int, int]  # (source, after, upto): a run holding every event stored in between
 
 
 def handles(*event_types: str) -> Callable[[Handler], Handler]:
@@ -80,24 +81,27 @@ class Projection:
         return bool(rows) and rows[0]["fingerprint"] == self.fingerprint
 
     def holds_events(self) -> bool:
-        return bool(self.db.query("SELECT 1 AS one FROM tracking WHERE projection = %s LIMIT 1", (self.name,)))
+        return any(self.last_position(source) for source in self.sources)
 
     def handle(self, envelope: dict[str, Any]) -> bool:
         """Apply one event; False when it was applied before."""
         return self.handle_run([envelope]) == 1
 
-    def handle_run(self, envelopes: Sequence[dict[str, Any]]) -> int:
+    def handle_run(self, envelopes: Sequence[dict[str, Any]], covers: Covers | None = None) -> int:
         """Apply a run of events in one transaction; returns how many were new.
 
         The tracking records and the read model's rows commit together, so a
         run is applied whole or not at all; a rebuild's cost is its commits,
-        hence one for a catch-up batch rather than one per event.
+        hence one for a catch-up batch rather than one per event. ``covers``
+        (source, after, upto): the run holds every event that source stored
+        after ``after`` up to ``upto`` (a catch-up batch), so one mark records
+        them instead of a record each.
         """
         if not envelopes:
             return 0
         keyed = [(source_service(e), int(e["position"]), e) for e in envelopes]
         with self.db.transaction() as cur:
-            claimed = self._claim(cur, keyed)
+            claimed = self._claim(cur, keyed, covers)
             fresh = []
             for source, position, envelope in keyed:
                 if (source, position) in claimed:
@@ -111,32 +115,83 @@ class Projection:
             metrics.EVENTS_CONSUMED.labels(self.name, source).inc(count)
         return len(fresh)
 
-    def _claim(self, cur: Cursor, keyed: Sequence[tuple[str, int, Any]]) -> set[tuple[str, int]]:
-        """Write the run's tracking records; returns the (source, position) not recorded before."""
+    def _claim(self, cur: Cursor, keyed: Sequence[tuple[str, int, Any]], covers: Covers | None) -> set[tuple[str, int]]:
+        """Record the run as applied; returns the (source, position) not applied before.
+
+        Per source, a mark says every event up to it is applied, and a record
+        each stands for those applied above it (delivered out of order, or
+        one at a time by the bus). A run that covers a stretch starting at
+        the mark moves the mark instead of writing records.
+        """
         positions: dict[str, set[int]] = {}
         for source, position, _ in keyed:
             positions.setdefault(source, set()).add(position)
         claimed: set[tuple[str, int]] = set()
         for source, wanted in positions.items():
-            if self.db.engine == "postgres":  # one round trip; a concurrent consumer's rows are waited for
-                rows = cur.execute(
-                    "INSERT INTO tracking (projection, source, position) SELECT %s, %s, p FROM unnest(%s::bigint[]) p"
-                    " ON CONFLICT DO NOTHING RETURNING position",
-                    (self.name, source, sorted(wanted)),
-                ).fetchall()
-                new = {int(r["position"]) for r in rows}
-            else:  # SQLite: the transaction holds the write lock, so what is not there now is ours
-                seen = cur.execute(
-                    "SELECT position FROM tracking WHERE projection = %s AND source = %s AND position BETWEEN %s AND %s",
-                    (self.name, source, min(wanted), max(wanted)),
-                ).fetchall()
-                new = wanted - {int(r["position"]) for r in seen}
-                cur.executemany(
-                    "INSERT INTO tracking (projection, source, position) VALUES (%s, %s, %s)",
-                    [(self.name, source, p) for p in sorted(new)],
-                )
+            covering = covers if covers is not None and covers[0] == source else None
+            mark = self._mark(cur, source, moving=covering is not None)
+            above = {p for p in wanted if p > mark}
+            if covering is not None and covering[1] <= mark:
+                upto = max(covering[2], *wanted)
+                recorded = {
+                    int(r["position"])
+                    for r in cur.execute(
+                        "SELECT position FROM tracking WHERE projection = %s AND source = %s"
+                        " AND position > %s AND position <= %s",
+                        (self.name, source, mark, upto),
+                    ).fetchall()
+                }
+                new = above - recorded
+                if upto > mark:
+                    cur.execute(
+                        "UPDATE tracking_marks SET position = %s WHERE projection = %s AND source = %s",
+                        (upto, self.name, source),
+                    )
+                if recorded:
+                    cur.execute(
+                        "DELETE FROM tracking WHERE projection = %s AND source = %s AND position <= %s",
+                        (self.name, source, upto),
+                    )
+            else:
+                new = self._record(cur, source, above) if above else set()
             claimed.update((source, p) for p in new)
         return claimed
+
+    def _mark(self, cur: Cursor, source: str, *, moving: bool) -> int:
+        """Every event of ``source`` up to the returned position is applied. PostgreSQL:
+        a run moving the mark excludes the runs writing records above it (row lock), so
+        neither misses what the other applies; SQLite's transactions take turns anyway."""
+        lock = "" if self.db.engine != "postgres" else (" FOR UPDATE" if moving else " FOR SHARE")
+        select = f"SELECT position FROM tracking_marks WHERE projection = %s AND source = %s{lock}"
+        row = cur.execute(select, (self.name, source)).fetchone()
+        if row is None:
+            cur.execute(
+                "INSERT INTO tracking_marks (projection, source, position) VALUES (%s, %s, 0) ON CONFLICT DO NOTHING",
+                (self.name, source),
+            )
+            row = cur.execute(select, (self.name, source)).fetchone()
+        return int(row["position"])
+
+    def _record(self, cur: Cursor, source: str, wanted: set[int]) -> set[int]:
+        """A tracking record per event; returns the positions not recorded before."""
+        if self.db.engine == "postgres":  # one round trip; a concurrent consumer's rows are waited for
+            rows = cur.execute(
+                "INSERT INTO tracking (projection, source, position) SELECT %s, %s, p FROM unnest(%s::bigint[]) p"
+                " ON CONFLICT DO NOTHING RETURNING position",
+                (self.name, source, sorted(wanted)),
+            ).fetchall()
+            return {int(r["position"]) for r in rows}
+        # SQLite: the transaction holds the write lock, so what is not there now is ours
+        seen = cur.execute(
+            "SELECT position FROM tracking WHERE projection = %s AND source = %s AND position BETWEEN %s AND %s",
+            (self.name, source, min(wanted), max(wanted)),
+        ).fetchall()
+        new = wanted - {int(r["position"]) for r in seen}
+        cur.executemany(
+            "INSERT INTO tracking (projection, source, position) VALUES (%s, %s, %s)",
+            [(self.name, source, p) for p in sorted(new)],
+        )
+        return new
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
         """Apply new events to the read model, in order (a subclass may apply a run at once)."""
@@ -247,8 +302,10 @@ class Projection:
         return count
 
     def last_position(self, source: str) -> int:
-        rows = self.db.query("SELECT MAX(position) AS p FROM tracking WHERE projection = %s AND source = %s",
-            (self.name, source),
+        rows = self.db.query(
+            "SELECT MAX(p) AS p FROM (SELECT MAX(position) AS p FROM tracking WHERE projection = %s AND source = %s"
+            " UNION ALL SELECT position AS p FROM tracking_marks WHERE projection = %s AND source = %s) AS applied",
+            (self.name, source, self.name, source),
         )
         return int(rows[0]["p"] or 0) if rows else 0
 
@@ -260,16 +317,17 @@ class Projection:
         """
         applied = 0
         while True:
-            envelopes = read(self.last_position(source), batch)
-            applied += self.apply_batch(envelopes)
+            after = self.last_position(source)
+            envelopes = read(after, batch)
+            applied += self.apply_batch(envelopes, (source, after, _last(envelopes, after)))
             if len(envelopes) < batch:
                 return applied
 
-    def apply_batch(self, envelopes: Sequence[dict[str, Any]]) -> int:
+    def apply_batch(self, envelopes: Sequence[dict[str, Any]], covers: Covers | None = None) -> int:
         """A catch-up batch in one transaction; when it fails, event by event, so the
         error names the event and those before it stay applied."""
         try:
-            return self.handle_run(envelopes)
+            return self.handle_run(envelopes, covers)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -285,6 +343,7 @@ class Projection:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
             for source in self.sources:
                 cur.execute("DELETE FROM tracking WHERE projection = %s AND source = %s", (self.name, source))
+                cur.execute("DELETE FROM tracking_marks WHERE projection = %s AND source = %s", (self.name, source))
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
         create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
 
@@ -331,7 +390,7 @@ def rebuild(
             envelopes = read(after, batch)
             for projection in takers:
                 t0 = time.perf_counter()
-                applied[projection.name] += projection.apply_batch(envelopes)
+                applied[projection.name] += projection.apply_batch(envelopes, (source, after, _last(envelopes, after)))
                 spent[projection.name] += time.perf_counter() - t0
             if len(envelopes) < batch:
                 break
@@ -341,3 +400,7 @@ def rebuild(
         projection.finish_rebuild()
         spent[projection.name] += time.perf_counter() - t0
     return applied
+
+
+def _last(envelopes: Sequence[dict[str, Any]], after: int) -> int:
+    return int(envelopes[-1]["position"]) if envelopes else after

@@ -79,8 +79,12 @@ class Cluster:
         return rows[0][0]
 
     def tracked(self) -> int:
+        """Visits events the read model records as applied: those up to its mark, and a record each above it."""
         rows = self.sql(
-            "SELECT COUNT(*) FROM reporting.tracking WHERE projection = 'reporting.service_time' AND source = 'visits'"
+            "SELECT (SELECT COUNT(*) FROM reporting.tracking WHERE projection = 'reporting.service_time'"
+            " AND source = 'visits') + (SELECT COUNT(*) FROM visits.visits_events WHERE notification_id <= COALESCE("
+            "(SELECT position FROM reporting.tracking_marks WHERE projection = 'reporting.service_time'"
+            " AND source = 'visits'), 0))"
         )
         return rows[0][0]
 
@@ -109,7 +113,7 @@ def cluster(processes, cluster_settings, group):
     # Each test starts from an empty history on the module's database and vhost.
     c.sql(
         "TRUNCATE visits.visits_events, visits.event_chain, visits.relay_position, "
-        "reporting.rpt_visits, reporting.tracking, reporting.dead_letters, reporting.chain_heads RESTART IDENTITY"
+        "reporting.rpt_visits, reporting.tracking, reporting.tracking_marks, reporting.dead_letters, reporting.chain_heads RESTART IDENTITY"
     )
     try:
         management_delete(f"queues/{c.vhost}/evt-visits--reporting/contents")

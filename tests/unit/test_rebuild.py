@@ -60,8 +60,8 @@ def test_a_rebuild_makes_the_deferred_indexes_after_the_rows_and_records_the_tab
     seen_during_load = []
     apply_batch = projection.apply_batch
 
-    def watched(envelopes):
-        applied = apply_batch(envelopes)
+    def watched(envelopes, covers=None):
+        applied = apply_batch(envelopes, covers)
         seen_during_load.append(_indexes(projection.db))
         return applied
 
@@ -84,3 +84,42 @@ def test_a_rebuild_cut_short_is_not_taken_for_a_current_read_model(projection):
     projection.fail_at = None
     assert projection.rebuild(_reader) == 5
     assert projection.schema_current()
+
+
+# -- tracking: a mark for what a catch-up covers, a record each for the bus's deliveries -----------------
+
+
+def _records(projection):
+    return [r["position"] for r in projection.db.query("SELECT position FROM tracking ORDER BY position")]
+
+
+def test_a_catch_up_moves_one_mark_and_a_redelivered_event_still_counts_once(projection):
+    # R-RPT-1: each visit counted once, however often it arrives.
+    assert projection.catch_up("visits", _reader("visits"), batch=2) == 5
+    assert _records(projection) == []  # one mark, no record per event
+    assert projection.last_position("visits") == 5
+    assert projection.handle(HISTORY[2]) is False  # the bus delivers position 3 again
+    later = _envelope(6, "b2")
+    assert projection.handle(later) is True and _records(projection) == [6]
+    assert projection.handle(later) is False
+    rows = projection.db.query("SELECT COUNT(*) AS n FROM by_group")
+    assert rows[0]["n"] == 6
+
+
+def test_a_covering_run_takes_over_the_records_above_the_mark(projection):
+    projection.catch_up("visits", _reader("visits"))
+    seventh = _envelope(7, "c2")
+    assert projection.handle(seventh) is True  # delivered ahead of 6
+    run = [_envelope(6, "b2"), seventh, _envelope(8, "a4")]
+    assert projection.handle_run(run, ("visits", 5, 8)) == 2  # 7 was applied already
+    assert _records(projection) == [] and projection.last_position("visits") == 8
+    assert projection.handle_run(run, ("visits", 5, 8)) == 0
+
+
+def test_a_run_that_does_not_start_at_the_mark_writes_records(projection):
+    projection.catch_up("visits", _reader("visits"))
+    run = [_envelope(7, "c2"), _envelope(8, "a4")]
+    # Position 6 is not in hand: the mark cannot pass it.
+    assert projection.handle_run(run, ("visits", 6, 8)) == 2
+    assert _records(projection) == [7, 8]
+    assert projection.handle(_envelope(6, "b2")) is True

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
-from services.backbone.tracking import Projection
+from services.backbone.tracking import Covers, Projection
 
 ENTITIES = (
     "government",
@@ -170,9 +170,9 @@ class AuditTrailProjection(Projection):
         self._lock = threading.Lock()
         self._subject_index = False  # made sure of in this process
 
-    def handle_run(self, envelopes: Sequence[dict[str, Any]]) -> int:
+    def handle_run(self, envelopes: Sequence[dict[str, Any]], covers: Covers | None = None) -> int:
         try:
-            return super().handle_run(envelopes)
+            return super().handle_run(envelopes, covers)
         except BaseException:
             with self._lock:
                 self._states.clear()  # the failed run's states were rolled back with it
