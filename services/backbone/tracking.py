@@ -57,6 +57,7 @@ class Projection:
 
     def __init__(self, db: Database):
         self.db = db
+        self.rebuilding = False  # between reset() and finish_rebuild(), in this process
         self._handlers: dict[str, Handler] = {}
         for attr in dir(type(self)):
             fn = getattr(type(self), attr)
@@ -346,6 +347,7 @@ class Projection:
                 cur.execute("DELETE FROM tracking_marks WHERE projection = %s AND source = %s", (self.name, source))
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
         create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
+        self.rebuilding = True
 
     def forget(self) -> None:
         """Drop what this process remembers of the read model (another process rebuilt it)."""
@@ -363,6 +365,11 @@ class Projection:
                 " ON CONFLICT (projection) DO UPDATE SET fingerprint = excluded.fingerprint",
                 (self.name, self.fingerprint),
             )
+            self.rebuilt(cur)
+        self.rebuilding = False
+
+    def rebuilt(self, cur: Cursor) -> None:
+        """Called in the transaction that completes a rebuild (a subclass may say so to its readers)."""
 
     def update_lag(self, source: str, source_position: int) -> None:
         metrics.PROJECTION_LAG.labels(self.name, source).set(

@@ -19,6 +19,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
+import orjson
+
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
@@ -126,13 +128,10 @@ def changes_from(earlier: dict[str, Any], data: dict[str, Any]) -> dict[str, dic
     return {k: {"from": earlier[k], "to": data[k]} for k in sorted(earlier)}
 
 
-# Built once: a rebuild dumps millions. Keys keep the event's own order, the
-# same live and rebuilt.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def _dump(value: Any) -> str:
-    return _ENCODER.encode(value)
+    # orjson: a rebuild dumps two values per event, a million events and more;
+    # compact, keys in the event's own order, the same live and rebuilt.
+    return orjson.dumps(value).decode()
 
 
 # Subjects whose state stays in memory between runs: a bounded cache (memory
