@@ -74,6 +74,51 @@ class Organisation:
         return (self.districts.get(district or "") or {}).get("government")
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Part of the rows a report reads (the monthly report's cache computes again
+    only the groups that changed): the rows of ``groups``; the rows with no group
+    in ``districts`` (a report gives them to the group serving the district on
+    their date); with ``ungrouped``, every row with no group (those no group
+    serves are listed on their own)."""
+
+    groups: frozenset[str] = frozenset()
+    districts: frozenset[str] = frozenset()
+    ungrouped: bool = False
+
+    def conditions(self) -> list[tuple[str, tuple[str, ...]]]:
+        """SQL conditions on ``grp`` and ``district`` (with their parameters) whose
+        rows, which do not overlap, are the scope's. Apart, not joined by OR:
+        SQLite reads each by the index on ``grp``, an OR of them by none."""
+        out = []
+        if self.groups:
+            out.append(self.of_groups())
+        if self.ungrouped:
+            out.append(("grp IS NULL", ()))
+        elif self.districts:
+            out.append((f"grp IS NULL AND district IN ({_marks(self.districts)})", tuple(sorted(self.districts))))
+        return out
+
+    def of_groups(self) -> tuple[str, tuple[str, ...]]:
+        """The condition on the rows of ``groups`` only (the visits, which always have
+        a group, and the publicity, which counts for no group without one)."""
+        if not self.groups:
+            return "1 = 0", ()
+        return f"grp IN ({_marks(self.groups)})", tuple(sorted(self.groups))
+
+
+def _marks(values: Any) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _of_groups(scope: Scope | None) -> tuple[str, tuple[str, ...]]:
+    """`` AND`` the condition on the scope's groups (nothing without a scope)."""
+    if scope is None:
+        return "", ()
+    condition, params = scope.of_groups()
+    return f" AND {condition}", params
+
+
 # What an Item is made of (items.py), per table.
 OPINION_COLUMNS = "id, grp, district, government, date, due_date, acknowledge_due_date, steps, category, resolution"
 RECOMMENDATION_COLUMNS = (
@@ -139,16 +184,17 @@ class ReadModels:
     # -- visits ------------------------------------------------------------------
 
     def visits(
-        self, first: dt.date, last: dt.date, *, since: dt.date | None = None
+        self, first: dt.date, last: dt.date, *, since: dt.date | None = None, scope: Scope | None = None
     ) -> tuple[dict[str, list[VisitFacts]], dict[str, str | None]]:
         """Every visit (voided too) that can serve a date from ``since`` (default: a
         service year before ``first``) to ``last``, per group; and each group's
-        district as its visits name it."""
+        district as its visits name it. With ``scope``, only its groups'."""
         start = since - dt.timedelta(days=LONGEST_VISIT_DAYS) if since else first - dt.timedelta(days=LOOKBACK_DAYS)
+        restrict, scoped = _of_groups(scope)
         rows = self.db.query(
             "SELECT id, grp, district, date, days, leader_met, leader_met_confirmed, voided, confirmation, late, revision"
-            " FROM rpt_visits WHERE date >= %s AND date <= %s ORDER BY grp, date, id",
-            (start.isoformat(), last.isoformat()),
+            f" FROM rpt_visits WHERE date >= %s AND date <= %s{restrict} ORDER BY grp, date, id",
+            (start.isoformat(), last.isoformat(), *scoped),
         )
         by_group: dict[str, list[VisitFacts]] = defaultdict(list)
         districts: dict[str, str | None] = {}
@@ -172,7 +218,7 @@ class ReadModels:
 
     # -- opinions, recommendations, consultations -----------------------------------
 
-    def items(self, last: dt.date, *, since: dt.date | None = None) -> list[Item]:
+    def items(self, last: dt.date, *, since: dt.date | None = None, scope: Scope | None = None) -> list[Item]:
         """Every opinion, recommendation and consultation dated on or before ``last``.
 
         With ``since``, only those a report of a period up to ``last``, read as of
@@ -183,10 +229,12 @@ class ReadModels:
         recommendations due ``since .. last`` (R-RPT-2). An older item that is
         closed now and took its last step before ``since`` counts nothing: it
         was closed all through the period.
+
+        With ``scope``, only the rows of its groups and districts, chosen as above.
         """
         dates = _Dates()
         items: list[Item] = []
-        for r in self._item_rows("rpt_opinions", OPINION_COLUMNS, "opinion", last, since):
+        for r in self._item_rows("rpt_opinions", OPINION_COLUMNS, "opinion", last, since, scope):
             items.append(
                 Item(
                     kind="opinion",
@@ -203,7 +251,7 @@ class ReadModels:
                 )
             )
         recommendations = self._item_rows(
-            "rpt_recommendations", RECOMMENDATION_COLUMNS, "recommendation", last, since, due=True
+            "rpt_recommendations", RECOMMENDATION_COLUMNS, "recommendation", last, since, scope, due=True
         )
         for r in recommendations:
             items.append(
@@ -222,7 +270,7 @@ class ReadModels:
                     forwarded_on=dates.optional(r["forwarded_on"]),
                 )
             )
-        for r in self._item_rows("rpt_consultations", CONSULTATION_COLUMNS, "consultation", last, since):
+        for r in self._item_rows("rpt_consultations", CONSULTATION_COLUMNS, "consultation", last, since, scope):
             items.append(
                 Item(
                     kind="consultation",
@@ -240,37 +288,34 @@ class ReadModels:
         return items
 
     def _item_rows(
-        self, table: str, columns: str, kind: str, last: dt.date, since: dt.date | None, *, due: bool = False
+        self,
+        table: str,
+        columns: str,
+        kind: str,
+        last: dt.date,
+        since: dt.date | None,
+        scope: Scope | None = None,
+        *,
+        due: bool = False,
     ) -> list[dict[str, Any]]:
         """``items``' rows of one table, ordered by date and id; the parts of the
         UNION do not overlap, and each has an index (projections/steps.py).
         MATERIALIZED sorts the union once: SQLite would otherwise push the
-        ORDER BY into each part and scan all history in date order for it."""
+        ORDER BY into each part and scan all history in date order for it.
+        With a scope, each part is read once per condition of the scope."""
+        restricts = [("", ())] if scope is None else [(f" AND {c}", p) for c, p in scope.conditions()]
+        if not restricts:
+            return []
         if since is None or since > last:
-            sql = f"SELECT {columns} FROM {table} WHERE date <= %s ORDER BY date, id"
-            return self.db.query(sql, (last.isoformat(),))
-        lo, hi = since.isoformat(), last.isoformat()
-        open_ = OPEN[kind]
-        marks = ", ".join(["%s"] * len(open_))
-        parts = [
-            (f"SELECT {columns} FROM {table} WHERE date >= %s AND date <= %s", (lo, hi)),
-            (f"SELECT {columns} FROM {table} WHERE status IN ({marks}) AND date < %s", (*open_, lo)),
-            (
-                f"SELECT {columns} FROM {table} WHERE {LAST_STEP_DATE} >= %s AND date < %s AND status NOT IN ({marks})",
-                (lo, lo, *open_),
-            ),
-        ]
-        if due:
-            parts.append(
-                (
-                    f"SELECT {columns} FROM {table} WHERE due_date >= %s AND due_date <= %s AND date < %s"
-                    f" AND status NOT IN ({marks}) AND {LAST_STEP_DATE} < %s",
-                    (lo, hi, lo, *open_, lo),
-                )
-            )
-        union = " UNION ALL ".join(q for q, _ in parts)
-        sql = f"WITH u AS MATERIALIZED ({union}) SELECT * FROM u ORDER BY date, id"
-        return self.db.query(sql, tuple(p for _, params in parts for p in params))
+            parts = [(f"SELECT {columns} FROM {table} WHERE date <= %s", (last.isoformat(),))]
+        else:
+            parts = _bounded_parts(table, columns, kind, last, since, due=due)
+        selects = [q + restrict for q, _ in parts for restrict, _ in restricts]
+        params = tuple(p for _, part in parts for _, scoped in restricts for p in (*part, *scoped))
+        if len(selects) == 1:
+            return self.db.query(f"{selects[0]} ORDER BY date, id", params)
+        sql = f"WITH u AS MATERIALIZED ({' UNION ALL '.join(selects)}) SELECT * FROM u ORDER BY date, id"
+        return self.db.query(sql, params)
 
     def letters(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         rows = self.db.query(
@@ -306,11 +351,12 @@ class ReadModels:
             }
         return latest
 
-    def publicity(self, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    def publicity(self, first: dt.date, last: dt.date, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+        restrict, scoped = _of_groups(scope)
         return self.db.query(
             "SELECT id, grp, district, government, date, mode, title, audience, platform FROM rpt_publicity"
-            " WHERE date >= %s AND date <= %s ORDER BY date, id",
-            (first.isoformat(), last.isoformat()),
+            f" WHERE date >= %s AND date <= %s{restrict} ORDER BY date, id",
+            (first.isoformat(), last.isoformat(), *scoped),
         )
 
     def work_summaries(self, periods: list[str]) -> list[dict[str, Any]]:
@@ -346,6 +392,32 @@ class ReadModels:
             (first.isoformat(), last.isoformat()),
         )
         return [{**r, "scores": json.loads(r["scores"])} for r in rows]
+
+
+def _bounded_parts(
+    table: str, columns: str, kind: str, last: dt.date, since: dt.date, *, due: bool
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The parts of ``ReadModels.items``' read with ``since``, each with its parameters."""
+    lo, hi = since.isoformat(), last.isoformat()
+    open_ = OPEN[kind]
+    marks = _marks(open_)
+    parts = [
+        (f"SELECT {columns} FROM {table} WHERE date >= %s AND date <= %s", (lo, hi)),
+        (f"SELECT {columns} FROM {table} WHERE status IN ({marks}) AND date < %s", (*open_, lo)),
+        (
+            f"SELECT {columns} FROM {table} WHERE {LAST_STEP_DATE} >= %s AND date < %s AND status NOT IN ({marks})",
+            (lo, lo, *open_),
+        ),
+    ]
+    if due:
+        parts.append(
+            (
+                f"SELECT {columns} FROM {table} WHERE due_date >= %s AND due_date <= %s AND date < %s"
+                f" AND status NOT IN ({marks}) AND {LAST_STEP_DATE} < %s",
+                (lo, hi, lo, *open_, lo),
+            )
+        )
+    return parts
 
 
 class _Dates(dict):

@@ -15,8 +15,8 @@ from services.backbone.domain import DomainError, NotFound
 from services.backbone.persistence import Database
 from services.reporting.settings import ReportSettings
 from services.reporting.state import IssuedReports
-from services.reporting.views import build_report
-from services.reporting.views.common import ISSUE_RULE, figures_digest
+from services.reporting.views import build_report_and_digest
+from services.reporting.views.common import ISSUE_RULE
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,20 @@ class Document:
 
 
 def live_report(
-    db: Database, kind: str, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
+    db: Database,
+    kind: str,
+    period: str,
+    *,
+    today: dt.date | None = None,
+    settings: ReportSettings | None = None,
+    cached: bool = True,
 ) -> dict[str, Any]:
-    """The report as the events say now; ``issue`` tells whether it changed since its latest issue."""
-    report = build_report(db, kind, period, today=today, settings=settings)
+    """The report as the events say now; ``issue`` tells whether it changed since its latest issue.
+    ``cached=False``: the monthly report computed from scratch (tests, the benchmark's cold figure)."""
+    report, digest = build_report_and_digest(db, kind, period, today=today, settings=settings, cached=cached)
     latest = IssuedReports(db).latest(kind, period)
     if latest is not None:
-        changed = figures_digest(report) != latest["digest"]
+        changed = digest() != latest["digest"]
         report["issue"] = {
             "number": int(latest["number"]),
             "issued_at": latest["issued_at"],
@@ -62,11 +69,11 @@ def issue_report(
     db: Database, kind: str, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
 ) -> dict[str, Any]:
     """Freeze the report under the next number, with every format the renderer can make now."""
-    report = build_report(db, kind, period, today=today, settings=settings)
+    report, digest = build_report_and_digest(db, kind, period, today=today, settings=settings)
     actor = context.current().actor
     store = IssuedReports(db)
     issued_at = clock.now().isoformat(timespec="seconds")
-    number = store.issue(report, figures_digest(report), issued_at=issued_at, by=actor.subject, role=actor.role)
+    number = store.issue(report, digest(), issued_at=issued_at, by=actor.subject, role=actor.role)
     frozen = store.get(number)
     assert frozen is not None
     for fmt in RENDERED:

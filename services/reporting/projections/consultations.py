@@ -7,17 +7,19 @@ import json
 from typing import Any
 
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 TABLE = "rpt_consultations"
 
 
-class ConsultationsProjection(Projection):
+class ConsultationsProjection(versions.GroupRowsProjection):
     name = "reporting.consultations"
     consumer = "reporting"
     sources = ("feedback",)
     table_names = (TABLE,)
+    versioned_table = TABLE
     deferred_indexes = ("rpt_consultations_date", *item_index_names(TABLE))  # handlers read by id
     tables = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
@@ -26,6 +28,7 @@ class ConsultationsProjection(Projection):
         " verdict TEXT, closed_on TEXT, steps TEXT NOT NULL, last_step_on TEXT)",
         f"CREATE INDEX IF NOT EXISTS rpt_consultations_date ON {TABLE} (date)",
         *item_indexes(TABLE),
+        versions.CREATE_TABLE,
     )
 
     @handles("ConsultationRequested")

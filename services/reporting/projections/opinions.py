@@ -8,15 +8,17 @@ import json
 from typing import Any
 
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 
-class OpinionsProjection(Projection):
+class OpinionsProjection(versions.GroupRowsProjection):
     name = "reporting.opinions"
     consumer = "reporting"
     sources = ("feedback",)
     table_names = ("rpt_opinions",)
+    versioned_table = "rpt_opinions"
     deferred_indexes = ("rpt_opinions_date", *item_index_names("rpt_opinions"))  # handlers read by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_opinions ("
@@ -26,7 +28,11 @@ class OpinionsProjection(Projection):
         " relayed_on TEXT, steps TEXT NOT NULL, last_step_on TEXT)",
         "CREATE INDEX IF NOT EXISTS rpt_opinions_date ON rpt_opinions (date)",
         *item_indexes("rpt_opinions"),
+        versions.CREATE_TABLE,
     )
+
+    def changed_row(self, envelope: dict[str, Any]) -> str | None:
+        return envelope["data"].get("ref")  # an opinion's row is keyed by its public reference
 
     @handles("OpinionSubmitted")
     def received(self, cur: Cursor, envelope: dict[str, Any]) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Sequence
 
+from services.backbone.envelope import short_type
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 from services.visits.calendar import add_years
 
 DEFAULT_TERM_YEARS = 3
@@ -30,7 +32,7 @@ def _day_before(iso: str) -> str:
     return (dt.date.fromisoformat(iso) - dt.timedelta(days=1)).isoformat()
 
 
-class OrganisationProjection(Projection):
+class OrganisationProjection(versions.VersionedProjection):
     name = "reporting.organisation"
     consumer = "reporting"
     sources = ("contracts",)
@@ -59,7 +61,15 @@ class OrganisationProjection(Projection):
         "CREATE TABLE IF NOT EXISTS rpt_members ("
         " grp TEXT NOT NULL, planner TEXT NOT NULL, seat TEXT NOT NULL, from_date TEXT NOT NULL, to_date TEXT,"
         " reason TEXT, PRIMARY KEY (grp, planner, from_date))",
+        versions.CREATE_TABLE,
     )
+
+    def keys_after(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> set[str]:
+        # Who serves where decides which group every row with no group belongs to,
+        # and names and duty months are in every row: all groups, however small the
+        # change. Contracts events it has no handler for (evaluations) change nothing here.
+        changed = any(short_type(e) in self._handlers for e in envelopes)
+        return {versions.EVERYTHING} if changed else set()
 
     # -- governments and districts ------------------------------------------
 

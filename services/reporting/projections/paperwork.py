@@ -13,22 +13,28 @@ import json
 from typing import Any
 
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.envelope import short_type
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-class PaperworkProjection(Projection):
+class PaperworkProjection(versions.GroupRowsProjection):
     name = "reporting.paperwork"
     consumer = "reporting"
     sources = ("contracts", "feedback")
     table_names = ("rpt_publicity", "rpt_work_summaries", "rpt_ratings", "rpt_annual_summaries", "rpt_evaluations")
+    versioned_table = "rpt_publicity"
+    deferred_indexes = ("rpt_publicity_grp_date",)  # handlers write by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_publicity ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, date TEXT NOT NULL, mode TEXT,"
         " title TEXT, audience INTEGER NOT NULL DEFAULT 0, platform TEXT)",
+        # The monthly report's cache reads a few groups' publicity (views/monthly_cache.py).
+        "CREATE INDEX IF NOT EXISTS rpt_publicity_grp_date ON rpt_publicity (grp, date)",
         "CREATE TABLE IF NOT EXISTS rpt_work_summaries ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, kind TEXT NOT NULL, period TEXT NOT NULL,"
         " date TEXT, text TEXT, highlights TEXT NOT NULL DEFAULT '[]', revision INTEGER NOT NULL)",
@@ -41,7 +47,12 @@ class PaperworkProjection(Projection):
         "CREATE TABLE IF NOT EXISTS rpt_evaluations ("
         " id TEXT PRIMARY KEY, subject_kind TEXT NOT NULL, code TEXT NOT NULL, contract TEXT, date TEXT NOT NULL,"
         " term INTEGER, scores TEXT NOT NULL, total TEXT, passed INTEGER, pass_mark TEXT)",
+        versions.CREATE_TABLE,
     )
+
+    def changed_row(self, envelope: dict[str, Any]) -> str | None:
+        # Of this read model, the monthly report reads the publicity only.
+        return envelope["subject"] if short_type(envelope) == "PublicityRecorded" else None
 
     # -- feedback ---------------------------------------------------------------
 

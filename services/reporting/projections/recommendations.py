@@ -8,17 +8,19 @@ import json
 from typing import Any
 
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 from services.reporting.projections.steps import append_step, item_index_names, item_indexes
 
 TABLE = "rpt_recommendations"
 
 
-class RecommendationsProjection(Projection):
+class RecommendationsProjection(versions.GroupRowsProjection):
     name = "reporting.recommendations"
     consumer = "reporting"
     sources = ("feedback",)
     table_names = (TABLE, "rpt_letters")
+    versioned_table = TABLE  # a letter's subject is no recommendation's id: it bumps nothing
     deferred_indexes = (  # handlers read by id
         "rpt_recommendations_date", *item_index_names(TABLE), "rpt_recommendations_due_date", "rpt_letters_date"
     )
@@ -34,6 +36,7 @@ class RecommendationsProjection(Projection):
         " id TEXT PRIMARY KEY, letter_no TEXT NOT NULL, government TEXT NOT NULL, date TEXT NOT NULL,"
         " due_date TEXT NOT NULL, recommendations TEXT NOT NULL, districts TEXT NOT NULL, group_codes TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS rpt_letters_date ON rpt_letters (date)",
+        versions.CREATE_TABLE,
     )
 
     @handles("RecommendationRaised")

@@ -8,7 +8,8 @@ import datetime as dt
 from typing import Any
 
 from services.backbone.persistence import Cursor
-from services.backbone.tracking import Projection, handles
+from services.backbone.tracking import handles
+from services.reporting.projections import versions
 from services.visits.calendar import served_dates
 
 
@@ -16,11 +17,12 @@ def _last_date(date: str, days: Any) -> str:
     return served_dates(dt.date.fromisoformat(date), days)[-1].isoformat()
 
 
-class ServiceTimeProjection(Projection):
+class ServiceTimeProjection(versions.GroupRowsProjection):
     name = "reporting.service_time"
     consumer = "reporting"
     sources = ("visits",)
     table_names = ("rpt_visits",)
+    versioned_table = "rpt_visits"
     deferred_indexes = ("rpt_visits_date", "rpt_visits_grp_date")  # handlers read by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_visits ("
@@ -30,6 +32,7 @@ class ServiceTimeProjection(Projection):
         " logged_on TEXT, late INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0)",
         "CREATE INDEX IF NOT EXISTS rpt_visits_date ON rpt_visits (date)",
         "CREATE INDEX IF NOT EXISTS rpt_visits_grp_date ON rpt_visits (grp, date)",
+        versions.CREATE_TABLE,
     )
 
     @handles("VisitLogged")

@@ -8,7 +8,7 @@ Every report has ``kind``, ``period``, ``title``, ``issuer``,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from services.backbone import clock
 from services.backbone.persistence import Database
@@ -16,25 +16,52 @@ from services.reporting import periods
 from services.reporting.readmodels import ReadModels
 from services.reporting.settings import ReportSettings, report_settings
 from services.reporting.state import BureauNotes
-from services.reporting.views import annual, monthly, periodic
+from services.reporting.views import annual, monthly, monthly_cache, periodic
+from services.reporting.views.common import figures_digest
 from services.reporting.views.facts import load
 
 NOTED_KINDS = ("half-yearly", "annual")
 
 
+def build_report_and_digest(
+    db: Database,
+    kind: str,
+    period: str,
+    *,
+    today: dt.date | None = None,
+    settings: ReportSettings | None = None,
+    cached: bool = True,
+) -> tuple[dict[str, Any], Callable[[], str]]:
+    """``build_report``, and what gives its ``figures_digest`` (R-RPT-7) until anything
+    is added to the report: for the cached monthly report, from its cache's parts."""
+    if kind == "monthly" and cached:
+        return monthly_cache.monthly_report(
+            db, periods.parse(kind, period), today or clock.today(), settings or report_settings()
+        )
+    report = build_report(db, kind, period, today=today, settings=settings, cached=cached)
+    return report, lambda: figures_digest(report)
+
+
 def build_report(
-    db: Database, kind: str, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
+    db: Database,
+    kind: str,
+    period: str,
+    *,
+    today: dt.date | None = None,
+    settings: ReportSettings | None = None,
+    cached: bool = True,
 ) -> dict[str, Any]:
-    """The live report of ``kind`` for ``period`` (``periods.BadPeriod`` when malformed)."""
+    """The live report of ``kind`` for ``period`` (``periods.BadPeriod`` when malformed);
+    ``cached``: the monthly one from its cache (``monthly.monthly_report``)."""
     today = today or clock.today()
     settings = settings or report_settings()
+    if kind == "monthly":
+        return monthly.monthly_report(db, period, today=today, settings=settings, cached=cached)
     if kind == "annual":
         p = annual.period_for(ReadModels(db).organisation(), period)
     else:
         p = periods.parse(kind, period)
     facts = load(db, p.first, p.last, today, bounded=True)
-    if kind == "monthly":
-        return monthly.build(facts, p, settings)
     notes = BureauNotes(db).list(kind, period) if kind in NOTED_KINDS else []
     if kind == "annual":
         return annual.build(facts, p, settings, notes)

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.backbone.persistence import Database
 from services.reporting.items import Item
-from services.reporting.readmodels import GroupInfo, Organisation, ReadModels
+from services.reporting.readmodels import GroupInfo, Organisation, ReadModels, Scope
 from services.visits.duty import VisitFacts
 
 
@@ -68,27 +68,38 @@ class Facts:
         return {"actions": len(rows), "audience": sum(int(p["audience"] or 0) for p in rows)}
 
 
-def load(db: Database, first: dt.date, last: dt.date, today: dt.date, *, bounded: bool = False) -> Facts:
+def load(
+    db: Database,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    *,
+    bounded: bool = False,
+    scope: Scope | None = None,
+    org: Organisation | None = None,
+) -> Facts:
     """The facts of ``first .. last``. ``bounded``: only what the reports of that
     period count (visits from the service year the period starts in, items that
     can count in it as of a day from ``min(first, today)`` on); otherwise every
     visit a year before ``first`` and every item up to ``last``, which the
-    metrics and reminders count from."""
+    metrics and reminders count from. ``scope``: only the rows of some groups
+    (``readmodels.Scope``); ``org``: the organisation when the caller knows it
+    has not changed since it read it."""
     reads = ReadModels(db)
-    org = reads.organisation()
+    org = org if org is not None else reads.organisation()
     if bounded:
-        visits, districts = reads.visits(first, last, since=service_year_start(org, first))
-        items = reads.items(last, since=min(first, today))
+        visits, districts = reads.visits(first, last, since=service_year_start(org, first), scope=scope)
+        items = reads.items(last, since=min(first, today), scope=scope)
     else:
-        visits, districts = reads.visits(first, last)
-        items = reads.items(last)
+        visits, districts = reads.visits(first, last, scope=scope)
+        items = reads.items(last, scope=scope)
     return Facts(
         reads=reads,
         org=org,
         visits=visits,
         visit_districts=districts,
         items=items,
-        publicity=reads.publicity(first, last),
+        publicity=reads.publicity(first, last, scope=scope),
         today=today,
     )
 

@@ -159,8 +159,12 @@ def period_row(facts: Facts, group: str, months: list[Month], first: dt.date, la
 
 def groups_in(facts: Facts, first: dt.date, last: dt.date) -> list[str]:
     """Groups on duty at some point of ``first .. last``, or with a visit dated in it."""
-    codes = {code for code, info in facts.org.groups.items() if info.on_duty_between(first, last)}
-    for code, visits in facts.visits.items():
-        if any(first <= v.date <= last for v in visits):
-            codes.add(code)
-    return sorted(codes)
+    return sorted(code for code in {*facts.org.groups, *facts.visits} if takes_part(facts, code, first, last))
+
+
+def takes_part(facts: Facts, group: str, first: dt.date, last: dt.date) -> bool:
+    """Whether ``group`` is one of ``groups_in``: on duty in the period or with a visit dated in it."""
+    info = facts.org.groups.get(group)
+    if info is not None and info.on_duty_between(first, last):
+        return True
+    return any(first <= v.date <= last for v in facts.visits.get(group, ()))

@@ -24,21 +24,34 @@ COUNTER_FAMILIES = ("opinions", "recommendations", "consultations", "publicity")
 
 
 def monthly_report(
-    db: Database, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
+    db: Database,
+    period: str,
+    *,
+    today: dt.date | None = None,
+    settings: ReportSettings | None = None,
+    cached: bool = True,
 ) -> dict[str, Any]:
-    """The monthly dispatch of ``period`` (YYYY-MM; ``periods.BadPeriod``, a ValueError, otherwise)."""
+    """The monthly dispatch of ``period`` (YYYY-MM; ``periods.BadPeriod``, a ValueError, otherwise).
+
+    ``cached``: computed again only for the groups whose rows changed since the
+    same report was last asked for (``monthly_cache``); the same report either way.
+    """
     p = periods.parse("monthly", period)
     today = today or clock.today()
-    return build(load(db, p.first, p.last, today, bounded=True), p, settings or report_settings())
+    settings = settings or report_settings()
+    if cached:
+        from services.reporting.views import monthly_cache  # it builds on this module
+
+        return monthly_cache.monthly_report(db, p, today, settings)[0]
+    return build(load(db, p.first, p.last, today, bounded=True), p, settings)
 
 
 def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str, Any]:
     month = (p.first.year, p.first.month)
     rows = [r for r in (monthly_row(facts, g, month) for g in groups_in(facts, p.first, p.last)) if r is not None]
     rows.sort(key=sort_key)
-    as_of = p.as_of(facts.today)
     ended = p.last < facts.today
-    loose = [{**n, "group": None} for n in item_notes(facts, None, as_of)]
+    loose = loose_notes(facts, p)
     return {
         **header(p, settings, facts.today),
         "warnings": period_warnings(p, settings, facts.today) + top_level(rows, "warnings") + ([] if ended else loose),
@@ -47,6 +60,11 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str
         "totals": totals(rows),
         "issue": None,
     }
+
+
+def loose_notes(facts: Facts, p: periods.Period) -> list[dict[str, Any]]:
+    """The overdue items no group serves (no group of their own, none serving their district then)."""
+    return [{**n, "group": None} for n in item_notes(facts, None, p.as_of(facts.today))]
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

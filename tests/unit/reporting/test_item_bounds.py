@@ -14,7 +14,7 @@ from services.reporting.projections.consultations import ConsultationsProjection
 from services.reporting.projections.opinions import OpinionsProjection
 from services.reporting.projections.recommendations import RecommendationsProjection
 from services.reporting.projections.steps import LAST_STEP_DATE, append_step
-from services.reporting.readmodels import ReadModels
+from services.reporting.readmodels import ReadModels, Scope
 
 D = dt.date.fromisoformat
 
@@ -27,12 +27,14 @@ def reads(tmp_path) -> ReadModels:
     return ReadModels(db)
 
 
-def add(reads: ReadModels, table: str, ref: str, date: str, *steps: tuple[str, str], due: str | None = None) -> None:
+def add(reads: ReadModels, table: str, ref: str, date: str, *steps: tuple[str, str], due: str | None = None,
+        group: str | None = None, district: str | None = None) -> None:
     first = "received" if table == "rpt_opinions" else "raised" if table == "rpt_recommendations" else "requested"
     with reads.db.transaction() as cur:
         cur.execute(
-            f"INSERT INTO {table} (id, date, due_date, status, steps, {LAST_STEP_DATE}) VALUES (%s, %s, %s, %s, %s, %s)",
-            (ref, date, due or "2099-12-31", first, json.dumps([[date, first]]), date),
+            f"INSERT INTO {table} (id, grp, district, date, due_date, status, steps, {LAST_STEP_DATE})"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (ref, group, district, date, due or "2099-12-31", first, json.dumps([[date, first]]), date),
         )
         for day, status in steps:
             append_step(cur, table, ref, day, status)
@@ -85,3 +87,34 @@ def test_a_period_reads_what_can_count_in_it_and_nothing_else(reads):
     # as of a day before the period (a report asked for ahead of time), earlier steps count
     ahead = {i.ref for i in reads.items(D("2022-03-31"), since=D("2022-02-02"))}
     assert {"closed-before", "answered-before"} <= ahead and "done-before" not in ahead
+
+
+def test_a_scope_reads_what_the_whole_read_has_of_its_groups_and_districts(reads):
+    # R-RPT-1's cache reads the groups that changed: the same items, in the same order, as
+    # the whole read keeps of them; those with no group by district, or all of them.
+    rows = [("o1", "g1", "d1"), ("o2", None, "d1"), ("o3", "g2", "d2"), ("o4", None, "d2"),
+            ("o5", None, None), ("o6", "g3", "d1")]
+    for n, (ref, group, district) in enumerate(rows):
+        day = f"2022-0{1 + n % 3}-1{n}"
+        add(reads, "rpt_opinions", ref, day, group=group, district=district)
+        add(reads, "rpt_recommendations", f"r-{ref}", day, ("2022-03-0{}".format(1 + n), "forwarded"),
+            group=group, district=district, due="2022-03-20")
+        add(reads, "rpt_consultations", f"c-{ref}", day, ("2022-02-2{}".format(n), "answered"),
+            group=group, district=district)
+
+    def refs(scope: Scope | None, since: str | None = "2022-03-01") -> list[str]:
+        return [i.ref for i in reads.items(D("2022-03-31"), since=D(since) if since else None, scope=scope)]
+
+    whole = refs(None)
+    assert len(whole) == 14  # the open opinions and recommendations, the consultations requested in March
+    for scope, kept in [
+        (Scope(groups=frozenset({"g1"}), districts=frozenset({"d1"})), {"o1", "o2"}),
+        (Scope(groups=frozenset({"g2", "g3"})), {"o3", "o6"}),
+        (Scope(districts=frozenset({"d2"})), {"o4"}),
+        (Scope(groups=frozenset({"g1"}), ungrouped=True), {"o1", "o2", "o4", "o5"}),
+        (Scope(), set()),
+    ]:
+        expected = [r for r in whole if r.removeprefix("r-").removeprefix("c-") in kept]
+        assert refs(scope) == expected
+        everything = [r for r in refs(None, since=None) if r.removeprefix("r-").removeprefix("c-") in kept]
+        assert refs(scope, since=None) == everything
