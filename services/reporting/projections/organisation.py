@@ -21,6 +21,9 @@ from services.reporting.projections import versions
 from services.visits.calendar import add_years
 
 DEFAULT_TERM_YEARS = 3
+# Events that change one group's assignment (R-ORG-1, R-CON-4), and the field naming it.
+GROUP_EVENTS = {"GroupFormed": "code", "PlannerReplaced": "group", "GroupAssignmentEnded": "group"}
+DIRECTORY_EVENTS = frozenset({"PlannerAppointed", "PlannerDismissed"})
 DEFAULT_LATE_AFTER_DAYS = 7
 
 
@@ -64,12 +67,32 @@ class OrganisationProjection(versions.VersionedProjection):
         versions.CREATE_TABLE,
     )
 
+    def keys_before(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> set[str]:
+        return self._group_keys(cur, envelopes)
+
     def keys_after(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> set[str]:
-        # Who serves where decides which group every row with no group belongs to,
-        # and names and duty months are in every row: all groups, however small the
-        # change. Contracts events it has no handler for (evaluations) change nothing here.
-        changed = any(short_type(e) in self._handlers for e in envelopes)
-        return {versions.EVERYTHING} if changed else set()
+        # Names, contracts and districts are in every row: all groups. A group's own
+        # assignment is in its row alone, and decides whose the rows with no group in
+        # its district are (before and after); the planners' directory is in no row.
+        # Contracts events it has no handler for (evaluations) change nothing here.
+        handled = {t for e in envelopes if (t := short_type(e)) in self._handlers}
+        if not handled:
+            return set()
+        if handled - GROUP_EVENTS.keys() - DIRECTORY_EVENTS:
+            return {versions.EVERYTHING}
+        return {versions.ORGANISATION} | self._group_keys(cur, envelopes)
+
+    @staticmethod
+    def _group_keys(cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> set[str]:
+        codes = sorted({
+            str(e["data"][GROUP_EVENTS[t]]) for e in envelopes
+            if (t := short_type(e)) in GROUP_EVENTS and e["data"].get(GROUP_EVENTS[t])
+        })
+        if not codes:
+            return set()
+        marks = ", ".join(["%s"] * len(codes))
+        rows = cur.execute(f"SELECT district FROM rpt_groups WHERE code IN ({marks})", codes).fetchall()
+        return {versions.group_key(c) for c in codes} | {versions.district_key(r["district"]) for r in rows}
 
     # -- governments and districts ------------------------------------------
 

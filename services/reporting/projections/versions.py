@@ -10,8 +10,11 @@ report that sees a version sees the rows written with it. Keys:
 - ``d:<district>``: rows with no group in that district (a report gives them
   to the group serving the district on their date, R-ORG-1, or lists them on
   their own when none does); ``d:`` for rows with no district either;
-- ``*``: the organisation changed (who serves where, names, contracts), or a
-  read model was dropped for a rebuild: every group.
+- ``org``: the organisation changed for the groups whose keys moved with it
+  (a group formed, a planner replaced, an assignment ended) or not for any
+  group's figures (the planners' directory): read it again;
+- ``*``: the organisation changed for every group (names, contracts, districts),
+  or a read model was dropped for a rebuild: every group.
 
 Versions only go up. The table belongs to no read model's ``table_names``, so
 a rebuild never drops it: a version a cache remembered never comes back for
@@ -28,6 +31,7 @@ from services.backbone.tracking import Projection
 TABLE = "rpt_group_versions"
 CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, version BIGINT NOT NULL)"
 EVERYTHING = "*"
+ORGANISATION = "org"  # the organisation changed for some groups only: their keys moved too
 GROUP_PREFIX, DISTRICT_PREFIX = "g:", "d:"
 # Ids per lookup: far below SQLite's and PostgreSQL's limits on parameters.
 _CHUNK = 500

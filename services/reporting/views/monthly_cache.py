@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 from services.backbone.persistence import Database
 from services.reporting.periods import Period
 from services.reporting.projections import versions as keys
-from services.reporting.readmodels import Organisation, Scope
+from services.reporting.readmodels import Organisation, ReadModels, Scope
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import ISSUE_RULE, NOT_FIGURES, figures_json, header, period_warnings, top_level
 from services.reporting.views.facts import Facts, load, sort_key
@@ -80,7 +80,7 @@ class GroupPart:
 @dataclass(frozen=True)
 class Entry:
     versions: dict[str, int]
-    org: Organisation  # unchanged while ``*`` is: the subset reads use it as it is
+    org: Organisation  # unchanged while ``*`` and ``org`` are: the subset reads use it as it is
     parts: dict[str, GroupPart]  # the groups with a row in the report
     loose: list[dict[str, Any]]  # the notes of items no group serves ("group": None)
     # Assembled once per entry, in the report's order.
@@ -181,20 +181,24 @@ def _changed(
     """The entry with the groups under the changed keys computed again: a group's
     own key, or the key of a district it serves (rows with no group there may be
     its); and the notes no group serves when any district's rows changed."""
+    # A group's assignment changed: the organisation read again; the district's rows
+    # with no group are the groups' that serve it now or served it before.
+    org = ReadModels(db).organisation() if keys.ORGANISATION in changed else entry.org
     groups = {k[len(keys.GROUP_PREFIX) :] for k in changed if k.startswith(keys.GROUP_PREFIX)}
     districts = {k[len(keys.DISTRICT_PREFIX) :] for k in changed if k.startswith(keys.DISTRICT_PREFIX)}
-    groups |= {code for code, info in entry.org.groups.items() if info.district in districts}
+    for known in {id(entry.org): entry.org, id(org): org}.values():
+        groups |= {code for code, info in known.groups.items() if info.district in districts}
     if len(groups) > min(WHOLE_ABOVE_SHARE * max(len(entry.parts), 1), WHOLE_ABOVE_GROUPS):
         whole = _whole(db, p, today, versions)
         return whole, Outcome("whole", len(whole.parts))
-    served = frozenset(info.district for g in groups if (info := entry.org.groups.get(g)) is not None)
+    served = frozenset(info.district for g in groups if (info := org.groups.get(g)) is not None)
     scope = Scope(groups=frozenset(groups), districts=served, ungrouped=bool(districts))
-    facts = load(db, p.first, p.last, today, bounded=True, scope=scope, org=entry.org)
+    facts = load(db, p.first, p.last, today, bounded=True, scope=scope, org=org)
     parts = {g: part for g, part in entry.parts.items() if g not in groups}
     # Membership too: a group off duty enters with a visit dated in the month, leaves when it is moved out.
     parts.update(_parts(facts, p, [g for g in groups if takes_part(facts, g, p.first, p.last)]))
     loose = loose_notes(facts, p) if districts else entry.loose
-    return _entry(versions, entry.org, parts, loose), Outcome("groups", len(groups))
+    return _entry(versions, org, parts, loose), Outcome("groups", len(groups))
 
 
 def _parts(facts: Facts, p: Period, groups: Iterable[str]) -> dict[str, GroupPart]:

@@ -429,3 +429,22 @@ def test_a_rebuild_shows_in_the_cached_report_when_it_starts_and_when_it_complet
     rebuilt, fresh = both(feed, "2022-03", "2022-04-15")
     assert rebuilt == fresh == before
     assert last_outcome(feed.db).computed == "whole"
+
+
+def test_a_group_formed_or_ended_computes_that_group_again_not_the_whole_report(feed):
+    # R-ORG-1 / R-RPT-1: a change to one group's assignment moves that group's key and its
+    # district's, with the organisation read again; the other groups' parts stand.
+    organisation(feed)
+    visit(feed, "v1", "g1", "2022-03-03")
+    before, _ = both(feed, "2022-03", "2022-04-15")
+    assert {r["group"] for r in before["groups"]} == set(GROUPS)
+
+    for seat in ("t", "l"):
+        feed.emit("PlannerAppointed", f"planner:g5-{seat}", {"id": f"g5-{seat}", "name": "赵工", "origin": "local"})
+    feed.emit("GroupFormed", "group:g5", {"code": "g5", "district": "d5", "contract": "c",
+                                          "from_date": "2022-03-01", "tier1": "g5-t", "local": "g5-l"})
+    feed.emit("GroupAssignmentEnded", "group:g2", {"group": "g2", "date": "2022-02-15"})
+    after, fresh = both(feed, "2022-03", "2022-04-15")
+    assert after == fresh
+    assert {r["group"] for r in after["groups"]} == {"g1", "g3", "g4", "g5"}
+    assert last_outcome(feed.db).computed == "groups" and last_outcome(feed.db).groups == 2
