@@ -11,14 +11,11 @@ import pytest
 
 from services.backbone.persistence import PostgresDatabase, create_tables
 from services.backbone.tracking import Projection, handles
+from tests.unit.visits.feed import envelope
 
 
 def _envelope(position: int) -> dict:
-    return {
-        "specversion": "1.0", "id": f"e{position}", "source": "rps/visits",
-        "type": "cn.liaocheng.rps.visits.VisitLogged.v1", "time": "2022-03-01T00:00:00+00:00",
-        "subject": f"v{position}", "data": {}, "sequence": 1, "position": position,
-    }
+    return envelope("VisitLogged", f"v{position}", {}, sequence=1, position=position, source="visits")
 
 
 class Counted(Projection):

@@ -7,14 +7,11 @@ import pytest
 
 from services.backbone.persistence import SQLiteDatabase, create_tables
 from services.backbone.tracking import Projection, handles
+from tests.unit.visits.feed import envelope
 
 
 def _envelope(position: int, subject: str) -> dict:
-    return {
-        "specversion": "1.0", "id": f"e{position}", "source": "rps/visits",
-        "type": "cn.liaocheng.rps.visits.VisitLogged.v1", "time": "2022-03-01T00:00:00+00:00",
-        "subject": subject, "data": {"group": subject[:1]}, "sequence": 1, "position": position,
-    }
+    return envelope("VisitLogged", subject, {"group": subject[:1]}, sequence=1, position=position, source="visits")
 
 
 class ByGroup(Projection):
