@@ -9,7 +9,9 @@ both; only what is injected differs.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
 from services.backbone.application import ServiceApplication
@@ -362,12 +364,13 @@ class Runtime:
         ]
         apart = [p for p in chosen if p.own_file] if len(chosen) > 1 else []
         self.rebuild_seconds = {}
-        with _Beside(self.settings, self.services, [p.name for p in apart], reader) as beside:
-            here = [p for p in chosen if p not in apart]
-            applied = rebuild(here, reader or self.event_reader, seconds=self.rebuild_seconds)
-            for name, (count, seconds) in beside.results().items():
-                applied[name] = count
-                self.rebuild_seconds[name] = seconds
+        # Spawned, not forked: this process may run threads. No process starts before a submit.
+        with ProcessPoolExecutor(max(len(apart), 1), mp_context=multiprocessing.get_context("spawn")) as pool:
+            beside = {p.name: pool.submit(_rebuild_apart, self.settings, self.services, p.name, reader) for p in apart}
+            applied = rebuild([p for p in chosen if p not in apart], reader or self.event_reader,
+                              seconds=self.rebuild_seconds)
+            for name, future in beside.items():
+                applied[name], self.rebuild_seconds[name] = future.result()
         for projection in apart:
             projection.forget()
         return {p.name: applied[p.name] for p in chosen}
@@ -408,31 +411,6 @@ class Runtime:
             app.close()
         for db in self.dbs.values():
             db.close()
-
-
-class _Beside:
-    """Rebuilds of the named read models, each in a process of its own (spawned:
-    this one may run threads), while the caller rebuilds the rest."""
-
-    def __init__(self, settings: Settings, services: tuple[str, ...], names: list[str], reader: Reader | None):
-        self._pool = None
-        self._futures: dict[str, Any] = {}
-        if names:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(len(names), mp_context=multiprocessing.get_context("spawn"))
-            self._futures = {n: self._pool.submit(_rebuild_apart, settings, services, n, reader) for n in names}
-
-    def __enter__(self) -> "_Beside":
-        return self
-
-    def results(self) -> dict[str, tuple[int, float]]:
-        return {name: future.result() for name, future in self._futures.items()}
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rebuild_apart(

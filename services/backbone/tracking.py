@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import time
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence
@@ -21,8 +20,6 @@ from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor, Database, create_tables, is_transient
 
 log = logging.getLogger(__name__)
-
-_INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)")
 
 Handler = Callable[[Any, Cursor, dict[str, Any]], None]
 Read = Callable[[int, int], list[dict[str, Any]]]  # (after position, limit) -> envelopes in order
@@ -48,9 +45,9 @@ class Projection:
     sources: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()  # CREATE TABLE IF NOT EXISTS statements
     table_names: tuple[str, ...] = ()  # dropped by reset()
-    # Indexes (by name, among ``tables``) a rebuild makes once the rows are in:
-    # one sort instead of an index entry per row. Only indexes no handler reads by.
-    deferred_indexes: tuple[str, ...] = ()
+    # The indexes among ``tables`` are made once a rebuild's rows are in: one sort
+    # instead of an index entry per row. Only where no handler reads by them.
+    defer_indexes: bool = False
     # Embedded (SQLite: one writer per file): a file of its own, named so, for a
     # read model big enough that its rebuild is worth running beside the others'.
     own_file: str | None = None
@@ -73,8 +70,7 @@ class Projection:
         create_tables(self.db, self.tables)
 
     def _deferred(self, statement: str) -> bool:
-        match = _INDEX_NAME.match(statement)
-        return bool(match) and match.group(1) in self.deferred_indexes
+        return self.defer_indexes and statement.startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
 
     def schema_current(self) -> bool:
         """Whether the tables were made as this code declares them (by ``reset``)."""
@@ -316,13 +312,7 @@ class Projection:
         A batch is one transaction; when one fails, its events are applied
         one by one so the error names the event and those before it stay applied.
         """
-        applied = 0
-        while True:
-            after = self.last_position(source)
-            envelopes = read(after, batch)
-            applied += self.apply_batch(envelopes, (source, after, _last(envelopes, after)))
-            if len(envelopes) < batch:
-                return applied
+        return feed([self], source, read, after=self.last_position(source), batch=batch)[self.name]
 
     def apply_batch(self, envelopes: Sequence[dict[str, Any]], covers: Covers | None = None) -> int:
         """A catch-up batch in one transaction; when it fails, event by event, so the
@@ -389,19 +379,10 @@ def rebuild(
         t0 = time.perf_counter()
         projection.reset()
         spent[projection.name] = spent.get(projection.name, 0.0) + time.perf_counter() - t0
-    sources = list(dict.fromkeys(s for p in projections for s in p.sources))
-    for source in sources:
+    for source in dict.fromkeys(s for p in projections for s in p.sources):
         takers = [p for p in projections if source in p.sources]
-        read, after = reader(source), 0
-        while True:
-            envelopes = read(after, batch)
-            for projection in takers:
-                t0 = time.perf_counter()
-                applied[projection.name] += projection.apply_batch(envelopes, (source, after, _last(envelopes, after)))
-                spent[projection.name] += time.perf_counter() - t0
-            if len(envelopes) < batch:
-                break
-            after = int(envelopes[-1]["position"])
+        for name, count in feed(takers, source, reader(source), batch=batch, seconds=spent).items():
+            applied[name] += count
     for projection in projections:
         t0 = time.perf_counter()
         projection.finish_rebuild()
@@ -409,5 +390,27 @@ def rebuild(
     return applied
 
 
-def _last(envelopes: Sequence[dict[str, Any]], after: int) -> int:
-    return int(envelopes[-1]["position"]) if envelopes else after
+def feed(
+    projections: Sequence[Projection],
+    source: str,
+    read: Read,
+    *,
+    after: int = 0,
+    batch: int = 500,
+    seconds: dict[str, float] | None = None,
+) -> dict[str, int]:
+    """Apply what ``source`` stored after ``after`` to each projection, batch by batch,
+    read once for all (each batch covers its stretch: one mark, no records); returns
+    the events each applied, and adds the time each took to ``seconds``."""
+    applied = {p.name: 0 for p in projections}
+    spent = seconds if seconds is not None else {}
+    while True:
+        envelopes = read(after, batch)
+        upto = int(envelopes[-1]["position"]) if envelopes else after
+        for projection in projections:
+            t0 = time.perf_counter()
+            applied[projection.name] += projection.apply_batch(envelopes, (source, after, upto))
+            spent[projection.name] = spent.get(projection.name, 0.0) + time.perf_counter() - t0
+        if len(envelopes) < batch:
+            return applied
+        after = upto

@@ -23,7 +23,7 @@ class ByGroup(Projection):
         "CREATE INDEX IF NOT EXISTS by_group_grp ON by_group (grp)",
     )
     table_names = ("by_group",)
-    deferred_indexes = ("by_group_grp",)
+    defer_indexes = True
     fail_at: int | None = None
 
     @handles("VisitLogged")

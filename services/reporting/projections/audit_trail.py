@@ -160,9 +160,10 @@ class AuditTrailProjection(Projection):
     )
     # Both keyed by random ids: kept row by row, at a million events every batch
     # rewrites pages all over them; a rebuild sorts them once at the end.
-    deferred_indexes = ("rpt_audit_entity", "rpt_audit_subject")
+    defer_indexes = True
     # Every event of every service: the biggest read model by far; rebuilt beside the others.
     own_file = "reporting-audit"
+
     def __init__(self, db: Any):
         super().__init__(db)
         self._states: OrderedDict[str, State] = OrderedDict()

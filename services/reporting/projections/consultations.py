@@ -9,7 +9,7 @@ from typing import Any
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
 from services.reporting.projections import versions
-from services.reporting.projections.steps import append_step, item_index_names, item_indexes
+from services.reporting.projections.steps import append_step, item_indexes
 
 TABLE = "rpt_consultations"
 
@@ -20,7 +20,7 @@ class ConsultationsProjection(versions.GroupRowsProjection):
     sources = ("feedback",)
     table_names = (TABLE,)
     versioned_table = TABLE
-    deferred_indexes = ("rpt_consultations_date", *item_index_names(TABLE))  # handlers read by id
+    defer_indexes = True  # handlers read by id
     tables = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, kind TEXT, asked_by TEXT, subject TEXT,"

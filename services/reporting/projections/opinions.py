@@ -10,7 +10,7 @@ from typing import Any
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
 from services.reporting.projections import versions
-from services.reporting.projections.steps import append_step, item_index_names, item_indexes
+from services.reporting.projections.steps import append_step, item_indexes
 
 
 class OpinionsProjection(versions.GroupRowsProjection):
@@ -19,7 +19,7 @@ class OpinionsProjection(versions.GroupRowsProjection):
     sources = ("feedback",)
     table_names = ("rpt_opinions",)
     versioned_table = "rpt_opinions"
-    deferred_indexes = ("rpt_opinions_date", *item_index_names("rpt_opinions"))  # handlers read by id
+    defer_indexes = True  # handlers read by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_opinions ("
         " id TEXT PRIMARY KEY, district TEXT, government TEXT, grp TEXT, category TEXT, channel TEXT,"

@@ -28,7 +28,7 @@ class PaperworkProjection(versions.GroupRowsProjection):
     sources = ("contracts", "feedback")
     table_names = ("rpt_publicity", "rpt_work_summaries", "rpt_ratings", "rpt_annual_summaries", "rpt_evaluations")
     versioned_table = "rpt_publicity"
-    deferred_indexes = ("rpt_publicity_grp_date",)  # handlers write by id
+    defer_indexes = True  # handlers write by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_publicity ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, date TEXT NOT NULL, mode TEXT,"

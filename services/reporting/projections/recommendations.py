@@ -10,7 +10,7 @@ from typing import Any
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
 from services.reporting.projections import versions
-from services.reporting.projections.steps import append_step, item_index_names, item_indexes
+from services.reporting.projections.steps import append_step, item_indexes
 
 TABLE = "rpt_recommendations"
 
@@ -21,9 +21,7 @@ class RecommendationsProjection(versions.GroupRowsProjection):
     sources = ("feedback",)
     table_names = (TABLE, "rpt_letters")
     versioned_table = TABLE  # a letter's subject is no recommendation's id: it bumps nothing
-    deferred_indexes = (  # handlers read by id
-        "rpt_recommendations_date", *item_index_names(TABLE), "rpt_recommendations_due_date", "rpt_letters_date"
-    )
+    defer_indexes = True  # handlers read by id
     tables = (
         f"CREATE TABLE IF NOT EXISTS {TABLE} ("
         " id TEXT PRIMARY KEY, grp TEXT, district TEXT, government TEXT, title TEXT, category TEXT, source TEXT,"

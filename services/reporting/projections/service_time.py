@@ -23,7 +23,7 @@ class ServiceTimeProjection(versions.GroupRowsProjection):
     sources = ("visits",)
     table_names = ("rpt_visits",)
     versioned_table = "rpt_visits"
-    deferred_indexes = ("rpt_visits_date", "rpt_visits_grp_date")  # handlers read by id
+    defer_indexes = True  # handlers read by id
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_visits ("
         " id TEXT PRIMARY KEY, grp TEXT NOT NULL, district TEXT, date TEXT NOT NULL, last_date TEXT,"

@@ -20,20 +20,15 @@ from services.backbone.persistence import Cursor
 LAST_STEP_DATE = "last_step_on"
 
 
-def item_index_names(table: str) -> tuple[str, str, str]:
-    return f"{table}_status", f"{table}_last_step", f"{table}_group_status"
-
-
 def item_indexes(table: str) -> tuple[str, ...]:
     """Indexes for reading the items a period counts (readmodels.ReadModels.items): the
     ones still open, and the ones that moved on since a day; and the open ones of
     a few groups (the monthly report's cache recomputes the groups that changed,
     and the open items are the many: without it, reading a group's scans them all)."""
-    status, last_step, group_status = item_index_names(table)
     return (
-        f"CREATE INDEX IF NOT EXISTS {status} ON {table} (status, date)",
-        f"CREATE INDEX IF NOT EXISTS {last_step} ON {table} ({LAST_STEP_DATE}, date)",
-        f"CREATE INDEX IF NOT EXISTS {group_status} ON {table} (grp, status, date)",
+        f"CREATE INDEX IF NOT EXISTS {table}_status ON {table} (status, date)",
+        f"CREATE INDEX IF NOT EXISTS {table}_last_step ON {table} ({LAST_STEP_DATE}, date)",
+        f"CREATE INDEX IF NOT EXISTS {table}_group_status ON {table} (grp, status, date)",
     )
 
 

@@ -38,7 +38,7 @@ def build_report_and_digest(
         return monthly_cache.monthly_report(
             db, periods.parse(kind, period), today or clock.today(), settings or report_settings()
         )
-    report = build_report(db, kind, period, today=today, settings=settings, cached=cached)
+    report = build_report(db, kind, period, today=today, settings=settings)
     return report, lambda: figures_digest(report)
 
 
@@ -49,14 +49,13 @@ def build_report(
     *,
     today: dt.date | None = None,
     settings: ReportSettings | None = None,
-    cached: bool = True,
 ) -> dict[str, Any]:
-    """The live report of ``kind`` for ``period`` (``periods.BadPeriod`` when malformed);
-    ``cached``: the monthly one from its cache (``monthly.monthly_report``)."""
+    """The live report of ``kind`` for ``period``, computed from the read models
+    (``periods.BadPeriod`` when malformed)."""
     today = today or clock.today()
     settings = settings or report_settings()
     if kind == "monthly":
-        return monthly.monthly_report(db, period, today=today, settings=settings, cached=cached)
+        return monthly.monthly_report(db, period, today=today, settings=settings)
     if kind == "annual":
         p = annual.period_for(ReadModels(db).organisation(), period)
     else:

@@ -24,26 +24,13 @@ COUNTER_FAMILIES = ("opinions", "recommendations", "consultations", "publicity")
 
 
 def monthly_report(
-    db: Database,
-    period: str,
-    *,
-    today: dt.date | None = None,
-    settings: ReportSettings | None = None,
-    cached: bool = True,
+    db: Database, period: str, *, today: dt.date | None = None, settings: ReportSettings | None = None
 ) -> dict[str, Any]:
-    """The monthly dispatch of ``period`` (YYYY-MM; ``periods.BadPeriod``, a ValueError, otherwise).
-
-    ``cached``: computed again only for the groups whose rows changed since the
-    same report was last asked for (``monthly_cache``); the same report either way.
-    """
+    """The monthly dispatch of ``period`` (YYYY-MM; ``periods.BadPeriod``, a ValueError, otherwise),
+    computed from the read models (``monthly_cache`` keeps it per group for ``live_report``)."""
     p = periods.parse("monthly", period)
     today = today or clock.today()
-    settings = settings or report_settings()
-    if cached:
-        from services.reporting.views import monthly_cache  # it builds on this module
-
-        return monthly_cache.monthly_report(db, p, today, settings)[0]
-    return build(load(db, p.first, p.last, today, bounded=True), p, settings)
+    return build(load(db, p.first, p.last, today, bounded=True), p, settings or report_settings())
 
 
 def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str, Any]:
