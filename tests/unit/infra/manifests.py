@@ -24,7 +24,7 @@ OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomizatio
 # (test_kustomize checks that the two agree).
 API_SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 PUBLISHERS = ("contracts", "visits", "feedback")
-PROJECTORS = ("reporting", "visits", "feedback")
+PROJECTORS = ("reporting", "visits", "feedback", "contracts")
 # The singletons (advisory lock, one active and one standby): Deployment ->
 # the `rps` arguments it runs and the image it runs them from.
 WORKERS = {
