@@ -102,10 +102,10 @@ class Item:
             return 0
         days = 0
         if self.kind == "opinion":
-            if status == "received" and self.acknowledge_due and day > self.acknowledge_due:
-                days = (day - self.acknowledge_due).days
-            if status in ("received", "acknowledged") and self.due_date and day > self.due_date:
-                days = max(days, (day - self.due_date).days)
+            # R-OPN-2: counted from the due date the finding names (the answer's once it has passed).
+            due = self._overdue_due_date(status, day)
+            if status in ("received", "acknowledged") and due and day > due:
+                days = (day - due).days
         elif self.kind == "recommendation":
             if status in ("forwarded", "accepted") and self.due_date and day > self.due_date:
                 days = (day - self.due_date).days

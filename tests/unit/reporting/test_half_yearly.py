@@ -46,7 +46,7 @@ def test_the_half_year_with_summaries_open_items_and_the_bureaus_notes(world, fe
         (f["o2"], "opinion", 141, 171),  # answer due 02-09; received 01-10
         (f["r1"], "recommendation", 130, 161),  # due 02-20; raised 01-20
         (f["c2"], "consultation", 125, 130),  # due 02-25; requested 02-20
-        (f["o3"], "opinion", 120, 125),  # acknowledgement due 03-02; received 02-25
+        (f["o3"], "opinion", 95, 125),  # never acknowledged; answer due 03-27 (R-OPN-2: the deadline named); received 02-25
         (f["r2"], "recommendation", 0, 143),  # raised 02-07, not yet forwarded
     ]
     assert report["open_items_totals"] == {"open": 5, "overdue": 4, "opinion": 2, "recommendation": 2,

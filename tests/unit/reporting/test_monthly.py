@@ -86,9 +86,9 @@ def test_a_visit_on_the_last_day_counts_in_its_month_and_one_running_over_serves
     assert g1["visits"] == 1 and g1["days_in_month"] == 1.0 and g1["days_in_service_year"] == 9.5
     assert g1["required_days_to_date"] == 25.0
     overdue = {n["ref"]: n["overdue_days"] for n in g1["findings"] if "ref" in n}
-    # As of 03-31: O2 50 days past 02-09; O3 never acknowledged, 29 past 03-02;
-    # R1 39 past 02-20; C2 34 past 02-25.
-    assert overdue == {f["o2"]: 50, f["o3"]: 29, f["r1"]: 39, f["c2"]: 34}
+    # As of 03-31: O2 50 days past 02-09; O3 never acknowledged, 4 past its answer due
+    # 03-27 (R-OPN-2: counted from the deadline the finding names); R1 39 past 02-20; C2 34 past 02-25.
+    assert overdue == {f["o2"]: 50, f["o3"]: 4, f["r1"]: 39, f["c2"]: 34}
     assert row(march, f["g2"])["duty_month"] is True
     assert row(march, f["g3"])["required_days_to_date"] == 5.0  # February and March
 
