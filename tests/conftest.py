@@ -19,6 +19,9 @@ from services.backbone.http import Gateway
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 from tests.processes import Processes
+from tests.servers import (  # noqa: F401 (fixtures: private servers for the fault tests)
+    healthy_servers, postgres_factory, private_postgres, private_rabbitmq, rabbitmq_factory,
+)
 
 
 class Api:
