@@ -23,9 +23,11 @@ from eventsourcing.utils import get_topic
 from services.backbone import clock
 from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
+from services.backbone.settings import ConfigurationError
 from services.contracts.domain import (
     DEFAULT_LATE_AFTER_DAYS,
     DEFAULT_PASS_MARK,
+    DEFAULT_RENEWAL_WINDOW_DAYS,
     DEFAULT_TERM_YEARS,
     Contract,
     District,
@@ -55,6 +57,18 @@ class ContractsApplication(ServiceApplication):
     service = "contracts"
     # Long-lived aggregates load from a snapshot taken every SNAPSHOT_EVERY events.
     snapshotting_intervals = {Contract: SNAPSHOT_EVERY, Group: SNAPSHOT_EVERY, Planner: SNAPSHOT_EVERY, District: SNAPSHOT_EVERY}
+
+    @property
+    def renewal_window_days(self) -> int:
+        """R-CON-2's setting ``RPS_RENEWAL_WINDOW_DAYS`` (default 90)."""
+        raw = self.env.get("RPS_RENEWAL_WINDOW_DAYS")
+        try:
+            days = DEFAULT_RENEWAL_WINDOW_DAYS if raw in (None, "") else int(raw)
+        except ValueError:
+            raise ConfigurationError(f"RPS_RENEWAL_WINDOW_DAYS must be an integer, got {raw!r}") from None
+        if days < 0:
+            raise ConfigurationError(f"RPS_RENEWAL_WINDOW_DAYS must be at least 0, got {days}")
+        return days
 
     # -- loading ---------------------------------------------------------
 
@@ -194,6 +208,7 @@ class ContractsApplication(ServiceApplication):
         service_year_basis: str | None = None,
         settle_confirmed_only: bool | None = None,
         late_after_days: int | None = None,
+        leader_meeting_counts_for_visit: bool | None = None,
         work_content: str | None = None,
         evaluation_weights: Mapping[str, Any] | None = None,
         pass_mark: Any = None,
@@ -210,6 +225,7 @@ class ContractsApplication(ServiceApplication):
             service_year_basis="contract" if service_year_basis is None else service_year_basis,
             settle_confirmed_only=bool(settle_confirmed_only),
             late_after_days=DEFAULT_LATE_AFTER_DAYS if late_after_days is None else late_after_days,
+            leader_meeting_counts_for_visit=bool(leader_meeting_counts_for_visit),
             work_content=work_content,
             evaluation_weights=evaluation_weights,
             pass_mark=DEFAULT_PASS_MARK if pass_mark is None else pass_mark,
@@ -237,7 +253,8 @@ class ContractsApplication(ServiceApplication):
             if planner.failed_term(contract)
         ]
         today = clock.today()
-        contract.renew(date=date or today, term_years=term_years, today=today, failed_members=failed)
+        contract.renew(date=date or today, term_years=term_years, today=today, failed_members=failed,
+                       window_days=self.renewal_window_days)
         self.save(contract)
         return contract
 

@@ -44,6 +44,8 @@ DEFAULT_TERM_YEARS = 3
 MAX_TERM_YEARS = 20
 DEFAULT_PASS_MARK = 60
 DEFAULT_LATE_AFTER_DAYS = 7
+# R-CON-2: a renewal may be dated at most this many days before the term's end (a setting).
+DEFAULT_RENEWAL_WINDOW_DAYS = 90
 MAX_LATE_AFTER_DAYS = 365
 MAX_SCORE = 100
 
@@ -590,6 +592,8 @@ class Contract(Aggregate):
             contract.service_year_basis = data["service_year_basis"]
             contract.settle_confirmed_only = data["settle_confirmed_only"]
             contract.late_after_days = data["late_after_days"]
+            # R-VIS-3 amended; contracts signed before the setting existed do not count meetings.
+            contract.leader_meeting_counts_for_visit = bool(data.get("leader_meeting_counts_for_visit", False))
             contract.work_content = data["work_content"]
             contract.evaluation_weights = data["evaluation_weights"]
             contract.pass_mark = data["pass_mark"]
@@ -614,6 +618,7 @@ class Contract(Aggregate):
         service_year_basis: str,
         settle_confirmed_only: bool,
         late_after_days: int,
+        leader_meeting_counts_for_visit: bool = False,
         work_content: str | None,
         evaluation_weights: Mapping[str, Any] | None,
         pass_mark: Any,
@@ -641,6 +646,7 @@ class Contract(Aggregate):
             service_year_basis=service_year_basis,
             settle_confirmed_only=bool(settle_confirmed_only),
             late_after_days=late_after_days,
+            leader_meeting_counts_for_visit=bool(leader_meeting_counts_for_visit),
             work_content=check_text(work_content, "work_content", required=False),
             evaluation_weights=weights,
             pass_mark=_plain(pass_mark),
@@ -718,15 +724,25 @@ class Contract(Aggregate):
         term_years: int | None,
         today: dt.date,
         failed_members: Iterable[tuple[str, str]] = (),
+        window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS,
     ) -> None:
-        """R-CON-2: only after a passing team evaluation of this term, and without a
-        planner who failed this term's evaluation still in one of the contract's groups
-        (``failed_members``: (group, planner) pairs the application found)."""
+        """R-CON-2: at the end of the term (dated at most ``window_days`` before it), only
+        after a passing team evaluation of this term, and without a planner who failed this
+        term's evaluation still in one of the contract's groups (``failed_members``:
+        (group, planner) pairs the application found)."""
         self.check_not_ended()
         check_not_future(date, today)
         failed_members = list(failed_members)
         if date < day(self.term_start):
             raise Conflict(f"date：续约日期早于本期合同起始日 {self.term_start}", field="date")
+        opens = day(self.end_date) - dt.timedelta(days=window_days)
+        if date < opens:
+            raise RuleViolated(
+                f"date：续约日期 {date} 距本期合同期满（{self.end_date}）超过 {window_days} 天，"
+                f"最早可于 {opens} 续约",
+                field="date",
+                rule="R-CON-2",
+            )
         years = self.term_years if term_years is None else term_years
         check_term_years(years)
         evaluation = self.latest_team_evaluation()
@@ -793,6 +809,7 @@ class Contract(Aggregate):
             "service_year_basis": self.service_year_basis,
             "settle_confirmed_only": self.settle_confirmed_only,
             "late_after_days": self.late_after_days,
+            "leader_meeting_counts_for_visit": getattr(self, "leader_meeting_counts_for_visit", False),  # older snapshots
             "service_years": service_years(day(self.start_date), end, self.service_year_basis),
         }
 

@@ -89,6 +89,19 @@ def test_renewal_without_a_passing_team_evaluation_is_refused(api, runtime, uniq
     assert kinds == ["ContractSigned", "TeamEvaluated", "TeamEvaluated", "ContractRenewed"]
 
 
+def test_a_renewal_in_the_middle_of_a_term_is_refused_naming_the_rule(api, runtime, unique):
+    # R-CON-2: the term ends 2024-05-31; a renewal dated more than 90 days before it is refused
+    code = f"c-{unique}"
+    api.post(f"{API}/contracts", contract_body(code))
+    passed = api.post(f"{API}/contracts/{code}/evaluations",
+                      {"date": "2023-06-20", "scores": {"service_time": 90, "recommendations": 80}})
+    assert passed.json_body["passed"] is True
+    before = runtime.app("contracts").last_position()
+    refused(api.post(f"{API}/contracts/{code}/renewals", {"date": "2023-06-30"}), 422, "R-CON-2", "date")
+    assert runtime.app("contracts").last_position() == before
+    assert api.get(f"{API}/contracts/{code}").json_body["term"] == 1
+
+
 def test_ending_a_contract_twice_is_a_conflict(api, unique):
     # R-CON-1: steps out of order are 409
     code = f"c-{unique}"

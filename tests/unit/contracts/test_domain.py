@@ -230,10 +230,29 @@ def test_renewal_after_a_pass_extends_the_term():
     c.evaluate_team(date=D("2024-05-25"), scores={"a": 75}, today=TODAY)  # the latest counts
     c.renew(date=D("2024-05-31"), term_years=2, today=TODAY)
     assert (c.term, c.term_start, c.end_date) == (2, "2024-06-01", "2026-05-31")
-    # a pass of the first term does not carry over to the second
+    # a pass of the first term does not carry over to the second (a wide window: the date is not what is refused)
     with pytest.raises(RuleViolated) as exc:
-        c.renew(date=D("2025-05-31"), term_years=None, today=TODAY)
-    refused(exc, "R-CON-2")
+        c.renew(date=D("2025-05-31"), term_years=None, today=TODAY, window_days=400)
+    refused(exc, "R-CON-2", "id")
+
+
+def test_a_renewal_dated_more_than_the_window_before_the_terms_end_is_refused():
+    # R-CON-2: the term ends 2024-05-31; a renewal dated more than 90 days (a setting) before it is refused
+    c = contract()
+    c.evaluate_team(date=D("2023-11-20"), scores={"a": 90}, today=TODAY)
+    with pytest.raises(RuleViolated) as exc:
+        c.renew(date=D("2023-12-01"), term_years=None, today=TODAY)
+    refused(exc, "R-CON-2", "date")
+    assert "2024-05-31" in exc.value.message and "90" in exc.value.message
+    with pytest.raises(RuleViolated) as exc:
+        c.renew(date=D("2024-03-01"), term_years=None, today=TODAY)  # 91 days before
+    refused(exc, "R-CON-2", "date")
+    with pytest.raises(RuleViolated) as exc:
+        c.renew(date=D("2024-04-30"), term_years=None, today=TODAY, window_days=30)  # 31 days before
+    refused(exc, "R-CON-2", "date")
+    assert c.term == 1 and c.end_date == "2024-05-31"
+    c.renew(date=D("2024-03-02"), term_years=None, today=TODAY)  # exactly 90 days before
+    assert (c.term, c.end_date) == (2, "2027-05-31")
 
 
 def test_renewal_is_refused_while_a_failed_planner_stays_in_a_group():
