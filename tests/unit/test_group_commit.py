@@ -7,6 +7,7 @@ import threading
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone.application import GroupCommitter
+from tests.processes import wait_for
 
 
 class _Event:
@@ -35,12 +36,10 @@ def test_commands_arriving_together_share_one_transaction_and_get_their_own_reco
         for n in "wxyz"
     ]
     threads[0].start()
-    while not committer._leader_active:
-        pass
+    wait_for(lambda: committer._leader_active, 10, "the first command leading")  # issue 15: no spin without a deadline
     for t in threads[1:]:
         t.start()
-    while len(committer._queue) < 3:
-        pass
+    wait_for(lambda: len(committer._queue) >= 3, 10, "three commands queued behind it")
     gate.set()
     for t in threads:
         t.join(5)
