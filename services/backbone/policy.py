@@ -13,6 +13,8 @@ entry is denied. An entry names:
   the government. The bureau, the committee and the operator are not scoped;
 - ``narrow``: for lists, the filter a scoped role is held to (missing: set to
   its own; another's: 403);
+- ``held``: for lists, per role, filters held to one value (missing: set;
+  another value: 403);
 - ``hide``: out of scope answers exactly as a missing object would (404), where
   even existence must not leak;
 - ``deny_fields``: body fields a role may not set (field-level rules);
@@ -32,7 +34,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from werkzeug.datastructures import ImmutableMultiDict
@@ -107,6 +109,8 @@ class Rule:
     only: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     derive: Mapping[str, Callable[["Call"], Any]] = field(default_factory=dict)  # values ``only`` checks, looked up
     intake: Intake | None = None
+    # per role, list filters held to one value (a government's opinions: relayed ones only, R-OPN-2)
+    held: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 # -- where a target's scope comes from ------------------------------------------------------
@@ -197,6 +201,16 @@ opinion = loaded(_opinion, "ref")
 recommendation = loaded(_recommendation, "rec_id")
 consultation = loaded(_consultation, "consultation_id")
 letter = loaded(_letter, "letter_id")
+
+
+def consultation_asker(call: Call) -> None:
+    """R-CSL-1: only the asker (or the bureau) closes a consultation; in scope but not the asker is 403.
+
+    Listed after ``consultation``, which has already hidden one out of scope."""
+    found = _consultation(call.runtime, str(call.values.get("consultation_id", "")))
+    if not found.may_be_closed_by(call.actor.role):
+        raise _deny(call, "asked_by：只有提出该技术咨询的一方（或市局）可以关闭", field="asked_by")
+    return None
 planner = loaded(_planner, "code")
 
 
@@ -371,9 +385,11 @@ POLICY: dict[tuple[str, str], Rule] = {
         "resident", "planner", "subdistrict", "government", "bureau",
         deny_fields={"resident": RESIDENT_MAY_NOT_SET}, intake=Intake(phone_field="contact_phone"),
     ),
+    # R-OPN-2: a government's list holds only the relayed opinions of its districts.
     ("GET", f"{API}/opinions"): allow(
         "bureau", "planner", "subdistrict", "government",
         narrow={"planner": "district", "subdistrict": "district", "government": "government"},
+        held={"government": {"relayed": "true"}},
     ),
     # R-OPN-4: followed by reference number without logging in.
     ("GET", f"{API}/opinions/<ref>"): allow(PUBLIC),
@@ -421,7 +437,7 @@ POLICY: dict[tuple[str, str], Rule] = {
         "bureau", "planner", scope=consultation, hide=True
     ),
     ("POST", f"{API}/consultations/<consultation_id>/close"): allow(
-        "bureau", "government", "subdistrict", scope=consultation, hide=True
+        "bureau", "government", "subdistrict", scope=(consultation, consultation_asker), hide=True
     ),
     ("POST", f"{API}/publicity"): allow("bureau", "planner", scope=body(group="group")),
     ("POST", f"{API}/work-summaries"): allow("bureau", "planner", scope=body(group="group")),
@@ -508,22 +524,40 @@ def authorize(call: Call) -> Rule:
         param = rule.narrow.get(actor.role)
         if param:
             _narrow(call, param)
+    for param, value in rule.held.get(actor.role, {}).items():
+        _hold(call, param, value)
     return rule
+
+
+def _hold(call: Call, param: str, value: str) -> None:
+    """Hold a list's filter ``param`` to ``value`` for the actor's role (absent: set; another: 403)."""
+    request = call.request
+    given = request.args.get(param)
+    if given is None:
+        args = request.args.copy()
+        args[param] = value
+        request.args = ImmutableMultiDict(args)  # type: ignore[misc]  # werkzeug caches it per request
+    elif given.strip().lower() != value:
+        raise _deny(call, f"{param}：角色 {call.actor.role} 只能查看 {param}={value} 的记录", field=param)
 
 
 def _narrow(call: Call, param: str) -> None:
     """Hold a list to the actor's scope through its filter ``param``."""
     request = call.request
+    actor = call.actor
+    if actor.role == "planner" and param == "district" and not actor.district and actor.group:
+        # A planner's token names the group (issue 15 item 10); its district is the organisation's.
+        actor = replace(actor, district=_district_of_group(call, actor.group))
     value = request.args.get(param)
     if value is None:
-        own = getattr(call.actor, param, None)
+        own = getattr(actor, param, None)
         if not own:
             raise _deny(call, f"{param}：请指定本人职责范围内的筛选条件", field=param)
         args = request.args.copy()
         args[param] = own
         request.args = ImmutableMultiDict(args)  # type: ignore[misc]  # werkzeug caches it per request
         return
-    if not owns(call.actor, complete(call, Target(**{param: value}), call.actor.role)):
+    if not owns(actor, complete(call, Target(**{param: value}), actor.role)):
         raise _deny(call, f"{param}：不在本人职责范围内", field=param)
 
 

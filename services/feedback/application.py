@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.backbone import clock
+from services.backbone import clock, context
 from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.backbone.persistence import Database
@@ -443,17 +443,19 @@ class FeedbackApplication(ServiceApplication):
         stage: str | None = None,
         documents: list[str] | None = None,
         question: str | None = None,
-        asked_by: str = "district",
+        asked_by: str | None = None,
         date: dt.date | None = None,
         due_date: dt.date | None = None,
     ) -> Consultation:
         today = clock.today()
+        role = context.current().actor.role
+        asked_by = asked_by or ("government" if role == "government" else "district")
         date = date or today
         found = self.directory.require_group(group, rule="R-CSL-1", on=min(date, today))
         consultation = Consultation.request(
             today=today, date=date, due_date=due_date or date + dt.timedelta(days=self.settings.consultation_due_days),
             group=found.code, district=found.district, government=found.government, kind=kind, subject=subject,
-            stage=stage, documents=list(documents or []), question=question, asked_by=asked_by,
+            stage=stage, documents=list(documents or []), question=question, asked_by=asked_by, role=role,
         )
         self.save(consultation)
         return consultation
@@ -472,7 +474,7 @@ class FeedbackApplication(ServiceApplication):
                            text: str | None = None) -> Consultation:
         today = clock.today()
         consultation = self.get_consultation(consultation_id)
-        consultation.close(date=date or today, today=today, text=text)
+        consultation.close(date=date or today, today=today, text=text, role=context.current().actor.role)
         self.save(consultation)
         return consultation
 

@@ -52,6 +52,9 @@ CATEGORY_NAMES = {
 }
 SOURCES = ("survey", "opinion", "consultation", "evaluation")
 CONSULTATION_KINDS = ("project_review", "advice")
+# R-CSL-1: who asks (``asked_by``) and the role that acts for the asker; only it (or the bureau) closes.
+ASKER_ROLES = {"government": "government", "district": "subdistrict"}
+ASKER_NAMES = {"government": "区政府（管委会）", "district": "镇街"}
 STAGES = ("plan", "design", "implementation")
 VERDICTS = ("agree", "agree_with_changes", "disagree")
 PUBLICITY_MODES = ("online", "offline")
@@ -588,15 +591,23 @@ class Letter(Aggregate):
 # -- consultations ---------------------------------------------------------------
 
 
+def check_asker(asked_by: str, role: str | None, message: str) -> None:
+    """R-CSL-1: a government or sub-district acts only as the asker it is."""
+    if role in ASKER_ROLES.values() and ASKER_ROLES[asked_by] != role:
+        raise RuleViolated(f"asked_by：{message}", field="asked_by", rule="R-CSL-1")
+
+
 class Consultation(Aggregate):
     """R-CSL-1: requested (with a due date) → answered by the group → closed by the asker."""
 
     @classmethod
     def request(cls, *, today: dt.date, date: dt.date, due_date: dt.date, group: str, district: str,
                 government: str | None, kind: str, subject: str | None, stage: str | None,
-                documents: list[str], question: str | None, asked_by: str) -> "Consultation":
+                documents: list[str], question: str | None, asked_by: str,
+                role: str | None = None) -> "Consultation":
         check_code(kind, CONSULTATION_KINDS, "kind", "R-CSL-1")
-        check_code(asked_by, ("government", "district"), "asked_by", "R-CSL-1")
+        check_code(asked_by, tuple(ASKER_ROLES), "asked_by", "R-CSL-1")
+        check_asker(asked_by, role, "只能以本单位的名义提出技术咨询")
         if kind == "project_review":
             check_text(subject, "subject", "R-CSL-1", maximum=TITLE_MAX)
             check_code(stage, STAGES, "stage", "R-CSL-1")
@@ -658,7 +669,12 @@ class Consultation(Aggregate):
         self.opinion = text
         self.answered_on = date
 
-    def close(self, *, date: dt.date, today: dt.date, text: str | None = None) -> None:
+    def may_be_closed_by(self, role: str) -> bool:
+        """R-CSL-1: closed by the asker (a government or a sub-district) or the bureau."""
+        return role not in ASKER_ROLES.values() or ASKER_ROLES[self.asked_by] == role
+
+    def close(self, *, date: dt.date, today: dt.date, text: str | None = None, role: str | None = None) -> None:
+        check_asker(self.asked_by, role, f"该技术咨询由{ASKER_NAMES[self.asked_by]}提出，只有提出方或市局可以关闭")
         check_status(self.status, ("answered",), "关闭", "R-CSL-1")
         check_text(text, "text", "R-CSL-1", required=False)
         check_not_future(date, today)

@@ -8,11 +8,15 @@ by the domain, so the refusal names its rule (422).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.backbone.text import Plain
+
 SHORT = 64  # codes and ids
+# A code: no bidirectional controls (R-SEC-3); titles and texts are free text.
+Short = Annotated[str, Field(max_length=SHORT), Plain]
 
 
 class Strict(BaseModel):
@@ -25,15 +29,15 @@ class GeoPoint(Strict):
 
 
 class SubmitOpinion(Strict):
-    category: str = Field(max_length=SHORT)
+    category: Short
     text: str
-    channel: str = Field(default="app", max_length=SHORT)
-    district: str | None = Field(default=None, max_length=SHORT)
+    channel: Short = "app"
+    district: Short | None = None
     point: GeoPoint | None = None
     public: bool = False
     date: dt.date | None = None
     contact_phone: str | None = Field(default=None, max_length=32)
-    contact_name: str | None = None
+    contact_name: Annotated[str, Plain] | None = None
     contact_email: str | None = Field(default=None, max_length=200)
     app_user_id: str | None = Field(default=None, max_length=128)
     address: str | None = None
@@ -46,7 +50,7 @@ class Dated(Strict):
 
 
 class AcknowledgeOpinion(Dated):
-    group: str | None = Field(default=None, max_length=SHORT)
+    group: Short | None = None
 
 
 class RelayOpinion(Dated):
@@ -60,15 +64,15 @@ class AnswerOpinion(Dated):
 class EscalateOpinion(Dated):
     title: str | None = None
     text: str | None = None
-    category: str | None = Field(default=None, max_length=SHORT)
+    category: Short | None = None
 
 
 class RaiseRecommendation(Dated):
-    group: str = Field(max_length=SHORT)
+    group: Short
     title: str
     text: str
-    category: str = Field(max_length=SHORT)
-    source: str = Field(max_length=SHORT)
+    category: Short
+    source: Short
     opinions: list[str] = Field(default_factory=list, max_length=50)
     visits: list[str] = Field(default_factory=list, max_length=50)
 
@@ -79,7 +83,7 @@ class ForwardRecommendation(Dated):
 
 
 class SendLetter(Dated):
-    government: str = Field(max_length=SHORT)
+    government: Short
     letter_no: str
     due_date: dt.date | None = None
     recommendations: list[str] = Field(max_length=200)
@@ -103,70 +107,70 @@ class Completion(Dated):
 
 
 class RequestConsultation(Dated):
-    group: str = Field(max_length=SHORT)
-    kind: str = Field(max_length=SHORT)
+    group: Short
+    kind: Short
     subject: str | None = None
-    stage: str | None = Field(default=None, max_length=SHORT)
+    stage: Short | None = None
     documents: list[str] = Field(default_factory=list, max_length=50)
     question: str | None = None
-    asked_by: str = Field(default="district", max_length=SHORT)
+    asked_by: Short | None = None  # R-CSL-1: default the caller's own (a government's or a sub-district's)
     due_date: dt.date | None = None
 
 
 class ConsultationOpinion(Dated):
     text: str
-    verdict: str | None = Field(default=None, max_length=SHORT)
+    verdict: Short | None = None
 
 
 class RecordPublicity(Dated):
-    group: str = Field(max_length=SHORT)
+    group: Short
     title: str
-    mode: str = Field(max_length=SHORT)
+    mode: Short
     audience: int = 0
     platform: str | None = None
     text: str | None = None
 
 
 class SubmitWorkSummary(Dated):
-    group: str = Field(max_length=SHORT)
+    group: Short
     period: str = Field(max_length=16)
     text: str
-    kind: str = Field(default="half_yearly", max_length=SHORT)
+    kind: Short = "half_yearly"
     highlights: list[str] = Field(default_factory=list, max_length=50)
 
 
 class SubmitRating(Dated):
-    group: str = Field(max_length=SHORT)
+    group: Short
     year: int
-    target: str = Field(max_length=SHORT)
+    target: Short
     scores: dict[str, Any]
     text: str | None = None
 
 
 class SubmitAnnualSummary(Dated):
-    kind: str = Field(max_length=SHORT)
+    kind: Short
     year: int
     text: str
-    government: str | None = Field(default=None, max_length=SHORT)
-    group: str | None = Field(default=None, max_length=SHORT)
+    government: Short | None = None
+    group: Short | None = None
 
 
 class ReminderRecipient(Strict):
-    role: str = Field(max_length=SHORT)
-    code: str | None = Field(default=None, max_length=SHORT)
+    role: Short
+    code: Short | None = None
 
 
 class Reminder(Strict):
     """One reminder as reporting computes it (``GET /api/v1/reminders``)."""
 
-    kind: str = Field(max_length=SHORT)
+    kind: Short
     rule: str = Field(max_length=16)
     to: ReminderRecipient
     message: str
-    group: str | None = Field(default=None, max_length=SHORT)
-    district: str | None = Field(default=None, max_length=SHORT)
-    government: str | None = Field(default=None, max_length=SHORT)
-    item: str | None = Field(default=None, max_length=SHORT)
+    group: Short | None = None
+    district: Short | None = None
+    government: Short | None = None
+    item: Short | None = None
     ref: str | None = Field(default=None, max_length=200)
     due_date: dt.date | None = None
     days: int | float | None = None

@@ -134,3 +134,52 @@ def test_annual_summaries_of_governments_and_groups(api, runtime, world):
     unknown = api.post("/api/v1/annual-summaries", {"kind": "implementation", "government": "nowhere", "year": 2021,
                                                     "text": "x"})
     assert unknown.status_code == 422 and unknown.json_body["error"]["rule"] == "R-EVA-3"
+
+
+def test_only_the_asker_or_the_bureau_closes_a_consultation(api, runtime, world):
+    # R-CSL-1: asked by the government; the sub-district of the consultation's district may not close it
+    gov = api.as_role("government", "gov-1", government=world["government"])
+    sub = api.as_role("subdistrict", "sub-1", district=world["district"], government=world["government"])
+    created = gov.post("/api/v1/consultations", {"group": world["group"], "kind": "advice",
+                                                 "question": "老街改造的高度控制？", "date": "2022-03-01"})
+    assert created.status_code == 201, created.json_body
+    assert created.json_body["asked_by"] == "government"  # the caller's own by default
+    cid = created.json_body["id"]
+    api.post(f"/api/v1/consultations/{cid}/opinion", {"text": "控制在 18 米以内", "date": "2022-03-05"})
+    before = stored(runtime)
+    refused = sub.post(f"/api/v1/consultations/{cid}/close", {"date": "2022-03-06"})
+    assert refused.status_code == 403, refused.json_body
+    assert refused.json_body["error"]["field"] == "asked_by"
+    assert stored(runtime) == before
+    closed = gov.post(f"/api/v1/consultations/{cid}/close", {"date": "2022-03-06"})
+    assert closed.status_code == 200 and closed.json_body["status"] == "closed"
+    # One the sub-district asked is its to close, not the government's.
+    mine = sub.post("/api/v1/consultations", {"group": world["group"], "kind": "advice", "question": "停车位？",
+                                              "date": "2022-03-01"}).json_body
+    assert mine["asked_by"] == "district"
+    api.post(f"/api/v1/consultations/{mine['id']}/opinion", {"text": "利用边角地", "date": "2022-03-05"})
+    assert gov.post(f"/api/v1/consultations/{mine['id']}/close", {"date": "2022-03-06"}).status_code == 403
+    assert sub.post(f"/api/v1/consultations/{mine['id']}/close", {"date": "2022-03-06"}).status_code == 200
+    # A sub-district cannot ask in the government's name (and so close one "its government asked for").
+    spoofed = sub.post("/api/v1/consultations", {"group": world["group"], "kind": "advice", "question": "绿地？",
+                                                 "asked_by": "government", "date": "2022-03-01"})
+    assert spoofed.status_code == 422 and spoofed.json_body["error"]["rule"] == "R-CSL-1"
+
+
+def test_the_domain_refuses_a_close_by_another_asker():
+    # R-CSL-1: the rule lives in the aggregate too (a caller that skips the policy)
+    import datetime as dt
+
+    from services.backbone.domain import RuleViolated
+    from services.feedback.domain import Consultation
+
+    day = dt.date(2022, 3, 1)
+    c = Consultation.request(today=day, date=day, due_date=day, group="g", district="d", government="gov",
+                             kind="advice", subject=None, stage=None, documents=[], question="？",
+                             asked_by="government", role="bureau")
+    c.answer(date=day, today=day, verdict=None, text="意见")
+    with pytest.raises(RuleViolated) as exc:
+        c.close(date=day, today=day, role="subdistrict")
+    assert exc.value.rule == "R-CSL-1" and exc.value.field == "asked_by"
+    c.close(date=day, today=day, role="government")
+    assert c.status == "closed"

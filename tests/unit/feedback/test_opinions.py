@@ -285,3 +285,21 @@ def test_business_date_defaults_to_today(api, world):
     # API.md "Business dates"
     body = submit(api, world, date=None).json_body
     assert body["date"] == clock.today().isoformat()
+
+
+def test_a_governments_list_holds_only_the_relayed_opinions_of_its_districts(api, world):
+    # R-OPN-2 (amended): the government sees the relayed opinions of its districts; the bureau sees all, marked
+    plain = submit(api, world, date="2022-02-01").json_body["ref"]
+    relayed = submit(api, world, date="2022-02-02").json_body["ref"]
+    api.post(f"/api/v1/opinions/{relayed}/acknowledge", {"date": "2022-02-03"})
+    api.post(f"/api/v1/opinions/{relayed}/relay", {"date": "2022-02-04", "comment": "请区政府协调"})
+    api.settle()
+    gov = api.as_role("government", "gov-1", government=world["government"])
+    seen = gov.get("/api/v1/opinions")
+    assert seen.status_code == 200, seen.json_body
+    assert [(i["ref"], i["relayed"]) for i in seen.json_body["items"]] == [(relayed, True)]
+    assert [i["ref"] for i in gov.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]] == [relayed]
+    asked = gov.get("/api/v1/opinions?relayed=false")
+    assert asked.status_code == 403 and asked.json_body["error"]["field"] == "relayed"
+    everything = api.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]
+    assert [(i["ref"], i["relayed"]) for i in everything] == [(relayed, True), (plain, False)]

@@ -8,6 +8,7 @@ scope's object and on the other scope's:
           possibly refusing the input or the state: never 401/403);
 - ``S``   allowed on its own, 403 on the other's;
 - ``H``   allowed on its own, 404 on the other's (exactly the missing object's answer);
+- ``X``   403 on its own (in scope, but another's to do), 404 on the other's;
 - ``403`` refused on both; ``401`` no token, refused on both.
 
 Every refused cell must write nothing: no event in any store, and no
@@ -134,7 +135,8 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("GET", f"{API}/consultations/{{consultation}}", None,              "401 H H H A 403 403"),
     ("POST", f"{API}/consultations/{{consultation}}/opinion", {"text": "建议控制在 18 米以内"},
                                                                         "401 H 403 403 A 403 403"),
-    ("POST", f"{API}/consultations/{{consultation}}/close", {},         "401 403 H H A 403 403"),
+    # R-CSL-1: the consultation was asked by the government; its district's sub-district may not close it
+    ("POST", f"{API}/consultations/{{consultation}}/close", {},         "401 403 X H A 403 403"),
     ("POST", f"{API}/publicity", {"group": "{group}", "title": "规划进社区", "mode": "offline", "date": "2022-03-05"},
                                                                         "401 S 403 403 A 403 403"),
     ("POST", f"{API}/work-summaries", {"group": "{group}", "period": "2022-H1", "text": "半年工作小结"},
@@ -217,7 +219,8 @@ def test_role_and_scope(world: World, method, path, body, role, cell):
         answer = json.dumps(response.json_body, ensure_ascii=False)[:300]
         where = f"{role} on {which} {method} {_fill(path, names)}: {status} {answer}"
         own = which == "own"
-        expected = {"A": "ok", "S": "ok" if own else "403", "H": "ok" if own else "404"}.get(cell, cell)
+        expected = {"A": "ok", "S": "ok" if own else "403", "H": "ok" if own else "404",
+                    "X": "403" if own else "404"}.get(cell, cell)
         if expected == "ok":
             assert status not in (401, 403), where
             if cell == "H":

@@ -35,7 +35,7 @@ async function load() {
       { label: "镇街", value: (o) => o.district },
       { label: "类别", value: (o) => label("category", o.category) },
       { label: "内容", value: (o) => (o.text || "").slice(0, 60) },
-      { label: "状态", value: (o) => [badge(label("opinionStatus", o.status), o.status === "closed" ? "ok" : "info"), o.overdue ? [" ", badge("逾期", "bad")] : null] },
+      { label: "状态", value: (o) => [badge(label("opinionStatus", o.status), o.status === "closed" ? "ok" : "info"), o.overdue ? [" ", badge("逾期", "bad")] : null, o.relayed ? [" ", badge("已上传下达", "info")] : null] },
       { label: "答复期限", value: (o) => o.due_date },
       { label: "", value: (o) => el("button", { type: "button", class: "small secondary", onclick: () => select(o), "aria-label": `办理意见 ${o.ref}` }, "详情") },
     ],
