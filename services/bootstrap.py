@@ -126,6 +126,7 @@ class Runtime:
             if service in PUBLISHERS:
                 env = event_store_env(service, settings, create_table=create_tables_now)
                 self.apps[service] = application_class(service)(env=env)
+                self.apps[service].recorder.keyring = settings.chain_keyring  # type: ignore[attr-defined]  # R-RPT-5
             self.dbs[service] = open_database(service, settings)
             if service in self.apps:
                 self.apps[service].use_database(self.dbs[service])
@@ -442,6 +443,9 @@ def migrate(settings: Settings) -> list[str]:
         for app in runtime.apps.values():
             app.create_tables()
         done = [f"{s}: ok" for s in SERVICES] + runtime.rebuilt
+        from services.reporting.audit import migrate_chains
+
+        done += migrate_chains(runtime)  # R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
     finally:
         runtime.close()
     return done

@@ -166,10 +166,15 @@ class ServiceApplication(Application):
         if not notifications:
             return []
         hashes = self.recorder.chain_hashes(notifications[0].id, notifications[-1].id)  # type: ignore[attr-defined]
-        return [
-            envelope_from_event(self.service, self.mapper.to_domain_event(n), n.id, chainhash=hashes.get(n.id))
-            for n in notifications
-        ]
+        keyring = self.recorder.keyring  # type: ignore[attr-defined]
+        envelopes = []
+        for n in notifications:
+            link = hashes.get(n.id)
+            # R-RPT-5: each envelope is a signed checkpoint of the chain at its position.
+            key_id, signature = keyring.sign(self.service, n.id, link) if link else (None, None)
+            envelopes.append(envelope_from_event(self.service, self.mapper.to_domain_event(n), n.id, chainhash=link,
+                                                 chainkey=key_id, chainsig=signature))
+        return envelopes
 
     def verify_chain(self) -> ChainCheck:
         return verify_chain(self.service, self.recorder)

@@ -209,6 +209,9 @@ ENVELOPE = {
         "correlationid": {"type": ["string", "null"]},
         "causationid": {"type": ["string", "null"]},
         "chainhash": {"type": ["string", "null"], "description": "the tamper-evident chain link of this event (R-RPT-5)"},
+        "chainkey": {"type": ["string", "null"], "description": "the id of the chain key that signed chainsig (R-RPT-5)"},
+        "chainsig": {"type": ["string", "null"],
+                     "description": "HMAC-SHA256 of (service, position, chainhash) with the chain key: a signed checkpoint"},
     },
 }
 

@@ -42,7 +42,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def envelope_from_event(service: str, event: Any, position: int, *, chainhash: str | None = None) -> dict[str, Any]:
+def envelope_from_event(service: str, event: Any, position: int, *, chainhash: str | None = None,
+                        chainkey: str | None = None, chainsig: str | None = None) -> dict[str, Any]:
     meta = getattr(event, "meta", None) or {}
     name = event_type_name(event)
     version = getattr(type(event), "class_version", 1)
@@ -63,6 +64,8 @@ def envelope_from_event(service: str, event: Any, position: int, *, chainhash: s
         "correlationid": meta.get("correlationid"),
         "causationid": meta.get("causationid"),
         "chainhash": chainhash,
+        "chainkey": chainkey,
+        "chainsig": chainsig,
     }
 
 

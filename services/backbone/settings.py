@@ -5,11 +5,17 @@ Every variable is listed in the README; nothing here connects to anything.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from services.backbone.chain import Keyring
 
 SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 # Services that own an event store and publish what it records.
@@ -39,6 +45,36 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         except OSError as exc:
             raise ConfigurationError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
     return env.get(name) or None
+
+
+_KEY_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
+
+
+def _chain_keys(raw: str | None) -> dict[str, bytes]:
+    """``RPS_CHAIN_KEYS``: ``id1:base64key,id2:base64key`` (R-RPT-5); errors never show a key."""
+    keys: dict[str, bytes] = {}
+    for entry in (raw or "").replace("\n", ",").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        key_id, sep, encoded = entry.partition(":")
+        if not sep or not _KEY_ID.match(key_id):
+            raise ConfigurationError("RPS_CHAIN_KEYS: each entry is id:base64key (id of letters, digits, _ . -)")
+        try:
+            keys[key_id] = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigurationError(f"RPS_CHAIN_KEYS: the key {key_id!r} is not valid base64") from None
+    return keys
+
+
+def _outside_data_dir(env: Mapping[str, str], name: str) -> str | None:
+    """A secret that must not live in RPS_DATA_DIR (a copy of the data would carry it)."""
+    path = env.get(f"{name}_FILE")
+    if path:
+        data_dir = Path(env.get("RPS_DATA_DIR") or "var").resolve()
+        if Path(path).resolve().is_relative_to(data_dir):
+            raise ConfigurationError(f"{name}_FILE must not be inside RPS_DATA_DIR ({data_dir})")
+    return _secret(env, name)
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -96,6 +132,11 @@ class Settings:
     rate_limit_per_minute: int = 10
     rate_limit_phone_per_day: int = 5
     trusted_proxy_hops: int = 0
+    # The chain keys (R-RPT-5): HMAC keys of the tamper-evident chain by id, and the id new
+    # links are made with. Never in the database nor RPS_DATA_DIR; development and tests
+    # use a fixed key, production refuses to start without them.
+    chain_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+    chain_key_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -136,6 +177,38 @@ class Settings:
                 raise ConfigurationError(f"{name} must be at least 1, got {number}")
         if self.trusted_proxy_hops < 0 or self.jwt_leeway_seconds < 0:
             raise ConfigurationError("RPS_TRUSTED_PROXY_HOPS and RPS_JWT_LEEWAY_SECONDS must not be negative")
+        self._check_chain_keys(production)
+
+    def _check_chain_keys(self, production: bool) -> None:
+        from services.backbone.chain import DEV_CHAIN_KEY
+
+        if not self.chain_keys:
+            if production:
+                raise ConfigurationError(
+                    "RPS_ENV=production needs RPS_CHAIN_KEYS (or RPS_CHAIN_KEYS_FILE outside RPS_DATA_DIR): "
+                    "the keys of the tamper-evident chain; the service refuses to start without them"
+                )
+            if self.chain_key_id:
+                raise ConfigurationError("RPS_CHAIN_KEY_ID is set but RPS_CHAIN_KEYS is not")
+            return
+        for key_id, key in self.chain_keys.items():
+            if len(key) < MIN_SECRET_BYTES:
+                raise ConfigurationError(f"RPS_CHAIN_KEYS: the key {key_id!r} must be at least {MIN_SECRET_BYTES} bytes")
+            if production and key == DEV_CHAIN_KEY:
+                raise ConfigurationError(f"RPS_CHAIN_KEYS: the key {key_id!r} is the development key")
+        if self.chain_key_id is None and len(self.chain_keys) > 1:
+            raise ConfigurationError("RPS_CHAIN_KEY_ID must name the key new links are made with")
+        if self.chain_key_id is not None and self.chain_key_id not in self.chain_keys:
+            raise ConfigurationError(f"RPS_CHAIN_KEY_ID {self.chain_key_id!r} is not among RPS_CHAIN_KEYS")
+
+    @property
+    def chain_keyring(self) -> "Keyring":
+        """The keys of the tamper-evident chain (the fixed development key where none is set)."""
+        from services.backbone.chain import Keyring
+
+        if not self.chain_keys:
+            return Keyring.development()
+        return Keyring(dict(self.chain_keys), self.chain_key_id or next(iter(self.chain_keys)))
 
     @property
     def production(self) -> bool:
@@ -201,6 +274,8 @@ class Settings:
             rate_limit_per_minute=_int(env, "RPS_RATE_LIMIT_PER_MINUTE", 10),
             rate_limit_phone_per_day=_int(env, "RPS_RATE_LIMIT_PHONE_PER_DAY", 5),
             trusted_proxy_hops=_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
+            chain_keys=_chain_keys(_outside_data_dir(env, "RPS_CHAIN_KEYS")),
+            chain_key_id=env.get("RPS_CHAIN_KEY_ID") or None,
         )
 
     @property

@@ -30,6 +30,11 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS rpt_notes ("
     " kind TEXT NOT NULL, period TEXT NOT NULL, number INTEGER NOT NULL, date TEXT NOT NULL, text TEXT NOT NULL,"
     " author TEXT, role TEXT, created_at TEXT NOT NULL, PRIMARY KEY (kind, period, number))",
+    # R-RPT-5: signed checkpoints of the publishers' chains (services/reporting/audit.py); evidence,
+    # not a read model, so a rebuild never moves a head back.
+    "CREATE TABLE IF NOT EXISTS chain_checkpoints ("
+    " source TEXT NOT NULL, kind TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL, key_id TEXT,"
+    " signature TEXT, recorded_at TEXT NOT NULL, PRIMARY KEY (source, kind, position))",
 )
 ATTEMPTS = 5  # two issues racing for the next number: the loser takes the one after
 

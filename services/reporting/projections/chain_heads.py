@@ -1,14 +1,36 @@
 """The newest chain link of every publishing service, kept outside their
-event tables so a deleted tail is caught (R-RPT-5)."""
+event tables so a deleted tail is caught (R-RPT-5).
+
+Each envelope is also a signed checkpoint (``chainkey``, ``chainsig``): the
+newest of each source goes into ``chain_checkpoints`` (reporting's own table,
+which a rebuild keeps, so a recorded head never moves back); its signature is
+verified by ``rps audit verify`` (services/reporting/audit.py)."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from services.backbone import clock
 from services.backbone.envelope import source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
 from services.backbone.tracking import Projection
+
+
+def record_checkpoint(cur: Cursor, source: str, kind: str, position: int, head: str, key_id: str | None,
+                      signature: str | None) -> None:
+    """Keep a checkpoint; of the ``head`` kind only the newest (a head never moves back)."""
+    if kind == "head":
+        row = cur.execute("SELECT MAX(position) AS position FROM chain_checkpoints WHERE source = %s AND kind = 'head'",
+                          (source,)).fetchone()
+        if row is not None and row["position"] is not None and int(row["position"]) >= position:
+            return
+        cur.execute("DELETE FROM chain_checkpoints WHERE source = %s AND kind = 'head'", (source,))
+    cur.execute(
+        "INSERT INTO chain_checkpoints (source, kind, position, hash, key_id, signature, recorded_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (source, kind, position) DO NOTHING",
+        (source, kind, position, head, key_id, signature, clock.now().isoformat(timespec="seconds")),
+    )
 
 
 class ChainHeadsProjection(Projection):
@@ -29,6 +51,9 @@ class ChainHeadsProjection(Projection):
             if envelope.get("chainhash") and int(envelope["position"]) > int(newest.get(source, {}).get("position", 0)):
                 newest[source] = envelope
         for source, envelope in newest.items():
+            if envelope.get("chainsig"):
+                record_checkpoint(cur, source, "head", int(envelope["position"]), envelope["chainhash"],
+                                  envelope.get("chainkey"), envelope["chainsig"])
             cur.execute(
                 "INSERT INTO chain_heads (source, position, hash) VALUES (%s, %s, %s) "
                 "ON CONFLICT (source) DO UPDATE SET position = excluded.position, hash = excluded.hash "
