@@ -42,10 +42,15 @@ class Writer:
     def _position(self) -> str:
         return "rowid" if self.settings.embedded else "notification_id"
 
+    @property
+    def _events(self) -> str:
+        # eventsourcing names the PostgreSQL table after the application (Visits -> visits_events)
+        return "stored_events" if self.settings.embedded else f"{self.service}_events"
+
     def events(self) -> list[tuple[Any, ...]]:
         with self._cursor(self.service) as (cur, prefix, _):
             cur.execute(f"SELECT {self._position()}, originator_id, originator_version, topic, state"
-                        f" FROM {prefix}stored_events ORDER BY 1")
+                        f" FROM {prefix}{self._events} ORDER BY 1")
             return [tuple(row) for row in cur.fetchall()]
 
     def links(self) -> list[tuple[int, str, str, str | None]]:
@@ -56,10 +61,10 @@ class Writer:
     def edit(self, position: int, old: bytes, new: bytes) -> None:
         """Change one stored event's content (e.g. a visit's days)."""
         with self._cursor(self.service) as (cur, prefix, p):
-            cur.execute(f"SELECT state FROM {prefix}stored_events WHERE {self._position()} = {p}", (position,))
+            cur.execute(f"SELECT state FROM {prefix}{self._events} WHERE {self._position()} = {p}", (position,))
             state = bytes(cur.fetchone()[0])
             assert old in state, state
-            cur.execute(f"UPDATE {prefix}stored_events SET state = {p} WHERE {self._position()} = {p}",
+            cur.execute(f"UPDATE {prefix}{self._events} SET state = {p} WHERE {self._position()} = {p}",
                         (state.replace(old, new), position))
 
     def relink(self, start: int = 1, *, key: bytes | None = None, key_id: str | None = None) -> str:
@@ -80,7 +85,7 @@ class Writer:
     def truncate(self, after: int) -> None:
         """Delete the newest events and their links."""
         with self._cursor(self.service) as (cur, prefix, p):
-            cur.execute(f"DELETE FROM {prefix}stored_events WHERE {self._position()} > {p}", (after,))
+            cur.execute(f"DELETE FROM {prefix}{self._events} WHERE {self._position()} > {p}", (after,))
             cur.execute(f"DELETE FROM {prefix}{CHAIN_TABLE} WHERE notification_id > {p}", (after,))
 
     def rewrite_heads(self, position: int, head: str) -> None:
