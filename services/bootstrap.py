@@ -8,6 +8,7 @@ both; only what is injected differs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import threading
@@ -15,7 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
 from services.backbone.application import ServiceApplication
+from services.backbone.deadlines import bound_event_store
 from services.backbone.persistence import (
+    IDEMPOTENCY_TABLES,
     Database,
     SQLiteDatabase,
     create_tables,
@@ -118,6 +121,9 @@ class Runtime:
         self.dbs: dict[str, Database] = {}
         self.projections: dict[str, list[Projection]] = {}
         self._extra_checks: dict[str, Callable[[], None]] = {}
+        self.informational_checks: dict[str, Callable[[], None]] = {}
+        self._idempotency_dbs: dict[str, Database] = {}
+        self._idempotency_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.relays: list[Any] = []
         self.stopping = threading.Event()
@@ -126,6 +132,8 @@ class Runtime:
             if service in PUBLISHERS:
                 env = event_store_env(service, settings, create_table=create_tables_now)
                 self.apps[service] = application_class(service)(env=env)
+                if not settings.embedded:  # checks on checkout, connect and statement timeouts (issue 15 item 9)
+                    bound_event_store(self.apps[service], settings)
                 self.apps[service].recorder.keyring = settings.chain_keyring  # type: ignore[attr-defined]  # R-RPT-5
             self.dbs[service] = open_database(service, settings)
             if service in self.apps:
@@ -178,7 +186,8 @@ class Runtime:
         runtime = cls(settings, services, create_tables_now=False)
         from services.backbone.amqp import broker_reachable
 
-        runtime._extra_checks["broker"] = lambda: _require(broker_reachable(settings.amqp_uri or ""), "broker")
+        # Reported by /health/ready, not required: commands wait in the outbox (issue 15 item 4).
+        runtime.informational_checks["broker"] = lambda: _require(broker_reachable(settings.amqp_uri or ""), "broker")
         return runtime
 
     # -- lookups -----------------------------------------------------------
@@ -192,15 +201,39 @@ class Runtime:
     def db(self, service: str) -> Database:
         return self.dbs[service]
 
+    def idempotency_db(self, service: str) -> Database:
+        """Where ``service``'s idempotency keys live: beside its events, so a request's events and
+        its key's answer are stored in one transaction (R-SEC-3). The cluster keeps both in the
+        service's schema; embedded, the events' SQLite file."""
+        if not (self.settings.embedded and service in self.apps):
+            return self.dbs[service]
+        with self._idempotency_lock:
+            if service not in self._idempotency_dbs:
+                db = SQLiteDatabase(self.settings.data_dir / f"{service}-events.sqlite")
+                with db.transaction() as cur:
+                    for statement in IDEMPOTENCY_TABLES:
+                        cur.execute(statement)
+                self._idempotency_dbs[service] = db
+            return self._idempotency_dbs[service]
+
     def read_model(self, name: str) -> Projection:
         return next(p for projections in self.projections.values() for p in projections if p.name == name)
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """What an HTTP process needs to take writes now (issue 15 item 4): the cluster's
+        PostgreSQL answers a write probe for each service's schema (not read-only, room on
+        its disk); embedded, each SQLite file answers."""
         checks: dict[str, Callable[[], None]] = {}
-        for name, app in self.apps.items():
-            checks[f"{name}.event_store"] = app.ping
-        for name, db in self.dbs.items():
-            checks[f"{name}.database"] = db.ping
+        if not self.settings.embedded:
+            from services.backbone.deadlines import write_probe
+
+            for service in self.services:
+                checks[f"{service}.database"] = functools.partial(write_probe, self.settings, service)
+        else:
+            for name, app in self.apps.items():
+                checks[f"{name}.event_store"] = app.ping
+            for name, db in self.dbs.items():
+                checks[f"{name}.database"] = db.ping
         checks.update(self._extra_checks)
         return checks
 
@@ -376,6 +409,13 @@ class Runtime:
             projection.forget()
         return {p.name: applied[p.name] for p in chosen}
 
+    def parked_counts(self, names: Any = None) -> dict[str, int]:
+        """Events parked per read model (``names``: those only); sets the dead-letter gauge."""
+        return {
+            p.name: p.count_parked() for projections in self.projections.values() for p in projections
+            if names is None or p.name in names
+        }
+
     def rebuild_stale(self) -> list[str]:
         """Rebuild the read models whose tables this code declares otherwise than
         they were built (an upgrade changed them, or they are new): drop them
@@ -386,7 +426,8 @@ class Runtime:
         for projection in stale:
             if applied[projection.name]:
                 log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied[projection.name])
-        return [f"{p.name}: tables (re)made, {applied[p.name]} events applied" for p in stale]
+        parked = self.parked_counts(applied)
+        return [f"{p.name}: tables (re)made, {applied[p.name]} events applied, {parked[p.name]} parked" for p in stale]
 
     def event_reader(self, source: str) -> Callable[[int, int], list[dict[str, Any]]]:
         """Read a source's history: from its store here, or its HTTP feed in the cluster."""
@@ -410,7 +451,7 @@ class Runtime:
             thread.join(timeout=5)
         for app in self.apps.values():
             app.close()
-        for db in self.dbs.values():
+        for db in (*self.dbs.values(), *self._idempotency_dbs.values()):
             db.close()
 
 
@@ -431,8 +472,9 @@ def _require(ok: bool, what: str) -> None:
         raise ConnectionError(f"{what} unreachable")
 
 
-def migrate(settings: Settings) -> list[str]:
-    """Create or upgrade every schema; safe to run again."""
+def migrate(settings: Settings, parked: dict[str, int] | None = None) -> list[str]:
+    """Create or upgrade every schema; safe to run again. ``parked``: filled with the events
+    each read model holds parked (a rebuild parks what it cannot apply and goes on)."""
     done = []
     if not settings.embedded:
         ensure_postgres_database(settings)
@@ -446,6 +488,8 @@ def migrate(settings: Settings) -> list[str]:
         from services.reporting.audit import migrate_chains
 
         done += migrate_chains(runtime)  # R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
+        if parked is not None:
+            parked.update(runtime.parked_counts())
     finally:
         runtime.close()
     return done

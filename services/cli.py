@@ -68,7 +68,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import eventlet
 
     eventlet.monkey_patch()
+    import eventlet.wsgi
     from nameko.containers import ServiceContainer
+
+    from services.backbone.http import MAX_HEADER_LINE
+
+    # A 9 KB token reaches the gate and gets its 401, not eventlet's own 400 (issue 15 item 10).
+    eventlet.wsgi.MAX_HEADER_LINE = MAX_HEADER_LINE
 
     from services.backbone.dependencies import RUNTIME_KEY
     from services.bootstrap import Runtime, service_class
@@ -110,8 +116,9 @@ def _metrics_server(settings) -> None:
 def cmd_relay(args: argparse.Namespace) -> int:
     """The outbox relay of one service: its notification log to RabbitMQ."""
     from services.backbone.amqp import AmqpPublisher
+    from services.backbone.operations import watch_broker
     from services.backbone.relay import OutboxRelay
-    from services.backbone.singleton import SingletonLock
+    from services.backbone.singleton import Lease
     from services.bootstrap import Runtime, consumers_of
 
     settings = _settings()
@@ -120,13 +127,17 @@ def cmd_relay(args: argparse.Namespace) -> int:
         print(f"rps relay: {args.service} has no event store", file=sys.stderr)
         return 2
     _metrics_server(settings)
+    watch_broker(settings.amqp_uri or "", "relay", runtime.stopping)  # rps_broker_up (issue 15 item 4)
     publisher = AmqpPublisher(settings.amqp_uri or "", consumers_of)
-    relay = OutboxRelay(runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch)
+    lock = Lease(runtime.db(args.service), f"relay:{args.service}", settings.lease_seconds)
+    relay = OutboxRelay(
+        runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch, fence=lock.fence
+    )
     _stop_on_signals(runtime.stopping)
-    lock = SingletonLock(settings, f"relay:{args.service}")
     try:
-        # Active while holding the lock; back to standby whenever it is lost
-        # (PostgreSQL restarted, network cut), never two relays at once.
+        # Active while holding the lease; back to standby whenever it is lost
+        # (frozen past it, PostgreSQL away, network cut); a former holder's
+        # position write is refused by its fencing token.
         while lock.acquire(runtime.stopping):
             print(f"rps: relaying {args.service}.events", flush=True)
             relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds, still_active=lock.held)
@@ -141,7 +152,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     """A service's projection runner: its queues to its read models."""
     from services.backbone.amqp import AmqpConsumer
-    from services.backbone.singleton import SingletonLock
+    from services.backbone.singleton import Lease
     from services.bootstrap import Runtime
 
     settings = _settings()
@@ -152,9 +163,13 @@ def cmd_project(args: argparse.Namespace) -> int:
         return 2
     handlers = runtime.delivery_handlers(args.consumer)
     _metrics_server(settings)
+    from services.backbone.operations import watch_broker
+
+    watch_broker(settings.amqp_uri or "", "consumer", runtime.stopping)  # rps_broker_up (issue 15 item 4)
     consumer = AmqpConsumer(
         settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch,
         run_handlers=runtime.run_handlers(args.consumer),
+        heartbeat=max(1, int(settings.lease_seconds / 3)),
     )
     stop = threading.Event()
 
@@ -164,10 +179,14 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    lock = SingletonLock(settings, f"project:{args.consumer}")
+    lock = Lease(runtime.db(args.consumer), f"project:{args.consumer}", settings.lease_seconds)
     consumer.still_active = lock.held
+    for projection in projections:  # each run's transaction checks the lease's token
+        projection.fence = lock.fence
     try:
         while lock.acquire(stop):
+            # A frozen former holder's deliveries go back to the queue when the broker drops it.
+            consumer.wait_until_alone(stop, settings.lease_seconds)
             print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
             consumer.should_stop = False
             consumer.run()
@@ -202,7 +221,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     """The feedback service's notification dispatcher (one active instance)."""
-    from services.backbone.singleton import SingletonLock
+    from services.backbone.singleton import Lease
     from services.bootstrap import Runtime
     from services.feedback.notifications import dispatcher_for
 
@@ -210,7 +229,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     runtime = Runtime.cluster(settings, ("feedback",))
     _stop_on_signals(runtime.stopping)
     _metrics_server(settings)
-    lock = SingletonLock(settings, "notify:feedback")
+    lock = Lease(runtime.db("feedback"), "notify:feedback", settings.lease_seconds)
     try:
         while lock.acquire(runtime.stopping):
             print("rps: delivering notifications", flush=True)
@@ -318,8 +337,10 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services.bootstrap import migrate
 
-    for line in migrate(_settings()):
+    parked: dict[str, int] = {}
+    for line in migrate(_settings(), parked):
         print(line)
+    _print_parked(parked)
     return 0
 
 
@@ -329,11 +350,22 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     settings = _settings()
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
-        for name, count in runtime.rebuild(args.projection).items():
-            print(f"{name}: {count} events applied")
+        applied = runtime.rebuild(args.projection)
+        parked = runtime.parked_counts(applied)
+        for name, count in applied.items():
+            print(f"{name}: {count} events applied, {parked[name]} parked")
+        _print_parked(parked)
     finally:
         runtime.close()
     return 0
+
+
+def _print_parked(parked: dict[str, int]) -> None:
+    """R-SEC-3: a rebuild parks what it cannot apply and completes; the count is said here, kept
+    in dead_letters and exported as rps_dead_letter_messages (alert RpsDeadLetters)."""
+    total = sum(parked.values())
+    print(f"{total} events parked" + (": see `rps dead-letters list --consumer CONSUMER`, fix the cause, "
+                                      "then `rps dead-letters replay`" if total else ""))
 
 
 def cmd_report(args: argparse.Namespace) -> int:

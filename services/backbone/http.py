@@ -26,10 +26,11 @@ from typing import Any, Callable, Iterable, TypeVar
 from nameko.web.handlers import HttpRequestHandler
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as WerkzeugNotFound, RequestEntityTooLarge
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from services.backbone import auth, context, idempotency, metrics, policy
+from services.backbone import auth, context, idempotency, metrics, policy, text
 from services.backbone.domain import DomainError
 from services.backbone.logsafe import safe_log
 from services.backbone.ratelimit import RateLimited, RateLimiter
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 1_000_000
+# A header line eventlet's server reads before it answers 400 itself: long enough
+# that an over-long token reaches the gate and gets its 401 (auth.MAX_TOKEN_BYTES).
+MAX_HEADER_LINE = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -47,11 +51,13 @@ _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 class BadRequest(Exception):
     """The body fails its schema (400); names the field."""
 
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid_body"):
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid_body",
+                 rule: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         self.code = code
+        self.rule = rule
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -71,7 +77,7 @@ def error_body(code: str, message: str, field: str | None = None, rule: str | No
 def error_response(exc: BaseException) -> Response:
     """The one place where exceptions become status codes and error bodies."""
     if isinstance(exc, BadRequest):
-        return json_response(error_body(exc.code, exc.message, exc.field), 400)
+        return json_response(error_body(exc.code, exc.message, exc.field, exc.rule), 400)
     if isinstance(exc, DomainError):
         return json_response(
             error_body(exc.code, exc.message, exc.field, exc.rule), exc.status, headers=getattr(exc, "headers", None)
@@ -117,6 +123,8 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
         return "wrong_type", "日期格式错误，应为 YYYY-MM-DD"
     if kind in ("literal_error", "enum"):
         return "unknown_code", f"取值不在允许范围内：{error.get('ctx', {}).get('expected', '')}"
+    if kind == "bidi_override":
+        return "invalid_text", str(error.get("msg"))
     if kind.startswith("string_too"):
         return "invalid_value", "文本长度超出允许范围"
     return "invalid_value", str(error.get("msg", "取值无效"))
@@ -203,13 +211,29 @@ def strict_json(raw: bytes) -> Any:
     if problem is not None:
         field, code, message = problem
         raise BadRequest(f"{field}：{message}", field=field, code=code)
-    return document
+    return keepable_text(text.strings(document), document)
+
+
+def keepable_text(strings: Iterable[tuple[str, str]], document: Any) -> Any:
+    """R-SEC-3: 400 naming the first field whose text no store can keep; the document with
+    CRLF as LF (the form every store keeps)."""
+    crlf = False
+    for field, value in strings:
+        why = text.problem(value)
+        if why is not None:
+            raise BadRequest(f"{field}：{why}", field=field, code="invalid_text", rule=text.RULE)
+        crlf = crlf or "\r\n" in value
+    return text.normalised(document) if crlf else document
 
 
 def read_body(request: Request) -> bytes:
     """The request body, refused past MAX_BODY_BYTES without reading further (413)."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge()
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # eventlet's server (``rps serve``) decodes chunks and ends the stream itself but does
+        # not say so; without this werkzeug reads a chunked body as empty.
+        request.environ.setdefault("wsgi.input_terminated", True)
     request.max_content_length = MAX_BODY_BYTES  # werkzeug stops a longer (e.g. chunked) stream
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
@@ -228,28 +252,56 @@ def request_json(request: Request) -> Any:
     return document
 
 
+def check_url(request: Request, values: dict[str, Any]) -> None:
+    """Path values and query strings hold text a store can keep (R-SEC-3, 400 naming the field)."""
+    keepable_text(((name, str(value)) for name, value in values.items()), None)
+    keepable_text(((name, item) for name, items in request.args.lists() for item in (name, *items)), None)
+
+
+def request_object(request: Request, *, forms: bool = False) -> dict[str, Any]:
+    """The body as the policy and the handlers read it (API.md "Bodies"): a JSON object, {} when
+    empty, or a form where the route takes forms ({} here; its fields checked as text, CRLF as
+    LF); any other body is 400 — before any scope is read from it, so never 403."""
+    if request.mimetype in FORM_TYPES and read_body(request).strip():
+        if not forms:
+            raise BadRequest("content-type：此接口的请求体应为 JSON 对象（application/json）",
+                             field="content-type", code="unsupported_media_type")
+        if "rps.form" not in request.environ:
+            pairs = [(name, item) for name, items in request.form.lists() for item in (name, *items)]
+            keepable_text(pairs, None)
+            if any("\r\n" in item for _, item in pairs):
+                request.form = ImmutableMultiDict([(k, text.normalise(v)) for k, v in request.form.items(multi=True)])
+            request.environ["rps.form"] = True
+        return {}
+    document = request_json(request)
+    if not isinstance(document, dict):
+        raise BadRequest("请求体必须是 JSON 对象", field="body", code="malformed_json")
+    return document
+
+
 _MISSING = object()
 
 
 def parse_body(request: Request, model: type[M]) -> M:
-    """Decode a JSON object and validate it; a failure names the field (400)."""
+    """Decode a JSON object and validate it; a failure names the field (400). An empty
+    body is ``{}`` (API.md "Bodies"): fine where no field is required."""
     raw = read_body(request)
-    if not raw.strip():
-        payload = None
-    elif request.mimetype in FORM_TYPES:
-        payload = strict_json(raw)
-    else:
-        payload = request_json(request)  # the gate parsed it strictly already; cached per request
+    if request.mimetype in FORM_TYPES and raw.strip():
+        raise BadRequest("content-type：此接口的请求体应为 JSON 对象（application/json）",
+                         field="content-type", code="unsupported_media_type")
+    payload = request_json(request)  # the gate parsed it strictly already; cached per request
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", field="body", code="malformed_json")
     try:
-        # JSON mode: strict types, yet ISO dates in strings are accepted.
-        return model.model_validate_json(raw)
+        # JSON mode: strict types, yet ISO dates in strings are accepted. The document as the
+        # gate checked it: {} for an empty body, CRLF as LF.
+        return model.model_validate_json(json.dumps(payload, ensure_ascii=False))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         code, message = _describe(first)
-        raise BadRequest(f"{field}：{message}", field=field, code=code) from None
+        rule = text.RULE if code == "invalid_text" else None
+        raise BadRequest(f"{field}：{message}", field=field, code=code, rule=rule) from None
 
 
 # -- the gate every request passes ----------------------------------------------------------
@@ -271,7 +323,7 @@ def client_address(request: Request, trusted_hops: int) -> str:
 
 
 def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, request: Request,
-           values: dict[str, Any], correlation: str) -> Response:
+           values: dict[str, Any], correlation: str, forms: bool = False) -> Response:
     runtime = service.runtime
     try:
         actor = auth.authenticate(request, auth.verifier_of(runtime))
@@ -282,9 +334,11 @@ def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, re
         return error_response(exc)
     with context.acting(context.RequestContext(actor=actor, correlation_id=correlation)):
         try:
-            call = policy.Call(service, method, path, request, values, actor, body=lambda: request_json(request))
-            rule = policy.authorize(call)
-            request_json(request)  # strict JSON for every body, whether or not the handler parses it
+            check_url(request, values)
+            call = policy.Call(service, method, path, request, values, actor,
+                               body=lambda: request_object(request, forms=forms))
+            rule = policy.authorize(call)  # the role first; then any scope the body names
+            request_object(request, forms=forms)  # strict JSON for every body, whether or not the handler parses it
             if method == "POST" and request.headers.get(idempotency.HEADER) is not None:
                 return _idempotent(service, fn, path, request, values, rule, actor)
             return _run(service, fn, path, request, values, rule, actor)
@@ -310,16 +364,15 @@ def _idempotent(service: Any, fn: Callable[..., Response], path: str, request: R
         key=key,
         fingerprint=idempotency.fingerprint(request.method, body),
     )
-    store = idempotency.IdempotencyStore(service.runtime.db(service.name), settings.idempotency_retention_hours * 3600)
+    store = idempotency.IdempotencyStore(service.runtime.idempotency_db(service.name),
+                                         settings.idempotency_retention_hours * 3600,
+                                         settings.idempotency_in_flight_seconds)
     replay = store.claim(claim)
     if replay is not None:
         return replay
-    try:
-        response = _run(service, fn, path, request, values, rule, actor)
-    except Exception as exc:
-        response = error_response(exc)
-    store.finish(claim, response)
-    return response
+    # The events and the key's answer are stored in one transaction (idempotency.py).
+    return store.run(claim, service.runtime.publisher_app(service.name),
+                     lambda: _run(service, fn, path, request, values, rule, actor), failpoint=settings.failpoint)
 
 
 def _run(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],
@@ -373,11 +426,12 @@ class RouteEntrypoint(HttpRequestHandler):
 
 
 def route(
-    method: str, path: str, *, body: type[BaseModel] | None = None
+    method: str, path: str, *, body: type[BaseModel] | None = None, forms: bool = False
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a service method as the entrypoint of ``method path`` in both modes.
 
-    ``body`` names the request schema for the OpenAPI document.
+    ``body`` names the request schema for the OpenAPI document; ``forms``: the
+    route takes form bodies (Open311), every other body is a JSON object.
     """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -385,7 +439,7 @@ def route(
         def entrypoint(self: Any, request: Request, **values: Any) -> Response:
             started = time.perf_counter()
             correlation = correlation_id(request)
-            response = _serve(self, fn, method, path, request, values, correlation)
+            response = _serve(self, fn, method, path, request, values, correlation, forms)
             response.headers["X-Correlation-ID"] = correlation
             metrics.HTTP_LATENCY.labels(
                 getattr(self, "name", "?"), path, method, str(response.status_code)

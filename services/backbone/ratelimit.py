@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import threading
 import time
+import unicodedata
 from typing import Callable
 
 from services.backbone import clock
@@ -28,7 +29,7 @@ from services.backbone.persistence import Database
 now: Callable[[], float] = time.time
 
 _PURGE_EVERY_SECONDS = 60
-_SEPARATORS = re.compile(r"[\s\-()]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 class RateLimited(DomainError):
@@ -45,12 +46,16 @@ class RateLimited(DomainError):
 
 
 def normalise_phone(raw: str) -> str:
-    """One number, however it is written: separators and the +86 / 0086 prefix dropped."""
-    phone = _SEPARATORS.sub("", raw)
-    for prefix in ("+86", "0086"):
-        if phone.startswith(prefix):
-            return phone[len(prefix):]
-    return phone
+    """R-SEC-5 amended: the one normal form of a phone number, for counting and for storing.
+
+    NFKC (full-width digits become ASCII), then ASCII digits only (``\\d`` would keep
+    other scripts' digits), then a leading 86 or 0086 (+86 lost its + with the
+    separators) before 11 digits removed."""
+    digits = _NOT_DIGIT.sub("", unicodedata.normalize("NFKC", raw or ""))
+    for prefix in ("0086", "86"):
+        if len(digits) == len(prefix) + 11 and digits.startswith(prefix):
+            return digits[len(prefix):]
+    return digits
 
 
 class RateLimiter:

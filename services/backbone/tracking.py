@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence
 
-from services.backbone import metrics
+from services.backbone import metrics, text
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor, Database, create_tables, is_transient
 
@@ -51,6 +51,9 @@ class Projection:
     # Embedded (SQLite: one writer per file): a file of its own, named so, for a
     # read model big enough that its rebuild is worth running beside the others'.
     own_file: str | None = None
+    # The runner's lease check (singleton.Lease.fence), first in each run's transaction:
+    # a former holder's writes are refused and rolled back. None: no lease (embedded, API pods).
+    fence: Callable[[Cursor], None] | None = None
 
     def __init__(self, db: Database):
         self.db = db
@@ -98,6 +101,8 @@ class Projection:
             return 0
         keyed = [(source_service(e), int(e["position"]), e) for e in envelopes]
         with self.db.transaction() as cur:
+            if self.fence is not None:
+                self.fence(cur)
             claimed = self._claim(cur, keyed, covers)
             fresh = []
             for source, position, envelope in keyed:
@@ -107,7 +112,7 @@ class Projection:
                 else:
                     metrics.EVENTS_DUPLICATE.labels(self.name, source).inc()
             if fresh:
-                self.apply(cur, fresh)
+                self.apply(KeepableCursor(cur), fresh)
         for source, count in Counter(source_service(e) for e in fresh).items():
             metrics.EVENTS_CONSUMED.labels(self.name, source).inc(count)
         return len(fresh)
@@ -251,8 +256,8 @@ class Projection:
                     self.name,
                     source,
                     position,
-                    json.dumps(envelope, ensure_ascii=False),
-                    f"{type(error).__name__}: {error}"[:2000],
+                    json.dumps(envelope),  # \u-escaped: any text the event holds, every store keeps
+                    text.keepable(f"{type(error).__name__}: {error}"[:2000]),
                     attempts,
                     dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 ),
@@ -322,7 +327,8 @@ class Projection:
         except Exception as exc:
             if is_transient(exc):
                 raise
-        return sum(self.handle(envelope) for envelope in envelopes)
+        # R-SEC-3: one event a read model cannot take is parked, never the end of a catch-up or rebuild
+        return sum(self.deliver(envelope, attempts=1) == "applied" for envelope in envelopes)
 
     def reset(self) -> None:
         """Drop the read model and its tracking records; ``rebuild`` fills it again.
@@ -336,6 +342,7 @@ class Projection:
                 cur.execute("DELETE FROM tracking WHERE projection = %s AND source = %s", (self.name, source))
                 cur.execute("DELETE FROM tracking_marks WHERE projection = %s AND source = %s", (self.name, source))
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
+            cur.execute("DELETE FROM dead_letters WHERE projection = %s", (self.name,))  # replayed by the rebuild
         create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
         self.rebuilding = True
 
@@ -365,6 +372,33 @@ class Projection:
         metrics.PROJECTION_LAG.labels(self.name, source).set(
             max(0, source_position - self.last_position(source))
         )
+
+
+class KeepableCursor:
+    """The cursor read models write with: text parameters stored with U+FFFD in place of
+    characters no store can keep (R-SEC-3), so an event stored before the edge refused
+    them still projects (PostgreSQL refuses NUL in text, no store an unpaired surrogate)."""
+
+    def __init__(self, cur: Cursor):
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "KeepableCursor":
+        self._cur.execute(sql, _keepable(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql, [_keepable(row) for row in rows])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
+def _keepable(params: Sequence[Any]) -> list[Any]:
+    return [
+        text.keepable(p) if isinstance(p, str)
+        else [text.keepable(v) if isinstance(v, str) else v for v in p] if isinstance(p, (list, tuple)) else p
+        for p in params
+    ]
 
 
 def rebuild(

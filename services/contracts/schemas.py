@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+from services.backbone.text import Code, Name, Plain  # names and codes: no bidirectional controls (R-SEC-3)
+
 Text = Annotated[str, Field(max_length=200)]
 Reason = Annotated[str, Field(max_length=500)]
 Word = Annotated[str, Field(max_length=64)]
@@ -63,20 +63,35 @@ class Boundary(RootModel[dict[str, Any]]):
     """PUT /districts/{code}/boundary: the GeoJSON geometry (or Feature) itself."""
 
 
+class ContractTerms(Strict):
+    """R-CON-1 (amended): the terms the policy names, each a text (工作内容、工作标准、工作深度、工作周期、工作时间、工作经费、权利义务)."""
+
+    content: str | None = Field(default=None, max_length=20000)
+    standards: str | None = Field(default=None, max_length=20000)
+    depth: str | None = Field(default=None, max_length=20000)
+    period: str | None = Field(default=None, max_length=20000)
+    hours: str | None = Field(default=None, max_length=20000)
+    funding: str | None = Field(default=None, max_length=20000)
+    rights_obligations: str | None = Field(default=None, max_length=20000)
+
+
 class SignContract(Strict):
     id: Code
-    team: str = Field(min_length=1, max_length=200)
+    team: Annotated[str, Plain] = Field(min_length=1, max_length=200)
     start_date: dt.date
     annual_fee_fen: int
     term_years: int | None = None
     deduction_rule: str | None = Field(default=None, max_length=16)
-    institution: str | None = Field(default=None, max_length=200)
+    institution: Annotated[str, Plain] | None = Field(default=None, max_length=200)
     service_year_basis: str | None = Field(default=None, max_length=16)
     settle_confirmed_only: bool | None = None
     late_after_days: int | None = None
+    leader_meeting_counts_for_visit: bool | None = None  # R-VIS-3
     work_content: str | None = Field(default=None, max_length=20000)
     evaluation_weights: dict[Word, float] | None = Field(default=None, max_length=30)
     pass_mark: float | None = None
+    signed_on: dt.date | None = None  # R-CON-1: default today
+    terms: ContractTerms | None = None
 
 
 class Evaluation(Strict):
@@ -105,7 +120,7 @@ class AppointPlanner(Strict):
     qualifications: list[Word] = Field(max_length=10)
     experience_years: int | None = None
     community_renewal: bool | None = None
-    institution: str | None = Field(default=None, max_length=200)
+    institution: Annotated[str, Plain] | None = Field(default=None, max_length=200)
     date: dt.date | None = None
     # Contact data: kept in this service's own table, never in events.
     phone: str | None = Field(default=None, max_length=32)
@@ -122,6 +137,6 @@ class FormGroup(Strict):
 
 class Replacement(Strict):
     out: Code
-    incoming: str = Field(alias="in", min_length=1, max_length=64)
+    incoming: Annotated[str, Plain] = Field(alias="in", min_length=1, max_length=64)
     date: dt.date | None = None
     reason: str = Field(min_length=1, max_length=500)

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from services.backbone import clock, context
+from services.backbone import clock, context, ratelimit
 from services.backbone.domain import RuleViolated
 from services.backbone.logsafe import structured
 from services.backbone.persistence import Cursor, Database
@@ -28,8 +28,7 @@ from services.backbone.persistence import Cursor, Database
 access_log = logging.getLogger("rps.personal_data")
 
 # Mainland mobile numbers: 11 digits starting 13..19 (MIIT numbering plan).
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_SEPARATORS = re.compile(r"[\s\-()]")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS fb_personal_data ("
@@ -40,6 +39,12 @@ TABLES = (
     " id TEXT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, correlation_id TEXT,"
     " ref TEXT, action TEXT NOT NULL, fields TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS fb_personal_data_access_ref ON fb_personal_data_access (ref, at)",
+    # R-SEC-4: what an opinion holds that is personal whoever gave it (the street address, the
+    # photo) and, for one not marked public, its text and exact point (a public one's exact point
+    # too: its events carry it rounded). Keyed by the opinion's reference; erasure deletes the row.
+    "CREATE TABLE IF NOT EXISTS fb_opinion_private ("
+    " ref TEXT PRIMARY KEY, text TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION, address TEXT, media_url TEXT,"
+    " stored_at TEXT NOT NULL)",
 )
 
 # The access table refuses changes of what it holds, per engine (run after TABLES).
@@ -77,13 +82,8 @@ def protect_access_log(db: Database) -> None:
 
 
 def normalise_phone(raw: str) -> str:
-    """R-OPN-1: a mainland mobile number; +86 / 0086 prefixes and separators are dropped."""
-    phone = _SEPARATORS.sub("", raw or "")
-    for prefix in ("+86", "0086"):
-        if phone.startswith(prefix):
-            phone = phone[len(prefix):]
-    if len(phone) == 13 and phone.startswith("86"):
-        phone = phone[2:]
+    """R-OPN-1: a mainland mobile number, stored in the normal form the rate limiter counts (R-SEC-5)."""
+    phone = ratelimit.normalise_phone(raw)
     if not _MOBILE.match(phone):
         raise RuleViolated(
             "contact_phone：应为中国大陆手机号码（11 位，以 13–19 开头）", field="contact_phone", rule="R-OPN-1"
@@ -140,6 +140,28 @@ def record_access(cur: Cursor, *, ref: str | None, action: str, fields: Sequence
                                role=who.role, correlation=ctx.correlation_id, at=at))
 
 
+@dataclass(frozen=True)
+class OpinionDetails:
+    """An opinion's personal details (R-SEC-4); never in events, logs, metrics or anonymous answers."""
+
+    ref: str
+    text: str | None = None
+    point: dict[str, float] | None = None
+    address: str | None = None
+    media_url: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for name in ("text", "point", "address", "media_url") if getattr(self, name) is not None)
+
+    def __repr__(self) -> str:  # never the values
+        return f"OpinionDetails(ref={self.ref!r}, fields={self.fields!r})"
+
+    def shown(self) -> dict[str, Any]:
+        """What staff see of them, merged over the opinion's own (public) fields."""
+        return {name: getattr(self, name) for name in self.fields}
+
+
 class PersonalDataVault:
     """The one place personal data is written, read and erased."""
 
@@ -183,6 +205,50 @@ class PersonalDataVault:
             if erased:
                 record_access(cur, ref=ref, action="erase", fields=("name", "phone", "email", "app_user"))
             return erased
+
+    def store_details(self, details: OpinionDetails, *, cur: Cursor | None = None) -> None:
+        """Keep an opinion's personal details (once: a reference's row is never overwritten)."""
+        if not details.fields:
+            return
+        if cur is None:
+            with self.db.transaction() as cur:
+                return self.store_details(details, cur=cur)
+        point = details.point or {}
+        cur.execute(
+            "INSERT INTO fb_opinion_private (ref, text, lat, lon, address, media_url, stored_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ref) DO NOTHING",
+            (details.ref, details.text, point.get("lat"), point.get("lon"), details.address, details.media_url,
+             clock.now().isoformat(timespec="seconds")),
+        )
+        record_access(cur, ref=details.ref, action="store", fields=details.fields)
+
+    def details(self, refs: Iterable[str], *, action: str = "view") -> dict[str, OpinionDetails]:
+        """The personal details of these opinions, each shown one recorded access (R-SEC-4)."""
+        refs = list(dict.fromkeys(r for r in refs if r))
+        if not refs:
+            return {}
+        found: dict[str, OpinionDetails] = {}
+        with self.db.transaction() as cur:
+            rows = cur.execute(
+                "SELECT ref, text, lat, lon, address, media_url FROM fb_opinion_private"
+                f" WHERE ref IN ({', '.join(['%s'] * len(refs))})", refs,
+            ).fetchall()
+            for row in rows:
+                point = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
+                found[row["ref"]] = OpinionDetails(row["ref"], row["text"], point, row["address"], row["media_url"])
+                record_access(cur, ref=row["ref"], action=action, fields=found[row["ref"]].fields)
+        return found
+
+    def erase_details(self, ref: str, *, cur: Cursor | None = None) -> bool:
+        """Delete an opinion's personal details; True when there were some (then recorded)."""
+        if cur is None:
+            with self.db.transaction() as cur:
+                return self.erase_details(ref, cur=cur)
+        cur.execute("DELETE FROM fb_opinion_private WHERE ref = %s", (ref,))
+        erased = cur.rowcount > 0
+        if erased:
+            record_access(cur, ref=ref, action="erase", fields=("text", "point", "address", "media_url"))
+        return erased
 
     def shown(self, refs: Iterable[str], *, fields: Sequence[str] = ("contact_phone_masked",)) -> None:
         """Staff were shown these opinions' masked contact: one access each."""

@@ -65,7 +65,8 @@ class FeedbackService(OperationsRoutes):
 
     def _staff_view(self, opinion: Any) -> dict[str, Any]:
         """An opinion as staff see it; showing its masked contact is a recorded access (R-SEC-4)."""
-        payload = presenters.opinion(opinion, clock.today())
+        details = self.feedback.vault.details([opinion.ref]).get(opinion.ref)  # recorded when held (R-SEC-4)
+        payload = presenters.opinion(opinion, clock.today(), details)
         if payload.get("contact_phone_masked"):
             self.feedback.vault.shown([opinion.ref])
         return payload
@@ -82,6 +83,12 @@ class FeedbackService(OperationsRoutes):
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
         self.feedback.vault.shown(item["ref"] for item in page["items"] if item.get("contact_phone_masked"))
+        # R-SEC-4: staff see the personal details from the vault (each shown one recorded access)
+        held = self.feedback.vault.details(item["ref"] for item in page["items"])
+        for item in page["items"]:
+            item.update(address=None, media_url=None)
+            if item["ref"] in held:
+                item.update(held[item["ref"]].shown())
         return json_response(page)
 
     @route("GET", f"{API}/opinions/<ref>")
@@ -263,7 +270,7 @@ class FeedbackService(OperationsRoutes):
     def open311_services(self, request: Request) -> Response:
         return json_response(open311.services())
 
-    @route("POST", f"{OPEN311}/requests.json")
+    @route("POST", f"{OPEN311}/requests.json", forms=True)
     def open311_post_request(self, request: Request) -> Response:
         try:
             fields = open311.opinion_from_form(open311.form_fields(request))

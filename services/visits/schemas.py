@@ -7,9 +7,15 @@ text, so their model converts types, and still refuses unknown parameters.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.backbone.text import Code, Plain
+
+# Names and codes: no bidirectional controls (R-SEC-3); notes and reasons are free text.
+ShortCode = Annotated[str, Field(max_length=64), Plain]
+PersonName = Annotated[str, Field(max_length=100), Plain]
 
 Activity = Literal[
     "survey", "publicity", "opinion_collection", "consultation", "evaluation", "community_building", "other"
@@ -28,15 +34,15 @@ class GeoPoint(Strict):
 
 
 class LogVisit(Strict):
-    group: str = Field(min_length=1, max_length=64)
-    district: str | None = Field(default=None, max_length=64)  # must be the group's (R-VIS-6)
+    group: Code
+    district: ShortCode | None = None  # must be the group's (R-VIS-6)
     date: dt.date | None = None
     days: float
-    planners: list[str] = Field(default_factory=list, max_length=4)
+    planners: list[ShortCode] = Field(default_factory=list, max_length=4)
     activities: list[Activity] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list, max_length=20)
     leader_met: bool = False
-    leader_name: str | None = Field(default=None, max_length=100)
+    leader_name: PersonName | None = None
     notes: str | None = Field(default=None, max_length=2000)
     point: GeoPoint | None = None
     attachments: list[str] = Field(default_factory=list, max_length=20)
@@ -49,11 +55,11 @@ class CorrectVisit(Strict):
 
     date: dt.date = None  # type: ignore[assignment]  # absent = unchanged; null is refused
     days: float = None  # type: ignore[assignment]
-    planners: list[str] = Field(default=None, max_length=4)  # type: ignore[assignment]
+    planners: list[ShortCode] = Field(default=None, max_length=4)  # type: ignore[assignment]
     activities: list[Activity] = None  # type: ignore[assignment]
     places: list[str] = Field(default=None, max_length=20)  # type: ignore[assignment]
     leader_met: bool = None  # type: ignore[assignment]
-    leader_name: str | None = Field(default=None, max_length=100)
+    leader_name: PersonName | None = None
     notes: str | None = Field(default=None, max_length=2000)
     point: GeoPoint | None = None
     attachments: list[str] = Field(default=None, max_length=20)  # type: ignore[assignment]
@@ -70,12 +76,12 @@ class Confirmation(Strict):
 
     confirmed: bool
     leader_met_confirmed: bool | None = None
-    by: str | None = Field(default=None, max_length=100)
+    by: PersonName | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
 class Settle(Strict):
-    group: str = Field(min_length=1, max_length=64)
+    group: Code
     service_year: int = Field(ge=2000, le=2100)
 
 

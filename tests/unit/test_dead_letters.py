@@ -110,13 +110,39 @@ def test_a_run_redelivered_or_repeating_an_event_counts_each_event_once(projecti
     assert _seen(projection) == ["a", "b", "c"]
 
 
-def test_a_poison_event_in_a_batch_keeps_the_ones_before_it_and_names_itself(projection):
+def test_a_poison_event_in_a_batch_is_parked_and_the_catch_up_completes(projection):
+    # R-SEC-3 amended (issue 15 item 1): a catch-up or rebuild never stops at one event: the batch
+    # rolls back whole, then goes event by event; the poison one is parked (naming itself), the rest applied
     history = _history(["a", "b", "bad", "d"])
-    with pytest.raises(ValueError, match="cannot read this event"):
-        projection.catch_up("visits", _reader(history), batch=10)
-    # The batch rolled back whole, then went event by event up to the poison one.
-    assert _seen(projection) == ["a", "b"]
-    assert projection.last_position("visits") == 2
+    assert projection.catch_up("visits", _reader(history), batch=10) == 3
+    assert _seen(projection) == ["a", "b", "d"]
+    assert projection.last_position("visits") == 4
+    parked = projection.parked()
+    assert [(r["position"], r["attempts"]) for r in parked] == [(3, 1)] and "cannot read this event" in parked[0]["error"]
+    assert projection.count_parked() == 1 and metrics.DEAD_LETTERS.labels("test.picky")._value.get() == 1
+    projection.poison = set()  # the cause fixed: the replay applies it
+    assert projection.replay_parked() == {"applied": 1, "duplicate": 0, "failed": 0}
+    assert _seen(projection) == ["a", "b", "bad", "d"]
+
+
+def test_a_rebuild_parks_what_it_cannot_apply_and_completes(projection):
+    # R-SEC-3 amended (issue 15 item 1): rebuild parks, completes (fingerprint recorded), and a rebuild
+    # starts from an empty park (what it cannot apply is parked again, counted once)
+    from services.backbone.tracking import rebuild
+
+    history = _history(["a", "bad", "c"])
+    for _ in range(2):
+        assert rebuild([projection], lambda source: _reader(history), batch=2) == {"test.picky": 2}
+        assert _seen(projection) == ["a", "c"] and projection.count_parked() == 1
+        assert projection.schema_current()
+
+
+def test_read_models_keep_text_no_store_can_keep_with_a_replacement_character(projection):
+    # R-SEC-3 amended (issue 15 item 1): histories stored before the edge refused such text project
+    history = _history(["nul\x00", "bell\x07", "surrogate\ud800", "tab\tcr\rlf\n", "bidi\u202e"])
+    assert projection.catch_up("visits", _reader(history)) == 5
+    assert _seen(projection) == ["bell\ufffd", "bidi\u202e", "nul\ufffd", "surrogate\ufffd", "tab\tcr\rlf\n"]
+    assert projection.count_parked() == 0
 
 
 def test_a_run_with_a_poison_event_parks_it_and_applies_the_others(projection):
