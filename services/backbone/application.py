@@ -10,9 +10,11 @@ import functools
 import random
 import threading
 import time
-from typing import Any, Callable, Iterable, TypeVar
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone import metrics
@@ -126,6 +128,50 @@ class GroupCommitter:
         return True
 
 
+class Deferred:
+    """What one idempotent request saved, held back until its answer is known (R-SEC-3).
+
+    The request's events are then stored together with the key's answer in one
+    transaction of the event store (``ServiceApplication.commit_deferred``), so a
+    crash leaves either both or neither.
+    """
+
+    def __init__(self, app: "ServiceApplication | None"):
+        self.app = app
+        self.processing_events: list[ProcessingEvent] = []
+        self.aggregates: dict[Any, Any] = {}
+
+    def add(self, processing_event: ProcessingEvent) -> None:
+        self.processing_events.append(processing_event)
+        self.aggregates.update(processing_event.aggregates)
+
+
+_deferred: ContextVar[Deferred | None] = ContextVar("rps_deferred_save", default=None)
+
+
+@contextmanager
+def deferring(app: "ServiceApplication | None") -> Iterator[Deferred]:
+    """Within the block, ``app.save`` collects events instead of storing them."""
+    held = Deferred(app)
+    token = _deferred.set(held)
+    try:
+        yield held
+    finally:
+        _deferred.reset(token)
+
+
+class _DeferringRepository(Repository):
+    """Reads an aggregate the current request saved but has not stored yet from memory."""
+
+    def get(self, aggregate_id: Any, *args: Any, **kwargs: Any) -> Any:
+        held = _deferred.get()
+        if held is not None and held.app is not None and held.app.repository is self:
+            found = held.aggregates.get(aggregate_id)
+            if found is not None:
+                return found
+        return super().get(aggregate_id, *args, **kwargs)
+
+
 class ServiceApplication(Application):
     service: str = "abstract"
 
@@ -133,6 +179,11 @@ class ServiceApplication(Application):
         super().__init__(env=env)
         self.appended = threading.Event()
         self.group_commit = GroupCommitter(lambda events: self.events.put(events))
+
+    def construct_repository(self) -> Repository:
+        repository = super().construct_repository()
+        repository.__class__ = _DeferringRepository
+        return repository
 
     def _record(self, processing_event: Any) -> Any:
         if processing_event.tracking is not None or processing_event.saved_kwargs:
@@ -144,10 +195,35 @@ class ServiceApplication(Application):
         return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        held = _deferred.get()
+        if held is not None and held.app is self and not kwargs:
+            processing_event: ProcessingEvent = ProcessingEvent()
+            processing_event.collect_events(*objs)
+            held.add(processing_event)
+            return []  # stored, and numbered, by commit_deferred
         recordings = super().save(*objs, **kwargs)
+        self._saved(recordings)
+        return recordings
+
+    def _saved(self, recordings: list[Any]) -> None:
         if recordings:
             metrics.EVENTS_APPENDED.labels(self.service).inc(len(recordings))
             self.appended.set()
+
+    def commit_deferred(self, held: Deferred, idempotency: Any) -> list[Any]:
+        """Store what ``held`` collected and the key's answer (``idempotency``) in one transaction.
+
+        An optimistic-concurrency conflict raises IntegrityError (nothing stored): the
+        caller runs the request again on fresh state.
+        """
+        events = [event for pe in held.processing_events for event in pe.events]
+        recordings = self.events.put(events, idempotency=idempotency)
+        for processing_event in held.processing_events:
+            if self.repository.cache and not self.repository.fastforward:
+                for aggregate_id, aggregate in processing_event.aggregates.items():
+                    self.repository.cache.put(aggregate_id, aggregate)
+            self._take_snapshots(processing_event)
+        self._saved(recordings)
         return recordings
 
     def use_database(self, db: Any) -> None:

@@ -4,9 +4,19 @@ A key is scoped to the caller (token subject, or client address when
 anonymous; both pseudonymised with a keyed hash) and the request path. The
 first request claims the key, runs, and records its answer; a replay with
 the same body gets that answer back without running again; the same key
-with another body is refused (422). Records live in the service's own
-database (``idempotency_keys``, a backbone table), so replicas share them,
-and are dropped after the retention period (a setting).
+with another body is refused (422). Records live beside the service's events
+(``idempotency_keys``: the service's PostgreSQL schema, or embedded its
+events' SQLite file), so replicas share them, and are dropped after the
+retention period (a setting).
+
+Across a crash (issue 15 item 2): during a keyed request the application
+holds its events back (``application.deferring``); the handler answers from
+the aggregates in memory; then the events and the key's answer are stored in
+ONE transaction of the event store's recorder (chain.py). A process killed
+at any point leaves either both (a retry gets the stored answer) or neither
+(the claim is taken over after the in-flight window and the request runs
+again). An optimistic-concurrency conflict at that commit runs the request
+again on fresh state; an answer worth retrying (5xx, 429) stores nothing.
 """
 
 from __future__ import annotations
@@ -15,20 +25,28 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
+import os
+import random
 import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Sequence
 
+from eventsourcing.persistence import IntegrityError
 from werkzeug.wrappers import Response
 
+from services.backbone.application import COMMAND_ATTEMPTS, RETRY_PAUSE_SECONDS, deferring
 from services.backbone.domain import Conflict, RuleViolated
 from services.backbone.persistence import Database
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the IETF draft's examples
-# A claimed key whose request never finished (the process died) may be taken over after this.
+# A claimed key whose request never finished (the process died) may be taken over after
+# this long (RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS).
 PENDING_TIMEOUT_SECONDS = 60
 # Answers kept for a replay; others (5xx, 429) leave the key free for a retry.
 _KEPT_HEADERS = ("Content-Type", "Location")
@@ -49,12 +67,39 @@ class KeyInFlight(Conflict):
     code = "idempotency_key_in_flight"
 
 
+class KeyTakenOver(Exception):
+    """Our claim ran out and another request took the key over: store nothing (rolls back)."""
+
+
 @dataclass(frozen=True)
 class Claim:
     caller: str
     path: str
     key: str
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to record for a claimed key, in whatever transaction stores the request's effects."""
+
+    claim: Claim
+    claimed_at: int
+    status: int
+    body: str
+    headers: str
+
+    def record(self, execute: Callable[[str, Sequence[Any]], int], prefix: str, placeholder: str) -> None:
+        """Write the answer with ``execute`` (returns the row count) on ``prefix``idempotency_keys;
+        raises KeyTakenOver, rolling the transaction back, when the claim is no longer ours."""
+        sql = (
+            "UPDATE {t}idempotency_keys SET status = {p}, body = {p}, headers = {p}"
+            " WHERE caller = {p} AND path = {p} AND idem_key = {p} AND status IS NULL AND created_at = {p}"
+        ).format(t=prefix, p=placeholder)
+        params = (self.status, self.body, self.headers, self.claim.caller, self.claim.path, self.claim.key,
+                  self.claimed_at)
+        if execute(sql, params) != 1:
+            raise KeyTakenOver(self.claim.key)
 
 
 def pseudonym(secret: bytes, value: str) -> str:
@@ -71,9 +116,11 @@ def valid_key(raw: str) -> bool:
 
 
 class IdempotencyStore:
-    def __init__(self, db: Database, retention_seconds: int):
+    def __init__(self, db: Database, retention_seconds: int, in_flight_seconds: int = PENDING_TIMEOUT_SECONDS):
         self.db = db
         self.retention_seconds = retention_seconds
+        self.in_flight_seconds = in_flight_seconds
+        self.claimed_at = 0
 
     def claim(self, claim: Claim) -> Response | None:
         """Claim the key: None to go ahead, or the recorded answer of the first request."""
@@ -98,12 +145,13 @@ class IdempotencyStore:
                     (claim.caller, claim.path, claim.key, claim.fingerprint, at),
                 )
                 if cur.rowcount == 1:
+                    self.claimed_at = at
                     return None
                 raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER)
         if row["fingerprint"] != claim.fingerprint:
             raise KeyReused(f"{HEADER}：该键已用于另一请求体，请换一个键", field=HEADER, rule="R-SEC-3")
         if row["status"] is None:
-            if row["created_at"] >= at - PENDING_TIMEOUT_SECONDS:
+            if row["created_at"] >= at - self.in_flight_seconds:
                 raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER)
             return self._take_over(claim, row["created_at"])
         headers = json.loads(row["headers"] or "{}")
@@ -112,39 +160,74 @@ class IdempotencyStore:
 
     def _take_over(self, claim: Claim, seen: int) -> Response | None:
         """The first request died before answering: the first to notice runs it again."""
+        at = max(int(now()), seen + 1)  # the claim's token: the first request's commit can no longer match
         with self.db.transaction() as cur:
             cur.execute(
                 "UPDATE idempotency_keys SET created_at = %s"
                 " WHERE caller = %s AND path = %s AND idem_key = %s AND status IS NULL AND created_at = %s",
-                (int(now()), claim.caller, claim.path, claim.key, seen),
+                (at, claim.caller, claim.path, claim.key, seen),
             )
             if cur.rowcount == 1:
+                self.claimed_at = at
                 return None
         raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER)
 
-    def finish(self, claim: Claim, response: Response) -> None:
-        """Record the answer; an answer worth retrying (5xx, 429) frees the key instead."""
+    def answer(self, claim: Claim, response: Response) -> Answer | None:
+        """The answer to keep for replays; None for one worth retrying (5xx, 429)."""
+        if response.status_code >= 500 or response.status_code == 429:
+            return None
+        headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+        return Answer(claim, self.claimed_at, response.status_code,
+                      base64.b64encode(response.get_data()).decode("ascii"), json.dumps(headers))
+
+    def run(self, claim: Claim, app: Any, respond: Callable[[], Response], *, failpoint: str | None = None) -> Response:
+        """Answer a claimed request once: its events (``app``'s, held back while ``respond`` runs)
+        and the key's answer are stored in one transaction; a conflict there runs it again."""
+        for attempt in range(COMMAND_ATTEMPTS):
+            with deferring(app) as held:
+                response = respond()
+            answer = self.answer(claim, response)
+            try:
+                if answer is None:  # nothing stored: the key is free for a retry
+                    self.release(claim)
+                    return response
+                if app is None:  # no event store: the answer alone
+                    with self.db.transaction() as cur:
+                        answer.record(lambda sql, params: cur.execute(sql, params).rowcount, "", "%s")
+                else:
+                    app.commit_deferred(held, answer)
+            except IntegrityError:  # another writer saved one of its aggregates first: run again on fresh state
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
+                continue
+            except KeyTakenOver:  # we were too slow: the request that took the key over answers
+                replay = self.claim(claim)
+                if replay is None:
+                    self.release(claim)
+                    raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER) from None
+                return replay
+            except BaseException:
+                self._release_quietly(claim)
+                raise
+            if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered
+                os._exit(137)
+            return response
+        self._release_quietly(claim)
+        raise Conflict("另一项修改已先保存，请刷新后重试")
+
+    def release(self, claim: Claim) -> None:
+        """Free our claim (nothing was stored for it)."""
         with self.db.transaction() as cur:
-            if response.status_code >= 500 or response.status_code == 429:
-                cur.execute(
-                    "DELETE FROM idempotency_keys WHERE caller = %s AND path = %s AND idem_key = %s"
-                    " AND status IS NULL",
-                    (claim.caller, claim.path, claim.key),
-                )
-                return
-            headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
             cur.execute(
-                "UPDATE idempotency_keys SET status = %s, body = %s, headers = %s"
-                " WHERE caller = %s AND path = %s AND idem_key = %s",
-                (
-                    response.status_code,
-                    base64.b64encode(response.get_data()).decode("ascii"),
-                    json.dumps(headers),
-                    claim.caller,
-                    claim.path,
-                    claim.key,
-                ),
+                "DELETE FROM idempotency_keys WHERE caller = %s AND path = %s AND idem_key = %s"
+                " AND status IS NULL AND created_at = %s",
+                (claim.caller, claim.path, claim.key, self.claimed_at),
             )
+
+    def _release_quietly(self, claim: Claim) -> None:
+        try:
+            self.release(claim)
+        except Exception as exc:  # the store is down: the claim runs out after the in-flight window
+            log.warning("idempotency claim not released: %s", type(exc).__name__)
 
     def _purge(self) -> None:
         """Drop records past the retention, at most once a minute per database."""

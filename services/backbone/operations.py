@@ -3,8 +3,11 @@ health, metrics and the event feed (``GET /api/v1/events/{service}``)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, Callable
 
+from prometheus_client import Gauge
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import metrics
@@ -12,6 +15,9 @@ from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, json_response, route
 
 MAX_FEED_LIMIT = 1000
+# /health/ready answers within 2 s whatever its dependencies do (issue 15 item 4).
+READY_DEADLINE_SECONDS = 1.8
+BROKER_UP = Gauge("rps_broker_up", "1 when this process reaches the message broker (relay, consumer roles)", ["role"])
 
 
 class OperationsRoutes:
@@ -26,16 +32,17 @@ class OperationsRoutes:
 
     @route("GET", "/health/ready")
     def health_ready(self, request: Request) -> Response:
-        checks: dict[str, Callable[[], None]] = self.runtime.readiness_checks()
-        results = {}
-        for name, check in checks.items():
-            try:
-                check()
-                results[name] = "ok"
-            except Exception as exc:  # a dependency is down: say which
-                results[name] = f"unavailable: {type(exc).__name__}"
+        """Ready = this process can take writes now (issue 15 item 4), answered within 2 s.
+
+        The broker is reported but not required: commands wait in the outbox while it is away
+        (the relay and consumer roles report it in ``rps_broker_up``)."""
+        results = run_checks(self.runtime.readiness_checks())
         ready = all(v == "ok" for v in results.values())
-        return json_response({"status": "ready" if ready else "not_ready", "checks": results}, 200 if ready else 503)
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": results}
+        informational = getattr(self.runtime, "informational_checks", {})
+        if informational:
+            body["informational"] = run_checks(informational)
+        return json_response(body, 200 if ready else 503)
 
     @route("GET", "/metrics")
     def metrics(self, request: Request) -> Response:
@@ -74,6 +81,41 @@ class OperationsRoutes:
             position = _int_arg(request, "at", 0, minimum=1)
             body["hash_at"] = app.recorder.chain_hashes(position, position).get(position)
         return json_response(body)
+
+
+def run_checks(checks: dict[str, Callable[[], None]], deadline_seconds: float = READY_DEADLINE_SECONDS) -> dict[str, str]:
+    """Each check in a thread of its own; one still running at the deadline is "unavailable"."""
+    results: dict[str, str] = {}
+
+    def run(name: str, check: Callable[[], None]) -> None:
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as exc:  # a dependency is down: say which, and why in a word
+            results[name] = f"unavailable: {type(exc).__name__}"
+
+    threads = [threading.Thread(target=run, args=item, daemon=True, name=f"ready-{item[0]}") for item in checks.items()]
+    for thread in threads:
+        thread.start()
+    ends = time.monotonic() + deadline_seconds
+    for thread in threads:
+        thread.join(max(0.0, ends - time.monotonic()))
+    return {name: results.get(name, f"unavailable: no answer within {deadline_seconds} s") for name in checks}
+
+
+def watch_broker(amqp_uri: str, role: str, stopping: threading.Event, every_seconds: float = 5.0) -> threading.Thread:
+    """Keep ``rps_broker_up{role}`` current in a relay or consumer process (issue 15 item 4)."""
+    from services.backbone.amqp import broker_reachable
+
+    def loop() -> None:
+        while True:
+            BROKER_UP.labels(role).set(1 if broker_reachable(amqp_uri) else 0)
+            if stopping.wait(every_seconds):
+                return
+
+    thread = threading.Thread(target=loop, daemon=True, name=f"broker-watch-{role}")
+    thread.start()
+    return thread
 
 
 def _int_arg(request: Request, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:

@@ -11,6 +11,7 @@ statements) runs on both.
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -41,11 +42,12 @@ def event_store_env(service: str, settings: Settings, *, create_table: bool) -> 
             POSTGRES_SCHEMA=service,
             POSTGRES_POOL_SIZE="4",
             POSTGRES_MAX_OVERFLOW="8",
-            POSTGRES_CONNECT_TIMEOUT="5",
-            # No ping per checkout (a round trip before every read and save): a
-            # connection broken by a server restart fails once, the pool drops
-            # it, and eventsourcing retries the call on another.
-            POSTGRES_PRE_PING="no",
+            # Seconds to wait for a connection from the pool (deadlines.bound_event_store
+            # adds libpq's connect timeout and the statement timeout).
+            POSTGRES_CONNECT_TIMEOUT=str(max(1, math.ceil(settings.db_connect_timeout_seconds))),
+            # A connection is checked on checkout: one broken by a server restart is
+            # replaced instead of failing a request (issue 15 item 9).
+            POSTGRES_PRE_PING="yes",
         )
     return env
 
@@ -144,9 +146,12 @@ class PostgresDatabase(Database):
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
+        from services.backbone import deadlines
+
         params = settings.postgres_params()
         self.schema = schema
-        self._pool = ConnectionPool(
+        limits = deadlines.connect_kwargs(settings)
+        self._pool = deadlines.BoundedPool(
             conninfo="",
             kwargs={
                 "host": params["POSTGRES_HOST"],
@@ -154,18 +159,20 @@ class PostgresDatabase(Database):
                 "user": params["POSTGRES_USER"],
                 "password": params["POSTGRES_PASSWORD"],
                 "dbname": params["POSTGRES_DBNAME"],
-                "options": f"-c search_path={schema}",
+                "options": f"-c search_path={schema} {limits['options']}",
                 "row_factory": dict_row,
-                "connect_timeout": 5,
+                "connect_timeout": limits["connect_timeout"],
                 # transaction() opens its own; a lone query() needs no BEGIN and COMMIT round trips.
                 "autocommit": True,
             },
+            connection_class=deadlines.connection_class(deadlines.client_deadline(settings)),
             min_size=1,
             max_size=max_size,
             open=True,
-            # No ping per checkout (a round trip on every query): a connection
-            # broken by a server restart fails once, is discarded by the pool,
-            # and the caller sees a retryable 503 or redelivery.
+            timeout=settings.db_connect_timeout_seconds,
+            # Checked on checkout: a connection broken by a server restart is replaced,
+            # not handed to a request (issue 15 item 9).
+            check=ConnectionPool.check_connection,
             max_idle=60,
         )
 
@@ -236,6 +243,17 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
+# R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path;
+# beside the events (the same schema, or embedded the events' SQLite file) so the answer
+# is stored in the events' transaction.
+IDEMPOTENCY_TABLES = (
+    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+    " caller TEXT NOT NULL, path TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " status INTEGER, body TEXT, headers TEXT, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (caller, path, idem_key))",
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
+)
+
 # Tables every service's own database has: where its relay stands, and which
 # notifications of other services it has already applied (exactly once).
 BACKBONE_TABLES = (
@@ -253,12 +271,7 @@ BACKBONE_TABLES = (
     " projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (projection, source))",
     # Per read model, the fingerprint of the tables its rows were written under (rebuilt when it differs).
     "CREATE TABLE IF NOT EXISTS read_model_schemas (projection TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)",
-    # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path.
-    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-    " caller TEXT NOT NULL, path TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-    " status INTEGER, body TEXT, headers TEXT, created_at BIGINT NOT NULL,"
-    " PRIMARY KEY (caller, path, idem_key))",
-    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
+    *IDEMPOTENCY_TABLES,
     # R-SEC-5: hits per pseudonymised client address or phone number and time window.
     "CREATE TABLE IF NOT EXISTS rate_limit_counters ("
     " bucket TEXT NOT NULL, window_start BIGINT NOT NULL, hits INTEGER NOT NULL, expires_at BIGINT NOT NULL,"
@@ -270,18 +283,23 @@ BACKBONE_TABLES = (
 def is_transient(exc: BaseException) -> bool:
     """A store that is down or busy: the same work may succeed later, unchanged."""
     import psycopg
-    from eventsourcing.persistence import InterfaceError, OperationalError
+    from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
     from psycopg_pool import PoolTimeout
 
+    from services.backbone.deadlines import StoreTimeout
+
     cause = exc
-    if isinstance(exc, (OperationalError, InterfaceError)) and exc.__cause__ is not None:
+    if isinstance(exc, PersistenceError) and exc.__cause__ is not None:
         cause = exc.__cause__  # eventsourcing wraps the driver's error
     if isinstance(cause, sqlite3.Error):
         text = str(cause).lower()
         return "locked" in text or "busy" in text
     return isinstance(
         cause,
-        (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError),
+        (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError, PoolTimeout,
+         ConnectionError, TimeoutError,
+         # no answer within the deadlines; a database that takes no writes (a standby, read-only)
+         StoreTimeout, psycopg.errors.ReadOnlySqlTransaction),
     )
 
 

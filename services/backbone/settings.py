@@ -132,6 +132,14 @@ class Settings:
     rate_limit_per_minute: int = 10
     rate_limit_phone_per_day: int = 5
     trusted_proxy_hops: int = 0
+    # R-SEC-3: a claimed key whose request has not answered after this long may be run again.
+    idempotency_in_flight_seconds: int = 60
+    # PostgreSQL: seconds to open a connection, and the longest statement; a request that
+    # waits longer gets 503 with Retry-After instead of hanging (issue 15 item 9).
+    db_connect_timeout_seconds: float = 3.0
+    db_statement_timeout_seconds: float = 10.0
+    # Tests only (RPS_ENV=test): a named point where the process kills itself (crash tests).
+    failpoint: str | None = None
     # The chain keys (R-RPT-5): HMAC keys of the tamper-evident chain by id, and the id new
     # links are made with. Never in the database nor RPS_DATA_DIR; development and tests
     # use a fixed key, production refuses to start without them.
@@ -172,12 +180,17 @@ class Settings:
                 raise ConfigurationError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
         for name, number in (("RPS_IDEMPOTENCY_RETENTION_HOURS", self.idempotency_retention_hours),
                              ("RPS_RATE_LIMIT_PER_MINUTE", self.rate_limit_per_minute),
-                             ("RPS_RATE_LIMIT_PHONE_PER_DAY", self.rate_limit_phone_per_day)):
+                             ("RPS_RATE_LIMIT_PHONE_PER_DAY", self.rate_limit_phone_per_day),
+                             ("RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS", self.idempotency_in_flight_seconds)):
             if number < 1:
                 raise ConfigurationError(f"{name} must be at least 1, got {number}")
         if self.trusted_proxy_hops < 0 or self.jwt_leeway_seconds < 0:
             raise ConfigurationError("RPS_TRUSTED_PROXY_HOPS and RPS_JWT_LEEWAY_SECONDS must not be negative")
+        if self.db_connect_timeout_seconds <= 0 or self.db_statement_timeout_seconds <= 0:
+            raise ConfigurationError("RPS_DB_CONNECT_TIMEOUT_SECONDS and RPS_DB_STATEMENT_TIMEOUT_SECONDS must be positive")
         self._check_chain_keys(production)
+        if self.failpoint and self.environment != "test":
+            raise ConfigurationError("RPS_FAILPOINT is for tests only (RPS_ENV=test)")
 
     def _check_chain_keys(self, production: bool) -> None:
         from services.backbone.chain import DEV_CHAIN_KEY
@@ -274,6 +287,10 @@ class Settings:
             rate_limit_per_minute=_int(env, "RPS_RATE_LIMIT_PER_MINUTE", 10),
             rate_limit_phone_per_day=_int(env, "RPS_RATE_LIMIT_PHONE_PER_DAY", 5),
             trusted_proxy_hops=_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
+            idempotency_in_flight_seconds=_int(env, "RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
+            db_connect_timeout_seconds=_float(env, "RPS_DB_CONNECT_TIMEOUT_SECONDS", 3.0),
+            db_statement_timeout_seconds=_float(env, "RPS_DB_STATEMENT_TIMEOUT_SECONDS", 10.0),
+            failpoint=env.get("RPS_FAILPOINT") or None,
             chain_keys=_chain_keys(_outside_data_dir(env, "RPS_CHAIN_KEYS")),
             chain_key_id=env.get("RPS_CHAIN_KEY_ID") or None,
         )

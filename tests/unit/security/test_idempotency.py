@@ -91,7 +91,7 @@ def test_anonymous_callers_are_scoped_by_address(api, runtime, codes):
     assert elsewhere.status_code == 201 and elsewhere.json_body["ref"] != first.json_body["ref"]
     assert stored(runtime, "feedback") == before + 2
     # Keys are stored under a keyed hash of the caller, never the address itself.
-    rows = runtime.db("feedback").query("SELECT caller FROM idempotency_keys")
+    rows = runtime.idempotency_db("feedback").query("SELECT caller FROM idempotency_keys")
     assert rows and all("10.1.1.1" not in r["caller"] and "10.2.2.2" not in r["caller"] for r in rows)
 
 
@@ -103,7 +103,7 @@ def test_a_malformed_key_is_400(api, codes, bad):
 
 def test_a_key_in_flight_is_409_and_a_dead_claim_is_taken_over(api, runtime, codes, monkeypatch):
     key = uuid.uuid4().hex
-    store = idempotency.IdempotencyStore(runtime.db("visits"), 3600)
+    store = idempotency.IdempotencyStore(runtime.idempotency_db("visits"), 3600)
     caller = idempotency.pseudonym(runtime.settings.pseudonym_secret, "sub:bureau-test")
     document = visit(codes)  # claimed as the request itself would claim it
     claim = idempotency.Claim(caller, "/api/v1/visits", key, idempotency.fingerprint(
@@ -130,4 +130,4 @@ def test_records_expire_after_the_retention(api, runtime, codes, monkeypatch):
 
 def test_without_a_key_nothing_is_recorded(api, runtime, codes):
     assert api.post("/api/v1/visits", visit(codes)).status_code == 201
-    assert runtime.db("visits").query("SELECT COUNT(*) AS n FROM idempotency_keys")[0]["n"] == 0
+    assert runtime.idempotency_db("visits").query("SELECT COUNT(*) AS n FROM idempotency_keys")[0]["n"] == 0
