@@ -169,7 +169,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     consumer = AmqpConsumer(
         settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch,
         run_handlers=runtime.run_handlers(args.consumer),
-        heartbeat=max(1, int(settings.lease_seconds / 3)),
+        heartbeat=max(2, int(settings.lease_seconds / 3)),
     )
     stop = threading.Event()
 

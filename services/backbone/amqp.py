@@ -175,8 +175,11 @@ class AmqpConsumer(ConsumerMixin):
         prefetch: int = 100,
         run_handlers: dict[str, RunHandler] | None = None,
         linger_seconds: float = 0.005,
+        heartbeat: float = 30,
     ):
-        self.connection = Connection(amqp_uri, heartbeat=30)
+        # A runner's heartbeat is shorter than its lease (cli.py): the broker closes a
+        # frozen runner's connection, and gives what it held back, before a standby starts.
+        self.connection = Connection(amqp_uri, heartbeat=heartbeat)
         self.consumer = consumer
         self.handlers = handlers
         self.run_handlers = run_handlers or {}
@@ -201,9 +204,33 @@ class AmqpConsumer(ConsumerMixin):
     def _check_active(self) -> bool:
         if self.still_active():
             return True
-        log.error("%s: lost the singleton lock; stopping", self.consumer)
+        log.error("%s: lost the lease; stopping", self.consumer)
         self.should_stop = True
         self._pending.clear()  # unacknowledged: the broker gives them to the active one
+        return False
+
+    def wait_until_alone(self, stop: threading.Event, timeout: float) -> bool:
+        """A new holder waits (at most ``timeout``) until no other process consumes its
+        queues: the broker has then requeued what a former, frozen holder held
+        unacknowledged, so the events are applied in their order. True when alone."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            try:
+                channel = self.connection.default_channel
+                others = sum(
+                    consumer_queue(source, self.consumer)(channel).queue_declare(passive=True).consumer_count
+                    for source in self.handlers
+                )
+            except Exception as exc:  # the broker is away or a queue is not declared yet: nobody consumes it
+                log.debug("%s: consumers not counted: %s", self.consumer, exc)
+                self.connection.close()
+                return True
+            if not others:
+                return True
+            if time.monotonic() >= deadline:
+                log.warning("%s: %d consumers still on the queues after %.0fs; consuming anyway", self.consumer, others, timeout)
+                return False
+            stop.wait(0.5)
         return False
 
     def _measure_lag(self) -> None:
@@ -241,8 +268,7 @@ class AmqpConsumer(ConsumerMixin):
                 except socket.timeout:
                     if self._pending:
                         self._flush()
-                    else:
-                        conn.heartbeat_check()
+                    conn.heartbeat_check()
                 except OSError:
                     if not self.should_stop:
                         raise

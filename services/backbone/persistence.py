@@ -243,6 +243,13 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
+# The one active relay / projection runner per name (singleton.py): its holder,
+# fencing token and expiry by the database's clock (PostgreSQL only; embedded takes none).
+LEASES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS leases ("
+    " name TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
+)
+
 # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path;
 # beside the events (the same schema, or embedded the events' SQLite file) so the answer
 # is stored in the events' transaction.
@@ -257,6 +264,7 @@ IDEMPOTENCY_TABLES = (
 # Tables every service's own database has: where its relay stands, and which
 # notifications of other services it has already applied (exactly once).
 BACKBONE_TABLES = (
+    LEASES_TABLE,
     "CREATE TABLE IF NOT EXISTS relay_position ("
     " service TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     # Events a projection kept failing on, parked so the ones behind them go on.

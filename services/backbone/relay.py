@@ -16,7 +16,8 @@ from typing import Any, Callable, Protocol
 
 from services.backbone import metrics
 from services.backbone.application import ServiceApplication
-from services.backbone.persistence import Database
+from services.backbone.persistence import Cursor, Database
+from services.backbone.singleton import LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,24 @@ class Publisher(Protocol):
 
 
 class OutboxRelay:
-    def __init__(self, app: ServiceApplication, db: Database, publisher: Publisher, *, batch: int = 200):
+    def __init__(
+        self,
+        app: ServiceApplication,
+        db: Database,
+        publisher: Publisher,
+        *,
+        batch: int = 200,
+        fence: Callable[[Cursor], None] | None = None,
+    ):
         self.app = app
         self.service = app.service
         self.db = db
         self.publisher = publisher
         self.batch = batch
         self._lag_measured = 0.0
+        # The lease's check (singleton.Lease.fence) in the position's transaction:
+        # a former holder's save is refused. None: the only relay (embedded).
+        self.fence = fence
 
     def position(self) -> int:
         rows = self.db.query("SELECT position FROM relay_position WHERE service = %s", (self.service,))
@@ -44,6 +56,8 @@ class OutboxRelay:
 
     def _save_position(self, position: int) -> None:
         with self.db.transaction() as cur:
+            if self.fence is not None:
+                self.fence(cur)
             cur.execute(
                 "INSERT INTO relay_position (service, position) VALUES (%s, %s) "
                 "ON CONFLICT (service) DO UPDATE SET position = excluded.position",
@@ -89,7 +103,7 @@ class OutboxRelay:
         position: int | None = None
         while not stop.is_set():
             if not still_active():
-                log.error("relay %s: lost the singleton lock; stopping", self.service)
+                log.error("relay %s: lost the lease; stopping", self.service)
                 return
             try:
                 if position is None:
@@ -98,6 +112,9 @@ class OutboxRelay:
                 if time.monotonic() - self._lag_measured >= LAG_INTERVAL_SECONDS:
                     self._measure_lag(position)
                 backoff = error_backoff
+            except LeaseLost as exc:  # another relay took over: its position stands, ours is refused
+                log.error("relay %s: %s; stopping", self.service, exc)
+                return
             except Exception:  # broker or store down: keep the position, retry
                 log.exception("relay %s: publish failed; retrying in %.1fs", self.service, backoff)
                 position = None  # read it again: the save may or may not have landed
