@@ -122,20 +122,44 @@ def _freeze_and_take_over(f: Failover, active, standby, schema: str, name: str) 
     return took
 
 
+def _pair(f: Failover, tag: str, schema: str, name: str, *args: str):
+    """Two instances of ``rps *args``: the first active, the second on standby."""
+    first = f.start(f"{tag}-1", *args)
+    wait_for(lambda: f.held_by(first, schema, name), what=f"the first {tag} active")
+    second = f.start(f"{tag}-2", *args)
+    wait_for(lambda: "standby" in f.log(f"{tag}-2"), what=f"the second {tag} on standby")
+    return first, second
+
+
+def _freeze_while_commands_flow(f: Failover, visits: Http, tag: str, first, second, schema: str, name: str) -> list[int]:
+    """10 commands; 40 more while the active instance is frozen (the standby takes over within a
+    lease period and they are counted); the frozen one woken (back on standby); 10 more."""
+    statuses: list[int] = []
+    f.post(visits, 10, statuses)
+    wait_for(lambda: f.counted() == 10, what="10 counted")
+    stream = threading.Thread(target=f.post, args=(visits, 40, statuses), kwargs={"day": 5})
+    stream.start()
+    took = _freeze_and_take_over(f, first, second, schema, name)
+    assert took <= LEASE + MARGIN, f"the standby took over after {took:.1f}s"
+    stream.join(timeout=60)
+    wait_for(lambda: f.counted() == 50, timeout=30, what="the commands after the freeze counted")
+    first.send_signal(signal.SIGCONT)
+    wait_for(lambda: f.log(f"{tag}-1").count("standby") >= 2, what=f"the woken {tag} back on standby")
+    f.post(visits, 10, statuses, day=20)
+    wait_for(lambda: f.counted() == 60, what="60 counted")
+    assert statuses == [201] * 60
+    assert f.held_by(second, schema, name)
+    assert first.poll() is None and second.poll() is None
+    return statuses
+
+
 def test_a_frozen_relay_is_replaced_within_a_lease_period_and_woken_goes_back_to_standby(failover, fault_figures):
     # Issue 15 item 5: SIGSTOP the active relay; the standby relays within a lease period; SIGCONT:
     # the former holder publishes nothing that counts twice and never moves the position back.
     f = failover
     _, visits = f.p.start_http("serve", "visits")
-    first = f.start("relay-1", "relay", "visits")
-    wait_for(lambda: f.held_by(first, "visits", "relay:visits"), what="the first relay active")
-    second = f.start("relay-2", "relay", "visits")
-    wait_for(lambda: "standby" in f.log("relay-2"), what="the second relay on standby")
+    first, second = _pair(f, "relay", "visits", "relay:visits", "relay", "visits")
     f.start("project", "project", "reporting")
-    statuses: list[int] = []
-    f.post(visits, 10, statuses)
-    wait_for(lambda: f.counted() == 10, what="10 counted")
-
     positions: list[int] = []
     watching = threading.Event()
 
@@ -146,21 +170,11 @@ def test_a_frozen_relay_is_replaced_within_a_lease_period_and_woken_goes_back_to
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    stream = threading.Thread(target=f.post, args=(visits, 40, statuses), kwargs={"day": 5})
-    stream.start()
-    took = _freeze_and_take_over(f, first, second, "visits", "relay:visits")
-    assert took <= LEASE + MARGIN, f"the standby took over after {took:.1f}s"
-    stream.join(timeout=60)
-    wait_for(lambda: f.counted() == 50, timeout=30, what="the commands after the freeze counted")
-    first.send_signal(signal.SIGCONT)
-    wait_for(lambda: f.log("relay-1").count("standby") >= 2, what="the woken relay back on standby")
-    f.post(visits, 10, statuses, day=20)
-    wait_for(lambda: f.counted() == 60, what="60 counted")
-    watching.set()
-    watcher.join()
-    assert statuses == [201] * 60
-    assert f.held_by(second, "visits", "relay:visits")
-    assert first.poll() is None and second.poll() is None
+    try:
+        statuses = _freeze_while_commands_flow(f, visits, "relay", first, second, "visits", "relay:visits")
+    finally:
+        watching.set()
+        watcher.join()
     assert positions == sorted(positions), "the relay position moved back"
     assert f.position() == f.stored() == 60
     assert f.counted() == f.tracked() == 60
@@ -173,25 +187,7 @@ def test_a_frozen_projection_runner_is_replaced_within_a_lease_period_and_counts
     f = failover
     _, visits = f.p.start_http("serve", "visits")
     f.start("relay", "relay", "visits")
-    first = f.start("project-1", "project", "reporting")
-    wait_for(lambda: f.held_by(first, "reporting", "project:reporting"), what="the first runner active")
-    second = f.start("project-2", "project", "reporting")
-    wait_for(lambda: "standby" in f.log("project-2"), what="the second runner on standby")
-    statuses: list[int] = []
-    f.post(visits, 10, statuses)
-    wait_for(lambda: f.counted() == 10, what="10 counted")
-    stream = threading.Thread(target=f.post, args=(visits, 40, statuses), kwargs={"day": 5})
-    stream.start()
-    took = _freeze_and_take_over(f, first, second, "reporting", "project:reporting")
-    assert took <= LEASE + MARGIN, f"the standby took over after {took:.1f}s"
-    stream.join(timeout=60)
-    wait_for(lambda: f.counted() == 50, timeout=30, what="the commands after the freeze counted")
-    first.send_signal(signal.SIGCONT)
-    wait_for(lambda: f.log("project-1").count("standby") >= 2, what="the woken runner back on standby")
-    f.post(visits, 10, statuses, day=20)
-    wait_for(lambda: f.counted() == 60, what="60 counted")
-    assert statuses == [201] * 60
-    assert f.held_by(second, "reporting", "project:reporting")
-    assert first.poll() is None and second.poll() is None
+    first, second = _pair(f, "project", "reporting", "project:reporting", "project", "reporting")
+    statuses = _freeze_while_commands_flow(f, visits, "project", first, second, "reporting", "project:reporting")
     assert f.counted() == f.tracked() == f.stored() == 60
     fault_figures(faults=1, sent=60, acknowledged=statuses.count(201), stored=f.stored(), projected=f.counted())
