@@ -36,7 +36,8 @@ _DECLARED_FIELDS: dict[str, dict[str, str]] = {
     "ContractSigned": {
         "id": "str", "team": "str", "institution": "str | None", "start_date": "str", "term_years": "int",
         "end_date": "str", "annual_fee_fen": "int", "deduction_rule": "str", "service_year_basis": "str",
-        "settle_confirmed_only": "bool", "late_after_days": "int", "work_content": "str | None",
+        "settle_confirmed_only": "bool", "late_after_days": "int", "leader_meeting_counts_for_visit": "bool",
+        "work_content": "str | None",
         "evaluation_weights": "dict[str, int | float]", "pass_mark": "int | float",
     },
     "PlannerAppointed": {

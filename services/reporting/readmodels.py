@@ -152,6 +152,7 @@ class ReadModels:
                 service_year_basis=r["service_year_basis"],
                 settle_confirmed_only=bool(r["settle_confirmed_only"]),
                 late_after_days=int(r["late_after_days"]),
+                leader_meeting_counts_for_visit=bool(r["leader_meeting_counts_for_visit"]),
             )
         for r in self.db.query("SELECT id, name, origin, community_renewal, dismissed_on FROM rpt_planners"):
             org.planners[r["id"]] = dict(r)

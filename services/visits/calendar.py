@@ -137,7 +137,15 @@ def service_year_of(day: dt.date, contract_start: dt.date, basis: str) -> int:
     return day.year if day >= first else day.year - 1
 
 
-# -- duty months (R-VIS-2) -------------------------------------------------------
+# -- the months of a contract and the service years they belong to (R-VIS-2) --------
+#
+# The one definition every figure uses (settlements, the duty calendar, compliance
+# and every report): each calendar month that overlaps a contract belongs wholly to
+# one of its service years, the one covering more of the month's days within the
+# contract (the later on a tie); a service year's dates are those of the months it
+# holds (within the contract); a month is a duty month when the group's assignment
+# covers at least half of the month's days (covered × 2 ≥ days in month), at most 12
+# a service year and 12 × its years a contract (the contract's last month gives way).
 
 
 def clip(spans: Iterable[Span], first: dt.date, last: dt.date) -> list[Span]:
@@ -157,22 +165,84 @@ def covered_days(spans: Iterable[Span], first: dt.date, last: dt.date) -> int:
     return sum((b - a).days + 1 for a, b in clip(spans, first, last))
 
 
-def is_duty_month(spans: Sequence[Span], month: Month, year_first: dt.date, year_last: dt.date) -> bool:
-    """R-VIS-2: covered × 2 ≥ days in month, counting only days inside the service year."""
-    m_first, m_last = month_bounds(*month)
-    covered = covered_days(spans, max(m_first, year_first), min(m_last, year_last))
-    return covered > 0 and covered * 2 >= (m_last - m_first).days + 1
+def days_in_month(month: Month) -> int:
+    first, last = month_bounds(*month)
+    return (last - first).days + 1
 
 
-def duty_months(spans: Sequence[Span], year_first: dt.date, year_last: dt.date) -> list[Month]:
-    """The duty months of one service year, given the spans the group was on duty."""
-    return list(_duty_months(tuple(clip(spans, year_first, year_last)), year_first, year_last))
+def contract_years(start: dt.date, end: dt.date) -> int:
+    """How many (possibly partial) years a contract from ``start`` to ``end`` runs."""
+    years = 0
+    while add_years(start, years) <= end:
+        years += 1
+    return years
 
 
 @lru_cache(maxsize=4096)
-def _duty_months(year_spans: tuple[Span, ...], year_first: dt.date, year_last: dt.date) -> tuple[Month, ...]:
-    # ``year_spans`` are already clipped to the year (and merged), so each month only
-    # clips them to itself; remembered because every report asks again for every group.
-    return tuple(
-        m for m in months_between(year_first, year_last) if is_duty_month(year_spans, m, year_first, year_last)
-    )
+def contract_months(start: dt.date, end: dt.date, basis: str) -> tuple[tuple[Month, int], ...]:
+    """R-VIS-2: every calendar month overlapping ``start .. end``, in order, with the
+    service year it belongs to: the one covering more of its days within the
+    contract, the later one on a tie."""
+    out = []
+    for month in months_between(start, end) if start <= end else []:
+        m_first, m_last = month_bounds(*month)
+        lo, hi = max(m_first, start), min(m_last, end)
+        early, late = service_year_of(lo, start, basis), service_year_of(hi, start, basis)
+        if early != late:  # split at the later year's first day
+            boundary = service_year_bounds(start, basis, late)[0]
+            if (boundary - lo).days > (hi - boundary).days + 1:
+                late = early
+        out.append((month, late))
+    return tuple(out)
+
+
+def year_of_month(start: dt.date, end: dt.date, basis: str, month: Month) -> int | None:
+    """The service year ``month`` belongs to; None when it does not overlap the contract."""
+    return _month_years(start, end, basis).get(month)
+
+
+@lru_cache(maxsize=4096)
+def _month_years(start: dt.date, end: dt.date, basis: str) -> dict[Month, int]:
+    return dict(contract_months(start, end, basis))
+
+
+def year_months(start: dt.date, end: dt.date, basis: str, year: int) -> tuple[Month, ...]:
+    """The months service year ``year`` holds (none when it holds no month of the contract)."""
+    return tuple(m for m, y in contract_months(start, end, basis) if y == year)
+
+
+def year_dates(start: dt.date, end: dt.date, basis: str, year: int) -> Span | None:
+    """The dates of service year ``year``: those of its months, within the contract."""
+    months = year_months(start, end, basis, year)
+    if not months:
+        return None
+    return max(month_bounds(*months[0])[0], start), min(month_bounds(*months[-1])[1], end)
+
+
+def is_duty_month(spans: Sequence[Span], month: Month, start: dt.date, end: dt.date) -> bool:
+    """The half rule (R-VIS-2): the assignment covers at least half of the month's days,
+    counted inclusively over its days within the contract ``start .. end``."""
+    m_first, m_last = month_bounds(*month)
+    covered = covered_days(spans, max(m_first, start), min(m_last, end))
+    return covered > 0 and covered * 2 >= days_in_month(month)
+
+
+def contract_duty_months(spans: Sequence[Span], start: dt.date, end: dt.date, basis: str) -> tuple[Month, ...]:
+    """Every duty month of a group under a contract, given the spans it was on duty."""
+    return _contract_duty_months(tuple(clip(spans, start, end)), start, end, basis)
+
+
+@lru_cache(maxsize=4096)
+def _contract_duty_months(spans: tuple[Span, ...], start: dt.date, end: dt.date, basis: str) -> tuple[Month, ...]:
+    # Remembered: every report asks again for every group and month.
+    months = contract_months(start, end, basis)
+    duty = [m for m, _ in months if is_duty_month(spans, m, start, end)]
+    if duty and duty[-1] == months[-1][0]:
+        last_year = months[-1][1]
+        in_last_year = sum(1 for m, y in months if y == last_year and m in duty)
+        if in_last_year > MONTHS_PER_YEAR or len(duty) > MONTHS_PER_YEAR * contract_years(start, end):
+            duty.pop()  # where the half rule gives more, the contract's last month does not count
+    return tuple(duty)
+
+
+MONTHS_PER_YEAR = 12

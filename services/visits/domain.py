@@ -20,10 +20,15 @@ from services.visits.calendar import (
     CONTRACT_BASIS,
     Span,
     as_fraction,
+    Month,
     clip,
+    contract_duty_months,
     served_dates,
     service_year_bounds,
     service_year_of,
+    year_dates,
+    year_months,
+    year_of_month,
 )
 
 MIN_DAYS = Fraction(1, 2)
@@ -78,12 +83,30 @@ class ContractTerms:
     service_year_basis: str = CONTRACT_BASIS  # R-VIS-4
     settle_confirmed_only: bool = False  # R-VIS-7
     late_after_days: int = DEFAULT_LATE_AFTER_DAYS  # R-VIS-7
+    leader_meeting_counts_for_visit: bool = False  # R-VIS-3
 
     def service_year_bounds(self, year: int) -> Span:
+        """From one anniversary to the day before the next (R-VIS-4); the dates the year
+        holds are ``year_dates`` (R-VIS-2)."""
         return service_year_bounds(self.start_date, self.service_year_basis, year)
 
+    def year_of_month(self, month: Month) -> int | None:
+        """R-VIS-2: the service year ``month`` belongs to; None outside the contract."""
+        return year_of_month(self.start_date, self.end_date, self.service_year_basis, month)
+
     def service_year_of(self, day: dt.date) -> int:
-        return service_year_of(day, self.start_date, self.service_year_basis)
+        """The service year ``day`` counts in: its month's (R-VIS-2); outside the
+        contract, the one its anniversaries give."""
+        year = self.year_of_month((day.year, day.month))
+        return service_year_of(day, self.start_date, self.service_year_basis) if year is None else year
+
+    def year_months(self, year: int) -> tuple[Month, ...]:
+        """R-VIS-2: the months service year ``year`` holds."""
+        return year_months(self.start_date, self.end_date, self.service_year_basis, year)
+
+    def year_dates(self, year: int) -> Span | None:
+        """R-VIS-2: the dates of service year ``year`` (None when it holds no month)."""
+        return year_dates(self.start_date, self.end_date, self.service_year_basis, year)
 
     def covers(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date
@@ -120,6 +143,14 @@ class GroupAssignment:
             return []
         spans = [(a, b or self.contract.end_date) for a, b in self.periods]
         return clip(spans, self.contract.start_date, self.contract.end_date)
+
+    def duty_months(self, year: int | None = None) -> tuple[Month, ...]:
+        """R-VIS-2: the group's duty months under its contract (of service year ``year``)."""
+        if self.contract is None:
+            return ()
+        c = self.contract
+        months = contract_duty_months(self.on_duty(), c.start_date, c.end_date, c.service_year_basis)
+        return months if year is None else tuple(m for m in months if c.year_of_month(m) == year)
 
     def assigned_on(self, day: dt.date) -> bool:
         return any(a <= day and (b is None or day <= b) for a, b in self.periods)

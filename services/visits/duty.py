@@ -15,9 +15,9 @@ from typing import Any, Iterable, Sequence
 
 from services.backbone.domain import RuleViolated
 from services.visits.calendar import (
+    MONTHS_PER_YEAR,
     Month,
     as_days,
-    duty_months,
     covered_days,
     half_days_between,
     month_bounds,
@@ -28,7 +28,6 @@ from services.visits.calendar import (
 from services.visits.domain import ContractTerms, GroupAssignment
 
 DAYS_PER_YEAR = 30  # R-VIS-4
-MONTHS_PER_YEAR = 12
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,11 @@ class VisitFacts:
         """R-VIS-3: the planners' word, unless the sub-district said otherwise (R-VIS-7)."""
         return self.leader_met and self.leader_met_confirmed is not False
 
+    @property
+    def meeting_counts(self) -> bool:
+        """R-VIS-3 amended: a leader meeting the sub-district has not disputed (R-VIS-7)."""
+        return self.met_leader and self.confirmation != "disputed"
+
 
 def required_days(duty_month_count: int) -> Fraction:
     """R-VIS-4: 30 days a year, pro rata: 30 × duty months / 12."""
@@ -65,15 +69,40 @@ def contract_of(assignment: GroupAssignment) -> ContractTerms:
 
 
 def check_service_year(contract: ContractTerms, year: int) -> tuple[dt.date, dt.date]:
-    """R-VIS-4: a service year of the group's contract."""
-    first, last = contract.service_year_bounds(year)
-    if last < contract.start_date or first > contract.end_date:
+    """R-VIS-2, R-VIS-4: the dates of a service year of the group's contract (those of the months it holds)."""
+    dates = contract.year_dates(year)
+    if dates is None:
+        first, last = contract.service_year_bounds(year)
         raise RuleViolated(
             f"service_year：{year} 服务年度（{first} 至 {last}）不在合同 {contract.id} 的期限内",
             field="service_year",
             rule="R-VIS-4",
         )
-    return first, last
+    return dates
+
+
+def month_year(contract: ContractTerms, month: Month) -> tuple[int, dt.date, dt.date]:
+    """R-VIS-2: the service year ``month`` belongs to, with that year's first and last date."""
+    year = contract.year_of_month(month)
+    if year is None:
+        raise RuleViolated(
+            f"period：{month_label(month)} 不在合同 {contract.id} 的期限内", field="period", rule="R-VIS-2"
+        )
+    first, last = check_service_year(contract, year)
+    return year, first, last
+
+
+def has_visit(
+    contract: ContractTerms, month: Month, live: Iterable[VisitFacts], per_date: dict[dt.date, int]
+) -> bool:
+    """R-VIS-2: a month has a visit when one of its dates carries service days of a visit
+    that is not voided (``per_date``, in half-days, of the ``live`` visits); under
+    ``leader_meeting_counts_for_visit`` (R-VIS-3) only a visit dated in it that met
+    the leader, that meeting not disputed by the sub-district (R-VIS-7), makes it one."""
+    m_first, m_last = month_bounds(*month)
+    if contract.leader_meeting_counts_for_visit:
+        return any(v.meeting_counts and m_first <= v.date <= m_last for v in live)
+    return half_days_between(per_date, m_first, m_last) > 0
 
 
 @dataclass(frozen=True)
@@ -102,16 +131,15 @@ def year_record(
     *,
     confirmed_only: bool = False,
 ) -> YearRecord:
-    """Figures of one service year from the visits that count.
+    """Figures of one service year from the visits that count (R-VIS-2, R-VIS-4, R-VIS-5).
 
-    ``days`` counts every service day of the group inside the service year;
-    a duty month has a visit when one of its dates inside the service year
-    carries service days of a visit that is not voided (R-VIS-2).
+    The year holds whole months (R-VIS-2): ``days`` counts every service day of
+    the group on the dates it holds; a duty month has a visit per ``has_visit``.
     """
     contract = contract_of(assignment)
     first, last = check_service_year(contract, year)
     spans = assignment.on_duty()
-    duty = duty_months(spans, first, last)
+    duty = assignment.duty_months(year)
     counted = tuple(
         sorted(
             (v for v in visits if not v.voided and (not confirmed_only or v.confirmation == "confirmed")),
@@ -121,12 +149,13 @@ def year_record(
     per_date = service_half_days((v.date, v.days) for v in counted)  # exact, in half-days
     months = []
     visited = []
-    for month in months_between(first, last):
+    for month in contract.year_months(year):
         m_first, m_last = month_bounds(*month)
         lo, hi = max(m_first, first), min(m_last, last)
         served = half_days_between(per_date, lo, hi)
         is_duty = month in duty
-        if is_duty and served > 0:
+        visit = has_visit(contract, month, counted, per_date)
+        if is_duty and visit:
             visited.append(month)
         months.append(
             {
@@ -135,7 +164,7 @@ def year_record(
                 "covered_days": covered_days(spans, lo, hi),
                 "duty_month": is_duty,
                 "days": float(as_days(served)),
-                "has_visit": served > 0,
+                "has_visit": visit,
             }
         )
     return YearRecord(
@@ -175,37 +204,33 @@ def month_compliance(
 ) -> dict[str, Any]:
     """R-RPT-1's figures for one group and month, with its findings or warnings.
 
-    The month belongs to the service year of its first day. Only the year's
-    bounds and duty months are needed from the year (not its ``year_record``),
+    The month belongs wholly to one service year (``month_year``, R-VIS-2); only
+    that year's first date and duty months are needed (not its ``year_record``),
     and days are counted in half-days (exact).
     """
     contract = contract_of(assignment)
+    year, first, _ = month_year(contract, month)
     m_first, m_last = month_bounds(*month)
-    year = contract.service_year_of(m_first)
-    first, last = check_service_year(contract, year)
-    duty = duty_months(assignment.on_duty(), first, last)
+    duty = assignment.duty_months(year)
     live = [v for v in visits if not v.voided]
     in_month = [v for v in live if m_first <= v.date <= m_last]
     per_date = service_half_days((v.date, v.days) for v in live if v.date <= m_last)
-    lo, hi = max(m_first, first), min(m_last, last)
-    halves_in_month = halves_to_date = halves_served = 0  # one pass over the dates
+    halves_in_month = halves_to_date = 0  # one pass over the dates
     for date, halves in per_date.items():
         if first <= date <= m_last:
             halves_to_date += halves
         if m_first <= date <= m_last:
             halves_in_month += halves
-        if lo <= date <= hi:
-            halves_served += halves
     days_in_month = as_days(halves_in_month)
     days_to_date = as_days(halves_to_date)
     duty_to_date = [m for m in duty if m <= month]
     required = required_days(len(duty_to_date))
     is_duty = month in duty
-    has_visit = halves_served > 0
+    visited = has_visit(contract, month, live, per_date)
     leader_met = any(v.met_leader for v in in_month)
     notes: list[dict[str, str]] = []
     if is_duty:
-        if not has_visit:
+        if not visited:
             notes.append({"rule": "R-VIS-2", "message": "本月为履职月，没有到片区服务"})
         if not leader_met:
             notes.append({"rule": "R-VIS-3", "message": "本月为履职月，没有与镇街（园区）主要负责同志当面交流"})
@@ -227,7 +252,7 @@ def month_compliance(
         "days_in_month": float(days_in_month),
         "days_in_service_year": float(days_to_date),
         "required_days_to_date": float(required),
-        "has_visit": has_visit,
+        "has_visit": visited,
         "leader_met": leader_met,
         "unconfirmed_visits": sum(1 for v in in_month if v.confirmation == "unconfirmed"),
         "disputed_visits": sum(1 for v in in_month if v.confirmation == "disputed"),

@@ -63,7 +63,7 @@ class AssignmentsProjection(Projection):
         " term_years INTEGER NOT NULL, end_date TEXT NOT NULL, ended_on TEXT,"
         " annual_fee_fen BIGINT NOT NULL, deduction_rule TEXT NOT NULL,"
         " service_year_basis TEXT NOT NULL, settle_confirmed_only INTEGER NOT NULL,"
-        " late_after_days INTEGER NOT NULL)",
+        " late_after_days INTEGER NOT NULL, leader_meeting_counts_for_visit INTEGER NOT NULL DEFAULT 0)",
         "CREATE TABLE IF NOT EXISTS vis_groups ("
         " code TEXT PRIMARY KEY, district TEXT NOT NULL, contract TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS vis_group_periods ("
@@ -84,13 +84,15 @@ class AssignmentsProjection(Projection):
         term = int(data.get("term_years") or 3)
         cur.execute(
             "INSERT INTO vis_contracts (id, team, institution, start_date, term_years, end_date, ended_on,"
-            " annual_fee_fen, deduction_rule, service_year_basis, settle_confirmed_only, late_after_days)"
-            " VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s)"
+            " annual_fee_fen, deduction_rule, service_year_basis, settle_confirmed_only, late_after_days,"
+            " leader_meeting_counts_for_visit)"
+            " VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET team = excluded.team, institution = excluded.institution,"
             " start_date = excluded.start_date, term_years = excluded.term_years, end_date = excluded.end_date,"
             " annual_fee_fen = excluded.annual_fee_fen, deduction_rule = excluded.deduction_rule,"
             " service_year_basis = excluded.service_year_basis,"
-            " settle_confirmed_only = excluded.settle_confirmed_only, late_after_days = excluded.late_after_days",
+            " settle_confirmed_only = excluded.settle_confirmed_only, late_after_days = excluded.late_after_days,"
+            " leader_meeting_counts_for_visit = excluded.leader_meeting_counts_for_visit",
             (
                 data["id"],
                 data.get("team"),
@@ -103,6 +105,7 @@ class AssignmentsProjection(Projection):
                 data.get("service_year_basis") or "contract",
                 1 if data.get("settle_confirmed_only") else 0,
                 int(data["late_after_days"]) if data.get("late_after_days") is not None else DEFAULT_LATE_AFTER_DAYS,
+                1 if data.get("leader_meeting_counts_for_visit") else 0,  # R-VIS-3
             ),
         )
         facts_changed(cur)

@@ -135,6 +135,7 @@ class ReadModels:
             service_year_basis=row["service_year_basis"],
             settle_confirmed_only=bool(row["settle_confirmed_only"]),
             late_after_days=int(row["late_after_days"]),
+            leader_meeting_counts_for_visit=bool(row["leader_meeting_counts_for_visit"]),
         )
 
     # -- the visit ledger -----------------------------------------------------------

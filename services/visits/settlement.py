@@ -169,12 +169,29 @@ def calculate(assignment: GroupAssignment, year: int, visits: list[VisitFacts]) 
             for v in sorted(visits, key=lambda v: (v.date, v.id))
         ],
     }
-    fingerprint = {k: v for k, v in inputs.items()}
-    if not contract.settle_confirmed_only:
-        # Confirming a visit changes no figure unless the contract counts confirmed visits only.
-        fingerprint["visits"] = [{k: x[k] for k in x if k != "confirmation"} for x in inputs["visits"]]
-    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+    digest = fingerprint(inputs)
     return Calculation(record=record, figures=figures, inputs=inputs, digest=digest)
+
+
+# R-FEE-1: the inputs that determine a settlement's figures. Whatever else changes
+# (the contract renewed or ended beyond the year, a visit corrected to the same
+# effect, a confirmation that counts nothing) leaves the settlement standing.
+FINGERPRINT = (
+    "service_year",
+    "first_date",
+    "last_date",
+    "duty_month_list",
+    "months_with_visit_list",
+    "days_by_month",
+    "annual_fee_fen",
+    "deduction_rule",
+)
+
+
+def fingerprint(inputs: dict[str, Any]) -> str:
+    """The digest of a settlement's figure-determining ``inputs`` (as stored in its event)."""
+    kept = {k: inputs.get(k) for k in FINGERPRINT}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
 
 def settlement_id(group: str, service_year: int, number: int) -> uuid.UUID:
@@ -265,8 +282,8 @@ class Settlement(Aggregate):
         _, last = check_service_year(contract, service_year)
         check_year_ended(last, today, service_year)
         calc = calculate(assignment, service_year, visits)
-        if previous is not None and previous.inputs_digest == calc.digest:
-            return previous
+        if previous is not None and fingerprint(previous.inputs) == calc.digest:
+            return previous  # its own inputs did not change
         settlement = cls(
             group=assignment.code,
             district=assignment.district,

@@ -55,7 +55,8 @@ class OrganisationProjection(versions.VersionedProjection):
         "CREATE TABLE IF NOT EXISTS rpt_contracts ("
         " id TEXT PRIMARY KEY, team TEXT, start_date TEXT NOT NULL, term_years INTEGER NOT NULL,"
         " end_date TEXT NOT NULL, ended_on TEXT, annual_fee_fen BIGINT NOT NULL, deduction_rule TEXT NOT NULL,"
-        " service_year_basis TEXT NOT NULL, settle_confirmed_only INTEGER NOT NULL, late_after_days INTEGER NOT NULL)",
+        " service_year_basis TEXT NOT NULL, settle_confirmed_only INTEGER NOT NULL, late_after_days INTEGER NOT NULL,"
+        " leader_meeting_counts_for_visit INTEGER NOT NULL DEFAULT 0)",
         "CREATE TABLE IF NOT EXISTS rpt_planners ("
         " id TEXT PRIMARY KEY, name TEXT, origin TEXT, community_renewal INTEGER NOT NULL DEFAULT 0, dismissed_on TEXT)",
         "CREATE TABLE IF NOT EXISTS rpt_groups (code TEXT PRIMARY KEY, district TEXT NOT NULL, contract TEXT NOT NULL)",
@@ -129,12 +130,14 @@ class OrganisationProjection(versions.VersionedProjection):
         late = data.get("late_after_days")
         cur.execute(
             "INSERT INTO rpt_contracts (id, team, start_date, term_years, end_date, ended_on, annual_fee_fen,"
-            " deduction_rule, service_year_basis, settle_confirmed_only, late_after_days)"
-            " VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s)"
+            " deduction_rule, service_year_basis, settle_confirmed_only, late_after_days,"
+            " leader_meeting_counts_for_visit)"
+            " VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET team = excluded.team, start_date = excluded.start_date,"
             " term_years = excluded.term_years, end_date = excluded.end_date, annual_fee_fen = excluded.annual_fee_fen,"
             " deduction_rule = excluded.deduction_rule, service_year_basis = excluded.service_year_basis,"
-            " settle_confirmed_only = excluded.settle_confirmed_only, late_after_days = excluded.late_after_days",
+            " settle_confirmed_only = excluded.settle_confirmed_only, late_after_days = excluded.late_after_days,"
+            " leader_meeting_counts_for_visit = excluded.leader_meeting_counts_for_visit",
             (
                 data["id"],
                 data.get("team"),
@@ -146,6 +149,7 @@ class OrganisationProjection(versions.VersionedProjection):
                 data.get("service_year_basis") or "contract",
                 1 if data.get("settle_confirmed_only") else 0,
                 DEFAULT_LATE_AFTER_DAYS if late is None else int(late),
+                1 if data.get("leader_meeting_counts_for_visit") else 0,  # R-VIS-3
             ),
         )
 

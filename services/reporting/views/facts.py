@@ -115,12 +115,14 @@ def default_year_start(day: dt.date) -> dt.date:
 
 
 def service_year_start(org: Organisation, day: dt.date) -> dt.date:
-    """The earliest first day of a service year that ``day`` falls in, over every
-    contract and the default year (R-VIS-4): a report's figures of the service
-    year to date count nothing served before it."""
+    """The earliest first date of the service year ``day``'s month belongs to, over
+    every contract and the default year (R-VIS-2, R-VIS-4): a report's figures of
+    the service year to date count nothing served before it."""
     starts = [default_year_start(day), day]
     for contract in org.contracts.values():
-        starts.append(contract.service_year_bounds(contract.service_year_of(day))[0])
+        dates = contract.year_dates(contract.service_year_of(day))
+        if dates is not None:
+            starts.append(dates[0])
     return min(starts)
 
 

@@ -10,15 +10,19 @@ import pytest
 from services.visits.calendar import (
     add_years,
     contributions,
+    contract_duty_months,
+    contract_months,
     covered_days,
     days_between,
-    duty_months,
     is_duty_month,
     month_bounds,
     served_dates,
     service_days,
     service_year_bounds,
     service_year_of,
+    year_dates,
+    year_months,
+    year_of_month,
 )
 
 D = dt.date.fromisoformat
@@ -67,23 +71,79 @@ def test_an_assignment_ending_mid_month_counts_inclusively():
     assert not is_duty_month([(D("2021-06-01"), D("2021-09-14"))], (2021, 9), *year)
 
 
-def test_only_days_inside_the_service_year_count():
-    # R-VIS-2: the group is on duty all of June 2022, but service year 2021 ends on 2022-05-31, and in a
-    # year starting mid-month only the year's own days of its first and last month count.
+def duty_by_year(spans, start, end, basis="contract"):
+    months = dict(contract_months(D(start), D(end), basis))
+    out: dict[int, list] = {}
+    for m in contract_duty_months(spans, D(start), D(end), basis):
+        out.setdefault(months[m], []).append(m)
+    return out
+
+
+def test_a_month_split_between_service_years_belongs_to_the_one_covering_more_of_it():
+    # R-VIS-2 amended, DOMAIN's example: a contract from 2023-03-16 — service year 2023 holds March 2023
+    # (16 of its 31 days) through February 2024; March 2024 (15 days before the anniversary, 16 after)
+    # belongs wholly to service year 2024, and its dates 2024-03-01..15 with it.
+    start, end = D("2023-03-16"), D("2026-03-15")
+    assert year_months(start, end, "contract", 2023) == tuple(
+        [(2023, m) for m in range(3, 13)] + [(2024, 1), (2024, 2)]
+    )
+    assert year_of_month(start, end, "contract", (2024, 3)) == 2024
+    assert year_dates(start, end, "contract", 2023) == (D("2023-03-16"), D("2024-02-29"))
+    assert year_dates(start, end, "contract", 2024) == (D("2024-03-01"), D("2025-02-28"))
+    # The contract's last month (2026-03-01..15) lies wholly in service year 2025; no month is in two years.
+    assert year_of_month(start, end, "contract", (2026, 3)) == 2025
+    assert year_of_month(start, end, "contract", (2026, 4)) is None
+    assert year_dates(start, end, "contract", 2026) is None
+    months = [m for m, _ in contract_months(start, end, "contract")]
+    assert len(months) == len(set(months)) == 37
+    # A tie goes to the later year: from the 16th of a 30-day month, 15 days each side.
+    assert year_of_month(D("2021-06-16"), D("2024-06-15"), "contract", (2022, 6)) == 2022
+
+
+def test_only_days_inside_the_contract_count():
+    # R-VIS-2: the half rule counts the month's days within the contract, against the month's length.
     spans = [(D("2021-06-01"), D("2024-05-31"))]
-    assert len(duty_months(spans, D("2021-06-01"), D("2022-05-31"))) == 12
+    assert len(duty_by_year(spans, "2021-06-01", "2024-05-31")[2021]) == 12
     assert covered_days(spans, D("2022-05-20"), D("2022-06-10")) == 22
-    # Contract from 2021-06-20: June 2021 has 11 of its days in the year (no duty); June 2022 has 19.
-    months = duty_months([(D("2021-06-20"), D("2024-06-19"))], D("2021-06-20"), D("2022-06-19"))
+    # Contract from 2021-06-20: June 2021 has 11 of its days in the contract (no duty); June 2022 (19 days
+    # before the anniversary, 11 after) belongs to service year 2021.
+    months = duty_by_year([(D("2021-06-20"), D("2024-06-19"))], "2021-06-20", "2024-06-19")[2021]
     assert months[0] == (2021, 7) and months[-1] == (2022, 6) and len(months) == 12
 
 
-def test_a_contract_from_the_16th_of_a_30_day_month_has_13_duty_months():
-    # R-VIS-2 read literally: June 2021 (16 .. 30 = 15 days) and June 2022 (1 .. 15 = 15 days) are both
-    # exactly half of 30 days, so both count and service year 2021 has 13 duty months (fee 13/12).
-    # DOMAIN.md does not cap it; reported to the bureau as a question.
-    months = duty_months([(D("2021-06-16"), D("2024-06-15"))], D("2021-06-16"), D("2022-06-15"))
-    assert months[0] == (2021, 6) and months[-1] == (2022, 6) and len(months) == 13
+@pytest.mark.parametrize(
+    "start, end, basis",
+    [
+        ("2021-06-16", "2024-06-15", "contract"),  # 16th of a 30-day month
+        ("2023-02-15", "2026-02-14", "contract"),  # 15th of February
+        ("2024-02-15", "2027-02-14", "contract"),  # 15th of a leap February
+        ("2021-06-16", "2024-06-15", "calendar"),  # calendar-year service years, same term
+    ],
+)
+def test_no_service_year_has_more_than_12_duty_months_nor_a_term_more_than_36(start, end, basis):
+    # R-VIS-2 amended (replaces the old "13 duty months from the 16th" reading, whose fee was 13/12):
+    # where the half rule gives more, the contract's last month does not count.
+    spans = [(D(start), D(end))]
+    by_year = duty_by_year(spans, start, end, basis)
+    assert all(len(months) <= 12 for months in by_year.values())
+    assert sum(len(months) for months in by_year.values()) == 36
+    last_month = (D(end).year, D(end).month)
+    assert last_month not in contract_duty_months(spans, D(start), D(end), basis)
+
+
+def test_a_contract_from_29_february_has_its_anniversaries_on_28_february():
+    # R-VIS-2: service year 2024 holds March 2024 .. February 2025 (its 1 .. 27), 12 duty months a year.
+    start, end = D("2024-02-29"), D("2027-02-27")
+    assert year_dates(start, end, "contract", 2024) == (D("2024-02-29"), D("2025-02-28"))
+    by_year = duty_by_year([(start, end)], "2024-02-29", "2027-02-27")
+    assert [len(by_year[y]) for y in (2024, 2025, 2026)] == [12, 12, 12]
+    assert by_year[2026][-1] == (2027, 2)
+
+
+def test_the_first_service_year_from_the_16th_of_a_30_day_month():
+    # R-VIS-2: June 2021 (16 .. 30: 15 of 30 days) is a duty month; June 2022 (a tie) belongs to 2022.
+    months = duty_by_year([(D("2021-06-16"), D("2024-06-15"))], "2021-06-16", "2024-06-15")[2021]
+    assert months[0] == (2021, 6) and months[-1] == (2022, 5) and len(months) == 12
 
 
 def test_overlapping_spans_are_not_counted_twice():

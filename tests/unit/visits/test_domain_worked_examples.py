@@ -88,7 +88,8 @@ def test_own_example_calendar_year_basis(rule, deduction, payable):
     terms = contract(rule=rule, basis="calendar")
     calc = calculate(group(terms, "2021-06-01"), 2021, visits(*[(f"2021-{m:02d}-05", 2.0) for m in range(6, 12)]))
     f = calc.figures
-    assert (calc.record.first, calc.record.last) == (D("2021-01-01"), D("2021-12-31"))
+    # R-VIS-2 amended: the year's dates are those of the months it holds, within the contract.
+    assert (calc.record.first, calc.record.last) == (D("2021-06-01"), D("2021-12-31"))
     assert f.duty_months == 7 and f.months_with_visit == 6 and f.days == 12
     assert f.fee_fen == 3_500_000 and f.required_days == Fraction(35, 2)
     assert f.day_shortfall == Fraction(11, 35) and f.visit_shortfall == Fraction(1, 7)
