@@ -27,6 +27,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from services.demo import reports
+from services.reporting.render.values import format_money
 from services.demo.client import ApiError, Client, token_issuer
 from services.demo.scenario import (
     BUREAU,
@@ -267,7 +268,7 @@ def _summary(say: Callable[[str], None], t: Tally, settlements: list[dict], inde
     if settlements:
         payable = sum(s["payable_fen"] for s in settlements)
         off = [s["group"] for s in settlements if not s["check"].startswith("✓")]
-        say(f"  结算 settlements          {len(settlements)} groups, payable {payable:,} fen"
+        say(f"  结算 settlements          {len(settlements)} groups, payable {format_money(payable)} 元"
             + (f"; differs from the plan: {', '.join(off)}" if off else " (all as planned)"))
     say(f"  报告 reports              {index} ({files} files"
         + (f", {warnings} format warning(s)" if warnings else "") + ")")

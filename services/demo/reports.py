@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from services.demo.client import Client, Role
+from services.reporting.render.values import format_money
 
 FORMATS = ("json", "html", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -130,7 +131,8 @@ def _error_line(body: bytes) -> str:
 
 
 def _fen(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "—"
+    """Money as people read it: yuan with two decimals (the JSON keeps integer fen)."""
+    return format_money(value) if isinstance(value, int) else "—"
 
 
 def write_index(out: Path, written: list[Written], facts: dict[str, Any]) -> Path:
@@ -153,7 +155,8 @@ def write_index(out: Path, written: list[Written], facts: dict[str, Any]) -> Pat
                         f"{''.join(cells)}</tr>")
     settled = facts.get("settlements") or []
     settlement_rows = "".join(
-        f"<tr><td>{e(s['group'])}</td><td>{e(s['district_name'])}</td><td>{s['duty_months']}</td>"
+        f"<tr><td>{e(s['district_name'])}小组 <small>{e(s['group'])}</small></td><td>{e(s['district_name'])}</td>"
+        f"<td>{s['duty_months']}</td>"
         f"<td>{s['months_with_visit']}</td><td>{s['days']:g}</td><td>{_fen(s['fee_fen'])}</td>"
         f"<td>{_fen(s['deduction_fen'])}</td><td>{_fen(s['payable_fen'])}</td>"
         f"<td>{e(s['check'])}</td></tr>"
@@ -191,7 +194,7 @@ HTTP API with business dates ({e(facts['played'])}), generated {e(facts['generat
 <table>{counts}</table>
 <h2>服务费结算 Fee settlements (R-FEE-1)</h2>
 {'<table><tr><th>小组 Group</th><th>镇街 District</th><th>派驻月 Duty months</th><th>有服务的月 Months with visit</th>'
- '<th>服务天数 Days</th><th>服务费 Fee (fen)</th><th>扣减 Deduction</th><th>应付 Payable</th><th>核对 Check</th></tr>'
+ '<th>服务天数 Days</th><th>服务费 Fee (元)</th><th>扣减 Deduction</th><th>应付 Payable</th><th>核对 Check</th></tr>'
  + settlement_rows + '</table>' if settled else '<p class="note">本次演示未播放到服务年度结束，未结算。'
  'The year was not played to its end: no settlement.</p>'}
 {'<h2>未生成的文件 Files not produced</h2><ul>' + ''.join(f'<li>{e(p)}</li>' for p in problems) + '</ul>'

@@ -1130,7 +1130,7 @@ class Year:
             self.at(PLANNING_EVALUATION_DATE, f"planning evaluation {group.code}", lambda d, g=group: c.post(
                 f"{API}/annual-summaries", {
                     "kind": "planning_evaluation", "year": YEAR, "group": g.code, "date": d.isoformat(),
-                    "text": f"{g.code} 服务年度规划评估小结：对{DISTRICT[g.district].places[0]}等重点地区开展规划实施评估，"
+                    "text": f"{YEAR}服务年度规划评估小结：对{DISTRICT[g.district].places[0]}等重点地区开展规划实施评估，"
                             "梳理问题清单并提出下一年度工作重点。",
                 }, who=self.planner(g.code, d), correlation=f"demo.{g.code}"))
         for code in GOVERNMENTS:

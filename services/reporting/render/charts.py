@@ -100,7 +100,7 @@ def _style(salt: str) -> dict:
 
 
 def _height(count: int, per_row: float) -> float:
-    return max(2.4, 1.4 + per_row * count)
+    return max(2.0, 1.0 + per_row * count)
 
 
 def _number_text(value: float, percent: bool) -> str:
@@ -177,7 +177,8 @@ def _value_label(ax, value: float, y: float, text: str, scale: float) -> None:
         ax.annotate(text, (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
 
 
-DRAWERS = {"service_days": (_service_days, 0.42), "rates": (_rates, 0.62)}
+# Inches per category: compact enough that a chart and its table share a page.
+DRAWERS = {"service_days": (_service_days, 0.22), "rates": (_rates, 0.36)}
 
 
 def svg(chart: Chart) -> str:

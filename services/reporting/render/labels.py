@@ -3,12 +3,38 @@
 Each field has a label and a value kind; the kind decides how a value is
 shown to people (money fen as yuan, booleans as 是/否, rates as percent) and
 which number format its XLSX cell gets. A field not listed here is shown
-under its own name with a kind guessed from its name and value (`guess_kind`).
+under its own name with a kind guessed from its name and value (`guess_kind`);
+under `strict()` (the tests) it raises `Unlabelled`, so a key added to the
+report JSON without a label here fails the render tests loudly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from contextvars import ContextVar
+from typing import Any, Iterator
+
+_STRICT: ContextVar[bool] = ContextVar("labels_strict", default=False)
+
+
+class Unlabelled(LookupError):
+    """A field, section or enumerated value people would see without a Chinese label."""
+
+
+@contextlib.contextmanager
+def strict() -> Iterator[None]:
+    """Render with every label required: an unknown key or value raises `Unlabelled`."""
+    token = _STRICT.set(True)
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
+
+
+def _missing(what: str, key: str) -> str:
+    if _STRICT.get():
+        raise Unlabelled(f"{what} {key!r} has no Chinese label in services/reporting/render/labels.py")
+    return key
 
 # Value kinds: text, int, days, money (integer fen), bool, rate (0..1, or an
 # exact fraction string), fraction (an exact fraction string such as "4/15",
@@ -93,8 +119,59 @@ FIELDS: dict[str, tuple[str, str]] = {
     "annual_fee_fen": ("年度服务费标准", "money"),
     "combining_rule": ("扣减合并规则", "text"),
     "settled_at": ("结算时间", "datetime"),
-    "settlement": ("结算编号", "text"),
+    "settlement": ("服务费结算单", "text"),
     "settlement_id": ("结算编号", "text"),
+    "settled_on": ("结算日期", "date"),
+    "settlement_differs": ("实时数据与结算不一致", "bool"),
+    "figures_from": ("数据来源", "text"),
+    "deduction_rule": ("扣减合并规则", "text"),
+    "shortfall": ("扣减比例", "fraction"),
+    "live": ("实时数据", "text"),
+    "duty_month_list": ("履职月份", "months"),
+    "months_with_visit_list": ("有到访的月份", "months"),
+    "first_date": ("起始日期", "date"),
+    "last_date": ("截止日期", "date"),
+    "signed_on": ("签订日期", "date"),
+    "voided_visits": ("作废到访次数", "int"),
+    "month": ("月份", "month"),
+    "months": ("逐月服务情况", "list"),
+    "revision": ("版本", "int"),
+    "target_code": ("评价对象名称", "text"),
+    "letter_no": ("函告文号", "text"),
+    "answered_on_time": ("按期答复", "int"),
+    "answered_in_time": ("按期答复", "int"),
+    "publicity": ("宣传活动", "text"),
+    "actions": ("活动次数", "int"),
+    "audience": ("受众人次", "int"),
+    "duty_groups": ("履职小组数", "int"),
+    "groups_with_visit": ("本月已到访小组数", "int"),
+    "groups_with_leader_met": ("已面见主要负责人的小组数", "int"),
+    "groups_with_changed_settlement": ("结算后数据变化的小组数", "int"),
+    "settled_groups": ("已结算小组数", "int"),
+    "governments": ("区政府（管委会）", "int"),
+    "ranked": ("参与排名数", "int"),
+    "completed_on_time": ("按期落实", "int"),
+    "completed_in_period": ("本期落实", "int"),
+    "rating_cooperation": ("评分·配合程度", "number"),
+    "rating_workplace": ("评分·办公场所", "number"),
+    "rating_implementation": ("评分·建议落实", "number"),
+    "ratings_received": ("收到评价数", "int"),
+    "annual_summary_submitted": ("已报送年度总结", "bool"),
+    "opinion": ("公众意见", "int"),
+    "recommendation": ("意见建议", "int"),
+    "consultation": ("技术咨询", "int"),
+    "submitted": ("已提交", "int"),
+    "missing": ("未提交", "list"),
+    "highlights": ("工作亮点", "list"),
+    "publicity_actions": ("宣传活动次数", "int"),
+    "publicity_audience": ("宣传受众人次", "int"),
+    "opinions_received": ("收到公众意见", "int"),
+    "opinions_answered_in_time": ("按期答复公众意见", "int"),
+    "recommendations_raised": ("提出意见建议", "int"),
+    "recommendations_implemented": ("落实意见建议", "int"),
+    "consultations_answered": ("答复技术咨询", "int"),
+    "consultations_answered_on_time": ("按期答复技术咨询", "int"),
+    "terms": ("合同条款", "text"),
     # governments (R-RPT-2)
     "rate": ("落实率", "rate"),
     "completion_rate": ("落实率", "rate"),
@@ -153,6 +230,22 @@ FIELDS: dict[str, tuple[str, str]] = {
     "end": ("截止日期", "date"),
     "as_of": ("统计截至", "date"),
     "service_year": ("服务年度", "text"),
+    # contracts (R-CON-1 amended): the annual report's contracts section
+    "team": ("服务团队", "text"),
+    "start_date": ("合同起始日期", "date"),
+    "end_date": ("合同期满日期", "date"),
+    "term_content": ("工作内容", "text"),
+    "term_standards": ("工作标准", "text"),
+    "term_depth": ("工作深度", "text"),
+    "term_period": ("工作周期", "text"),
+    "term_hours": ("工作时间", "text"),
+    "term_funding": ("工作经费", "text"),
+    "term_rights_obligations": ("权利义务", "text"),
+    # implementation progress (R-REC-2): the quarterly and half-yearly reports' progress section
+    "percent": ("落实进度（%）", "int"),
+    "progress_date": ("进度报告日期", "date"),
+    "progress_text": ("进度说明", "text"),
+    "reporter": ("报告单位", "text"),
 }
 
 # Nested counters whose children are labelled under the parent's label.
@@ -175,27 +268,84 @@ SECTIONS = {
     "summaries": "年度总结与规划评估小结",
     "government_summaries": "区政府（管委会）年度落实总结",
     "planning_evaluations": "各小组规划评估小结",
-    "evaluations": "考评输入",
+    "evaluations": "年度考评结果",
     "evaluation_inputs": "考评输入",
     "assessment": "区政府（管委会）落实情况考核",
     "assessments": "区政府（管委会）落实情况考核",
     "settlements": "服务费结算",
     "review": "制度年度评估",
+    "highlights": "信息报送（工作亮点）",
+    "open_items_totals": "未办结事项合计",
+    "team_summary": "团队述职汇总",
+    "months": "各小组逐月服务情况",
+    "settlement_table": "各小组服务费结算",
+    "live_table": "结算与实时数据对照",
+    "month_lists": "各小组履职月份",
+    "contracts": "服务合同及条款",
+    "progress": "未办结意见建议的落实进度",
 }
 
-# Short Chinese names of the rules findings and warnings cite.
+# Short Chinese names of every rule of DOMAIN.md (a rule id is never shown alone).
 RULES = {
+    "R-ORG-1": "“1+N”组织架构",
+    "R-ORG-2": "基础数据",
+    "R-ORG-3": "镇街类型与工作重点",
+    "R-ORG-4": "每组两名责任规划师",
+    "R-ORG-5": "责任规划师任职条件",
+    "R-ORG-6": "县区自愿纳入试点",
+    "R-ORG-7": "区政府明确分管领导和科室",
+    "R-CON-1": "服务合同",
+    "R-CON-2": "合同续签",
     "R-CON-3": "政策有效期",
-    "R-VIS-2": "每月到访",
-    "R-VIS-3": "面见主要负责人",
-    "R-VIS-4": "年度服务天数",
-    "R-VIS-7": "到访确认",
-    "R-FEE-1": "服务费结算",
+    "R-CON-4": "更换责任规划师",
+    "R-VIS-1": "到访登记",
+    "R-VIS-2": "每月至少服务1次",
+    "R-VIS-3": "每月面见镇街主要负责人",
+    "R-VIS-4": "每服务年度至少服务30天",
+    "R-VIS-5": "服务天数按日计算",
+    "R-VIS-6": "到访更正与作废",
+    "R-VIS-7": "镇街确认到访",
+    "R-FEE-1": "服务费结算与扣减",
+    "R-OPN-1": "公众意见登记",
     "R-OPN-2": "公众意见办理时限",
-    "R-REC-3": "建议落实逾期",
+    "R-OPN-3": "个人信息保护",
+    "R-OPN-4": "公众意见查询",
+    "R-REC-1": "意见建议提出",
+    "R-REC-2": "意见建议函告与落实",
+    "R-REC-3": "意见建议逾期未落实",
     "R-CSL-1": "技术咨询时限",
-    "R-RPT-4": "结算与实时数据不一致",
+    "R-PUB-1": "宣传与总结",
+    "R-PUB-2": "信息报送",
+    "R-EVA-1": "年度考评",
+    "R-EVA-2": "评价区政府和镇街",
+    "R-EVA-3": "区政府年度落实总结",
+    "R-EVA-4": "区政府落实情况考核",
+    "R-EVA-5": "制度年度评估",
+    "R-RPT-1": "每月一调度",
+    "R-RPT-2": "每季一小结",
+    "R-RPT-3": "每半年报告",
+    "R-RPT-4": "年度报告与结算",
+    "R-RPT-5": "审计追溯",
+    "R-RPT-6": "报告可读",
     "R-RPT-7": "签发后数据变化",
+    "R-RPT-8": "提醒",
+    "R-SEC-1": "角色权限",
+    "R-SEC-2": "操作留痕",
+    "R-SEC-3": "输入校验",
+    "R-SEC-4": "个人信息单独存放",
+    "R-SEC-5": "匿名提交限流",
+    "R-TEAM-1": "团队聘任要求",
+    "R-TEAM-2": "团队招募（10+10）",
+    "R-COL-1": "配合其他规划设计团队",
+    "R-GOV-1": "督查考核",
+    "R-GOV-2": "组织区属单位配合",
+    "R-DIS-1": "提供工作场所和工作条件",
+    "R-DIS-2": "协助社区营造",
+    "R-CMT-1": "市规委会听取述职",
+    "R-BUD-1": "资金保障",
+    "R-SUP-1": "专门科室和工作人员",
+    "R-SUP-2": "提供技术资料",
+    "R-SUP-3": "专业技术培训",
 }
 
 # Enumerated values of the domain (DOMAIN.md) shown in Chinese, per field.
@@ -226,6 +376,8 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "project_design": "项目设计", "governance": "治理", "other": "其他",
     },
     "combining_rule": {"max": "取较大者", "sum": "相加（上限 100%）"},
+    "deduction_rule": {"max": "取较大者", "sum": "相加（上限 100%）"},
+    "figures_from": {"settlement": "服务费结算单", "live": "实时数据"},
     "origin": {"tier1": "一线城市机构", "local": "本地机构"},
 }
 # Labels that read differently in the governments' table (R-RPT-2).
@@ -236,12 +388,41 @@ GOVERNMENT_FIELDS = {
 
 
 def field_label(key: str) -> str:
-    return FIELDS.get(key, (key, ""))[0]
+    known = FIELDS.get(key)
+    return known[0] if known else _missing("field", key)
+
+
+def value_label(key: str, value: Any) -> str | None:
+    """The Chinese word for an enumerated value of `key` (None when `key` is not enumerated)."""
+    names = VALUE_LABELS.get(key)
+    if names is None or not isinstance(value, str):
+        return None
+    return names.get(value) or _missing(f"value of {key}", value)
+
+
+# A nested object's heading where its field label reads wrong over its children.
+PARENT_LABELS = {"governments": "建议落实", "settlement": "服务费结算单", "live": "实时数据"}
+# A child's label that reads differently under a parent: (parent, child) -> label.
+CHILD_LABELS = {
+    ("governments", "governments"): "区政府（管委会）数",
+    ("governments", "forwarded"): "函告建议",
+    ("settlement", "number"): "结算单号",
+    ("settlement", "unconfirmed_visits"): "结算时未确认到访",
+    ("opinions", "open"): "未办结",
+}
+
+
+def counter_parent(parent: str) -> str:
+    return PARENT_LABELS.get(parent) or field_label(parent)
+
+
+def counter_child(parent: str, child: str) -> str:
+    return CHILD_LABELS.get((parent, child)) or field_label(child)
 
 
 def counter_label(parent: str, child: str) -> str:
     """`opinions.received` -> 公众意见·收到."""
-    return f"{field_label(parent)}·{field_label(child)}"
+    return f"{counter_parent(parent)}·{counter_child(parent, child)}"
 
 
 def guess_kind(key: str, value: Any = None) -> str:
@@ -275,10 +456,11 @@ def guess_kind(key: str, value: Any = None) -> str:
 
 
 def rule_label(rule: Any) -> str:
+    """"R-VIS-2 每月至少服务1次": the id a reader can look up, then what it asks."""
     if not rule:
         return "—"
     name = RULES.get(str(rule))
-    return f"{rule}（{name}）" if name else str(rule)
+    return f"{rule} {name}" if name else _missing("rule", str(rule))
 
 
 def section_title(key: str) -> str:

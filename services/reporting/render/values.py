@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from services.backbone.clock import TZ
-from services.reporting.render.labels import VALUE_LABELS
+from services.reporting.render import labels as L
 
 EMPTY = "—"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +29,10 @@ NUMBER_FORMATS = {
     "rank": "0",
     "rate": "0.0%",
     "fraction": "0.00%",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
 }
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def to_fraction(value: Any) -> Fraction | None:
@@ -174,10 +177,39 @@ def format_scalar(value: Any) -> str:
     if isinstance(value, float):
         return format_days(value)
     if isinstance(value, dict):
-        return "；".join(f"{k}：{format_scalar(v)}" for k, v in value.items()) or EMPTY
+        # Never a key people cannot read: each part under its Chinese label.
+        return "；".join(f"{L.field_label(k)}：{format_scalar(v)}" for k, v in value.items()) or EMPTY
     if isinstance(value, (list, tuple)):
         return format_list(value)
     return str(value)
+
+
+def month_label(value: Any) -> str:
+    """"2022-03" -> 2022年3月."""
+    m = _MONTH.match(str(value or ""))
+    return f"{m[1]}年{int(m[2])}月" if m else format_scalar(value)
+
+
+def month_ranges(months: Any) -> str:
+    """["2021-06", "2021-07", "2021-09"] -> 2021年6月至7月、2021年9月 (runs of consecutive months)."""
+    if not isinstance(months, (list, tuple)) or not months:
+        return format_scalar(months) if months else EMPTY
+    parsed = [(int(m[1]), int(m[2])) for m in (_MONTH.match(str(v)) for v in months) if m]
+    if len(parsed) != len(months):
+        return format_list(months)
+    runs: list[list[tuple[int, int]]] = []
+    for year, month in sorted(parsed):
+        last = runs[-1][-1] if runs else None
+        if last and (last[0] * 12 + last[1]) + 1 == year * 12 + month:
+            runs[-1].append((year, month))
+        else:
+            runs.append([(year, month)])
+    parts = []
+    for run in runs:
+        (y1, m1), (y2, m2) = run[0], run[-1]
+        first = f"{y1}年{m1}月"
+        parts.append(first if len(run) == 1 else f"{first}至{'' if y1 == y2 else f'{y2}年'}{m2}月")
+    return f"{'、'.join(parts)}（共{len(parsed)}个月）"
 
 
 def format_list(items: Any) -> str:
@@ -188,7 +220,8 @@ def format_list(items: Any) -> str:
     parts = []
     for item in items:
         if isinstance(item, dict) and ("rule" in item or "message" in item):
-            parts.append(" ".join(str(item[k]) for k in ("rule", "message") if item.get(k)))
+            rule = L.rule_label(item["rule"]) if item.get("rule") else ""
+            parts.append(" ".join(p for p in (rule, str(item.get("message") or "")) if p))
         else:
             parts.append(format_scalar(item))
     return "、".join(parts)
@@ -197,9 +230,13 @@ def format_list(items: Any) -> str:
 def format_value(value: Any, kind: str, key: str = "") -> str:
     """The text people read for a value of the given kind (field `key`)."""
     if isinstance(value, str) and key:
-        named = VALUE_LABELS.get(key, {}).get(value)
+        named = L.value_label(key, value)
         if named:
             return named
+    if kind == "month":
+        return month_label(value)
+    if kind == "months":
+        return month_ranges(value)
     if kind == "money":
         return format_money(value)
     if kind in ("days", "number"):
@@ -256,6 +293,16 @@ def cell_value(value: Any, kind: str, key: str = "") -> tuple[Any, str | None]:
             if kind == "int" and isinstance(number, float) and not number.is_integer():
                 kind = "days"
             return number, NUMBER_FORMATS[kind]
+    elif kind in ("date", "datetime"):
+        moment = parse_datetime(value)
+        if isinstance(moment, dt.datetime):
+            # A real date in the sheet (local time, as shown everywhere else).
+            local_moment = local(moment).replace(tzinfo=None)
+            if kind == "date":
+                return local_moment.date(), NUMBER_FORMATS["date"]
+            return local_moment, NUMBER_FORMATS["datetime"]
+        if isinstance(moment, dt.date):
+            return moment, NUMBER_FORMATS["date"]
     elif kind == "text" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value, None
     if value is None:

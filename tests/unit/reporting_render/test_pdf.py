@@ -74,7 +74,7 @@ def test_figures_and_notice(pdfs):
     # R-RPT-1, R-RPT-7: figures and the changed-since-issue notice as text.
     monthly = text(pdfs["monthly"])
     assert "27.5" in monthly and "本月服务天数" in monthly
-    assert "签发后相关数据已发生变化" in monthly.replace("\n", "")
+    assert "实时数据，签发后已变更" in monthly.replace("\n", "")
     annual = text(pdfs["annual"])
     assert "¥ 40,000.00" in annual and "4/15（26.67%）" in annual
 
