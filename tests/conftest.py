@@ -20,7 +20,7 @@ from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 from tests.processes import Processes
 from tests.servers import (  # noqa: F401 (fixtures: private servers for the fault tests)
-    healthy_servers, postgres_factory, private_postgres, private_rabbitmq, rabbitmq_factory,
+    FIGURES, fault_figures, healthy_servers, postgres_factory, private_postgres, private_rabbitmq, rabbitmq_factory,
 )
 
 
@@ -111,3 +111,12 @@ def processes(tmp_path) -> Iterator[Processes]:
         yield procs
     finally:
         procs.stop_all()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The fault suite's closing figures (issue 15), when fault tests reported any."""
+    if FIGURES.rows:
+        line = FIGURES.write(config.rootpath / "var" / "faults-figures.json")
+        terminalreporter.write_sep("=", "faults")
+        terminalreporter.write_line(line)
+        terminalreporter.write_line(f"(each test's figures: {config.rootpath / 'var' / 'faults-figures.json'})")

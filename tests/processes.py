@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,9 +17,16 @@ RPS = str(Path(sys.executable).with_name("rps"))
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, below the kernel's ephemeral range (outgoing connections never take it).
+
+    Only a candidate: the child binds it later, so prefer :meth:`Processes.start_http`, which starts
+    the process and tries another port when the child could not bind this one (issue 15)."""
+    from tests.servers import _port_taken, _random_port
+
+    while True:
+        port = _random_port()
+        if not _port_taken(port):
+            return port
 
 
 def token(role: str = "bureau", subject: str | None = None, env: dict[str, str] | None = None, **scope: str) -> str:
@@ -30,6 +36,10 @@ def token(role: str = "bureau", subject: str | None = None, env: dict[str, str] 
 
     settings = Settings.from_env(dict(os.environ) if env is None else env)
     return issue_token(settings, role, subject=subject or f"{role}-e2e", **scope)
+
+
+class ProcessExited(RuntimeError):
+    pass
 
 
 class Http:
@@ -58,15 +68,18 @@ class Http:
         except urllib.error.HTTPError as error:
             return error.code, _json(error.read())
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+        """Until ``/health/ready`` answers 200 (from ``process``, still running, when given)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise ProcessExited(f"{process.args} exited {process.returncode} before {self.base} was ready")
             try:
-                if self.call("GET", "/health/ready")[0] == 200:
+                if self.call("GET", "/health/ready")[0] == 200 and (process is None or process.poll() is None):
                     return
             except OSError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.1)
         raise TimeoutError(f"{self.base} not ready")
 
     def eventually(self, path: str, check, timeout: float = 15.0):
@@ -98,6 +111,23 @@ class Processes:
         proc = subprocess.Popen([RPS, *args], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         self.running.append(proc)
         return proc
+
+    def start_http(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0,
+                   attempts: int = 5) -> tuple[subprocess.Popen, "Http"]:
+        """Start an HTTP process (``serve <service>`` or ``run``) on a free port and wait until it is ready.
+
+        The port is the child's to bind: when the child exits before it is ready (another process took
+        the port meanwhile), start it again on another port."""
+        for _ in range(attempts):
+            port = free_port()
+            proc = self.start(*args, env={**(env or {}), "RPS_HTTP": f"127.0.0.1:{port}"})
+            http = Http(f"http://127.0.0.1:{port}")
+            try:
+                http.wait_ready(timeout, process=proc)
+                return proc, http
+            except ProcessExited:
+                continue
+        raise RuntimeError(f"rps {' '.join(args)} exited {attempts} times before ready:\n{self.log(*args)[-3000:]}")
 
     def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         done = subprocess.run(

@@ -180,6 +180,7 @@ class PrivatePostgres(_Server):
         self.proc: subprocess.Popen | None = None
         self._mounted = False
         self._paused = False
+        self.read_only = False
         self._init()
 
     # -- set-up
@@ -294,6 +295,7 @@ class PrivatePostgres(_Server):
         self.sql("SELECT pg_reload_conf()")
         # The reload reaches each backend when it next waits for a command: check a new session sees it.
         want = "on" if read_only else "off"
+        self.read_only = read_only
         _wait(lambda: self.sql("SHOW default_transaction_read_only")[0][0] == want, 10, "the read-only setting")
 
     @property
@@ -352,6 +354,7 @@ class PrivateRabbitMQ(_Server):
         self.log_dir = self.root / "log"
         self.proc: subprocess.Popen | None = None
         self._paused = False
+        self.alarm = False
         (self.root / "home").mkdir()
         cookie = self.root / "home" / ".erlang.cookie"
         cookie.write_text(base64.b32encode(os.urandom(20)).decode())
@@ -400,7 +403,9 @@ class PrivateRabbitMQ(_Server):
             "disk_free_limit.absolute = 10MB",
         ]
         if self.management:
-            lines += [f"management.tcp.port = {self.management_port}", "management.tcp.ip = 127.0.0.1"]
+            # Queue figures every 0.5 s (default 5 s): tests poll them.
+            lines += [f"management.tcp.port = {self.management_port}", "management.tcp.ip = 127.0.0.1",
+                      "collect_statistics_interval = 500"]
         (self.root / "rabbitmq.conf").write_text("\n".join(lines) + "\n")
 
     def start(self, timeout: float = 90.0) -> "PrivateRabbitMQ":
@@ -480,6 +485,20 @@ class PrivateRabbitMQ(_Server):
                 return {"messages": int(parts[1]), "messages_unacknowledged": int(parts[2])}
         return {"messages": 0, "messages_unacknowledged": 0}
 
+    def purge(self, name: str, vhost: str = "/") -> None:
+        """Empty a queue (nothing when it is not declared yet)."""
+        import amqp
+
+        conn = amqp.Connection(f"127.0.0.1:{self.port}", userid="guest", password="guest", virtual_host=vhost,
+                               connect_timeout=5)
+        conn.connect()
+        try:
+            conn.channel().queue_purge(name)
+        except amqp.exceptions.NotFound:
+            pass
+        finally:
+            conn.close()
+
     def add_vhost(self, name: str) -> str:
         """A virtual host of this node, guest allowed; its URI."""
         self.ctl("add_vhost", name)
@@ -506,10 +525,12 @@ class PrivateRabbitMQ(_Server):
     def set_alarm(self) -> None:
         """Raise the disk alarm (free-space limit far above the disk): the node blocks every publishing connection."""
         self.ctl("set_disk_free_limit", str(1 << 50))
+        self.alarm = True
         _wait(self.alarmed, 30, "the disk alarm")
 
     def clear_alarm(self) -> None:
         self.ctl("set_disk_free_limit", str(10 << 20))
+        self.alarm = False
         _wait(lambda: not self.alarmed(), 30, "the disk alarm to clear")
 
     def alarmed(self) -> bool:
@@ -553,9 +574,9 @@ def healthy_servers(request):
             server.start()
             if isinstance(server, PrivatePostgres):
                 server.free_disk()
-                if server.sql("SHOW default_transaction_read_only")[0][0] == "on":
+                if server.read_only:
                     server.set_read_only(False)
-            elif server.alarmed():
+            elif server.alarm:
                 server.clear_alarm()
 
 
@@ -581,3 +602,48 @@ def postgres_factory() -> Iterator[Callable[..., PrivatePostgres]]:
 def rabbitmq_factory() -> Iterator[Callable[..., PrivateRabbitMQ]]:
     """Make as many private RabbitMQ nodes as a test needs (closed at its end)."""
     yield from _made(PrivateRabbitMQ)
+
+
+# --------------------------------------------------------------------------- the fault suite's closing figures
+
+
+class FaultFigures:
+    """What the fault tests report (issue 15): faults injected; commands sent, acknowledged, stored and
+    projected; lost and doubled. Printed and written to ``var/faults-figures.json`` when the session ends."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def record(self, test: str, *, faults: int, sent: int, acknowledged: int, stored: int, projected: int,
+               lost: int | None = None, doubled: int | None = None) -> dict:
+        """``lost``: acknowledged but not stored, or stored but not projected; ``doubled``: stored more
+        often than sent, or projected more often than stored (unless the test counts them itself)."""
+        row = {
+            "test": test, "faults": faults, "sent": sent, "acknowledged": acknowledged, "stored": stored,
+            "projected": projected,
+            "lost": max(0, acknowledged - stored) + max(0, stored - projected) if lost is None else lost,
+            "doubled": max(0, stored - sent) + max(0, projected - stored) if doubled is None else doubled,
+        }
+        self.rows.append(row)
+        return row
+
+    def totals(self) -> dict:
+        keys = ("faults", "sent", "acknowledged", "stored", "projected", "lost", "doubled")
+        return {"tests": len(self.rows), **{k: sum(r[k] for r in self.rows) for k in keys}}
+
+    def write(self, path: Path) -> str:
+        """Write the figures (totals and each test's row) to ``path``; the closing line for the terminal."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        totals = self.totals()
+        path.write_text(json.dumps({"totals": totals, "tests": self.rows}, indent=2) + "\n")
+        return ("fault figures: {faults} faults injected in {tests} tests; commands sent {sent}, acknowledged "
+                "{acknowledged}, stored {stored}, projected {projected}; lost {lost}, doubled {doubled}").format(**totals)
+
+
+FIGURES = FaultFigures()
+
+
+@pytest.fixture
+def fault_figures(request):
+    """The recorder a fault test reports into: ``fault_figures(faults=..., sent=..., acknowledged=..., stored=..., projected=...)``."""
+    return lambda **figures: FIGURES.record(request.node.nodeid, **figures)

@@ -2,9 +2,9 @@
 Playwright from Node (tests/web/driver.js), against an embedded system served over a
 real socket with the web service added to the gateway.
 
-The browser tests skip, saying why, only when Chromium or the driver is not
-installed (``apt-get install -y --no-install-recommends chromium`` and ``npm ci``
-in tests/web); the tests of the web service itself (files, caching, development
+The browser tests fail, saying what to install, when Chromium or the driver is not
+installed (``make web-deps``: ``apt-get install -y --no-install-recommends chromium`` and ``npm ci``
+in tests/web; issue 15: a missing tool fails the suite, it does not skip); the tests of the web service itself (files, caching, development
 sign-in) always run. Screenshots go to ``out/screens/``.
 """
 
@@ -129,20 +129,20 @@ def world(system: System) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Path:
-    """The driver, ready to run; skips (saying what to install) when Chromium is missing."""
+    """The driver, ready to run; fails (saying what to install) when Chromium is missing."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} "
-                    "(apt-get install -y --no-install-recommends chromium)")
+        pytest.fail(f"Debian's chromium is not installed at {CHROMIUM} "
+                    "(`make web-deps`, or apt-get install -y --no-install-recommends chromium)", pytrace=False)
     node = shutil.which("node")
     if node is None:
-        pytest.skip("Node.js is not installed (needed to drive Chromium with playwright-core)")
+        pytest.fail("Node.js is not installed (needed to drive Chromium with playwright-core)", pytrace=False)
     if not (DRIVER_DIR / "node_modules" / "playwright-core").is_dir():
         npm = shutil.which("npm")
         done = npm and subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=DRIVER_DIR,
                                       capture_output=True, text=True, timeout=300)
         if not done or done.returncode != 0:
-            pytest.skip("playwright-core is not installed in tests/web and `npm ci` failed: "
-                        + (done.stderr[-500:] if done else "npm not found"))
+            pytest.fail("playwright-core is not installed in tests/web and `npm ci` failed: "
+                        + (done.stderr[-500:] if done else "npm not found"), pytrace=False)
     return DRIVER_DIR / "driver.js"
 
 
@@ -186,12 +186,8 @@ def test_bureau_issues_and_downloads_the_monthly_report(browser, system, world):
     # R-RPT-1, R-RPT-6, R-RPT-7: view, issue a numbered copy, download the XLSX.
     result = drive(browser, "bureauReport", system, world)
     assert world["a"]["group"] in result["summary"]
-    issuing = served(system, "post", "/api/v1/reports/{kind}/{period}/issue")
-    if not issuing or result["link"]["status"] != 200:
-        # The page shows the API's refusal; the reporting service has not landed these yet.
-        assert "失败" in result["issued"] or "失败" in result["downloadStatus"]
-        pytest.xfail(f"reporting does not serve issue/xlsx yet (issue route: {issuing}, "
-                     f"xlsx link: {result['link']['status']}); the page showed: {result['downloadStatus']}")
+    # Issue 15: a failed issue or download fails the test (no xfail).
+    assert served(system, "post", "/api/v1/reports/{kind}/{period}/issue"), "reporting serves no issue route"
     assert result["issuedOk"], result["issued"]
     assert result["link"]["status"] == 200 and "spreadsheetml" in (result["link"]["type"] or "")
     assert result["download"] and result["download"]["zip"], result["downloadStatus"]

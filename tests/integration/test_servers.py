@@ -96,7 +96,7 @@ def rabbit(private_rabbitmq: PrivateRabbitMQ):
     yield private_rabbitmq
     private_rabbitmq.resume() if private_rabbitmq._paused else None
     private_rabbitmq.start()
-    if private_rabbitmq.alarmed():
+    if private_rabbitmq.alarm:
         private_rabbitmq.clear_alarm()
 
 

@@ -500,7 +500,9 @@ def test_dashboard_check_catches_an_undefined_variable_and_an_empty_panel():
 def _promtool() -> str:
     path = shutil.which("promtool")
     if path is None:
-        pytest.skip("promtool not found: `apt-get install prometheus` (Debian ships promtool in it)")
+        # Issue 15: a missing tool fails the suite, it does not skip (`make test-tools` installs it).
+        pytest.fail("promtool not found: `make test-tools` or `apt-get install prometheus` (Debian ships promtool in it)",
+                    pytrace=False)
     return path
 
 
