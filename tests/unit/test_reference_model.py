@@ -149,6 +149,22 @@ EXAMPLE_16TH = Case(Contract(start=D("2023-03-16")), D("2023-03-16"), visits=(
     VisitSpec(D("2024-03-10"), Fraction(1), True), VisitSpec(D("2024-03-15"), Fraction(3, 2)),
 ))
 
+# Edges named by the issue: a start on 29 February, the 15th of February with calendar years, the 16th of a
+# 30-day month with an assignment that ends mid-month, another group taking over and a planner replaced.
+EXAMPLE_29_FEBRUARY = Case(Contract(start=D("2020-02-29"), leader_meeting_counts_for_visit=True), D("2020-02-29"),
+                           visits=(VisitSpec(D("2021-02-27"), Fraction(3), True), VisitSpec(D("2021-02-28"), Fraction(1)),
+                                   VisitSpec(D("2022-02-28"), Fraction(5, 2), True, "deny")))
+EXAMPLE_15_FEBRUARY_CALENDAR = Case(Contract(start=D("2021-02-15"), term_years=2, basis="calendar"), D("2021-02-15"),
+                                    visits=(VisitSpec(D("2021-12-31"), Fraction(2)),
+                                            VisitSpec(D("2023-02-14"), Fraction(1, 2), True)))
+EXAMPLE_16TH_HANDOVER = Case(Contract(start=D("2021-06-16"), rule="sum", annual_fee_fen=1_000_003), D("2021-06-16"),
+                             end_date=D("2022-09-15"), successor=True, replacement=D("2022-01-10"),
+                             visits=(VisitSpec(D("2022-06-14"), Fraction(3), True),
+                                     VisitSpec(D("2022-09-14"), Fraction(2), False, "correct", D("2022-09-17"),
+                                               Fraction(3, 2)),
+                                     VisitSpec(D("2022-09-30"), Fraction(1), True, "dispute"),
+                                     VisitSpec(D("2024-06-15"), Fraction(1, 2), True, "void")))
+
 
 def test_the_reference_model_gives_the_worked_examples():
     # R-FEE-1, R-VIS-2, R-VIS-5: DOMAIN.md §3 examples 1 and 2, the model alone.
@@ -314,6 +330,16 @@ def compare(api: Api, case: Case, groups: list[str]) -> None:
             got = ok(api.post(f"{API}/settlements", {"group": code, "service_year": year}))
             for k in SETTLEMENT_FIGURES:
                 found.check(f"{code} settlement {year}", k, expected[k], got[k])
+        # R-RPT-4: the annual report of the first service year shows the same R-FEE-1 figures.
+        first_year = model.years()[0]
+        annual = report_row(api, "annual", str(first_year), code)
+        expected = model.settlement(first_year)
+        if annual is None:
+            if expected["duty_months"]:
+                found.check(f"{code} annual {first_year}", "row", "present", None)
+        else:
+            for k in SETTLEMENT_FIGURES:
+                found.check(f"{code} annual {first_year}", k, expected[k], annual[k])
         # R-RPT-1 as the visits service answers it, every month of the contract up to this one.
         months = [m for m in model.months() if dt.date(*m, 1) <= TODAY]
         for m in months:
@@ -364,6 +390,9 @@ def test_the_worked_examples_through_the_system(system, case):
 @given(case=cases())
 @example(case=EXAMPLE_1)
 @example(case=EXAMPLE_2)
+@example(case=EXAMPLE_29_FEBRUARY)
+@example(case=EXAMPLE_15_FEBRUARY_CALENDAR)
+@example(case=EXAMPLE_16TH_HANDOVER)
 def test_production_figures_equal_the_reference_model(system, case):
     # R-VIS-2 (amended), R-VIS-3 (amended), R-VIS-4, R-VIS-5, R-VIS-7, R-FEE-1, R-RPT-1, R-RPT-2, R-RPT-3,
     # R-CON-4: settlements, compliance and the monthly, quarterly and half-yearly reports of generated cases.
