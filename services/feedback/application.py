@@ -242,6 +242,7 @@ class FeedbackApplication(ServiceApplication):
             source="opinion",
             opinions=[opinion.ref],
             visits=[],
+            linked_districts={"opinions": {opinion.ref: opinion.district}},
         )
         opinion.escalate(date=date, today=today, recommendation=str(recommendation.id))
         self.save(opinion, recommendation)
@@ -325,19 +326,23 @@ class FeedbackApplication(ServiceApplication):
         today = clock.today()
         date = date or today
         found = self.directory.require_group(group, rule="R-REC-1", on=min(date, today))
-        refs = []
-        for i, ref in enumerate(opinions or []):
-            try:
-                refs.append(self.get_opinion(ref).ref)
-            except NotFound:
-                raise RuleViolated(f"opinions.{i}：没有编号为 {ref} 的意见", field=f"opinions.{i}",
-                                   rule="R-REC-1") from None
+        opinions, visits = [(ref or "").strip().upper() for ref in opinions or []], list(visits or [])
+        linked = {"opinions": {ref: self._opinion_district(ref) for ref in opinions},
+                  "visits": {v: self.directory.visit_district(v) for v in visits}}
         recommendation = Recommendation.raise_(
             today=today, date=date, group=found.code, district=found.district, government=found.government,
-            title=title, text=text, category=category, source=source, opinions=refs, visits=list(visits or []),
+            title=title, text=text, category=category, source=source, opinions=opinions, visits=visits,
+            linked_districts=linked,
         )
         self.save(recommendation)
         return recommendation
+
+    def _opinion_district(self, ref: str) -> str | None:
+        """R-REC-1: the district of a linked opinion (None: no such opinion; "": none assigned yet)."""
+        try:
+            return self.get_opinion(ref).district or ""
+        except NotFound:
+            return None
 
     def _letter_checks(self, letter_no: str) -> None:
         if self._exists(Letter.id_for(letter_no)):

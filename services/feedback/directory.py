@@ -67,6 +67,11 @@ class Directory:
         )
         return Group(**rows[0]) if rows else None
 
+    def visit_district(self, visit_id: str) -> str | None:
+        """R-REC-1: the district of a visit as the visits service logged it (None: unknown here)."""
+        rows = self.db.query("SELECT district FROM fb_dir_visits WHERE id = %s", (visit_id,))
+        return rows[0]["district"] if rows else None
+
     def group_serving(self, district: str, day: dt.date) -> Group | None:
         """R-ORG-1: the group serving the district on that day (one at a time)."""
         rows = self.db.query(

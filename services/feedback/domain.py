@@ -354,12 +354,17 @@ class Recommendation(Aggregate):
         source: str,
         opinions: list[str],
         visits: list[str],
+        linked_districts: dict[str, dict[str, str | None]] | None = None,
     ) -> "Recommendation":
+        """``linked_districts``: per kind (``opinions``, ``visits``), the district of each
+        linked one the application found (None: unknown) — R-REC-1: only the district's own."""
         check_text(title, "title", "R-REC-1", maximum=TITLE_MAX)
         check_text(text, "text", "R-REC-1", maximum=LONG_TEXT_MAX)
         check_code(category, CATEGORIES, "category", "R-REC-1")
         check_code(source, SOURCES, "source", "R-REC-1")
         check_not_future(date, today)
+        for kind, links in (("opinions", opinions), ("visits", visits)):
+            check_links(kind, links, (linked_districts or {}).get(kind, {}), district)
         return cls(
             group=group,
             district=district,
@@ -589,6 +594,21 @@ class Letter(Aggregate):
 
 
 # -- consultations ---------------------------------------------------------------
+
+
+LINK_NAMES = {"opinions": "公众意见", "visits": "到访记录"}
+
+
+def check_links(kind: str, links: list[str], districts: dict[str, str | None], district: str) -> None:
+    """R-REC-1: a recommendation links opinions and visits of its own district only."""
+    for i, link in enumerate(links):
+        found = districts.get(link)
+        if found is None:
+            raise RuleViolated(f"{kind}.{i}：没有编号为 {link} 的{LINK_NAMES[kind]}", field=f"{kind}.{i}",
+                               rule="R-REC-1")
+        if found != district:
+            raise RuleViolated(f"{kind}.{i}：{LINK_NAMES[kind]} {link} 属于其他镇街（{found or '尚未分派镇街'}），不能关联",
+                               field=f"{kind}.{i}", rule="R-REC-1")
 
 
 def check_asker(asked_by: str, role: str | None, message: str) -> None:

@@ -123,6 +123,28 @@ class DirectoryProjection(Projection):
         )
 
 
+class VisitsDirectoryProjection(Projection):
+    """R-REC-1: the district of every visit (from visits' ``VisitLogged``), so a
+    recommendation links only visits of its own district."""
+
+    name = "feedback.visits"
+    consumer = "feedback"
+    sources = ("visits",)
+    table_names = ("fb_dir_visits",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS fb_dir_visits (id TEXT PRIMARY KEY, grp TEXT, district TEXT NOT NULL, date TEXT)",
+    )
+
+    @handles("VisitLogged")
+    def visit_logged(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        d = envelope["data"]
+        cur.execute(
+            "INSERT INTO fb_dir_visits (id, grp, district, date) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, district = excluded.district, date = excluded.date",
+            (envelope["subject"], d.get("group"), d["district"], d.get("date")),
+        )
+
+
 class FeedbackListsProjection(Projection):
     name = "feedback.lists"
     consumer = "feedback"
@@ -541,4 +563,5 @@ class PersonalDataTables(Projection):
         personal.protect_access_log(self.db)  # the access table is append-only (R-SEC-4)
 
 
-PROJECTIONS = [DirectoryProjection, FeedbackListsProjection, NotificationOutboxProjection, PersonalDataTables]
+PROJECTIONS = [DirectoryProjection, VisitsDirectoryProjection, FeedbackListsProjection, NotificationOutboxProjection,
+               PersonalDataTables]
