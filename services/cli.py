@@ -115,11 +115,11 @@ def _metrics_server(settings) -> None:
 
 def cmd_relay(args: argparse.Namespace) -> int:
     """The outbox relay of one service: its notification log to RabbitMQ."""
-    from services.backbone.amqp import AmqpPublisher
+    from services.backbone.amqp import AmqpPublisher, BrokerGauges
     from services.backbone.operations import watch_broker
     from services.backbone.relay import OutboxRelay
     from services.backbone.singleton import Lease
-    from services.bootstrap import Runtime, consumers_of
+    from services.bootstrap import Runtime, consumers_of, queues_of
 
     settings = _settings()
     runtime = Runtime.cluster(settings, (args.service,))
@@ -134,6 +134,19 @@ def cmd_relay(args: argparse.Namespace) -> int:
         runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch, fence=lock.fence
     )
     _stop_on_signals(runtime.stopping)
+    broker = BrokerGauges(settings.amqp_uri or "", queues_of((args.service,)))
+
+    def measure() -> None:
+        # Active or standby, whatever the publisher is doing (blocked by an alarm, say):
+        # the outbox's backlog from the database, the queues' from the broker.
+        while not runtime.stopping.wait(2.0):
+            try:
+                relay.measure_lag()
+            except Exception as exc:  # the database is away: measure next time
+                log.warning("relay %s: lag not measured: %s", args.service, exc)
+            broker.refresh()
+
+    threading.Thread(target=measure, name="gauges", daemon=True).start()
     try:
         # Active while holding the lease; back to standby whenever it is lost
         # (frozen past it, PostgreSQL away, network cut); a former holder's
@@ -322,9 +335,13 @@ def cmd_token(args: argparse.Namespace) -> int:
     """A bearer token for a role and scope, signed with the local key (development and tests)."""
     from services.backbone.auth import issue_token
 
+    settings = _settings()
+    district = args.district
+    if args.role == "planner" and args.group and district is None:
+        district = _group_district(settings, args.group)
     try:
         token = issue_token(
-            _settings(), args.role, subject=args.subject, group=args.group, district=args.district,
+            settings, args.role, subject=args.subject, group=args.group, district=district,
             government=args.government, ttl_seconds=args.ttl,
         )
     except ValueError as exc:
@@ -332,6 +349,23 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 2
     print(token)
     return 0
+
+
+def _group_district(settings, group: str) -> str | None:
+    """Issue 15 item 10: a planner's token for a group carries its district, read from contracts'
+    store when it can be reached (otherwise the token goes without; the policy finds it)."""
+    from services.backbone.auth import group_district
+    from services.bootstrap import Runtime
+
+    try:
+        runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("contracts",))
+    except Exception as exc:  # the store is not reachable from here: a token without the district
+        print(f"rps token: district of {group} not looked up ({type(exc).__name__})", file=sys.stderr)
+        return None
+    try:
+        return group_district(runtime, group)
+    finally:
+        runtime.close()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

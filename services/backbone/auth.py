@@ -232,6 +232,21 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=settings.jwt_algorithms[0])
 
 
+def group_district(runtime: Any, group: str | None) -> str | None:
+    """The district ``group`` serves, where this process holds contracts' store (embedded, or a
+    runtime that includes contracts): a planner's token for a group carries it (issue 15 item
+    10). Elsewhere None: the access policy finds it from the group."""
+    app = getattr(runtime, "apps", {}).get("contracts")
+    if app is None or not group:
+        return None
+    from services.backbone.domain import NotFound
+
+    try:
+        return app.get_group(group).district
+    except NotFound:
+        return None
+
+
 def service_headers(settings: Settings) -> dict[str, str]:
     """What one service sends when it reads another's event feed: an operator's token."""
     token = settings.service_token

@@ -207,12 +207,15 @@ class WebService(OperationsRoutes):
                 f"{needed}：{ROLE_NAMES[body.role]}需要选择所属{SCOPE_NAMES[needed]}", field=needed, code="missing_field"
             )
         subject = body.subject or f"{body.role}-{getattr(body, needed) if needed else 'dev'}"
+        district = body.district
+        if body.role == "planner" and district is None:
+            district = auth.group_district(self.runtime, body.group)  # issue 15 item 10
         token = auth.issue_token(
             self.runtime.settings,
             body.role,
             subject=subject,
             group=body.group,
-            district=body.district,
+            district=district,
             government=body.government,
             ttl_seconds=DEV_TOKEN_TTL_SECONDS,
         )
@@ -221,7 +224,7 @@ class WebService(OperationsRoutes):
             "role": body.role,
             "subject": subject,
             "group": body.group,
-            "district": body.district,
+            "district": district,
             "government": body.government,
             "expires_in": DEV_TOKEN_TTL_SECONDS,
         }

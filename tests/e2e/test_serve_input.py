@@ -81,3 +81,21 @@ def test_embedded_rebuild_parks_what_it_cannot_apply_and_exits_0(processes, tmp_
         assert rows == [{"name": "某\ufffd区\ufffd"}]
     finally:
         runtime.close()
+
+
+def test_rps_token_for_a_planners_group_carries_its_district(processes, tmp_path):
+    # issue 15 item 10: `rps token --role planner --group X` carried no district, so GET /opinions was 403
+    import jwt
+
+    from tests.organisation import form_group
+
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ("AMQP_URI", "DATABASE_URL")}
+    _, system = processes.start_http("run", env={"RPS_DATA_DIR": str(data)})
+    codes = form_group(system.call, uuid.uuid4().hex[:8])
+    issued = processes.run("token", "--role", "planner", "--group", codes["group"], env={"RPS_DATA_DIR": str(data)})
+    claims = jwt.decode(issued.stdout.strip(), options={"verify_signature": False})
+    assert claims["district"] == codes["district"], claims
+    planner = type(system)(system.base, issued.stdout.strip())
+    status, answer = planner.call("GET", "/api/v1/opinions")
+    assert status == 200, answer

@@ -285,6 +285,18 @@ def test_dev_token_issues_a_token_for_the_role_and_scope(client):
     assert config["dev_sign_in"] is True and config["oidc"] is None and config["today"] == clock.today().isoformat()
 
 
+def test_free_text_with_bidirectional_controls_is_shown_isolated(browser, system, world):
+    # R-SEC-3 amended (issue 15 item 1): kept in free text, displayed isolated (<bdi>), so it cannot
+    # reorder the labels and text around it
+    text = "路灯\u202e坏了\u202c请修"
+    status, opinion = system.call("POST", "/api/v1/opinions", {
+        "district": world["a"]["district"], "category": "public_space", "text": text, "channel": "app"}, role=None)
+    assert status == 201, opinion
+    system.settle()
+    result = drive(browser, "bidiIsolated", system, {**world, "bidiRef": opinion["ref"]})
+    assert text in result["isolated"] and text in result["listed"]
+
+
 def test_dev_token_is_not_served_in_production(tmp_path):
     settings = Settings(data_dir=tmp_path / "var", environment="production", jwks_url="https://idp.example/jwks",
                         jwt_issuer="https://idp.example", jwt_audience="rps", pseudonym_key="p" * 32)

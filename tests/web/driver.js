@@ -245,6 +245,18 @@ const SCENARIOS = {
     await resident.waitForSelector("#follow-status");
     return { status, follow: await text(resident, "#follow-status") };
   },
+
+  // R-SEC-3 (issue 15): free text keeps its bidirectional controls and is shown isolated in a <bdi>.
+  async bidiIsolated(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/opinions.html");
+    await page.click(`#list-body button[aria-label="办理意见 ${args.bidiRef}"]`);
+    await page.waitForSelector("#detail:not([hidden])");
+    const isolated = await page.$$eval("#detail-body bdi", (nodes) => nodes.map((n) => n.textContent));
+    const listed = await page.$$eval("#list-body bdi", (nodes) => nodes.map((n) => n.textContent));
+    return { isolated, listed };
+  },
 };
 
 (async () => {

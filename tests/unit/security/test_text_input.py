@@ -209,3 +209,14 @@ def test_every_spelling_of_a_phone_counts_as_one_number(world: World, monkeypatc
     feedback = world.runtime.app("feedback")
     phones = {feedback.vault.get(feedback.get_opinion(ref).person_key, ref=ref).phone for ref in refs}
     assert phones == {"13955556666"}
+
+
+def test_the_web_sign_in_gives_a_planner_token_its_groups_district(world: World):
+    # issue 15 item 10: a planner token issued for a group carries its district
+    import jwt
+
+    response = world.api.anonymous().post("/web/dev-token", {"role": "planner", "group": world.own.group})
+    assert response.status_code == 201, response.json_body
+    assert response.json_body["district"] == world.own.district
+    claims = jwt.decode(response.json_body["token"], options={"verify_signature": False})
+    assert claims["district"] == world.own.district and claims["group"] == world.own.group

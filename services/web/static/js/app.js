@@ -125,19 +125,31 @@ export function describeError(error) {
 
 // -- building the page --------------------------------------------------------------------
 
+// R-SEC-3: free text keeps the bidirectional controls a person typed (U+202A–202E, U+2066–2069);
+// shown in a <bdi>, they cannot reorder the labels and text around it.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+export function textNode(value) {
+  const text = String(value);
+  if (!BIDI_CONTROLS.test(text)) return document.createTextNode(text);
+  const isolated = document.createElement("bdi");
+  isolated.textContent = text;
+  return isolated;
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
+    else if (key === "text") node.replaceChildren(textNode(value));
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (key === "dataset") Object.assign(node.dataset, value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    node.append(child instanceof Node ? child : textNode(child));
   }
   return node;
 }
