@@ -21,6 +21,7 @@ now (not read-only, a disk with room), answered within its own short deadline.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import psycopg
@@ -56,13 +57,37 @@ class BoundedConnection(psycopg.Connection):
 
 
 class BoundedPool(ConnectionPool):
-    """A pool whose wait for a free (or new) connection ends in StoreTimeout, not a retry loop."""
+    """A pool that checks each connection on checkout (psycopg_pool's ``check_connection``) and
+    whose wait for one ends in StoreTimeout, not a retry loop.
+
+    psycopg_pool's own check loop pauses (1 s, then doubling) after each connection that fails
+    its check, so the stale connections a server restart leaves behind would outlast any
+    reasonable deadline one by one. Here the first failed check drains the pool instead (every
+    connection made before it is replaced) and the request takes a fresh one at once.
+    """
 
     def getconn(self, timeout: float | None = None) -> Any:
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         try:
-            return super().getconn(timeout)
+            conn = super().getconn(timeout)
+            try:
+                ConnectionPool.check_connection(conn)
+                return conn
+            except Exception:  # closed by a restart, or no answer within the deadline
+                self.putconn(conn)
+            self.drain()
+            conn = super().getconn(max(0.0, deadline - time.monotonic()))
+            try:
+                ConnectionPool.check_connection(conn)  # a new connection failing: the server is away
+            except Exception:
+                self.putconn(conn)
+                raise
+            return conn
         except PoolTimeout as exc:
-            raise StoreTimeout(f"no database connection within {timeout or self.timeout} s") from exc
+            raise StoreTimeout(f"no database connection within {timeout} s") from exc
+        except psycopg.OperationalError as exc:
+            raise StoreTimeout(f"no usable database connection: {type(exc).__name__}") from exc
 
 
 def connection_class(deadline_seconds: float) -> type[BoundedConnection]:
@@ -91,7 +116,7 @@ def bound_pool(pool: ConnectionPool, settings: Settings) -> None:
     kwargs.update(connect_timeout=extra["connect_timeout"], options=f"{options} {extra['options']}".strip())
     pool.kwargs = kwargs
     pool.connection_class = connection_class(client_deadline(settings))
-    pool._check = ConnectionPool.check_connection
+    pool._check = None  # BoundedPool.getconn checks, draining the pool on the first failure
     pool.timeout = settings.db_connect_timeout_seconds
     if type(pool) is not BoundedPool and isinstance(pool, ConnectionPool):
         pool.__class__ = type("Bounded" + type(pool).__name__, (BoundedPool, type(pool)), {})

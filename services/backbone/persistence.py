@@ -144,7 +144,6 @@ class PostgresDatabase(Database):
 
     def __init__(self, settings: Settings, schema: str, *, max_size: int = 8):
         from psycopg.rows import dict_row
-        from psycopg_pool import ConnectionPool
 
         from services.backbone import deadlines
 
@@ -170,9 +169,8 @@ class PostgresDatabase(Database):
             max_size=max_size,
             open=True,
             timeout=settings.db_connect_timeout_seconds,
-            # Checked on checkout: a connection broken by a server restart is replaced,
-            # not handed to a request (issue 15 item 9).
-            check=ConnectionPool.check_connection,
+            # Checked on checkout (deadlines.BoundedPool): a connection broken by a server
+            # restart is replaced, not handed to a request (issue 15 item 9).
             max_idle=60,
         )
 

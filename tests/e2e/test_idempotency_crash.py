@@ -53,7 +53,7 @@ def _retry_after_the_window(http: Http, send, keys: list[str]) -> list[str]:
     return ids
 
 
-def test_a_crash_after_the_commit_stores_once_on_postgres(processes, cluster_settings):
+def test_a_crash_after_the_commit_stores_once_on_postgres(processes, cluster_settings, fault_figures):
     # R-SEC-3 amended (issue 15 item 2): PostgreSQL, `rps serve visits`
     runtime = Runtime.cluster(cluster_settings, ("visits",))
     try:
@@ -80,11 +80,14 @@ def test_a_crash_after_the_commit_stores_once_on_postgres(processes, cluster_set
             "SELECT originator_id::text, COUNT(*) FROM visits.visits_events WHERE topic LIKE %s GROUP BY 1",
             ("%Visit.Logged%",),
         ).fetchall()
+    # projected: no relay runs here; the figure is the store's
+    fault_figures(faults=KEYS, sent=KEYS, acknowledged=len(ids), stored=sum(n for _, n in stored),
+                  projected=sum(n for _, n in stored))
     assert len(stored) == KEYS and all(n == 1 for _, n in stored)
     assert sorted(oid for oid, _ in stored) == sorted(ids)
 
 
-def test_a_crash_after_the_commit_stores_once_embedded(processes, tmp_path, unique):
+def test_a_crash_after_the_commit_stores_once_embedded(processes, tmp_path, unique, fault_figures):
     # R-SEC-3 amended (issue 15 item 2): SQLite, `rps run`
     env = {"RPS_DATA_DIR": str(tmp_path / "var"), **ENV}
 
@@ -112,4 +115,5 @@ def test_a_crash_after_the_commit_stores_once_embedded(processes, tmp_path, uniq
     status, feed = http.call("GET", "/api/v1/events/visits?after=0&limit=1000")
     assert status == 200
     logged = [e["subject"] for e in feed["events"] if e["type"].endswith(".VisitLogged.v1")]
+    fault_figures(faults=KEYS, sent=KEYS, acknowledged=len(ids), stored=len(logged), projected=len(logged))
     assert sorted(logged) == sorted(ids)
