@@ -108,6 +108,13 @@ def consumers_of(source: str) -> tuple[str, ...]:
     )
 
 
+def queues_of(services: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(source, consumer) of the queues ``services`` publish to or consume from."""
+    queues = {(s, consumer) for s in services if s in PUBLISHERS for consumer in consumers_of(s)}
+    queues |= {(source, s) for s in services for cls in projection_classes(s) for source in cls.sources}
+    return sorted(queues)
+
+
 class Runtime:
     """What one process holds: applications, databases, projections, publishers."""
 
@@ -128,6 +135,7 @@ class Runtime:
         self.relays: list[Any] = []
         self.stopping = threading.Event()
         self.rebuild_seconds: dict[str, float] = {}  # of the last rebuild, per read model
+        self._broker_gauges: Any = None
         for service in services:
             if service in PUBLISHERS:
                 env = event_store_env(service, settings, create_table=create_tables_now)
@@ -253,17 +261,31 @@ class Runtime:
                 continue
             module.refresh(self)
 
+        lags: dict[tuple[str, str], int] = {}
         for consumer, projections in self.projections.items():
             for projection in projections:
                 projection.count_parked()
                 for source in projection.sources:
                     app = self.apps.get(source)
-                    if app is not None:
-                        projection.update_lag(source, app.last_position())
+                    if app is not None and self.settings.embedded:  # one process: positions tell
+                        lag = projection.lag(source, app.last_position())
+                        lags[(consumer, source)] = max(lags.get((consumer, source), 0), lag)
+        for (consumer, source), lag in lags.items():
+            metrics.PROJECTION_LAG.labels(consumer, source).set(lag)
+        if not self.settings.embedded:  # the queues, by the broker, wherever the runner is
+            self.broker_gauges().refresh()
         for name, app in self.apps.items():
             rows = self.dbs[name].query("SELECT position FROM relay_position WHERE service = %s", (name,))
             position = int(rows[0]["position"]) if rows else 0
             metrics.RELAY_LAG.labels(name).set(max(0, app.last_position() - position))
+
+    def broker_gauges(self) -> Any:
+        """This process's view of the queues its services publish to and consume from."""
+        if self._broker_gauges is None:
+            from services.backbone.amqp import BrokerGauges
+
+            self._broker_gauges = BrokerGauges(self.settings.amqp_uri or "", queues_of(self.services))
+        return self._broker_gauges
 
     def service_objects(self) -> list[Any]:
         """Plain instances of the service classes, with what nameko would inject."""

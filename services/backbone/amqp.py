@@ -71,13 +71,18 @@ class AmqpPublisher:
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._declared: set[str] = set()
+        self._services: set[str] = set()  # those published for: named by the blocked gauge
         self._sent = 0  # delivery tags on this channel run 1, 2, ...
         self._unconfirmed: set[int] = set()
         self._nacked = False
 
     def _ensure(self) -> Producer:
         if self._producer is None:
-            self._connection = Connection(self.amqp_uri, heartbeat=30)
+            # RabbitMQ's connection.blocked: a resource alarm holds every publisher back.
+            self._connection = Connection(
+                self.amqp_uri, heartbeat=30,
+                transport_options={"on_blocked": self._on_blocked, "on_unblocked": self._on_unblocked},
+            )
             self._connection.ensure_connection(max_retries=1)
             channel = self._connection.channel()
             channel.confirm_select()
@@ -97,6 +102,21 @@ class AmqpPublisher:
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._nacked = True
 
+    def _on_blocked(self, reason: str) -> None:
+        log.warning(
+            "RabbitMQ blocks publishing for %s (%s): a disk or memory alarm; events wait in the outbox",
+            ", ".join(sorted(self._services)), reason,
+        )
+        self._set_blocked(1)
+
+    def _on_unblocked(self) -> None:
+        log.warning("RabbitMQ publishes again for %s", ", ".join(sorted(self._services)))
+        self._set_blocked(0)
+
+    def _set_blocked(self, value: int) -> None:
+        for service in self._services:
+            metrics.RELAY_BLOCKED.labels(service).set(value)
+
     def _declare(self, producer: Producer, service: str) -> None:
         if service in self._declared:
             return
@@ -107,6 +127,9 @@ class AmqpPublisher:
         self._declared.add(service)
 
     def publish(self, service: str, envelopes: list[dict[str, Any]]) -> None:
+        if service not in self._services:
+            self._services.add(service)
+            metrics.RELAY_BLOCKED.labels(service).set(0)
         try:
             producer = self._ensure()
             self._declare(producer, service)
@@ -125,6 +148,7 @@ class AmqpPublisher:
                 self._sent += 1
                 self._unconfirmed.add(self._sent)
             self._wait_for_confirms()
+            metrics.RELAY_BLOCKED.labels(service).set(0)  # confirmed: not blocked (any more)
         except Exception:
             self.close()
             raise
@@ -240,6 +264,7 @@ class AmqpConsumer(ConsumerMixin):
             for source in self.handlers:
                 declared = consumer_queue(source, self.consumer)(channel).queue_declare(passive=True)
                 metrics.PROJECTION_LAG.labels(self.consumer, source).set(declared.message_count)
+                metrics.QUEUE_CONSUMERS.labels(self.consumer, source).set(declared.consumer_count)
         except Exception as exc:  # the broker is reconnecting; measure next time
             log.debug("%s: lag not measured: %s", self.consumer, exc)
 
@@ -329,6 +354,41 @@ class AmqpConsumer(ConsumerMixin):
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
         log.warning("%s: broker unreachable (%s); retrying in %.1fs", self.consumer, exc, interval)
+
+
+class BrokerGauges:
+    """Consumers' queues as the broker sees them, measured by any process that can reach it
+    (relays, API processes, runners: issue 15 item 11), so a consumer's lag shows while
+    its runner is down: ``rps_projection_lag_notifications`` (messages ready in the queue;
+    the deliveries a runner holds unacknowledged, at most its prefetch, are not counted)
+    and ``rps_queue_consumers`` (0: nothing applies them)."""
+
+    def __init__(self, amqp_uri: str, queues: list[tuple[str, str]], *, timeout: float = 2.0):
+        self.amqp_uri = amqp_uri
+        self.queues = queues  # (source, consumer)
+        self.timeout = timeout
+
+    def refresh(self) -> bool:
+        """Measure every queue once; False when the broker could not be asked (gauges kept)."""
+        import amqp
+
+        try:
+            with Connection(self.amqp_uri, connect_timeout=self.timeout) as conn:
+                conn.ensure_connection(max_retries=1, timeout=self.timeout)
+                for source, consumer in self.queues:
+                    channel = conn.channel()
+                    try:
+                        declared = consumer_queue(source, consumer)(channel).queue_declare(passive=True)
+                    except amqp.exceptions.NotFound:  # not declared yet: nothing was published for it
+                        continue
+                    finally:
+                        channel.close()
+                    metrics.PROJECTION_LAG.labels(consumer, source).set(declared.message_count)
+                    metrics.QUEUE_CONSUMERS.labels(consumer, source).set(declared.consumer_count)
+        except Exception as exc:  # the broker is away: its own alerts say so
+            log.warning("queue depths not measured: %s", exc)
+            return False
+        return True
 
 
 def broker_reachable(amqp_uri: str, timeout: float = 2.0) -> bool:

@@ -2,6 +2,11 @@
 
 Names follow Prometheus conventions (``_total`` counters, ``_seconds``
 histograms); operators' dashboards and alert rules under infra/ use them.
+
+One label scheme (issue 15 item 11): ``service`` the service a relay or API
+process serves, ``source`` the service whose events they are, ``consumer`` the
+consuming service (its queues ``evt-{source}--{consumer}``, its runner
+``rps project <consumer>``), ``projection`` the read model (``reporting.audit``).
 """
 
 from __future__ import annotations
@@ -16,21 +21,32 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "rps_events_consumed_total",
-    "Events a consumer applied (duplicates excluded)",
-    ["consumer", "source"],
+    "Events a read model applied (duplicates excluded)",
+    ["consumer", "projection", "source"],
 )
 EVENTS_DUPLICATE = Counter(
     "rps_events_duplicate_total",
-    "Deliveries a consumer recognised as already applied",
-    ["consumer", "source"],
+    "Deliveries a read model recognised as already applied (same source and position) and dropped",
+    ["consumer", "projection", "source"],
 )
 RELAY_LAG = Gauge(
     "rps_relay_lag_notifications", "Notifications stored but not yet published", ["service"]
 )
 PROJECTION_LAG = Gauge(
     "rps_projection_lag_notifications",
-    "Notifications published by a source but not yet applied by a consumer",
+    "Events of a source waiting for a consumer: its queue's depth by the broker (cluster: "
+    "measured by the relays, the API processes and the runner alike), or positions behind (embedded)",
     ["consumer", "source"],
+)
+QUEUE_CONSUMERS = Gauge(
+    "rps_queue_consumers",
+    "Processes consuming a consumer's queue of a source's events, by the broker (0: nothing applies them)",
+    ["consumer", "source"],
+)
+RELAY_BLOCKED = Gauge(
+    "rps_relay_blocked",
+    "1 while RabbitMQ blocks the relay's publishing connection (a disk or memory alarm): events wait in the outbox",
+    ["service"],
 )
 DEAD_LETTERS = Gauge(
     "rps_dead_letter_messages",

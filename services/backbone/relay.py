@@ -67,7 +67,7 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish the next batch after the saved position; returns how many events went out."""
         sent, _ = self._relay_after(self.position())
-        self._measure_lag()
+        self.measure_lag()
         return sent
 
     def _relay_after(self, start: int) -> tuple[int, int]:
@@ -81,7 +81,8 @@ class OutboxRelay:
         metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(envelopes))
         return len(envelopes), position
 
-    def _measure_lag(self, position: int | None = None) -> None:
+    def measure_lag(self, position: int | None = None) -> None:
+        """The outbox's backlog: stored after the saved position (or ``position``)."""
         self._lag_measured = time.monotonic()
         saved = self.position() if position is None else position
         metrics.RELAY_LAG.labels(self.service).set(max(0, self.app.last_position() - saved))
@@ -110,7 +111,7 @@ class OutboxRelay:
                     position = self.position()
                 sent, position = self._relay_after(position)
                 if time.monotonic() - self._lag_measured >= LAG_INTERVAL_SECONDS:
-                    self._measure_lag(position)
+                    self.measure_lag(position)
                 backoff = error_backoff
             except LeaseLost as exc:  # another relay took over: its position stands, ours is refused
                 log.error("relay %s: %s; stopping", self.service, exc)

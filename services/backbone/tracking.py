@@ -110,11 +110,11 @@ class Projection:
                     claimed.discard((source, position))  # the same event twice in one run counts once
                     fresh.append(envelope)
                 else:
-                    metrics.EVENTS_DUPLICATE.labels(self.name, source).inc()
+                    metrics.EVENTS_DUPLICATE.labels(self.consumer, self.name, source).inc()
             if fresh:
                 self.apply(KeepableCursor(cur), fresh)
         for source, count in Counter(source_service(e) for e in fresh).items():
-            metrics.EVENTS_CONSUMED.labels(self.name, source).inc(count)
+            metrics.EVENTS_CONSUMED.labels(self.consumer, self.name, source).inc(count)
         return len(fresh)
 
     def _claim(self, cur: Cursor, keyed: Sequence[tuple[str, int, Any]], covers: Covers | None) -> set[tuple[str, int]]:
@@ -368,10 +368,9 @@ class Projection:
     def rebuilt(self, cur: Cursor) -> None:
         """Called in the transaction that completes a rebuild (a subclass may say so to its readers)."""
 
-    def update_lag(self, source: str, source_position: int) -> None:
-        metrics.PROJECTION_LAG.labels(self.name, source).set(
-            max(0, source_position - self.last_position(source))
-        )
+    def lag(self, source: str, source_position: int) -> int:
+        """How many of ``source``'s events up to ``source_position`` this read model has yet to apply."""
+        return max(0, source_position - self.last_position(source))
 
 
 class KeepableCursor:

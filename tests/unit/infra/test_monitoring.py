@@ -40,6 +40,8 @@ REQUIRED_ALERTS = {
     "RpsRelayLagGrowing", "RpsRelayStalled", "RpsProjectionLagHigh", "RpsHttp5xxRate",
     "RpsHttpLatencyP99High", "RpsDeadLetters", "RpsServiceDown",
     "RpsAccessDeniedSpike", "RpsRateLimited", "RpsNotificationsParked", "RpsWorkerDown",
+    # issue 15: a consumer queue nothing consumes (item 3), a relay the broker blocks (item 11)
+    "RpsQueueWithoutConsumer", "RpsRelayBlocked",
 }
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 
