@@ -39,6 +39,7 @@ _DECLARED_FIELDS: dict[str, dict[str, str]] = {
         "settle_confirmed_only": "bool", "late_after_days": "int", "leader_meeting_counts_for_visit": "bool",
         "work_content": "str | None",
         "evaluation_weights": "dict[str, int | float]", "pass_mark": "int | float",
+        "signed_on": "str | None", "terms": "dict[str, str | None]",  # R-CON-1 (absent from older events)
     },
     "PlannerAppointed": {
         "id": "str", "name": "str", "origin": "str", "qualifications": "list[str]", "experience_years": "int",

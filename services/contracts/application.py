@@ -212,8 +212,11 @@ class ContractsApplication(ServiceApplication):
         work_content: str | None = None,
         evaluation_weights: Mapping[str, Any] | None = None,
         pass_mark: Any = None,
+        signed_on: dt.date | None = None,
+        terms: Mapping[str, Any] | None = None,
     ) -> Contract:
         self._new(contract_id(id), id, "id", Contract)
+        today = clock.today()
         contract = Contract.sign(
             code=id,
             team=team,
@@ -229,6 +232,9 @@ class ContractsApplication(ServiceApplication):
             work_content=work_content,
             evaluation_weights=evaluation_weights,
             pass_mark=DEFAULT_PASS_MARK if pass_mark is None else pass_mark,
+            signed_on=signed_on or today,
+            terms=terms,
+            today=today,
         )
         self.save(contract)
         return contract

@@ -46,6 +46,9 @@ DEFAULT_PASS_MARK = 60
 DEFAULT_LATE_AFTER_DAYS = 7
 # R-CON-2: a renewal may be dated at most this many days before the term's end (a setting).
 DEFAULT_RENEWAL_WINDOW_DAYS = 90
+# R-CON-1 (amended): the terms the policy names, each a separate text field of the contract.
+TERM_FIELDS = ("content", "standards", "depth", "period", "hours", "funding", "rights_obligations")
+TERM_TEXT_MAX = 20000
 MAX_LATE_AFTER_DAYS = 365
 MAX_SCORE = 100
 
@@ -130,6 +133,21 @@ def check_text(value: str | None, field: str, *, required: bool = True) -> str |
             raise RuleViolated(f"{field}：不能为空", field=field, rule="R-SEC-3")
         return None
     return value.strip()
+
+
+def check_terms(terms: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """R-CON-1 (amended): the policy's terms, each an optional text (None: not given)."""
+    terms = dict(terms or {})
+    unknown = sorted(set(terms) - set(TERM_FIELDS))
+    if unknown:
+        raise RuleViolated(f"terms.{unknown[0]}：不认识的合同条款", field=f"terms.{unknown[0]}", rule="R-CON-1")
+    out = {}
+    for name in TERM_FIELDS:
+        value = terms.get(name)
+        if value is not None and len(value) > TERM_TEXT_MAX:
+            raise RuleViolated(f"terms.{name}：不能超过 {TERM_TEXT_MAX} 字", field=f"terms.{name}", rule="R-CON-1")
+        out[name] = check_text(value, f"terms.{name}", required=False)
+    return out
 
 
 def check_not_future(date: dt.date, today: dt.date, field: str = "date") -> None:
@@ -597,6 +615,9 @@ class Contract(Aggregate):
             contract.work_content = data["work_content"]
             contract.evaluation_weights = data["evaluation_weights"]
             contract.pass_mark = data["pass_mark"]
+            # R-CON-1 (amended); contracts signed before these existed have neither.
+            contract.signed_on = data.get("signed_on")
+            contract.contract_terms = dict(data.get("terms") or {})
             contract.term = 1
             contract.term_start = data["start_date"]
             contract.renewals = []
@@ -622,8 +643,13 @@ class Contract(Aggregate):
         work_content: str | None,
         evaluation_weights: Mapping[str, Any] | None,
         pass_mark: Any,
+        signed_on: dt.date | None = None,
+        terms: Mapping[str, Any] | None = None,
+        today: dt.date | None = None,
     ) -> "Contract":
         check_code(code, "id")
+        if signed_on is not None and today is not None:
+            check_not_future(signed_on, today, "signed_on")
         team = check_text(team, "team")  # type: ignore[assignment]
         check_term_years(term_years)
         check_fee(annual_fee_fen)
@@ -650,9 +676,18 @@ class Contract(Aggregate):
             work_content=check_text(work_content, "work_content", required=False),
             evaluation_weights=weights,
             pass_mark=_plain(pass_mark),
+            signed_on=signed_on.isoformat() if signed_on else None,
+            terms=check_terms(terms),
         )
 
     # -- reading ---------------------------------------------------------
+
+    def policy_terms(self) -> dict[str, str | None]:
+        """R-CON-1: the policy's terms, one text each (工作内容 falls back to ``work_content``)."""
+        stored = getattr(self, "contract_terms", None) or {}  # older snapshots have none
+        out = {name: stored.get(name) for name in TERM_FIELDS}
+        out["content"] = out["content"] or self.work_content
+        return out
 
     @property
     def effective_end(self) -> dt.date:
@@ -825,6 +860,8 @@ class Contract(Aggregate):
             "end_reason": self.end_reason,
             "renewals": list(self.renewals),
             "evaluations": list(self.evaluations),
+            "signed_on": getattr(self, "signed_on", None),  # older snapshots have none
+            "terms": self.policy_terms(),
             **{k: v for k, v in self.terms().items() if k != "contract"},
             "version": self.version,
         }

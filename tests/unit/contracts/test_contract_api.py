@@ -122,3 +122,46 @@ def test_evaluation_weights_are_the_contracts(api, unique):
     assert (result["total"], result["passed"], result["pass_mark"]) == ("70.00", True, 70)
     refused(api.post(f"{API}/contracts/{code}/evaluations", {"date": "2024-05-20", "scores": {"service_time": 60}}),
             422, "R-EVA-1", "scores")
+
+
+TERMS = {"content": "驻点服务、意见建议、技术咨询", "standards": "每月至少服务一次", "depth": "达到详细规划深度",
+         "period": "三年", "hours": "每年不少于30天", "funding": "每组每年6万元", "rights_obligations": "双方权利义务见合同"}
+
+
+def test_a_contract_carries_the_policys_terms_and_its_signing_date(api, runtime, unique):
+    # R-CON-1 (amended): the terms as separate fields and the signing date, on the contract and in its event
+    code = f"c-{unique}"
+    created = api.post(f"{API}/contracts", contract_body(code, signed_on="2021-05-20", terms=TERMS))
+    assert created.status_code == 201, created.json_body
+    shown = api.get(f"{API}/contracts/{code}").json_body
+    assert shown["signed_on"] == "2021-05-20" and shown["terms"] == TERMS
+    [signed] = [e for e in runtime.app("contracts").envelopes(after=0, limit=10_000)
+                if e["type"].endswith(".ContractSigned.v1") and e["data"]["id"] == code]
+    assert signed["data"]["signed_on"] == "2021-05-20" and signed["data"]["terms"] == TERMS
+    # Partial terms: the others are null; no signing date: today.
+    other = api.post(f"{API}/contracts", contract_body(f"{code}-b", terms={"funding": "6万元"})).json_body
+    assert other["terms"] == {**dict.fromkeys(TERMS), "funding": "6万元"}
+    assert other["signed_on"] is not None
+    refused(api.post(f"{API}/contracts", contract_body(f"{code}-c", terms={"colour": "红"})), 400, None, "terms.colour")
+    refused(api.post(f"{API}/contracts", contract_body(f"{code}-d", signed_on="2999-01-01")), 422, "R-SEC-3",
+            "signed_on")
+
+
+def test_a_contract_signed_before_terms_existed_still_loads(api, runtime, unique):
+    # R-CON-1 (amended): events stored before the fields existed carry neither signed_on nor terms
+    from services.contracts.domain import Contract, contract_id, term_end
+    import datetime as dt
+
+    code = f"old-{unique}"
+    start = dt.date(2021, 6, 1)
+    old = Contract._create(
+        Contract.Signed, id=contract_id(code), id_=code, team="老团队", institution=None,
+        start_date=start.isoformat(), term_years=3, end_date=term_end(start, 3).isoformat(), annual_fee_fen=6_000_000,
+        deduction_rule="max", service_year_basis="contract", settle_confirmed_only=False, late_after_days=7,
+        work_content="驻点服务", evaluation_weights={}, pass_mark=60,
+    )
+    runtime.app("contracts").save(old)
+    shown = api.get(f"{API}/contracts/{code}")
+    assert shown.status_code == 200, shown.json_body
+    assert shown.json_body["signed_on"] is None
+    assert shown.json_body["terms"] == {**dict.fromkeys(TERMS), "content": "驻点服务"}
