@@ -32,6 +32,18 @@ def management_get(path: str) -> dict:
         return json.load(response)
 
 
+def ready_messages(amqp_uri: str, queue: str) -> int | None:
+    """The messages waiting in ``queue`` now (the broker's own count, not the management API's
+    sampled figures); None when the queue does not exist."""
+    from kombu import Connection
+
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        try:
+            return conn.channel().queue_declare(queue=queue, passive=True).message_count
+        except conn.channel_errors:
+            return None
+
+
 def management_delete(path: str) -> None:
     _management("DELETE", path)
 

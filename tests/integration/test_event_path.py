@@ -16,7 +16,9 @@ from kombu import Connection, Queue
 from services.backbone.amqp import AmqpConsumer, AmqpPublisher, events_exchange
 from services.backbone.relay import OutboxRelay
 from services.bootstrap import Runtime, consumers_of
+from tests.cluster import ready_messages
 from tests.conftest import Api
+from tests.processes import wait_for
 from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
@@ -32,19 +34,22 @@ def cluster(cluster_settings):
 
 
 def _consume(consumer: AmqpConsumer, projections, expect_applied: int, timeout: float) -> None:
-    """Run ``consumer`` until every projection has applied visits' events up to ``expect_applied``."""
+    """Run ``consumer`` until every projection has applied visits' events up to ``expect_applied`` and
+    its queues hold nothing more (redelivered duplicates included), then stop it; every message was
+    acknowledged (issue 15: a condition, not a fixed sleep, decides that nothing more arrives)."""
+    queues = [f"evt-{source}--{consumer.consumer}" for source in consumer.handlers]
+    uri = consumer.connection.as_uri(include_password=True)
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
     try:
-        while any(p.last_position("visits") < expect_applied for p in projections):
-            assert time.monotonic() < deadline, "reporting did not consume in time"
-            time.sleep(0.05)
-        # Let redelivered duplicates arrive too before stopping.
-        time.sleep(0.5)
+        wait_for(lambda: all(p.last_position("visits") >= expect_applied for p in projections), timeout,
+                 "reporting consuming up to the last published position")
+        wait_for(lambda: all(ready_messages(uri, q) == 0 for q in queues), timeout, "the consumer's queues empty")
     finally:
         consumer.should_stop = True
         thread.join(timeout=10)
+    # Stopped: whatever it held unacknowledged went back to its queue.
+    assert [ready_messages(uri, q) for q in queues] == [0] * len(queues)
 
 
 def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeout: float = 15.0) -> None:

@@ -23,8 +23,8 @@ import psycopg
 import pytest
 
 from services.bootstrap import Runtime
-from tests.cluster import management_get
-from tests.processes import RPS, Http, free_port, wait_for
+from tests.cluster import management_get, ready_messages
+from tests.processes import RPS, Http, wait_for
 from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
@@ -64,11 +64,7 @@ class System:
 
     def start(self) -> "System":
         for service in ("visits", "feedback"):
-            port = free_port()
-            self.servers[service] = self.p.start("serve", service, env={"RPS_HTTP": f"127.0.0.1:{port}"})
-            self.http[service] = Http(f"http://127.0.0.1:{port}")
-        for service in ("visits", "feedback"):
-            self.http[service].wait_ready()
+            self.servers[service], self.http[service] = self.p.start_http("serve", service)
             self.p.start("relay", service)
         return self
 
@@ -139,6 +135,29 @@ class System:
     def bindings(self, name: str) -> set[tuple[str, str]]:
         rows = management_get(f"queues/{quote(self.vhost, safe='')}/{name}/bindings")
         return {(b["source"], b["routing_key"]) for b in rows if b["source"]}
+
+    def settled(self, name: str, expected: list[dict]) -> bool:
+        """Nothing more can reach subscriber ``name`` (issue 15: a condition instead of a fixed sleep):
+        every relay has published what its service stored; its queue acknowledged every message routed
+        to it (the management API's counters of one sample) and holds none now (the broker's own count);
+        its saved positions reached the last expected event of each source."""
+        if not self.published_all():
+            return False
+        info = self.queue(f"sub-{name}") or {}
+        stats = info.get("message_stats", {})
+        if not (0 < stats.get("publish", 0) <= stats.get("ack", 0) and info.get("messages") == 0):
+            return False
+        if ready_messages(self.settings.amqp_uri, f"sub-{name}") != 0:
+            return False
+        try:
+            positions = json.loads((self.tmp / f"state-{name}.json").read_text())["positions"]
+        except (OSError, ValueError, KeyError):
+            return False
+        last: dict[str, int] = {}
+        for envelope in expected:
+            source = envelope["source"].rsplit("/", 1)[-1]
+            last[source] = max(last.get(source, 0), envelope["position"])
+        return all(positions.get(source, 0) >= position for source, position in last.items())
 
     # -- the subscriber ---------------------------------------------------------------
 
@@ -233,14 +252,14 @@ def test_the_feed_before_it_ran_the_queue_after_each_event_once_and_only_the_typ
     wait_for(lambda: len(sub.lines()) == 7, what="2 more visits and 1 more forwarded recommendation")
     wait_for(lambda: (system.queue(queue) or {}).get("message_stats", {}).get("ack", 0) >= 3,
          what="the queue delivering the later events")
-    time.sleep(1.0)  # nothing more arrives: the overlap of feed and queue was dropped
+    wait_for(lambda: system.settled(name, system.expected()), what="the queue drained and the positions at the last event")
+    sub.stop()  # nothing more arrives: the overlap of feed and queue was dropped
     handed_on = sub.lines()
     assert_exactly_once(handed_on, system.expected())
     subjects = [e["subject"] for e in handed_on if e["type"].endswith(".VisitLogged.v1")]
     assert set(before + after) <= set(subjects)
     all_types = {e["type"].split(".")[-2] for s in ("visits", "feedback") for e in system.feed(s)}
     assert {"VisitVoided", "RecommendationRaised", "LetterIssued"} <= all_types  # there, and not handed on
-    sub.stop()
     assert system.queue(queue)["durable"] is True
 
 
@@ -262,10 +281,9 @@ def test_a_restart_resumes_from_its_positions_through_the_overlap_of_feed_and_qu
     again = system.subscribe(name).consuming(runs=2)  # no --from-start: from the saved positions
     expected = system.expected()
     wait_for(lambda: len(sub.lines()) >= len(expected), what="the events of the downtime")
-    wait_for(lambda: (system.queue(f"sub-{name}") or {}).get("messages", 1) == 0, what="its queue drained")
-    time.sleep(1.0)
-    assert_exactly_once(sub.lines(), expected)  # both runs append to the same output
+    wait_for(lambda: system.settled(name, expected), what="its queue drained and the positions at the last event")
     again.stop()
+    assert_exactly_once(sub.lines(), expected)  # both runs append to the same output
     # The downtime's 4 came from the feed; their copies in the queue were dropped.
     assert "caught up, 4 events from the feeds" in again.log().split("rps subscribe: stopped")[1]
     assert "stopped after 4 events (4 duplicates dropped)" in again.log()
@@ -309,10 +327,11 @@ def test_forwarding_posts_each_event_once_and_retries_a_refusing_receiver(system
         wait_for(lambda: len(Receiver.received) >= len(expected), what="the history forwarded")
         system.visit()
         wait_for(lambda: len(Receiver.received) == len(expected) + 1, what="a new visit forwarded")
-        time.sleep(0.5)
+        name = f"fwd-{unique}"
+        wait_for(lambda: system.settled(name, system.expected()), what="the queue drained and the positions at the last event")
+        sub.stop()
         assert Receiver.refusals == 0 and sub.lines() == []  # forwarded, not printed
         assert_exactly_once(list(Receiver.received), system.expected())
-        sub.stop()
     finally:
         server.shutdown()
 
