@@ -7,9 +7,11 @@ projection runner's tests address it by position).
 from services.reporting.projections.audit_trail import AuditTrailProjection
 from services.reporting.projections.chain_heads import ChainHeadsProjection
 from services.reporting.projections.consultations import ConsultationsProjection
+from services.reporting.projections.contract_terms import ContractTermsProjection
 from services.reporting.projections.opinions import OpinionsProjection
 from services.reporting.projections.organisation import OrganisationProjection
 from services.reporting.projections.paperwork import PaperworkProjection
+from services.reporting.projections.progress import ProgressProjection
 from services.reporting.projections.recommendations import RecommendationsProjection
 from services.reporting.projections.service_time import ServiceTimeProjection
 from services.reporting.projections.settlements import SettlementsProjection
@@ -23,5 +25,7 @@ PROJECTIONS = [
     RecommendationsProjection,
     ConsultationsProjection,
     PaperworkProjection,
+    ContractTermsProjection,
+    ProgressProjection,
     AuditTrailProjection,
 ]

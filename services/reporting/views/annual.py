@@ -22,6 +22,7 @@ from typing import Any
 from services.backbone.domain import DomainError
 from services.reporting import periods
 from services.reporting.items import RULES, counters
+from services.reporting.projections.contract_terms import contract_terms
 from services.reporting.readmodels import GroupInfo, Organisation
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, note, period_warnings, sum_counters, sum_numbers, top_level
@@ -282,6 +283,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
             **sum_counters(rows, COUNTER_FAMILIES),
             "findings": sum(len(r["findings"]) for r in rows),
         },
+        "contracts": contracts_section(facts, rows),
         "ratings": ratings,
         "government_summaries": government_summaries,
         "planning_evaluations": planning_evaluations,
@@ -295,6 +297,15 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
         "notes": notes,
         "issue": None,
     }
+
+
+def contracts_section(facts: Facts, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """R-CON-1 (amended): the contracts of the year's groups, with their signing date and terms."""
+    out = contract_terms(facts.reads.db, sorted({r["contract"] for r in rows if r.get("contract")}))
+    for c in out:
+        terms = facts.org.contracts.get(c["contract"])
+        c["end_date"] = terms.end_date.isoformat() if terms is not None else None
+    return out
 
 
 def _loose_notes(facts: Facts, as_of: dt.date) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.reporting import periods
 from services.reporting.items import Item
+from services.reporting.projections.progress import latest_progress
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, note, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, sort_key
@@ -55,6 +56,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
     }
     if p.kind == "half-yearly":
         report.update(half_yearly_parts(facts, p, rows, notes, report["warnings"]))
+    report["progress"] = progress_section(facts, as_of)
     report["issue"] = None
     return report
 
@@ -136,6 +138,51 @@ def half_yearly_parts(
         },
         "notes": notes,
     }
+
+
+REPORTER_ROLES = {"government": "区政府（管委会）", "subdistrict": "镇街（园区）", "bureau": "市自然资源和规划局"}
+
+
+def progress_section(facts: Facts, as_of: Any) -> list[dict[str, Any]]:
+    """Every recommendation open at the period's end with its latest implementation progress
+    then (R-REC-2): percent, date, text and who reported it; none reported yet: empty."""
+    open_recs = [i for i in facts.items if i.kind == "recommendation" and _open(i, as_of)]
+    latest = latest_progress(facts.reads.db, (i.ref for i in open_recs), as_of.isoformat())
+    out = []
+    for item in open_recs:
+        found = latest.get(item.ref)
+        out.append({
+            **facts.names(item.group or ""),
+            "district": item.district,
+            "district_name": (facts.org.districts.get(item.district or "") or {}).get("name"),
+            "government": item.government,
+            "government_name": (facts.org.governments.get(item.government or "") or {}).get("name"),
+            "ref": item.ref,
+            "title": item.title,
+            "letter_no": item.letter_no,
+            "status": item.status_on(as_of),
+            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "percent": found["percent"] if found else None,
+            "progress_date": found["date"] if found else None,
+            "progress_text": found["text"] if found else None,
+            "reporter": _reporter(facts, item, found),
+        })
+    out.sort(key=lambda r: (r["government"] or "", r["district"] or "", r["progress_date"] or "", r["ref"]))
+    return out
+
+
+def _reporter(facts: Facts, item: Item, found: dict[str, Any] | None) -> str | None:
+    """Who reported the progress, by name: the government or sub-district of the recommendation, or the bureau."""
+    if not found:
+        return None
+    role = found["role"]
+    if role == "government":
+        name = (facts.org.governments.get(item.government or "") or {}).get("name")
+    elif role == "subdistrict":
+        name = (facts.org.districts.get(item.district or "") or {}).get("name")
+    else:
+        name = None
+    return name or REPORTER_ROLES.get(role) or found["actor"]
 
 
 def _open(item: Item, as_of: Any) -> bool:

@@ -1,0 +1,57 @@
+"""The contracts' signing dates and the terms the policy names (R-CON-1 amended),
+for the annual report's contracts section.
+
+Contracts signed before these fields existed have neither: their row keeps
+``signed_on`` empty and each term empty, except 工作内容, which falls back to
+the contract's ``work_content`` (as the contracts service shows it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.backbone.persistence import Cursor, Database
+from services.backbone.tracking import Projection, handles
+from services.contracts.domain import TERM_FIELDS
+
+TABLE = "rpt_contract_terms"
+
+
+class ContractTermsProjection(Projection):
+    name = "reporting.contract_terms"
+    consumer = "reporting"
+    sources = ("contracts",)
+    table_names = (TABLE,)
+    tables = (
+        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        " id TEXT PRIMARY KEY, team TEXT, signed_on TEXT, start_date TEXT, terms TEXT NOT NULL DEFAULT '{}')",
+    )
+
+    @handles("ContractSigned")
+    def signed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        data = envelope["data"]
+        stored = data.get("terms") or {}
+        terms = {name: stored.get(name) for name in TERM_FIELDS}
+        terms["content"] = terms["content"] or data.get("work_content")
+        cur.execute(
+            f"INSERT INTO {TABLE} (id, team, signed_on, start_date, terms) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET team = excluded.team, signed_on = excluded.signed_on,"
+            " start_date = excluded.start_date, terms = excluded.terms",
+            (data["id"], data.get("team"), data.get("signed_on"), data.get("start_date"),
+             json.dumps(terms, ensure_ascii=False, sort_keys=True)),
+        )
+
+
+def contract_terms(db: Database, codes: list[str]) -> list[dict[str, Any]]:
+    """The contracts ``codes`` with their signing date and terms, one flat row each (``term_<name>``)."""
+    if not codes:
+        return []
+    marks = ", ".join(["%s"] * len(codes))
+    rows = db.query(f"SELECT id, team, signed_on, start_date, terms FROM {TABLE} WHERE id IN ({marks}) ORDER BY id",
+                    tuple(codes))
+    out = []
+    for r in rows:
+        terms = json.loads(r["terms"] or "{}")
+        out.append({"contract": r["id"], "team": r["team"], "signed_on": r["signed_on"],
+                    "start_date": r["start_date"], **{f"term_{name}": terms.get(name) for name in TERM_FIELDS}})
+    return out
