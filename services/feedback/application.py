@@ -15,6 +15,9 @@ import uuid
 from typing import Any, Callable, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 
 from services.backbone import clock, context
 from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
@@ -32,8 +35,9 @@ from services.feedback.domain import (
     Recommendation,
     Reminders,
     WorkSummary,
+    redact_received,
 )
-from services.feedback.personal import Person, PersonalDataVault
+from services.feedback.personal import OpinionDetails, Person, PersonalDataVault
 from services.feedback.settings import FeedbackSettings
 
 A = TypeVar("A")
@@ -45,6 +49,25 @@ REF_LENGTH = 12  # 29^12 ≈ 3.5e17 possibilities: not guessable, and a collisio
 
 def new_ref() -> str:
     return "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
+
+
+_RECEIVED, _ERASED, _OPINION = (get_topic(Opinion.Received), get_topic(Opinion.PersonalDataErased),  # type: ignore[attr-defined]
+                                get_topic(Opinion))
+
+
+class RedactingMapper(Mapper[uuid.UUID]):
+    """R-SEC-4: opinions' events stored before the rule was amended carried the address, the
+    photo and a non-public opinion's text and exact point; they are read without them (the
+    aggregate, the published envelopes, the event feed and the audit trail alike) until
+    ``rps migrate`` redacts them in the store (``FeedbackApplication.redact_stored``)."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        if isinstance(event, Opinion.Received):  # type: ignore[attr-defined]
+            redact_received(event.__dict__)
+        elif isinstance(event, Snapshot) and event.topic == _OPINION:
+            redact_received(event.state)
+        return event
 
 
 class FeedbackApplication(ServiceApplication):
@@ -70,6 +93,30 @@ class FeedbackApplication(ServiceApplication):
 
     def use_database(self, db: Database) -> None:
         self.bind(db)
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=RedactingMapper)
+
+    def redact_stored(self, topic: str, state: bytes) -> bytes | None:
+        """``rps migrate`` (R-SEC-4): an ``OpinionSubmitted`` stored with personal fields -> its
+        state without them, the fields moved to the vault; an erasure met on the way erases
+        what was moved. None where the stored event stays as it is."""
+        if topic not in (_RECEIVED, _ERASED):
+            return None
+        mapper = self.mapper
+        plain = mapper.cipher.decrypt(state) if mapper.cipher else state
+        plain = mapper.compressor.decompress(plain) if mapper.compressor else plain
+        data = mapper.transcoder.decode(plain)
+        if topic == _ERASED:
+            self.vault.erase(None, ref=data["ref"])
+            return None
+        held = redact_received(data)
+        if not held:
+            return None
+        self.vault.store(None, ref=data["ref"], details=OpinionDetails(data["ref"], **held))
+        redacted = mapper.transcoder.encode(data)
+        redacted = mapper.compressor.compress(redacted) if mapper.compressor else redacted
+        return mapper.cipher.encrypt(redacted) if mapper.cipher else redacted
 
     # -- loading ------------------------------------------------------------
 
@@ -168,16 +215,21 @@ class FeedbackApplication(ServiceApplication):
             contact_phone_masked=personal.mask_phone(phone) if phone else None,
             person_key=person.key if keep_person else None,
         )
-        # The vault row first: an event must never name a key whose data is missing.
-        # If the save fails, the row goes again, so a refusal stores nothing.
-        if keep_person:
-            self.vault.store(person, ref=opinion.ref)
+        # R-SEC-4: the address, the photo, a non-public text and the exact point go to the vault.
+        details = personal.OpinionDetails(
+            opinion.ref, text=None if public else text, point=dict(point) if point is not None else None,
+            address=address or None, media_url=media_url or None)
+        # The vault rows first: an event must never name a key whose data is missing.
+        # If the save fails, the rows go again, so a refusal stores nothing.
+        self.vault.store(person if keep_person else None, ref=opinion.ref, details=details)
         try:
             self.save(opinion)
         except BaseException:
-            if keep_person:
-                self.vault.erase(person.key, ref=opinion.ref)
+            if keep_person or details.fields:
+                self.vault.erase(person.key if keep_person else None, ref=opinion.ref)
             raise
+        if keep_person or details.fields:  # a keyed request's save held back, then not stored (R-SEC-3)
+            self.on_discard(lambda: self.vault.erase(person.key if keep_person else None, ref=opinion.ref))
         return opinion
 
     @command
@@ -237,7 +289,8 @@ class FeedbackApplication(ServiceApplication):
             district=opinion.district,
             government=opinion.government,
             title=title or f"群众意见 {opinion.ref}",
-            text=text or opinion.text,
+            # a non-public opinion's text is personal (R-SEC-4): the recommendation does not copy it
+            text=text or opinion.text or f"由群众意见 {opinion.ref} 转为建议（意见原文不公开）",
             category=category or opinion.category,
             source="opinion",
             opinions=[opinion.ref],
@@ -265,8 +318,8 @@ class FeedbackApplication(ServiceApplication):
         Asking when nothing is left stores nothing (and is still a success).
         """
         opinion = self.get_opinion(ref)
-        self.vault.erase(opinion.person_key, ref=opinion.ref)
-        if not opinion.person_key or opinion.personal_data_erased:
+        held = self.vault.erase(opinion.person_key, ref=opinion.ref)  # with the address, photo, private text
+        if not (opinion.person_key or held) or opinion.personal_data_erased:
             return False
         opinion.erase_personal_data(date=clock.today())
         self.save(opinion)

@@ -128,6 +128,36 @@ def _iso(day: dt.date | None) -> str | None:
 
 # -- opinions ---------------------------------------------------------------
 
+# R-SEC-4: what an opinion's events must not carry, and how the public point is shown.
+PUBLIC_POINT_DECIMALS = 3
+PERSONAL_ALWAYS = ("address", "media_url")
+
+
+def public_point(point: dict[str, float] | None) -> dict[str, float] | None:
+    """A public opinion's point as shown: rounded to 3 decimals (about 100 m)."""
+    if not point:
+        return None
+    return {axis: round(float(value), PUBLIC_POINT_DECIMALS) for axis, value in point.items()}
+
+
+def redact_received(state: dict[str, Any]) -> dict[str, Any]:
+    """An ``OpinionSubmitted`` event's state (stored before R-SEC-4 was amended) made what it
+    is now, in place; returns the personal fields it held (empty when none): the address and
+    photo always, a non-public opinion's text and exact point, a public one's exact point."""
+    held = {name: state.pop(name) for name in PERSONAL_ALWAYS if name in state}
+    held = {name: value for name, value in held.items() if value is not None}
+    point = state.get("point")
+    if state.get("public"):
+        shown = public_point(point)
+        if point and shown != point:
+            held["point"], state["point"] = point, shown
+    else:
+        if state.get("text") is not None:
+            held["text"], state["text"] = state["text"], None
+        if point is not None:
+            held["point"], state["point"] = point, None
+    return held
+
 
 class Opinion(Aggregate):
     """A resident's opinion (R-OPN-1..4): received → acknowledged → answered | escalated → closed."""
@@ -168,18 +198,18 @@ class Opinion(Aggregate):
         check_text(text, "text", "R-OPN-1")
         check_text(address, "address", "R-OPN-1", maximum=500, required=False)
         check_not_future(date, today)
+        # R-SEC-4: the address and photos, and a non-public opinion's text and exact point, are
+        # personal: the application keeps them in the personal store, the event never carries them.
         return cls(
             ref=ref,
             district=district,
             government=government,
             group=group,
             category=category,
-            text=text,
+            text=text if public else None,
             channel=channel,
             public=public,
-            point=point,
-            address=address,
-            media_url=media_url,
+            point=public_point(point) if public else None,
             attributes=attributes,
             contact_phone_masked=contact_phone_masked,
             person_key=person_key,
@@ -198,12 +228,10 @@ class Opinion(Aggregate):
         government: str | None,
         group: str | None,
         category: str,
-        text: str,
+        text: str | None,
         channel: str,
         public: bool,
         point: dict[str, float] | None,
-        address: str | None,
-        media_url: str | None,
         attributes: dict[str, str],
         contact_phone_masked: str | None,
         person_key: str | None,
@@ -222,8 +250,6 @@ class Opinion(Aggregate):
         self.channel = channel
         self.public = public
         self.point = point
-        self.address = address
-        self.media_url = media_url
         self.attributes = attributes
         self.contact_phone_masked = contact_phone_masked
         self.person_key = person_key

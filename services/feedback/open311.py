@@ -21,7 +21,7 @@ from services.backbone import clock
 from services.backbone.domain import DomainError
 from services.backbone.http import BadRequest, error_response, json_response
 from services.backbone.persistence import Database
-from services.feedback.domain import CATEGORIES, CATEGORY_NAMES
+from services.feedback.domain import CATEGORIES, CATEGORY_NAMES, public_point
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_ATTRIBUTES = 20
@@ -168,7 +168,9 @@ def _agency(row: dict[str, Any]) -> str | None:
 
 
 def service_request(row: dict[str, Any]) -> dict[str, Any]:
-    """One opinion in GeoReport v2's service request shape; public fields only (R-OPN-4)."""
+    """One opinion in GeoReport v2's service request shape; public fields only (R-OPN-4): never
+    the address or a photo, the point only of a public opinion and rounded (R-SEC-4)."""
+    point = public_point({"lat": row["lat"], "lon": row["lon"]}) if row["public"] and row["lat"] is not None else None
     return {
         "service_request_id": row["ref"],
         "status": "closed" if row["status"] == "closed" else "open",
@@ -181,18 +183,18 @@ def service_request(row: dict[str, Any]) -> dict[str, Any]:
         "requested_datetime": row["requested_at"],
         "updated_datetime": row["updated_at"],
         "expected_datetime": _expected(row["due_date"]),
-        "address": row["address"],
+        "address": None,
         "address_id": None,
         "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lon"],
-        "media_url": row["media_url"],
+        "lat": point["lat"] if point else None,
+        "long": point["lon"] if point else None,
+        "media_url": None,
     }
 
 
 _SELECT = (
     "SELECT o.id, o.ref, o.district, o.government, o.category, o.public, o.text, o.status, o.date, o.due_date,"
-    " o.reply, o.recommendation, o.lat, o.lon, o.address, o.media_url, o.requested_at, o.updated_at,"
+    " o.reply, o.recommendation, o.lat, o.lon, o.requested_at, o.updated_at,"
     " d.name AS district_name, g.name AS government_name, r.status AS rec_status, r.percent AS rec_percent"
     " FROM fb_opinions o LEFT JOIN fb_dir_districts d ON d.code = o.district"
     " LEFT JOIN fb_dir_governments g ON g.code = o.government"
@@ -242,8 +244,7 @@ def request_from_opinion(opinion: Any, directory: Any, recommendation: Any | Non
         "ref": opinion.ref, "district": opinion.district, "government": opinion.government,
         "category": opinion.category, "public": opinion.public, "text": opinion.text, "status": opinion.status,
         "due_date": opinion.due_date, "reply": opinion.reply, "recommendation": opinion.recommendation,
-        "lat": point.get("lat"), "lon": point.get("lon"), "address": opinion.address,
-        "media_url": opinion.media_url, "requested_at": requested,
+        "lat": point.get("lat"), "lon": point.get("lon"), "requested_at": requested,
         "updated_at": opinion.modified_on.astimezone(clock.TZ).replace(microsecond=0).isoformat(),
         "district_name": district.name if district else None,
         "government_name": government["name"] if government else None,

@@ -168,15 +168,23 @@ class PersonalDataVault:
     def __init__(self, db: Database):
         self.db = db
 
-    def store(self, person: Person, *, ref: str | None) -> None:
+    def store(self, person: Person | None, *, ref: str | None, details: "OpinionDetails | None" = None) -> None:
+        """The person's data and the opinion's personal details (R-SEC-4), one recorded access."""
+        person_fields = person.fields if person is not None else ()
+        detail_fields = details.fields if details is not None else ()
+        if not (person_fields or detail_fields):
+            return
         with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO fb_personal_data (person_key, name, phone, email, app_user, stored_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                (person.key, person.name, person.phone, person.email, person.app_user,
-                 clock.now().isoformat(timespec="seconds")),
-            )
-            record_access(cur, ref=ref, action="store", fields=person.fields)
+            if person is not None and person_fields:
+                cur.execute(
+                    "INSERT INTO fb_personal_data (person_key, name, phone, email, app_user, stored_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (person.key, person.name, person.phone, person.email, person.app_user,
+                     clock.now().isoformat(timespec="seconds")),
+                )
+            if details is not None and detail_fields:
+                self._insert_details(cur, details)
+            record_access(cur, ref=ref, action="store", fields=person_fields + detail_fields)
 
     def get(self, key: str | None, *, ref: str | None, action: str = "notify",
             actor: context.Actor | None = None) -> Person | None:
@@ -196,23 +204,23 @@ class PersonalDataVault:
         return person
 
     def erase(self, key: str | None, *, ref: str | None) -> bool:
-        """Delete the person's data; True when there was something to delete (then recorded)."""
-        if not key:
+        """Delete the person's data and the opinion's personal details (R-SEC-4); True when there
+        was something to delete (then recorded, as one access)."""
+        if not key and not ref:
             return False
+        fields: tuple[str, ...] = ()
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM fb_personal_data WHERE person_key = %s", (key,))
-            erased = cur.rowcount > 0
-            if erased:
-                record_access(cur, ref=ref, action="erase", fields=("name", "phone", "email", "app_user"))
-            return erased
+            if key:
+                cur.execute("DELETE FROM fb_personal_data WHERE person_key = %s", (key,))
+                fields += ("name", "phone", "email", "app_user") if cur.rowcount > 0 else ()
+            if ref:
+                cur.execute("DELETE FROM fb_opinion_private WHERE ref = %s", (ref,))
+                fields += ("text", "point", "address", "media_url") if cur.rowcount > 0 else ()
+            if fields:
+                record_access(cur, ref=ref, action="erase", fields=fields)
+            return bool(fields)
 
-    def store_details(self, details: OpinionDetails, *, cur: Cursor | None = None) -> None:
-        """Keep an opinion's personal details (once: a reference's row is never overwritten)."""
-        if not details.fields:
-            return
-        if cur is None:
-            with self.db.transaction() as cur:
-                return self.store_details(details, cur=cur)
+    def _insert_details(self, cur: Cursor, details: OpinionDetails) -> None:
         point = details.point or {}
         cur.execute(
             "INSERT INTO fb_opinion_private (ref, text, lat, lon, address, media_url, stored_at)"
@@ -220,43 +228,34 @@ class PersonalDataVault:
             (details.ref, details.text, point.get("lat"), point.get("lon"), details.address, details.media_url,
              clock.now().isoformat(timespec="seconds")),
         )
-        record_access(cur, ref=details.ref, action="store", fields=details.fields)
 
-    def details(self, refs: Iterable[str], *, action: str = "view") -> dict[str, OpinionDetails]:
-        """The personal details of these opinions, each shown one recorded access (R-SEC-4)."""
+    def details(self, refs: Iterable[str]) -> dict[str, OpinionDetails]:
+        """The personal details of these opinions (read only: whoever shows them records it, ``shown``)."""
         refs = list(dict.fromkeys(r for r in refs if r))
         if not refs:
             return {}
-        found: dict[str, OpinionDetails] = {}
-        with self.db.transaction() as cur:
-            rows = cur.execute(
-                "SELECT ref, text, lat, lon, address, media_url FROM fb_opinion_private"
-                f" WHERE ref IN ({', '.join(['%s'] * len(refs))})", refs,
-            ).fetchall()
-            for row in rows:
-                point = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
-                found[row["ref"]] = OpinionDetails(row["ref"], row["text"], point, row["address"], row["media_url"])
-                record_access(cur, ref=row["ref"], action=action, fields=found[row["ref"]].fields)
-        return found
-
-    def erase_details(self, ref: str, *, cur: Cursor | None = None) -> bool:
-        """Delete an opinion's personal details; True when there were some (then recorded)."""
-        if cur is None:
-            with self.db.transaction() as cur:
-                return self.erase_details(ref, cur=cur)
-        cur.execute("DELETE FROM fb_opinion_private WHERE ref = %s", (ref,))
-        erased = cur.rowcount > 0
-        if erased:
-            record_access(cur, ref=ref, action="erase", fields=("text", "point", "address", "media_url"))
-        return erased
+        rows = self.db.query(
+            "SELECT ref, text, lat, lon, address, media_url FROM fb_opinion_private"
+            f" WHERE ref IN ({', '.join(['%s'] * len(refs))})", refs,
+        )
+        return {
+            row["ref"]: OpinionDetails(row["ref"], row["text"],
+                                       {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
+                                       row["address"], row["media_url"])
+            for row in rows
+        }
 
     def shown(self, refs: Iterable[str], *, fields: Sequence[str] = ("contact_phone_masked",)) -> None:
         """Staff were shown these opinions' masked contact: one access each."""
-        refs = list(dict.fromkeys(r for r in refs if r))
-        if not refs:
+        self.viewed({ref: fields for ref in refs if ref})
+
+    def viewed(self, views: dict[str, Sequence[str]]) -> None:
+        """Staff were shown these opinions' personal fields (ref -> field names): one access each."""
+        views = {ref: fields for ref, fields in views.items() if ref and fields}
+        if not views:
             return
         with self.db.transaction() as cur:
-            for ref in refs:
+            for ref, fields in views.items():
                 record_access(cur, ref=ref, action="view", fields=fields)
 
     def accesses(self, ref: str) -> list[dict[str, Any]]:

@@ -28,7 +28,11 @@ def _common(aggregate: Any) -> dict[str, Any]:
     }
 
 
-def opinion(o: Opinion, today: dt.date) -> dict[str, Any]:
+def opinion(o: Opinion, today: dt.date, details: Any = None) -> dict[str, Any]:
+    """``details``: the opinion's personal details from the vault (R-SEC-4), for staff only;
+    without them the answer shows what the events carry (no address or photo, a non-public
+    opinion's text and point withheld)."""
+    shown = details.shown() if details is not None else {}
     return {
         **_common(o),
         "ref": o.ref,
@@ -38,11 +42,11 @@ def opinion(o: Opinion, today: dt.date) -> dict[str, Any]:
         "group": o.group,
         "category": o.category,
         "channel": o.channel,
-        "text": o.text,
+        "text": shown.get("text", o.text),
         "public": o.public,
-        "point": o.point,
-        "address": o.address,
-        "media_url": o.media_url,
+        "point": shown.get("point", o.point),
+        "address": shown.get("address"),
+        "media_url": shown.get("media_url"),
         "attributes": o.attributes,
         "date": o.date,
         "acknowledge_due_date": o.acknowledge_due_date,

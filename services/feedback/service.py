@@ -46,6 +46,12 @@ API = "/api/v1"
 OPEN311 = f"{API}/open311/v2"
 
 
+def _shown_fields(payload: dict[str, Any], details: Any) -> tuple[str, ...]:
+    """The personal fields staff were shown of one opinion (R-SEC-4): its details, its masked contact."""
+    return (*(details.fields if details is not None else ()),
+            *(("contact_phone_masked",) if payload.get("contact_phone_masked") else ()))
+
+
 def _fields(model: Any) -> dict[str, Any]:
     """The body's fields as keyword arguments (nested models as plain dicts)."""
     return model.model_dump()
@@ -65,10 +71,9 @@ class FeedbackService(OperationsRoutes):
 
     def _staff_view(self, opinion: Any) -> dict[str, Any]:
         """An opinion as staff see it; showing its masked contact is a recorded access (R-SEC-4)."""
-        details = self.feedback.vault.details([opinion.ref]).get(opinion.ref)  # recorded when held (R-SEC-4)
+        details = self.feedback.vault.details([opinion.ref]).get(opinion.ref)
         payload = presenters.opinion(opinion, clock.today(), details)
-        if payload.get("contact_phone_masked"):
-            self.feedback.vault.shown([opinion.ref])
+        self.feedback.vault.viewed({opinion.ref: _shown_fields(payload, details)})
         return payload
 
     # -- opinions ----------------------------------------------------------------
@@ -82,13 +87,12 @@ class FeedbackService(OperationsRoutes):
     @route("GET", f"{API}/opinions")
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
-        self.feedback.vault.shown(item["ref"] for item in page["items"] if item.get("contact_phone_masked"))
-        # R-SEC-4: staff see the personal details from the vault (each shown one recorded access)
+        # R-SEC-4: staff see the personal details from the vault; each opinion shown is one recorded access
         held = self.feedback.vault.details(item["ref"] for item in page["items"])
         for item in page["items"]:
-            item.update(address=None, media_url=None)
-            if item["ref"] in held:
-                item.update(held[item["ref"]].shown())
+            item.update({"address": None, "media_url": None,
+                         **(held[item["ref"]].shown() if item["ref"] in held else {})})
+        self.feedback.vault.viewed({item["ref"]: _shown_fields(item, held.get(item["ref"])) for item in page["items"]})
         return json_response(page)
 
     @route("GET", f"{API}/opinions/<ref>")

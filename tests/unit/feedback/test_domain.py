@@ -73,7 +73,9 @@ def test_opinion_text_and_dates_are_checked():
     assert (exc.value.field, exc.value.rule) == ("text", "R-OPN-1")
     with pytest.raises(RuleViolated):
         opinion(text="字" * 2001)
-    assert opinion(text="字" * 2000).text == "字" * 2000
+    assert opinion(text="字" * 2000, public=True).text == "字" * 2000
+    # R-SEC-4: a non-public opinion's text is personal: its event does not carry it
+    assert opinion(text="字" * 2000).text is None
     with pytest.raises(RuleViolated) as exc:
         opinion(date=TODAY + dt.timedelta(days=1))
     assert exc.value.rule == "R-SEC-3"

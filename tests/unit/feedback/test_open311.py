@@ -49,7 +49,10 @@ def test_form_encoded_post_as_a_client_sends_it(api, runtime, world):
     assert len(ref) >= 10
     opinion = runtime.app("feedback").get_opinion(ref)
     assert (opinion.district, opinion.channel, opinion.category) == (world["district"], "open311", "public_space")
-    assert (opinion.text, opinion.address, opinion.media_url) == ("广场地砖破损", "古楼南街", "http://example.org/p.jpg")
+    assert opinion.text == "广场地砖破损" and opinion.point == {"lat": 36.45, "lon": 115.98}
+    # R-SEC-4: the address and the photo are kept in the vault, apart from the events
+    details = runtime.app("feedback").vault.details([ref])[ref]
+    assert (details.address, details.media_url) == ("古楼南街", "http://example.org/p.jpg")
     assert opinion.public is True and opinion.attributes == {"nearby": "school"}
     assert opinion.contact_phone_masked == "138****5678"
     dumped = json.dumps(runtime.app("feedback").envelopes(0, 1000), ensure_ascii=False)
@@ -63,7 +66,7 @@ def test_get_one_request_at_once_and_in_the_list(api, world):
     assert set(one) == REQUEST_FIELDS
     assert (one["service_request_id"], one["status"], one["service_code"]) == (ref, "open", "public_space")
     assert one["description"] is None  # the resident did not choose public
-    assert (one["lat"], one["long"]) == (36.45, 115.98)
+    assert (one["lat"], one["long"]) == (None, None)  # R-SEC-4: nor is its exact point shown
     assert one["agency_responsible"] == "古楼街道（东昌府区人民政府）"
     requested = dt.datetime.fromisoformat(one["requested_datetime"])
     assert requested.utcoffset() == dt.timedelta(hours=8) and requested.date() == clock.today()

@@ -62,14 +62,15 @@ def test_intake_staff_views_notification_and_erasure_are_each_recorded(api, runt
     assert api.delete(f"/api/v1/opinions/{ref}/personal-data").status_code == 204
 
     rows = accesses(runtime, ref)
+    # the text of an opinion not marked public is personal too (R-SEC-4 amended)
     assert actions(rows) == [
-        ("store", "anonymous", "name,phone,app_user"),
-        ("view", "planner-7", "contact_phone_masked"),
-        ("view", "bureau-test", "contact_phone_masked"),
+        ("store", "anonymous", "name,phone,app_user,text"),
+        ("view", "planner-7", "text,contact_phone_masked"),
+        ("view", "bureau-test", "text,contact_phone_masked"),
         # one read per resident message delivered (received, acknowledged)
         ("notify", "notification-dispatcher", "name,phone,app_user"),
         ("notify", "notification-dispatcher", "name,phone,app_user"),
-        ("erase", "bureau-test", "name,phone,email,app_user"),
+        ("erase", "bureau-test", "name,phone,email,app_user,text,point,address,media_url"),
     ]
     assert [r["role"] for r in rows] == ["resident", "planner", "bureau", "system", "system", "bureau"]
     assert rows[1]["correlation_id"] == "corr-ack-1"
@@ -97,8 +98,8 @@ def test_after_erasure_nothing_is_read_and_nothing_recorded(api, runtime, world)
 
 
 def test_opinions_without_personal_data_record_nothing(api, runtime, world):
-    # R-SEC-4: no contact given, nothing to access
-    ref = submit(api, world)
+    # R-SEC-4: no contact given and the text public (no address, photo or point), nothing to access
+    ref = submit(api, world, public=True)
     api.post(f"/api/v1/opinions/{ref}/acknowledge", {"date": "2022-03-02"})
     api.get("/api/v1/opinions")
     assert accesses(runtime) == []
