@@ -6,14 +6,17 @@ than teardown of shared state.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import time
 import uuid
 from typing import Any, Iterator
 
 import pytest
 from werkzeug.test import Client
 
+from services.backbone import clock
 from services.backbone.auth import issue_token
 from services.backbone.http import Gateway
 from services.backbone.settings import Settings
@@ -95,6 +98,27 @@ def runtime(tmp_path) -> Iterator[Runtime]:
 @pytest.fixture
 def api(runtime: Runtime) -> Api:
     return Api(runtime)
+
+
+# Issue 15: the business date of tests that compare the server's "today" with their own.
+FROZEN_TODAY = dt.date(2026, 6, 15)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch) -> dt.date:
+    """This process's business clock and the event timestamps start at 10:00 Asia/Shanghai on
+    FROZEN_TODAY and run on from there (no test crosses midnight); returns FROZEN_TODAY.
+    Processes started by a test take ``RPS_TODAY`` (services/backbone/clock.py) instead."""
+    import eventsourcing.domain
+
+    origin, started = dt.datetime.combine(FROZEN_TODAY, dt.time(10), clock.TZ), time.monotonic()
+
+    def now() -> dt.datetime:
+        return origin + dt.timedelta(seconds=time.monotonic() - started)
+
+    monkeypatch.setattr(clock, "now", now)
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: now().astimezone(dt.timezone.utc))
+    return FROZEN_TODAY
 
 
 @pytest.fixture

@@ -4,12 +4,9 @@ in-process in embedded mode and over HTTP with the service token in the cluster.
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from tests.processes import Http, free_port
+from tests.processes import Http
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +19,10 @@ def _issued(http: Http) -> list[dict]:
 
 def test_embedded_run_reminds_today_and_remind_issues_a_date_once(processes, tmp_path):
     data = str(tmp_path / "var")
-    port = free_port()
-    processes.start("run", env={"RPS_DATA_DIR": data, "RPS_HTTP": f"127.0.0.1:{port}"})
-    http = Http(f"http://127.0.0.1:{port}")
-    http.wait_ready()
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    # Issue 15: every process's business date fixed (RPS_TODAY), not compared with the test's own clock.
+    today = "2026-06-15"
+    processes.env["RPS_TODAY"] = today
+    _, http = processes.start_http("run", env={"RPS_DATA_DIR": data})
     # after start, the runtime's daily thread hands today's reminders over (once)
     http.eventually("/api/v1/events/feedback?after=0&limit=1000",
                     lambda feed: any(e["type"].endswith(".RemindersIssued.v1") for e in feed["events"]), timeout=30)
@@ -46,11 +42,8 @@ def test_embedded_run_reminds_today_and_remind_issues_a_date_once(processes, tmp
 
 def test_cluster_remind_posts_to_feedback_with_the_service_token(processes, cluster_settings):
     processes.env.update({"AMQP_URI": cluster_settings.amqp_uri, "DATABASE_URL": cluster_settings.database_url})
-    port = free_port()
-    processes.start("serve", "feedback", env={"RPS_HTTP": f"127.0.0.1:{port}"})
-    feedback = Http(f"http://127.0.0.1:{port}")
-    feedback.wait_ready()
-    env = {"RPS_FEEDBACK_URL": f"http://127.0.0.1:{port}"}
+    _, feedback = processes.start_http("serve", "feedback")
+    env = {"RPS_FEEDBACK_URL": feedback.base}
     first = processes.run("remind", "--date", "2022-03-20", env=env)
     assert "rps remind: 2022-03-20: 0 reminder(s) issued" in first.stdout, first.stdout
     second = processes.run("remind", "--date", "2022-03-20", env=env)

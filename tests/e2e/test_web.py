@@ -270,7 +270,7 @@ def test_every_page_loads_only_its_own_scripts(client):
             assert (static / script).is_file(), (page.name, script)
 
 
-def test_dev_token_issues_a_token_for_the_role_and_scope(client):
+def test_dev_token_issues_a_token_for_the_role_and_scope(client, frozen_clock):
     # R-SEC-1: the token is the one the API verifies; the scope the role needs is required.
     response = client.post("/web/dev-token", json={"role": "planner", "group": "g-x", "district": "d-x"})
     assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
@@ -282,7 +282,7 @@ def test_dev_token_issues_a_token_for_the_role_and_scope(client):
     unknown = client.post("/web/dev-token", json={"role": "bureau", "admin": True})
     assert unknown.status_code == 400 and unknown.json["error"]["field"] == "admin"
     config = client.get("/web/config.json").json
-    assert config["dev_sign_in"] is True and config["oidc"] is None and config["today"] == clock.today().isoformat()
+    assert config["dev_sign_in"] is True and config["oidc"] is None and config["today"] == "2026-06-15"  # frozen (issue 15)
 
 
 def test_free_text_with_bidirectional_controls_is_shown_isolated(browser, system, world):

@@ -59,8 +59,9 @@ def test_form_encoded_post_as_a_client_sends_it(api, runtime, world):
     assert "13812345678" not in dumped and "app-42" not in dumped and "张 三" not in dumped
 
 
-def test_get_one_request_at_once_and_in_the_list(api, world):
-    # GeoReport v2 GET requests/{id}.json and requests.json: public fields only (R-OPN-4)
+def test_get_one_request_at_once_and_in_the_list(api, world, frozen_clock):
+    # GeoReport v2 GET requests/{id}.json and requests.json: public fields only (R-OPN-4);
+    # the business clock frozen on 2026-06-15 (issue 15: no comparison of two "today"s across midnight)
     ref = post_request(api, phone="13812345678", first_name="三", last_name="张").json_body[0]["service_request_id"]
     [one] = api.get(f"{BASE}/requests/{ref}.json").json_body  # read at once, before the lists catch up
     assert set(one) == REQUEST_FIELDS
@@ -69,15 +70,15 @@ def test_get_one_request_at_once_and_in_the_list(api, world):
     assert (one["lat"], one["long"]) == (None, None)  # R-SEC-4: nor is its exact point shown
     assert one["agency_responsible"] == "古楼街道（东昌府区人民政府）"
     requested = dt.datetime.fromisoformat(one["requested_datetime"])
-    assert requested.utcoffset() == dt.timedelta(hours=8) and requested.date() == clock.today()
-    assert one["expected_datetime"] == f"{clock.today() + dt.timedelta(days=30)}T23:59:59+08:00"  # R-OPN-2: 30 days
+    assert requested.utcoffset() == dt.timedelta(hours=8) and requested.date() == dt.date(2026, 6, 15)
+    assert one["expected_datetime"] == "2026-07-15T23:59:59+08:00"  # R-OPN-2: 30 days
     assert "13812345678" not in json.dumps(one) and "138****5678" not in json.dumps(one)
     api.settle()
     listed = api.get(f"{BASE}/requests.json?service_request_id={ref}").json_body
     assert listed == [one]
 
 
-def test_status_open_and_closed_with_notes(api, world):
+def test_status_open_and_closed_with_notes(api, world, frozen_clock):
     # GeoReport v2 status and status_notes follow the opinion (R-OPN-2)
     open_ref = post_request(api).json_body[0]["service_request_id"]
     closed_ref = post_request(api, **{"attribute[public]": "true"}).json_body[0]["service_request_id"]
@@ -91,7 +92,7 @@ def test_status_open_and_closed_with_notes(api, world):
     opened = api.get(f"{BASE}/requests.json?status=open").json_body
     assert open_ref in [r["service_request_id"] for r in opened] and closed_ref not in [r["service_request_id"] for r in opened]
     assert api.get(f"{BASE}/requests.json?service_code=greening").json_body == []
-    today = clock.today()
+    today = frozen_clock  # issue 15: the requests' dates and the window's, one frozen day
     window = f"start_date={(today - dt.timedelta(days=1)).isoformat()}T00:00:00%2B08:00&end_date={today.isoformat()}T23:59:59Z"
     assert len(api.get(f"{BASE}/requests.json?{window}").json_body) == 2
     assert api.get(f"{BASE}/requests.json?end_date=2021-01-01T00:00:00Z").json_body == []

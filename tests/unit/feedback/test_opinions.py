@@ -281,10 +281,10 @@ def test_service_levels_come_from_the_environment(tmp_path, unique):
     db.close()
 
 
-def test_business_date_defaults_to_today(api, world):
-    # API.md "Business dates"
+def test_business_date_defaults_to_today(api, world, frozen_clock):
+    # API.md "Business dates": today in Asia/Shanghai (the clock frozen on 2026-06-15, issue 15)
     body = submit(api, world, date=None).json_body
-    assert body["date"] == clock.today().isoformat()
+    assert body["date"] == "2026-06-15" == frozen_clock.isoformat()
 
 
 def test_a_governments_list_holds_only_the_relayed_opinions_of_its_districts(api, world):
