@@ -392,7 +392,20 @@ class KeepableCursor:
         return getattr(self._cur, name)
 
 
-def _keepable(params: Sequence[Any]) -> list[Any]:
+_unkeepable = text.UNKEEPABLE.search
+
+
+def _keepable(params: Sequence[Any]) -> Sequence[Any]:
+    """The parameters themselves when every text is keepable (the rebuild's common case, checked
+    by ``isprintable`` first: C-fast), else a copy with U+FFFD in place."""
+    for p in params:
+        if isinstance(p, str):
+            if not p.isprintable() and _unkeepable(p):
+                break
+        elif isinstance(p, (list, tuple)):
+            break
+    else:
+        return params
     return [
         text.keepable(p) if isinstance(p, str)
         else [text.keepable(v) if isinstance(v, str) else v for v in p] if isinstance(p, (list, tuple)) else p
