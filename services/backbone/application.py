@@ -7,6 +7,7 @@ the outbox; ``appended`` wakes the relay so it need not poll hard.
 from __future__ import annotations
 
 import functools
+import logging
 import random
 import threading
 import time
@@ -21,6 +22,8 @@ from services.backbone import metrics
 from services.backbone.chain import ChainCheck, verify_chain
 from services.backbone.domain import Conflict
 from services.backbone.envelope import envelope_from_event
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,10 +143,20 @@ class Deferred:
         self.app = app
         self.processing_events: list[ProcessingEvent] = []
         self.aggregates: dict[Any, Any] = {}
+        self.discards: list[Callable[[], Any]] = []
 
     def add(self, processing_event: ProcessingEvent) -> None:
         self.processing_events.append(processing_event)
         self.aggregates.update(processing_event.aggregates)
+
+    def discard(self) -> None:
+        """The held events will not be stored: undo what was written beside them (``on_discard``)."""
+        while self.discards:
+            undo = self.discards.pop()
+            try:
+                undo()
+            except Exception as exc:  # best effort; the caller reports its own failure
+                log.warning("undoing a discarded save failed: %s", type(exc).__name__)
 
 
 _deferred: ContextVar[Deferred | None] = ContextVar("rps_deferred_save", default=None)
@@ -204,6 +217,13 @@ class ServiceApplication(Application):
         recordings = super().save(*objs, **kwargs)
         self._saved(recordings)
         return recordings
+
+    def on_discard(self, undo: Callable[[], Any]) -> None:
+        """Run ``undo`` if the events just saved are held back and then not stored (an idempotent
+        request that answered 5xx or lost a race); a no-op when the save stored them at once."""
+        held = _deferred.get()
+        if held is not None and held.app is self:
+            held.discards.append(undo)
 
     def _saved(self, recordings: list[Any]) -> None:
         if recordings:

@@ -189,6 +189,7 @@ class IdempotencyStore:
             answer = self.answer(claim, response)
             try:
                 if answer is None:  # nothing stored: the key is free for a retry
+                    held.discard()
                     self.release(claim)
                     return response
                 if app is None:  # no event store: the answer alone
@@ -197,15 +198,18 @@ class IdempotencyStore:
                 else:
                     app.commit_deferred(held, answer)
             except IntegrityError:  # another writer saved one of its aggregates first: run again on fresh state
+                held.discard()
                 time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
                 continue
             except KeyTakenOver:  # we were too slow: the request that took the key over answers
+                held.discard()
                 replay = self.claim(claim)
                 if replay is None:
                     self.release(claim)
                     raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER) from None
                 return replay
             except BaseException:
+                held.discard()
                 self._release_quietly(claim)
                 raise
             if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered

@@ -131,3 +131,53 @@ def test_records_expire_after_the_retention(api, runtime, codes, monkeypatch):
 def test_without_a_key_nothing_is_recorded(api, runtime, codes):
     assert api.post("/api/v1/visits", visit(codes)).status_code == 201
     assert runtime.idempotency_db("visits").query("SELECT COUNT(*) AS n FROM idempotency_keys")[0]["n"] == 0
+
+
+def _before_the_keyed_commit(monkeypatch, app, action):
+    """Run ``action`` once, in another thread (another request), just before the keyed request's commit."""
+    import threading
+
+    original, done = app.commit_deferred, []
+
+    def commit(held, answer):
+        if not done:
+            done.append(True)
+            thread = threading.Thread(target=action)
+            thread.start()
+            thread.join(timeout=30)
+        return original(held, answer)
+
+    monkeypatch.setattr(app, "commit_deferred", commit)
+
+
+def test_a_race_at_the_keyed_commit_runs_the_request_again_on_fresh_state(api, runtime, codes, monkeypatch):
+    # R-SEC-3 amended (issue 15 item 2): the events and the answer are committed together; another
+    # writer saving the same visit first makes the keyed request run again, once stored.
+    visit_id = api.post("/api/v1/visits", visit(codes)).json_body["id"]
+    app = runtime.app("visits")
+    _before_the_keyed_commit(monkeypatch, app, lambda: app.correct_visit(visit_id, reason="另一位", changes={"days": 2}))
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    before = stored(runtime)
+    body = {"reason": "补记地点", "places": ["东关街"]}
+    first = api.post(f"/api/v1/visits/{visit_id}/corrections", body, headers=key)
+    assert first.status_code == 200, first.json_body
+    assert first.json_body["days"] == 2 and first.json_body["places"] == ["东关街"]  # built on the other write
+    assert stored(runtime) == before + 2  # the other correction and this one, once
+    assert api.post(f"/api/v1/visits/{visit_id}/corrections", body, headers=key).json_body == first.json_body
+    assert stored(runtime) == before + 2
+
+
+def test_a_claim_taken_over_meanwhile_stores_nothing_not_even_personal_data(api, runtime, codes, monkeypatch):
+    # R-SEC-3 amended, R-SEC-4 (issue 15 item 2): a request slower than the in-flight window whose key
+    # another replica took over rolls back: no event, and the personal data written beside it goes too.
+    feedback = runtime.app("feedback")
+    keys = runtime.idempotency_db("feedback")
+    _before_the_keyed_commit(monkeypatch, feedback, lambda: keys.query(
+        "UPDATE idempotency_keys SET created_at = created_at + 100 WHERE status IS NULL"))
+    count = lambda table: runtime.db("feedback").query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]  # noqa: E731
+    before = (stored(runtime, "feedback"), count("fb_personal_data"), count("fb_opinion_private"))
+    body = {"district": codes["district"], "category": "public_space", "text": "井盖缺失", "channel": "app",
+            "contact_name": "张三", "contact_phone": "13955556666", "address": "东昌路 1 号"}
+    response = api.anonymous().post("/api/v1/opinions", body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code == 409 and response.json_body["error"]["code"] == "idempotency_key_in_flight"
+    assert (stored(runtime, "feedback"), count("fb_personal_data"), count("fb_opinion_private")) == before
