@@ -10,6 +10,12 @@ notifier read the contact, and the month's reports are fetched again. Then
 every event body in the SQLite event stores, both processes' captured output,
 /metrics and every report file are searched. The vault holding the numbers is
 the positive control: the data exists, only where it belongs.
+
+Issue 15 item 7 (R-SEC-4 amended): the sweep's residents also give street addresses,
+photos' URLs, exact points and texts not marked public. None of these may appear in an
+event body, the event feed (/api/v1/events/feedback), the audit trail, an anonymous
+answer (Open311 list and detail, GET /opinions/{ref}), a log line, a metric or a
+report; the vault's details table holds them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ PHONES = {"13912345678": "13912345678", "+86 139-1234-5601": "13912345601", "137
 NAMES = ("欧阳测试", "司马演示", "诸葛样例")
 APP_USERS = ("app-sweep-7741",)
 SECRETS = (*PHONES.values(), *NAMES, *APP_USERS)
+# R-SEC-4 amended: personal whoever gives them (addresses, photos) and, not public, the text and exact point
+ADDRESSES = ("楼西街 12 号 4 单元 502", "柳园路 9 号院 3 号楼")
+MEDIA = ("https://photos.example.org/sweep-lamp-0001.jpg", "https://photos.example.org/sweep-crossing-0002.jpg")
+PRIVATE_TEXTS = ("楼西街路灯不亮，晚上出行不便", "路口缺少人行横道")
+EXACT = ("36.451234", "115.981234")
+PERSONAL = (*ADDRESSES, *MEDIA, *PRIVATE_TEXTS, *EXACT)
 
 
 def _embedded_env() -> dict[str, str]:
@@ -61,6 +73,7 @@ def _residents_write_in(http: Http) -> str:
     dated = _ok(bureau.call("POST", "/api/v1/opinions", {
         "district": "gulou", "category": "public_space", "text": "楼西街路灯不亮，晚上出行不便", "channel": "app",
         "date": "2021-07-20", "contact_phone": "13912345678", "contact_name": NAMES[0], "app_user_id": APP_USERS[0],
+        "address": ADDRESSES[0], "media_url": MEDIA[0],
     }), 201)
     _ok(resident.call("POST", "/api/v1/opinions", {
         "district": "gulou", "category": "greening", "text": "小区门口的行道树枯死了", "channel": "app",
@@ -68,7 +81,8 @@ def _residents_write_in(http: Http) -> str:
     }), 201)
     _ok(_form(resident, "/api/v1/open311/v2/requests.json", {
         "service_code": "transport", "description": "路口缺少人行横道", "attribute[district]": "gulou",
-        "phone": "13712340002", "first_name": NAMES[2],
+        "phone": "13712340002", "first_name": NAMES[2], "address_string": ADDRESSES[1], "media_url": MEDIA[1],
+        "lat": EXACT[0], "long": EXACT[1],
     }), 201)
     ref = dated["ref"]
     for step, body in (("acknowledge", {"date": "2021-07-21"}), ("relay", {"date": "2021-07-22", "comment": "请区政府协调"}),
@@ -79,6 +93,30 @@ def _residents_write_in(http: Http) -> str:
     _ok(bureau.call("GET", f"/api/v1/opinions/{ref}"))
     _ok(bureau.call("GET", f"/api/v1/open311/v2/requests/{ref}.json"))
     return ref
+
+
+def _answers(http: Http, ref: str) -> dict[str, str]:
+    """What the running system answers about the sweep's opinions: the event feed and the audit
+    trail (bureau), the anonymous Open311 list and detail and GET /opinions/{ref}."""
+    resident = http.anonymous()
+    listed = _ok(resident.call("GET", "/api/v1/open311/v2/requests.json"))
+    assert ref in [r["service_request_id"] for r in listed]
+    refs = [ref, *[r["service_request_id"] for r in listed[:20] if r["service_request_id"] != ref]]
+    feed, after = [], 0
+    while True:
+        page = _ok(http.call("GET", f"/api/v1/events/feedback?after={after}&limit=1000"))
+        feed += page["events"]
+        if not page["events"]:
+            break
+        after = page["next_after"]
+    answers = {
+        "feed": feed,
+        "audit trail": _ok(http.call("GET", f"/api/v1/audit/opinion/{ref}")),
+        "open311 list": listed,
+        "open311 detail": [_ok(resident.call("GET", f"/api/v1/open311/v2/requests/{r}.json")) for r in refs],
+        "opinion followed": [_ok(resident.call("GET", f"/api/v1/opinions/{r}")) for r in refs],
+    }
+    return {name: json.dumps(body, ensure_ascii=False) for name, body in answers.items()}
 
 
 def _without_time(report: dict) -> dict:
@@ -135,6 +173,7 @@ def swept(tmp_path_factory):
                 with urllib.request.urlopen(request, timeout=30) as response:
                     (out / f"sweep-{kind}-{period}.{fmt}").write_bytes(response.read())
         metrics = urllib.request.urlopen(f"{http.base}/metrics", timeout=30).read().decode()
+        answers = _answers(http, ref)
     finally:
         run.terminate()
         try:
@@ -142,14 +181,14 @@ def swept(tmp_path_factory):
         except subprocess.TimeoutExpired:
             run.kill()
         log.close()
-    return {"root": root, "data": data, "out": out, "metrics": metrics, "ref": ref,
+    return {"root": root, "data": data, "out": out, "metrics": metrics, "ref": ref, "answers": answers,
             "logs": {name: (root / name).read_text(encoding="utf-8", errors="replace")
                      for name in ("demo.log", "run.log")}}
 
 
 def _findings(text: str) -> list[str]:
     found = [m.group(0) for m in MOBILE.finditer(text)]
-    return found + [s for s in SECRETS if s in text]
+    return found + [s for s in (*SECRETS, *PERSONAL) if s in text]
 
 
 def test_the_contacts_exist_only_in_the_vault(swept):
@@ -161,6 +200,10 @@ def test_the_contacts_exist_only_in_the_vault(swept):
         names = {row[0] for row in conn.execute("SELECT name FROM fb_personal_data")}
         accesses = conn.execute("SELECT action, ref FROM fb_personal_data_access").fetchall()
     assert set(PHONES.values()) <= phones and set(NAMES) <= names
+    with sqlite3.connect(swept["data"] / "feedback-state.sqlite") as conn:
+        details = json.dumps(conn.execute("SELECT text, lat, lon, address, media_url FROM fb_opinion_private").fetchall(),
+                             ensure_ascii=False)
+    assert [p for p in PERSONAL if p not in details] == []  # R-SEC-4 amended: the details are in the vault
     assert set(PHONES.values()) <= set(_findings(json.dumps(sorted(phones))))  # the search would see them
     assert {"store", "view", "notify"} <= {a for a, _ in accesses}
     assert ("notify", swept["ref"]) in accesses
@@ -189,6 +232,13 @@ def test_no_unmasked_phone_or_name_in_any_event_body(swept):
     assert text.count(".OpinionSubmitted.v1") >= 3 + 5 and text.count(".PersonalDataErased.v1") == 0
     assert "139****5678" in text  # the masked form is there, and is fine
     assert _findings(text) == []
+
+
+def test_no_address_photo_private_text_or_exact_point_in_the_feed_trail_or_anonymous_answers(swept):
+    # R-SEC-4 amended, R-OPN-4 (issue 15 item 7): the running system's answers carry none of them
+    for name, text in swept["answers"].items():
+        assert _findings(text) == [], name
+    assert swept["ref"] in swept["answers"]["audit trail"] and ".OpinionSubmitted.v1" in swept["answers"]["feed"]
 
 
 def test_no_unmasked_phone_or_name_in_any_log_line(swept):
