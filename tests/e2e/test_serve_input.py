@@ -99,3 +99,9 @@ def test_rps_token_for_a_planners_group_carries_its_district(processes, tmp_path
     planner = type(system)(system.base, issued.stdout.strip())
     status, answer = planner.call("GET", "/api/v1/opinions")
     assert status == 200, answer
+    # the embedded server (`rps run`) too: a chunked body is read, a 9 KB token is 401
+    body = json.dumps({"code": f"c{codes['group']}", "name": "分块区", "kind": "district_government"}).encode()
+    status, answer = _chunked(system.base, "/api/v1/governments", [body[:7], body[7:]], token("bureau", env=env))
+    assert status == 201 and answer["name"] == "分块区", answer
+    status, answer = system.call("GET", "/api/v1/governments", headers={"Authorization": "Bearer " + "x" * 9000})
+    assert status == 401, answer

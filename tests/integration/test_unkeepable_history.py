@@ -71,3 +71,14 @@ def test_a_history_with_nul_text_projects_and_migrate_parks_the_rest_and_exits_0
     assert len(parked) == takers and all(f":contracts:" in p for p in parked)
     listed = _rps(settings, "dead-letters", "list", "--consumer", "contracts")
     assert listed.returncode == 0 and "1 parked" in listed.stdout
+    # what the migration parked is in every scrape of a process keeping that read model (RpsDeadLetters)
+    from prometheus_client import generate_latest
+
+    runtime = Runtime.cluster(settings, ("contracts",))
+    try:
+        runtime.refresh_gauges()
+        names = [p.name for p in runtime.projections["contracts"] if p.parked()]
+    finally:
+        runtime.close()
+    assert len(names) == 1
+    assert f'rps_dead_letter_messages{{projection="{names[0]}"}} 1.0' in generate_latest().decode()
