@@ -185,7 +185,8 @@ def test_government_completes_a_recommendation(browser, system, world):
 def test_bureau_issues_and_downloads_the_monthly_report(browser, system, world):
     # R-RPT-1, R-RPT-6, R-RPT-7: view, issue a numbered copy, download the XLSX.
     result = drive(browser, "bureauReport", system, world)
-    assert world["a"]["group"] in result["summary"]
+    # R-RPT-6: the viewer names the group by its sub-district, never by its code.
+    assert "测试街道" in result["summary"] and world["a"]["group"] not in result["summary"]
     # Issue 15: a failed issue or download fails the test (no xfail).
     assert served(system, "post", "/api/v1/reports/{kind}/{period}/issue"), "reporting serves no issue route"
     assert result["issuedOk"], result["issued"]

@@ -74,12 +74,13 @@ ROW_HEADER_KEYS = {"group", "government", "district", "name", "id", "title", "it
 ALERT_WHEN_FALSE = {"has_visit", "leader_met", "passed"}
 # Beyond this many bars a chart is unreadable; the table says it all.
 MAX_CHART_ROWS = 60
+REPEATED_KEYS = {"title"}
 # Width of a portrait A4 page's printable area (178 mm) in ems of the tables' 8 pt type, less a margin.
-PRINT_WIDTH_EM = 60.0
-NOWRAP_KINDS = {"int", "days", "money", "rate", "fraction", "rank", "number", "date", "month"}
+PRINT_WIDTH_EM = 61.0
+NOWRAP_KINDS = {"int", "days", "money", "rate", "fraction", "rank", "number", "date", "month", "rule"}
 HEADER_MIN_EM = 3.2   # report.css: a header is at least this wide
-CELL_PADDING_EM = 0.9
-TEXT_MAX_EM = 9.0     # text wraps: a text column is given at most this much
+CELL_PADDING_EM = 0.7
+TEXT_MAX_EM = 8.0     # text wraps: a text column is given at most this much
 
 
 def text_width(text: str) -> float:
@@ -168,9 +169,10 @@ class Table:
         widths = {c.key: column_width(c, self.rows) for c in columns}
         if self.compact or sum(widths.values()) <= room:
             return [self]
-        head = columns[:1] if self.row_header else []
+        # The row's name, and its title where it has one, start every part.
+        head = (columns[:1] if self.row_header else []) + [c for c in columns[1:] if c.key in REPEATED_KEYS]
         blocks: list[list[Column]] = []
-        for column in columns[len(head):]:
+        for column in [c for c in columns if c not in head]:
             if blocks and column.group and blocks[-1][-1].group == column.group:
                 blocks[-1].append(column)
             else:
@@ -688,7 +690,7 @@ def _items_table(key: str, title: str, items: list[dict], names: Names) -> Table
         row["rule"] = L.rule_label(item.get("rule"))
         row["message"] = names.text(item.get("message"))
         rows.append(row)
-    columns = [Column("no", "序号", "int"), Column("rule", "规则", "text")]
+    columns = [Column("no", "序号", "int"), Column("rule", "规则", "rule")]
     where = next((k for k in ("group", "district", "government") if _present(items, k)), None)
     if where:
         columns.append(Column(where, IDENTITY_LABELS[where], "text"))

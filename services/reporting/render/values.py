@@ -235,6 +235,8 @@ def format_value(value: Any, kind: str, key: str = "") -> str:
             return named
     if kind == "month":
         return month_label(value)
+    if kind == "period":
+        return period_label(None, value) if value not in (None, "") else EMPTY
     if kind == "months":
         return month_ranges(value)
     if kind == "money":

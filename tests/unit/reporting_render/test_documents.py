@@ -193,3 +193,15 @@ def test_dates_in_xlsx_are_dates():
     cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row
              if isinstance(c.value, dt.datetime) and c.value.date() == dt.date(2021, 6, 16)]
     assert cells and cells[0].number_format == "yyyy-mm-dd"
+
+
+def test_the_web_viewer_names_the_rules_as_the_documents_do():
+    # R-RPT-6: the report viewer (services/web/static/js/labels.js) shows the same short rule names.
+    from pathlib import Path
+    import re
+
+    script = (Path(__file__).resolve().parents[3] / "services" / "web" / "static" / "js" / "labels.js").read_text(
+        encoding="utf-8")
+    block = script[script.index("  rule: {"):]
+    block = block[:block.index("\n  },")]
+    assert dict(re.findall(r'"(R-[A-Z]+-\d+)": "([^"]*)"', block)) == labels.RULES

@@ -9,6 +9,38 @@ const q = encodeURIComponent;
 const HINTS = { monthly: "月度：YYYY-MM，如 2022-03", quarterly: "季度：YYYY-Qn，如 2022-Q1", "half-yearly": "半年：YYYY-Hn，如 2022-H1", annual: "服务年度起始年份：YYYY，如 2021" };
 const state = { kind: "monthly", period: "" };
 
+// Names instead of codes (R-RPT-6): every code the report names somewhere, a group by its sub-district.
+function namesOf(report) {
+  const names = new Map();
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      if (v.government && v.government_name) names.set(v.government, v.government_name);
+      if (v.district && v.district_name) names.set(v.district, v.district_name);
+      if (v.group && v.district_name) names.set(v.group, `${v.district_name}小组`);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(report);
+  return names;
+}
+
+const nameOf = (names, code) => (code ? names.get(code) || code : "—");
+
+// A message with the codes it quotes replaced by names ("小组 g-gulou" -> 古楼街道小组).
+function plain(names, text) {
+  let out = String(text ?? "");
+  for (const [code, name] of [...names].sort((a, b) => b[0].length - a[0].length)) {
+    out = out.replace(new RegExp(`(小组\\s*)?(?<![A-Za-z0-9_-])${code.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9_-])\\s?`, "g"),
+      (m, group) => (group ? name : name.replace(/小组$/, "")));
+  }
+  return out;
+}
+
+const ruleText = (rule) => (rule ? `${rule} ${label("rule", rule)}` : "");
+const percent = (v) => (v === null || v === undefined ? "—" : `${(Number(v) * 100).toFixed(1)}%`);
+const when = (iso) => (iso ? String(iso).replace("T", " ").slice(0, 16) : undefined);
+
 function defaultPeriod(kind, now) {
   const [y, m] = [Number(now.slice(0, 4)), Number(now.slice(5, 7))];
   if (kind === "monthly") return now.slice(0, 7);
@@ -17,14 +49,16 @@ function defaultPeriod(kind, now) {
   return String(m >= 6 ? y : y - 1);
 }
 
-function groupsTable(report) {
+function groupsTable(report, names) {
   const groups = report.groups || [];
+  const who = { label: "小组（服务镇街）", value: (g) => g.district_name || nameOf(names, g.group) };
+  const gov = { label: "区政府（管委会）", value: (g) => g.government_name || nameOf(names, g.government) };
   if (state.kind === "monthly") {
     return table({
       caption: "各小组本月情况",
       rows: groups,
       columns: [
-        { label: "小组", value: (g) => g.group }, { label: "镇街（园区）", value: (g) => g.district },
+        who, gov,
         { label: "走访", num: true, value: (g) => g.visits }, { label: "本月天数", num: true, value: (g) => days(g.days_in_month) },
         { label: "年度累计 / 应服务", value: (g) => [`${days(g.days_in_service_year)} / ${days(g.required_days_to_date)}`, bar(g.days_in_service_year, g.required_days_to_date)] },
         { label: "到访", value: (g) => (g.duty_month && !g.has_visit ? badge("无走访", "bad") : yesNo(g.has_visit)) },
@@ -37,7 +71,7 @@ function groupsTable(report) {
       caption: "各小组服务年度与结算",
       rows: groups,
       columns: [
-        { label: "小组", value: (g) => g.group }, { label: "镇街（园区）", value: (g) => g.district },
+        who, gov,
         { label: "服务天数 / 应服务", value: (g) => [`${days(g.days)} / ${days(g.required_days)}`, bar(g.days, g.required_days)] },
         { label: "有走访月 / 履职月", value: (g) => `${g.months_with_visit} / ${g.duty_months}` },
         { label: "应付", num: true, value: (g) => fen(g.fee_fen) }, { label: "扣减", num: true, value: (g) => fen(g.deduction_fen) },
@@ -49,9 +83,11 @@ function groupsTable(report) {
     caption: "各区政府（管委会）落实建议情况",
     rows: report.governments || [],
     columns: [
-      { label: "排名", num: true, value: (g) => g.rank }, { label: "区政府（管委会）", value: (g) => g.government },
+      { label: "排名", num: true, value: (g) => (g.rank === null || g.rank === undefined ? "不参与排名" : g.rank) },
+      { label: "区政府（管委会）", value: (g) => g.government_name || nameOf(names, g.government) },
       { label: "函告", num: true, value: (g) => g.forwarded }, { label: "完成", num: true, value: (g) => g.completed },
-      { label: "按期完成率", value: (g) => (g.on_time_rate === null || g.on_time_rate === undefined ? "—" : `${g.on_time_rate}`) },
+      { label: "落实率", num: true, value: (g) => percent(g.completion_rate) },
+      { label: "按期完成率", num: true, value: (g) => percent(g.on_time_rate) },
       { label: "完成用时中位数（天）", num: true, value: (g) => g.median_days_to_complete },
     ],
   });
@@ -61,15 +97,20 @@ function summary(report) {
   const warnings = report.warnings || [];
   const findings = report.findings || [];
   const issue = report.issue || null;
+  const names = namesOf(report);
+  const where = (x) => (x.group || x.district || x.government ? `（${nameOf(names, x.group || x.district || x.government).replace(/小组$/, "")}）` : "");
+  // R-RPT-7: a live copy changed since issue does not look like the issued one.
+  const issued = !issue ? undefined : issue.changed_since_issue
+    ? badge(`实时数据，签发后已变更（与第 ${issue.number} 号签发文本不一致）`, "bad") : `第 ${issue.number} 号`;
   return [
     el("p", { class: "lead" }, report.title || `${label("reportKind", state.kind)} ${report.period}`),
     facts([
-      ["报告期", report.period], ["截至", report.as_of], ["生成时间", report.generated_at],
-      ["签发", issue ? `第 ${issue.number} 号${issue.changed_since_issue ? "（签发后数据有变化）" : ""}` : undefined],
+      ["报告期", report.period], ["截至", report.as_of], ["生成时间", when(report.generated_at)],
+      [issue && issue.changed_since_issue ? "文本性质" : "签发号", issued],
     ]),
-    warnings.length ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(w.rule || "提示", "warn"), " ", w.message, w.group ? `（${w.group}）` : ""))) : "",
-    findings.length ? [el("h3", {}, `问题（${findings.length}）`), el("ul", {}, findings.map((f) => el("li", {}, badge(f.rule || "问题", "bad"), " ", f.message, f.group ? `（${f.group}）` : "")))] : "",
-    groupsTable(report),
+    warnings.length ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(ruleText(w.rule) || "提示", "warn"), " ", plain(names, w.message), where(w)))) : "",
+    findings.length ? [el("h3", {}, `问题（${findings.length}）`), el("ul", {}, findings.map((f) => el("li", {}, badge(ruleText(f.rule) || "问题", "bad"), " ", plain(names, f.message), where(f))))] : "",
+    groupsTable(report, names),
   ];
 }
 
