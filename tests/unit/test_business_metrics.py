@@ -4,14 +4,22 @@ played over HTTP on 2022-03-20 with figures known by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import threading
+import uuid
 from typing import Any
+
+import psycopg
 
 import pytest
 from prometheus_client import Counter, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.backbone import clock
+from services.backbone.settings import Settings
+from services.bootstrap import Runtime, migrate
+from tests.processes import wait_for
 from services.reporting import metrics as business
 from tests.unit.reporting.world import World
 
@@ -144,24 +152,35 @@ def test_a_group_that_stopped_serving_drops_off_and_labels_stay_codes(api, progr
             assert not any(UUID.match(v) for _, v in labels), (name, labels)
 
 
-def test_pool_use_is_read_from_psycopg_pool(api):
-    # issue 9: DB pool use, from psycopg_pool's get_stats (PostgreSQL only; embedded mode has none)
-    class Pool:
-        def get_stats(self) -> dict[str, int]:
-            return {"pool_min": 1, "pool_max": 8, "pool_size": 3, "pool_available": 2, "requests_waiting": 1}
-
-    class Db:
-        _pool = Pool()
-
-    class Runtime:
-        dbs = {"reporting": Db()}
-        apps: dict = {}
-
-    figures = business.pool_figures(Runtime())
-    assert figures[business.DB_POOL_CONNECTIONS] == {
-        ("reporting", "tables", "open"): 3, ("reporting", "tables", "idle"): 2, ("reporting", "tables", "max"): 8,
-    }
-    assert figures[business.DB_POOL_WAITING] == {("reporting", "tables"): 1}
+@pytest.mark.integration
+def test_pool_use_is_read_from_psycopg_pool():
+    # issue 9: DB pool use, from psycopg_pool's get_stats (PostgreSQL only; embedded mode has none).
+    # Issue 15: a real pool of a cluster runtime on the real PostgreSQL, every connection taken
+    # and one request waiting, not a fake pool's numbers.
+    base = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/rps_test").rpartition("/")[0]
+    name = f"rps_pool_{uuid.uuid4().hex[:10]}"
+    settings = Settings(amqp_uri="amqp://unused", database_url=f"{base}/{name}")  # the broker is never contacted
+    migrate(settings)
+    runtime = Runtime.cluster(settings, ("reporting",))
+    pool = runtime.dbs["reporting"]._pool
+    held = [pool.getconn() for _ in range(pool.max_size)]
+    waiter = threading.Thread(target=lambda: pool.putconn(pool.getconn(timeout=30)), daemon=True)
+    try:
+        waiter.start()
+        wait_for(lambda: pool.get_stats().get("requests_waiting") == 1, 10, "a request waiting for a connection")
+        figures = business.pool_figures(runtime)
+        assert {k: v for k, v in figures[business.DB_POOL_CONNECTIONS].items() if k[:2] == ("reporting", "tables")} == {
+            ("reporting", "tables", "open"): pool.max_size, ("reporting", "tables", "idle"): 0,
+            ("reporting", "tables", "max"): pool.max_size,
+        }
+        assert figures[business.DB_POOL_WAITING][("reporting", "tables")] == 1
+    finally:
+        for conn in held:
+            pool.putconn(conn)
+        waiter.join(timeout=30)
+        runtime.close()
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_failing_refresh_keeps_metrics_answering(api, monkeypatch):
