@@ -175,3 +175,21 @@ def test_a_full_disk_is_not_ready(served):
     assert status == 503 and seconds < READY_WITHIN, (body, seconds)
     served.pg.free_disk()
     wait_for(lambda: served.timed("GET", "/health/ready")[0] == 200, 10, "ready again with room on the disk")
+
+
+def test_postgres_down_answers_503_within_the_timeouts_and_nothing_after_it_is_back(served, fault_figures):
+    # Issue 15 item 9: during an outage requests answer 503 with Retry-After within the timeouts
+    # (not after 30 s, stored with no answer); once it is back none fails
+    assert served.post_visit()[0] == 201
+    before = served.stored()
+    served.pg.kill()
+    outage = [served.post_visit(day) for day in range(1, 4)]
+    ready, _, _, ready_seconds = served.timed("GET", "/health/ready")
+    served.pg.start()
+    after = [served.post_visit(day)[0] for day in range(1, 11)]
+    stored = served.stored() - before
+    fault_figures(faults=1, sent=13, acknowledged=after.count(201), stored=stored, projected=stored)
+    assert [(s, bool(h.get("Retry-After"))) for s, _, h, _ in outage] == [(503, True)] * 3
+    assert max(seconds for *_, seconds in outage) < ANSWER_WITHIN
+    assert ready == 503 and ready_seconds < READY_WITHIN
+    assert after == [201] * 10 and stored == 10
