@@ -25,7 +25,7 @@ OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomizatio
 API_SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 PUBLISHERS = ("contracts", "visits", "feedback")
 PROJECTORS = ("reporting", "visits", "feedback", "contracts")
-# The singletons (advisory lock, one active and one standby): Deployment ->
+# The singletons (a lease, one active and one standby): Deployment ->
 # the `rps` arguments it runs and the image it runs them from.
 WORKERS = {
     **{f"relay-{s}": (["relay", s], f"rps-{s}") for s in PUBLISHERS},
@@ -35,7 +35,7 @@ WORKERS = {
 HTTP_PORT = 8000
 METRICS_PORT = 9100
 # From the Secret rps-secrets by secretKeyRef in every pod of every overlay ...
-SECRET_VARIABLES = ("DATABASE_URL", "AMQP_URI")
+SECRET_VARIABLES = ("DATABASE_URL", "AMQP_URI", "RPS_CHAIN_KEYS", "RPS_CHAIN_KEY_ID")  # chain keys: R-RPT-5
 # ... and, in production, these too (RPS_ENV=production refuses to start
 # without the pseudonym key; the service token reads other services' feeds).
 PROD_SECRET_VARIABLES = ("RPS_PSEUDONYM_KEY", "RPS_SERVICE_TOKEN")

@@ -121,7 +121,7 @@ def test_relays_projection_runners_and_notifier_run_two_replicas_with_metrics(ov
     assert {f"relay-{s}" for s in rps_settings.PUBLISHERS} <= set(WORKERS)
     for name, (args, image) in WORKERS.items():
         deployment = named(docs, "Deployment", name)
-        # Two on purpose: the advisory lock keeps one active, the other on standby.
+        # Two on purpose: the lease keeps one active, the other on standby.
         assert deployment["spec"]["replicas"] == 2, name
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] + container["args"] == ["rps", *args]
@@ -236,6 +236,8 @@ FAKE_SECRETS = {
     "AMQP_URI": "amqp://rps:pw@mq.test:5672/rps",
     "RPS_PSEUDONYM_KEY": "k" * 40,
     "RPS_SERVICE_TOKEN": "t" * 40,
+    "RPS_CHAIN_KEYS": "k1:" + "Y2hhaW4ta2V5LW9uZS1mb3ItdGhlLW1hbmlmZXN0LXRlc3Rz",  # 36 bytes, R-RPT-5
+    "RPS_CHAIN_KEY_ID": "k1",
 }
 
 
