@@ -22,7 +22,6 @@ from services.visits.calendar import (
     half_days_between,
     month_bounds,
     month_label,
-    months_between,
     service_half_days,
 )
 from services.visits.domain import ContractTerms, GroupAssignment

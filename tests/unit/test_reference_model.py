@@ -29,7 +29,7 @@ from services.backbone import clock
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 from tests.conftest import Api
-from tests.reference.model import Contract, Group, Model, Visit, dates, month_dates
+from tests.reference.model import Contract, Group, Model, Visit, dates
 
 API = "/api/v1"
 D = dt.date.fromisoformat
