@@ -260,19 +260,13 @@ def check_url(request: Request, values: dict[str, Any]) -> None:
 
 def request_object(request: Request, *, forms: bool = False) -> dict[str, Any]:
     """The body as the policy and the handlers read it (API.md "Bodies"): a JSON object, {} when
-    empty, or a form where the route takes forms ({} here; its fields checked as text, CRLF as
-    LF); any other body is 400 — before any scope is read from it, so never 403."""
+    empty, or a form where the route takes forms ({} here: the route reads it with
+    ``form_fields``); any other body is 400 — before any scope is read from it, so never 403."""
     if request.mimetype in FORM_TYPES and read_body(request).strip():
         if not forms:
             raise BadRequest("content-type：此接口的请求体应为 JSON 对象（application/json）",
                              field="content-type", code="unsupported_media_type")
-        if "rps.form" not in request.environ:
-            pairs = [(name, item) for name, items in request.form.lists() for item in (name, *items)]
-            keepable_text(pairs, None)
-            if any("\r\n" in item for _, item in pairs):
-                request.form = ImmutableMultiDict([(k, text.normalise(v)) for k, v in request.form.items(multi=True)])
-            request.environ["rps.form"] = True
-        return {}
+        return {}  # the route reads it with ``form_fields`` (its errors in the route's own shape)
     document = request_json(request)
     if not isinstance(document, dict):
         raise BadRequest("请求体必须是 JSON 对象", field="body", code="malformed_json")
@@ -280,6 +274,16 @@ def request_object(request: Request, *, forms: bool = False) -> dict[str, Any]:
 
 
 _MISSING = object()
+
+
+def form_fields(request: Request) -> ImmutableMultiDict:
+    """A form body's fields, every name and value text a store can keep (R-SEC-3, 400 naming the
+    field), CRLF as LF: how a route that takes forms reads them."""
+    pairs = [(name, item) for name, items in request.form.lists() for item in (name, *items)]
+    keepable_text(pairs, None)
+    if any("\r\n" in item for _, item in pairs):
+        request.form = ImmutableMultiDict([(k, text.normalise(v)) for k, v in request.form.items(multi=True)])
+    return request.form
 
 
 def parse_body(request: Request, model: type[M]) -> M:

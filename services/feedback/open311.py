@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from services.backbone import clock
 from services.backbone.domain import DomainError
 from services.backbone.http import BadRequest, error_response, json_response
+from services.backbone.http import form_fields as http_form_fields
 from services.backbone.persistence import Database
 from services.feedback.domain import CATEGORIES, CATEGORY_NAMES, public_point
 
@@ -56,7 +57,7 @@ def form_fields(request: Request) -> Mapping[str, str]:
             "content-type：Open311 请求应为 application/x-www-form-urlencoded 或 multipart/form-data",
             field="content-type", code="unsupported_media_type",
         )
-    return request.form
+    return http_form_fields(request)  # R-SEC-3: text a store can keep, CRLF as LF
 
 
 def _float(raw: str, name: str, low: float, high: float) -> float:

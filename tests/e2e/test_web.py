@@ -291,7 +291,8 @@ def test_free_text_with_bidirectional_controls_is_shown_isolated(browser, system
     # reorder the labels and text around it
     text = "路灯\u202e坏了\u202c请修"
     status, opinion = system.call("POST", "/api/v1/opinions", {
-        "district": world["a"]["district"], "category": "public_space", "text": text, "channel": "app"}, role=None)
+        "district": world["a"]["district"], "category": "public_space", "text": text, "channel": "app",
+        "public": True}, role=None)
     assert status == 201, opinion
     system.settle()
     result = drive(browser, "bidiIsolated", system, {**world, "bidiRef": opinion["ref"]})

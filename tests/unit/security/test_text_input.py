@@ -81,9 +81,12 @@ def test_form_bodies_are_checked_and_crlf_is_stored_as_lf(world: World):
     form = {"service_code": "public_space", "description": "路灯\x00不亮", "attribute[district]": world.own.district}
     response = world.api.anonymous().request("POST", OPEN311, raw=urllib.parse.urlencode(form).encode(),
                                              content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 400 and response.json_body["error"]["field"] == "description"
+    # in Open311's own error shape (GeoReport v2: a list), naming the standard's field
+    assert response.status_code == 400 and response.json_body[0]["field"] == "description", response.json_body
+    assert response.json_body[0]["code"] == 400 and response.json_body[0]["rule"] == "R-SEC-3"
     assert world.positions() == before
     form["description"] = "第一行\r\n第二行\r单独的回车\t制表符"
+    form["attribute[public]"] = "true"  # a public opinion's text is on the record (R-SEC-4)
     response = world.api.anonymous().request("POST", OPEN311, raw=urllib.parse.urlencode(form).encode(),
                                              content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201, response.json_body
@@ -93,7 +96,7 @@ def test_form_bodies_are_checked_and_crlf_is_stored_as_lf(world: World):
 
 def test_crlf_in_json_is_stored_as_lf_and_tab_cr_lf_stay(world: World):
     # R-SEC-3 amended: tab, CR and LF are allowed; CRLF is stored as LF
-    response = world.api.post(OPINIONS, raw=_raw(_opinion(world, text="一\r\n二\r三\n四\t五")))
+    response = world.api.post(OPINIONS, raw=_raw(_opinion(world, text="一\r\n二\r三\n四\t五", public=True)))
     assert response.status_code == 201, response.json_body
     assert world.runtime.app("feedback").get_opinion(response.json_body["ref"]).text == "一\n二\r三\n四\t五"
 
@@ -118,7 +121,7 @@ def test_bidirectional_controls_are_refused_in_names_and_codes(world: World, cha
 def test_bidirectional_controls_are_kept_in_free_text(world: World):
     # R-SEC-3 amended: kept in free text (pages show it isolated)
     text = "地址 \u202eABC\u202c 附近"
-    response = world.api.post(OPINIONS, raw=_raw(_opinion(world, text=text)))
+    response = world.api.post(OPINIONS, raw=_raw(_opinion(world, text=text, public=True)))
     assert response.status_code == 201, response.json_body
     assert world.runtime.app("feedback").get_opinion(response.json_body["ref"]).text == text
 
