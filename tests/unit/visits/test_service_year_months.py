@@ -22,7 +22,9 @@ def organisation(api, unique, start: str, **contract: Any) -> tuple[World, str]:
     w.contract = w.code("c")
     w.post("/contracts", {"id": w.contract, "team": "责任规划师团队", "start_date": start, "term_years": 3,
                           "annual_fee_fen": 6_000_000, "deduction_rule": "max", **contract})
-    return w, w.group("g", district, from_date=start)
+    group = w.group("g", district, from_date=start)
+    api.settle()  # the visits service learns of the group from the contracts events
+    return w, group
 
 
 def test_domain_example_a_contract_from_2023_03_16(api, unique):
