@@ -301,7 +301,8 @@ def test_free_text_with_bidirectional_controls_is_shown_isolated(browser, system
 
 def test_dev_token_is_not_served_in_production(tmp_path):
     settings = Settings(data_dir=tmp_path / "var", environment="production", jwks_url="https://idp.example/jwks",
-                        jwt_issuer="https://idp.example", jwt_audience="rps", pseudonym_key="p" * 32)
+                        jwt_issuer="https://idp.example", jwt_audience="rps", pseudonym_key="p" * 32,
+                        chain_keys={"k1": b"c" * 32})  # production needs the chain keys (R-RPT-5)
     runtime = Runtime.embedded(settings)
     try:
         client = Client(web_gateway(runtime))

@@ -131,10 +131,11 @@ def test_production_refuses_to_start_without_the_identity_providers_keys():
     complete = {
         "RPS_ENV": "production", "RPS_JWKS_URL": "https://idp.liaocheng.example/jwks.json",
         "RPS_JWT_ISSUER": "https://idp.liaocheng.example", "RPS_JWT_AUDIENCE": "rps", "RPS_PSEUDONYM_KEY": "k" * 40,
+        "RPS_CHAIN_KEYS": "k1:" + "a2V5LW9mLXRoZS1jaGFpbi1pbi10aGUtdG9rZW4tdGVzdHM=",  # R-RPT-5 (35 bytes)
     }
     settings = Settings.from_env(complete)
     assert settings.jwt_algorithms == ("RS256", "ES256") and settings.signing_secret is None
-    for missing in ("RPS_JWT_ISSUER", "RPS_JWT_AUDIENCE", "RPS_PSEUDONYM_KEY"):
+    for missing in ("RPS_JWT_ISSUER", "RPS_JWT_AUDIENCE", "RPS_PSEUDONYM_KEY", "RPS_CHAIN_KEYS"):
         with pytest.raises(ConfigurationError, match=missing):
             Settings.from_env({k: v for k, v in complete.items() if k != missing})
     with pytest.raises(ConfigurationError, match="https"):
@@ -149,7 +150,7 @@ def test_production_refuses_to_start_without_the_identity_providers_keys():
 
 def test_production_issues_no_local_tokens():
     settings = Settings(environment="production", jwks_url="https://idp.example/jwks", jwt_issuer="i",
-                        jwt_audience="a", pseudonym_key="k" * 40)
+                        jwt_audience="a", pseudonym_key="k" * 40, chain_keys={"k1": b"c" * 32})
     with pytest.raises(ConfigurationError):
         auth.issue_token(settings, "bureau")
 
