@@ -437,7 +437,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Recompute every service's chain and compare heads with reporting's record."""
+    """Recompute every service's keyed chain and compare it with the signed checkpoints reporting keeps."""
     from services.backbone.settings import SERVICES
     from services.bootstrap import Runtime
     from services.reporting.audit import verify_all
@@ -450,7 +450,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         runtime.close()
     for check in result["services"]:
         if check["intact"]:
-            print(f"{check['service']}: intact, {check['links']} links, head {check['head_position']}")
+            # R-RPT-5: links made before keying hold only until `rps migrate` keys them
+            unkeyed = f" ({check['unkeyed']} made before keying: run `rps migrate`)" if check.get("unkeyed") else ""
+            print(f"{check['service']}: intact, {check['links']} links{unkeyed}, head {check['head_position']}")
         else:
             print(f"{check['service']}: BROKEN at position {check['broken_at']}: {check['problem']}")
     return 0 if result["intact"] else 1

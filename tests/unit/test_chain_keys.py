@@ -112,7 +112,8 @@ def test_history_from_before_keying_is_keyed_by_migrate_under_a_signed_checkpoin
     writer.forget_keying()
     assert {key_id for *_, key_id in writer.links()} == {None}
     code, out = _audit(monkeypatch, capsys, runtime.settings)
-    assert code == 0, out  # before `rps migrate`: the old chain still verifies as it was made
+    assert code == 0, out  # before `rps migrate`: the old chain still verifies as it was made ...
+    assert _visits_line(out).startswith("visits: intact, 5 links (5 made before keying: run `rps migrate`)"), out
 
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
