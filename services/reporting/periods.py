@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from services.visits.calendar import Month, month_bounds, months_between
 
 KINDS = ("monthly", "quarterly", "half-yearly", "annual")
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits.
 _PATTERNS = {
-    "monthly": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
-    "quarterly": re.compile(r"^(\d{4})-Q([1-4])$"),
-    "half-yearly": re.compile(r"^(\d{4})-H([12])$"),
-    "annual": re.compile(r"^(\d{4})$"),
+    "monthly": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII),
+    "quarterly": re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII),
+    "half-yearly": re.compile(r"^(\d{4})-H([12])$", re.ASCII),
+    "annual": re.compile(r"^(\d{4})$", re.ASCII),
 }
 EXAMPLES = {"monthly": "YYYY-MM", "quarterly": "YYYY-Qn", "half-yearly": "YYYY-Hn", "annual": "YYYY"}
+KIND_NAMES = {"monthly": "月度", "quarterly": "季度", "half-yearly": "半年", "annual": "年度"}
 TITLES = {
     "monthly": "责任规划师工作月度调度",
     "quarterly": "责任规划师工作季度小结",
@@ -29,6 +31,12 @@ TITLES = {
 }
 _QUARTERS = "一二三四"
 MIN_YEAR, MAX_YEAR = 2000, 2100
+RANGES = {
+    "monthly": f"年份 {MIN_YEAR}–{MAX_YEAR}，月份 01–12",
+    "quarterly": f"年份 {MIN_YEAR}–{MAX_YEAR}，季度 Q1–Q4",
+    "half-yearly": f"年份 {MIN_YEAR}–{MAX_YEAR}，H1 为上半年、H2 为下半年",
+    "annual": f"服务年度起始年份 {MIN_YEAR}–{MAX_YEAR}",
+}
 
 
 class BadPeriod(ValueError):

@@ -39,15 +39,20 @@ def _format(request: Request) -> str:
     return fmt
 
 
-def _bad_period(kind: str) -> BadRequest:
-    return BadRequest(f"period：{kind} 报告的期间格式应为 {periods.EXAMPLES[kind]}", field="period", code="invalid_value")
+def _bad_period(kind: str, period: str) -> BadRequest:
+    """Issue 14 (Bad input): 400 naming the period that does not exist and what one looks like."""
+    return BadRequest(
+        f"period：{period} 不是存在的{periods.KIND_NAMES[kind]}报告期间（格式为 {periods.EXAMPLES[kind]}，"
+        f"{periods.RANGES[kind]}）",
+        field="period", code="invalid_value",
+    )
 
 
 def _check_period(kind: str, period: str) -> None:
     try:
         periods.parse(kind, period)
     except periods.BadPeriod:
-        raise _bad_period(kind) from None
+        raise _bad_period(kind, period) from None
 
 
 def _download(document: Document) -> Response:

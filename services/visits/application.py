@@ -150,10 +150,13 @@ class VisitsApplication(ServiceApplication):
         return duty_calendar(year_record(assignment, year, self.year_visits(assignment, year)))
 
     def compliance(self, group: str, month: Month) -> dict[str, Any]:
-        """R-RPT-1's figures for one group and month (R-VIS-2..5)."""
+        """R-RPT-1's figures for one group and month (R-VIS-2..5); 404 for a month the group did not exist in."""
         assignment = self.group(group)
-        _, first, _ = month_year(contract_of(assignment), month)
         m_first, m_last = month_bounds(*month)
+        if not any(a <= m_last and m_first <= b for a, b in assignment.on_duty()):
+            raise NotFound(f"period：小组 {group} 在 {m_first:%Y-%m} 未在岗（尚未组建、服务已结束或不在合同期内），"
+                           "没有该月的履职情况", field="period")
+        _, first, _ = month_year(contract_of(assignment), month)
         self.reads.catch_up(self.envelopes)
         visits = self.reads.visit_facts(group, min(first, m_first), m_last)
         return month_compliance(assignment, month, visits, today=self.today())

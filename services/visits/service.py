@@ -30,10 +30,10 @@ def parse_query(request: Request, model: type[Q]) -> Q:
 
 
 def parse_period(period: str) -> tuple[int, int]:
-    """``YYYY-MM`` (400 otherwise)."""
+    """``YYYY-MM`` (400 otherwise; ASCII digits only)."""
     try:
         year, month = period.split("-")
-        if len(year) != 4 or len(month) != 2:
+        if len(year) != 4 or len(month) != 2 or not (year + month).isascii() or not (year + month).isdigit():
             raise ValueError
         month_bounds(int(year), int(month))
         return int(year), int(month)

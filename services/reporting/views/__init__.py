@@ -35,11 +35,27 @@ def build_report_and_digest(
     """``build_report``, and what gives its ``figures_digest`` (R-RPT-7) until anything
     is added to the report: for the cached monthly report, from its cache's parts."""
     if kind == "monthly" and cached:
-        return monthly_cache.monthly_report(
+        report, digest = monthly_cache.monthly_report(
             db, periods.parse(kind, period), today or clock.today(), settings or report_settings()
         )
-    report = build_report(db, kind, period, today=today, settings=settings)
+        return warn_when_nobody_on_duty(report), digest
+    report = warn_when_nobody_on_duty(build_report(db, kind, period, today=today, settings=settings))
     return report, lambda: figures_digest(report)
+
+
+FAMILY_RULES = {"monthly": "R-RPT-1", "quarterly": "R-RPT-2", "half-yearly": "R-RPT-3", "annual": "R-RPT-4"}
+
+
+def warn_when_nobody_on_duty(report: dict[str, Any]) -> dict[str, Any]:
+    """A valid period in which no group was on duty (before any contract, or after all ended)
+    says so, instead of an empty report that looks valid (issue 14, Bad input)."""
+    if not report.get("groups"):
+        report["warnings"].insert(0, {
+            "rule": FAMILY_RULES.get(report.get("kind") or "", "R-RPT-1"),
+            "message": f"本期（{report.get('first_date')} 至 {report.get('last_date')}）没有履职的责任规划师小组："
+                       "报告期早于所有服务合同、晚于其终止，或没有小组在岗；报告中没有小组数据",
+        })
+    return report
 
 
 def build_report(

@@ -114,7 +114,8 @@ def test_the_month_in_progress_shows_warnings_at_the_asia_shanghai_boundary(worl
 def test_periods_outside_the_policy_window_are_warned_about(world, february):
     # R-CON-3: the window is 2021-06-01 .. 2023-05-31; nothing is refused
     assert [w["rule"] for w in world.report("monthly", "2023-06")["warnings"]] == ["R-CON-3"]
-    assert [w["rule"] for w in world.report("monthly", "2021-05")["warnings"]] == ["R-CON-3"]
+    # before the contract: also the warning that no group was on duty (issue 14, Bad input)
+    assert [w["rule"] for w in world.report("monthly", "2021-05")["warnings"]] == ["R-RPT-1", "R-CON-3"]
     assert world.report("monthly", "2023-05")["warnings"] == []
 
 

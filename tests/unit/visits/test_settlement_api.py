@@ -254,7 +254,7 @@ def test_compliance_of_a_month_reports_r_rpt_1_figures(api, setup, set_now):
 @pytest.mark.parametrize("path, status", [
     ("/api/v1/compliance/{group}/2021-13", 400),
     ("/api/v1/compliance/g-nobody/2021-07", 404),
-    ("/api/v1/compliance/{group}/2020-07", 422),
+    ("/api/v1/compliance/{group}/2020-07", 404),  # issue 14: the group was not on duty then (before its contract)
     ("/api/v1/duty-calendar/g-nobody/2021", 404),
     ("/api/v1/settlements/g-nobody/2021", 404),
 ])
