@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate, Conflict, RuleViolated
+from services.visits.calendar import contract_months, year_dates  # R-VIS-2: the dates of a service year
 
 # Ids are uuid5 of "kind:code" in this namespace (never change it: stored ids depend on it).
 NAMESPACE = uuid.UUID("3c1f5a4e-2b7d-4d61-9f0a-6c8e1d2b7a90")
@@ -98,19 +99,13 @@ def term_end(start: dt.date, years: int) -> dt.date:
 
 
 def service_years(start: dt.date, end: dt.date, basis: str) -> list[dict[str, Any]]:
-    """R-VIS-4: service years from the contract start (or calendar years), clipped to the contract."""
+    """R-VIS-4: service years from the contract start (or calendar years), each with the
+    dates it holds: those of the months belonging to it (R-VIS-2, the visits service's
+    one definition), within the contract."""
     years = []
-    if basis == "calendar":
-        for year in range(start.year, end.year + 1):
-            first, last = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
-            years.append({"year": year, "start": first.isoformat(), "end": last.isoformat()})
-        return years
-    k = 0
-    while add_years(start, k) <= end:
-        first = add_years(start, k)
-        last = min(end, add_years(start, k + 1) - dt.timedelta(days=1))
-        years.append({"year": first.year, "start": first.isoformat(), "end": last.isoformat()})
-        k += 1
+    for year in sorted({y for _, y in contract_months(start, end, basis)}):
+        first, last = year_dates(start, end, basis, year)  # type: ignore[misc]
+        years.append({"year": year, "start": first.isoformat(), "end": last.isoformat()})
     return years
 
 

@@ -62,6 +62,10 @@ def test_domain_example_a_contract_from_2023_03_16(api, unique):
     assert (settled["duty_months"], settled["days"], settled["months_with_visit"]) == (12, 4.0, 2)
     calendar = w.ok(api.get(f"{API}/duty-calendar/{g}/2024"), 200)
     assert calendar["first_date"] == "2024-03-01" and calendar["duty_month_list"][0] == "2024-03"
+    # The contract shows the same dates of each service year (R-VIS-2, R-VIS-4).
+    shown = w.ok(api.get(f"{API}/contracts/{w.contract}"), 200)["service_years"]
+    assert [(y["year"], y["start"], y["end"]) for y in shown] == [
+        (2023, "2023-03-16", "2024-02-29"), (2024, "2024-03-01", "2025-02-28"), (2025, "2025-03-01", "2026-03-15")]
 
 
 def test_a_contract_from_the_16th_of_a_30_day_month_pays_twelve_months_a_year(api, unique):
