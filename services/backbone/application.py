@@ -178,7 +178,7 @@ class _DeferringRepository(Repository):
 
     def get(self, aggregate_id: Any, *args: Any, **kwargs: Any) -> Any:
         held = _deferred.get()
-        if held is not None and held.app is not None and held.app.repository is self:
+        if held is not None and held.app is not None and held.app.repository is self and kwargs.get("version") is None:
             found = held.aggregates.get(aggregate_id)
             if found is not None:
                 return found
