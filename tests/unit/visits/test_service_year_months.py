@@ -146,3 +146,16 @@ def test_renewing_or_ending_the_contract_leaves_settlements_standing(api, unique
     assert w.ok(api.get(f"{API}/settlements/{g}/2021"), 200)["changed_since_settlement"] is True
     renewed = api.post(f"{API}/settlements", {"group": g, "service_year": 2021})
     assert renewed.status_code == 201 and renewed.json_body["number"] == 2 and renewed.json_body["days"] == 4.0
+
+
+def test_a_settled_year_closes_the_months_it_holds_and_no_others(api, unique):
+    # R-VIS-7 with R-VIS-2 amended: once service year 2023 of a contract from 2023-03-16 is settled, its
+    # planners may no longer log visits in February 2024, but March 2024 (all of it) is service year 2024's.
+    w, g = organisation(api, unique, "2023-03-16")
+    w.post("/settlements", {"group": g, "service_year": 2023})
+    district = w.ok(api.get(f"{API}/groups/{g}"), 200)["district"]
+    planner = api.as_role("planner", w.planners[g][0], group=g, district=district)
+    body = {"group": g, "days": 1.0, "planners": [w.planners[g][0]], "activities": ["survey"]}
+    closed = planner.post(f"{API}/visits", {**body, "date": "2024-02-20"})
+    assert closed.status_code == 403 and closed.json_body["error"]["rule"] == "R-VIS-7"
+    assert planner.post(f"{API}/visits", {**body, "date": "2024-03-05"}).status_code == 201
