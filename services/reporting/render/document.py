@@ -80,7 +80,7 @@ PRINT_WIDTH_EM = 61.0
 NOWRAP_KINDS = {"int", "days", "money", "rate", "fraction", "rank", "number", "date", "month", "rule"}
 HEADER_MIN_EM = 3.2   # report.css: a header is at least this wide
 CELL_PADDING_EM = 0.7
-TEXT_MAX_EM = 8.0     # text wraps: a text column is given at most this much
+TEXT_MAX_EM = 6.0     # text wraps: a text column is given at most this much (more where a word is longer)
 
 
 def text_width(text: str) -> float:
@@ -91,7 +91,9 @@ def text_width(text: str) -> float:
 def column_width(column: "Column", rows: list[dict]) -> float:
     widest = max((text_width(column.text(row)) for row in rows), default=0.0)
     if column.kind_of(rows[0] if rows else {}) not in NOWRAP_KINDS:
-        widest = min(widest, TEXT_MAX_EM)
+        # Chinese text breaks anywhere; a Latin word or a number does not.
+        word = max((text_width(w) for row in rows for w in re.findall(r"[!-~]+", column.text(row))), default=0.0)
+        widest = max(min(widest, TEXT_MAX_EM), word)
     return max(widest, HEADER_MIN_EM) + CELL_PADDING_EM
 
 
@@ -696,7 +698,7 @@ def _items_table(key: str, title: str, items: list[dict], names: Names) -> Table
         columns.append(Column(where, IDENTITY_LABELS[where], "text"))
     if _present(items, "month"):
         columns.append(Column("month", L.field_label("month"), "month"))
-    columns.append(Column("message", L.field_label("message"), "text"))
+    columns.append(Column("message", L.field_label("message"), "message"))
     skip = {"no", "rule", "group", "district", "government", "month", "message", "kind"} | HIDDEN_KEYS
     columns += [_scalar_column(items, k, "") for k in _scalar_keys(items, skip)]
     return Table(key, title, columns, rows, row_header=False, sheet=SHEET_NAMES.get(key, title))
