@@ -273,9 +273,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
             return _rechain(
                 read,
-                lambda position, state: curs.execute(self._sql_rewrite_state, (state, position)),
-                lambda position, previous, current, key_id: curs.execute(
-                    self._sql_rewrite_link, (previous, current, key_id, position)),
+                lambda states: curs.executemany(self._sql_rewrite_state, states),
+                lambda links: curs.executemany(self._sql_rewrite_link, links),
                 self.keyring, redact,
             )
 
@@ -345,15 +344,13 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def rechain(self, redact: "Redact | None" = None) -> "Rechained":
         """``rps migrate``: redact stored events and key the links again, in one transaction."""
         with self.datastore.transaction(commit=True) as c:
-            def write_state(position: int, state: bytes) -> None:
-                c.execute(f"UPDATE {self.events_table_name} SET state = ? WHERE rowid = ?", (state, position))
-
-            def write_link(position: int, previous: str, current: str, key_id: str) -> None:
-                c.execute(f"UPDATE {CHAIN_TABLE} SET prev_hash = ?, hash = ?, key_id = ? WHERE notification_id = ?",
-                          (previous, current, key_id, position))
-
-            return _rechain(lambda after, limit: self._read_rows(c, after, limit), write_state, write_link,
-                            self.keyring, redact)
+            return _rechain(
+                lambda after, limit: self._read_rows(c, after, limit),
+                lambda states: c.executemany(f"UPDATE {self.events_table_name} SET state = ? WHERE rowid = ?", states),
+                lambda links: c.executemany(
+                    f"UPDATE {CHAIN_TABLE} SET prev_hash = ?, hash = ?, key_id = ? WHERE notification_id = ?", links),
+                self.keyring, redact,
+            )
 
     def chain_hashes(self, first: int, last: int) -> dict[int, str]:
         with self.datastore.transaction(commit=False) as c:
@@ -376,14 +373,17 @@ class Rechained:
     head_hash: str
 
 
-def _rechain(read: Callable[[int, int], list[dict[str, Any]]], write_state: Callable[[int, bytes], Any],
-             write_link: Callable[[int, str, str, str], Any], keyring: Keyring, redact: Redact | None,
+def _rechain(read: Callable[[int, int], list[dict[str, Any]]], write_states: Callable[[list[tuple[Any, ...]]], Any],
+             write_links: Callable[[list[tuple[Any, ...]]], Any], keyring: Keyring, redact: Redact | None,
              batch: int = 1000) -> Rechained:
     """Walk the chain in order: redact what ``redact`` rewrites, then key every link from the
-    first unkeyed or rewritten one on (each later link follows the one before it)."""
+    first unkeyed or rewritten one on (each later link follows the one before it). Writes a
+    batch at a time: (state, position) and (prev_hash, hash, key_id, position) rows."""
     previous, position, redacted, relinked, relinking = GENESIS, 0, 0, 0, False
     while True:
         rows = read(position, batch)
+        states: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
         for row in rows:
             position = row["notification_id"]
             if row["topic"] is None or row["hash"] is None:
@@ -391,17 +391,21 @@ def _rechain(read: Callable[[int, int], list[dict[str, Any]]], write_state: Call
             state = bytes(row["state"])
             rewritten = redact(row["topic"], state) if redact else None
             if rewritten is not None and rewritten != state:
-                write_state(position, rewritten)
+                states.append((rewritten, position))
                 state, redacted, relinking = rewritten, redacted + 1, True
             if relinking or row["key_id"] is None:
                 relinking = True
                 current = keyring.link(previous, position, row["originator_id"], row["originator_version"],
                                        row["topic"], state)
-                write_link(position, previous, current, keyring.active)
+                links.append((previous, current, keyring.active, position))
                 relinked += 1
             else:
                 current = row["hash"]
             previous = current
+        if states:
+            write_states(states)
+        if links:
+            write_links(links)
         if len(rows) < batch:
             return Rechained(redacted, relinked, position, previous)
 
