@@ -88,6 +88,12 @@ class Model:
         self.c = contract
         self.g = group
         self.contract_dates = dates(contract.start, contract.end)
+        self._memo: dict[object, object] = {}  # answers already worked out (the model is slow)
+
+    def _remember(self, key: object, compute):  # type: ignore[no-untyped-def]
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # R-VIS-4: the service year (by anniversaries, or calendar years) a single date lies in.
     def year_of_date(self, d: dt.date) -> int:
@@ -100,6 +106,9 @@ class Model:
 
     # R-VIS-2: every month overlapping the contract, and the service year it belongs to.
     def months(self) -> list[tuple[int, int]]:
+        return self._remember("months", self._months)
+
+    def _months(self) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         for d in self.contract_dates:
             if (d.year, d.month) not in out:
@@ -107,6 +116,9 @@ class Model:
         return out
 
     def year_of_month(self, month: tuple[int, int]) -> int | None:
+        return self._remember(("year", month), lambda: self._year_of_month(month))
+
+    def _year_of_month(self, month: tuple[int, int]) -> int | None:
         counts: dict[int, int] = {}
         for d in month_dates(month):
             if self.c.start <= d <= self.c.end:
@@ -137,6 +149,9 @@ class Model:
     def duty_months(self) -> list[tuple[int, int]]:
         """R-VIS-2: the half rule, at most 12 a service year and 12 × years a term
         (the contract's last month gives way)."""
+        return list(self._remember("duty", self._duty_months))
+
+    def _duty_months(self) -> list[tuple[int, int]]:
         duty = [m for m in self.months() if self.half_rule(m)]
         last = self.months()[-1]
         if last in duty:

@@ -397,3 +397,37 @@ def test_production_figures_equal_the_reference_model(system, case):
     # R-VIS-2 (amended), R-VIS-3 (amended), R-VIS-4, R-VIS-5, R-VIS-7, R-FEE-1, R-RPT-1, R-RPT-2, R-RPT-3,
     # R-CON-4: settlements, compliance and the monthly, quarterly and half-yearly reports of generated cases.
     run(system, case)
+
+
+# -- every start day, without HTTP -----------------------------------------------------------
+
+START_MONTHS = [(2020, 2), (2021, 2), (2021, 3), (2021, 4), (2021, 12)]
+
+
+@pytest.mark.parametrize("basis", ["contract", "calendar"])
+@pytest.mark.parametrize("year, month", START_MONTHS)
+def test_every_start_day_gives_the_reference_years_and_duty_months(year, month, basis):
+    # R-VIS-2 amended, R-VIS-4: for a contract starting on every day of these months (leap and common
+    # February, 31- and 30-day months, a year end), three-year terms, assigned throughout: the production
+    # calendar's service years, their dates and duty months equal the reference model's.
+    from services.visits.domain import ContractTerms, GroupAssignment
+    from services.visits.duty import year_record
+
+    found = []
+    for day in range(1, calendar.monthrange(year, month)[1] + 1):
+        reference = Contract(start=dt.date(year, month, day), basis=basis)
+        model = Model(reference, Group([(reference.start, None)]))
+        terms = ContractTerms(id="c", start_date=reference.start, end_date=reference.end, annual_fee_fen=6_000_000,
+                              service_year_basis=basis)
+        assignment = GroupAssignment(code="g", district="d", contract=terms, periods=((reference.start, None),))
+        for y in model.years():
+            record = year_record(assignment, y, [])
+            expected = (model.year_dates(y)[0], model.year_dates(y)[-1],
+                        [m for m in model.duty_months() if model.year_of_month(m) == y])
+            got = (record.first, record.last, list(record.duty_months))
+            if expected != got:
+                found.append(f"start {reference.start} ({basis}) year {y}: reference {expected}, production {got}")
+        total = len(model.duty_months())
+        if total > 36:
+            found.append(f"start {reference.start} ({basis}): {total} duty months in a three-year term")
+    assert not found, "\n".join(found[:20])
