@@ -105,7 +105,7 @@ def test_a_database_writer_cannot_forge_the_chain_on_postgresql(cluster_settings
     # A visit's days changed after the rotation, the later links recomputed, the heads rewritten.
     changed = last - 1
     writer.edit(changed, b'"days":1.0', b'"days":4.0')
-    for forged in (dict(), dict(key=GUESSED_KEY, key_id="k2")):
+    for forged in (dict(), dict(key_id="k2"), dict(key=GUESSED_KEY, key_id="k2")):
         writer.rewrite_heads(last, writer.relink(changed, **forged))
         code, out = _rps(monkeypatch, capsys, cluster_settings, "k2", "audit", "verify")
         assert code == 1 and _visits(out).startswith(f"visits: BROKEN at position {changed}:"), (forged, out)

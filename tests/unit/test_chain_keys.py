@@ -46,7 +46,7 @@ def _visits_line(out: str) -> str:
     return next(line for line in out.splitlines() if line.startswith("visits:"))
 
 
-@pytest.mark.parametrize("forge", ["unkeyed", "guessed key"])
+@pytest.mark.parametrize("forge", ["unkeyed", "unkeyed under the key's id", "guessed key"])
 def test_a_writer_who_recomputes_the_links_and_heads_is_named_at_the_first_changed_link(
     api, runtime, monkeypatch, capsys, forge
 ):
@@ -57,7 +57,9 @@ def test_a_writer_who_recomputes_the_links_and_heads_is_named_at_the_first_chang
     writer = Writer(runtime.settings)
     assert [key_id for *_, key_id in writer.links()] == ["dev"] * 5  # keyed, the key's id in each link
     writer.edit(3, b'"days":1.0', b'"days":5.0')
-    head = writer.relink(3) if forge == "unkeyed" else writer.relink(3, key=GUESSED_KEY, key_id="dev")
+    head = {"unkeyed": lambda: writer.relink(3),
+            "unkeyed under the key's id": lambda: writer.relink(3, key_id="dev"),
+            "guessed key": lambda: writer.relink(3, key=GUESSED_KEY, key_id="dev")}[forge]()
     writer.rewrite_heads(5, head)
     code, out = _audit(monkeypatch, capsys, runtime.settings)
     assert code == 1
