@@ -118,7 +118,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     from services.backbone.amqp import AmqpPublisher, BrokerGauges
     from services.backbone.operations import watch_broker
     from services.backbone.relay import OutboxRelay
-    from services.backbone.singleton import Lease
+    from services.backbone.singleton import Lease, session_connector
     from services.bootstrap import Runtime, consumers_of, queues_of
 
     settings = _settings()
@@ -129,7 +129,8 @@ def cmd_relay(args: argparse.Namespace) -> int:
     _metrics_server(settings)
     watch_broker(settings.amqp_uri or "", "relay", runtime.stopping)  # rps_broker_up (issue 15 item 4)
     publisher = AmqpPublisher(settings.amqp_uri or "", consumers_of)
-    lock = Lease(runtime.db(args.service), f"relay:{args.service}", settings.lease_seconds)
+    lock = Lease(runtime.db(args.service), f"relay:{args.service}", settings.lease_seconds,
+                 connect=session_connector(settings))
     relay = OutboxRelay(
         runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch, fence=lock.fence
     )
@@ -165,7 +166,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     """A service's projection runner: its queues to its read models."""
     from services.backbone.amqp import AmqpConsumer
-    from services.backbone.singleton import Lease
+    from services.backbone.singleton import Lease, session_connector
     from services.bootstrap import Runtime
 
     settings = _settings()
@@ -192,7 +193,8 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    lock = Lease(runtime.db(args.consumer), f"project:{args.consumer}", settings.lease_seconds)
+    lock = Lease(runtime.db(args.consumer), f"project:{args.consumer}", settings.lease_seconds,
+                 connect=session_connector(settings))
     consumer.still_active = lock.held
     for projection in projections:  # each run's transaction checks the lease's token
         projection.fence = lock.fence
@@ -234,7 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     """The feedback service's notification dispatcher (one active instance)."""
-    from services.backbone.singleton import Lease
+    from services.backbone.singleton import Lease, session_connector
     from services.bootstrap import Runtime
     from services.feedback.notifications import dispatcher_for
 
@@ -242,7 +244,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     runtime = Runtime.cluster(settings, ("feedback",))
     _stop_on_signals(runtime.stopping)
     _metrics_server(settings)
-    lock = Lease(runtime.db("feedback"), "notify:feedback", settings.lease_seconds)
+    lock = Lease(runtime.db("feedback"), "notify:feedback", settings.lease_seconds, connect=session_connector(settings))
     try:
         while lock.acquire(runtime.stopping):
             print("rps: delivering notifications", flush=True)

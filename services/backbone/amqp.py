@@ -372,6 +372,8 @@ class BrokerGauges:
         """Measure every queue once; False when the broker could not be asked (gauges kept)."""
         import amqp
 
+        if not self.queues:  # web: it neither publishes nor consumes
+            return True
         try:
             with Connection(self.amqp_uri, connect_timeout=self.timeout) as conn:
                 conn.ensure_connection(max_retries=1, timeout=self.timeout)

@@ -245,7 +245,8 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
 # fencing token and expiry by the database's clock (PostgreSQL only; embedded takes none).
 LEASES_TABLE = (
     "CREATE TABLE IF NOT EXISTS leases ("
-    " name TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
+    " name TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL,"
+    " locked BOOLEAN NOT NULL DEFAULT FALSE)"
 )
 
 # R-SEC-3: the first answer to each Idempotency-Key, per caller (pseudonymised) and path;

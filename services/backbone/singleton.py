@@ -19,17 +19,24 @@ holder under the same CloudEvents ``id`` and position; consumers drop it by
 (source, position) (tracking.py).
 
 A holder that stops cleanly expires its lease at once, so a rolling update
-hands over without waiting. Embedded mode (SQLite, one process) takes no lease.
+hands over without waiting. A holder that dies (kill -9, OOM) is replaced at
+once too: it also holds a session advisory lock on a connection of its own
+(``locked`` in its row), which PostgreSQL releases when the process's session
+ends; a standby that gets that lock knows the holder is gone and need not wait
+for the expiry. A frozen holder keeps its session, hence the expiry.
+Embedded mode (SQLite, one process) takes no lease.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
+from typing import Any, Callable
 
 from services.backbone.persistence import LEASES_TABLE, Cursor, Database
 
@@ -41,8 +48,38 @@ class LeaseLost(ConnectionError):
     (a ConnectionError, so the retry loops treat it as the store being away, never the event's fault)."""
 
 
+def lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"rps:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def session_connector(settings: Any) -> Callable[[], Any]:
+    """A dedicated connection for the holder's session lock (its death ends the session)."""
+    import psycopg
+
+    p = settings.postgres_params()
+
+    def connect() -> Any:
+        return psycopg.connect(
+            host=p["POSTGRES_HOST"], port=p["POSTGRES_PORT"], user=p["POSTGRES_USER"],
+            password=p["POSTGRES_PASSWORD"], dbname=p["POSTGRES_DBNAME"], autocommit=True,
+            connect_timeout=5, application_name="rps-lease",
+            # A peer that vanished without closing (a node lost) is noticed within seconds.
+            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+        )
+
+    return connect
+
+
 class Lease:
-    def __init__(self, db: Database, name: str, seconds: float = 15.0, *, holder: str | None = None):
+    def __init__(
+        self,
+        db: Database,
+        name: str,
+        seconds: float = 15.0,
+        *,
+        holder: str | None = None,
+        connect: Callable[[], Any] | None = None,
+    ):
         self.db = db
         self.name = name
         self.seconds = float(seconds)
@@ -53,6 +90,41 @@ class Lease:
         self._renewing = threading.Event()
         self._renewer: threading.Thread | None = None
         self._table_made = False
+        self._connect = connect  # None: no session lock, a dead holder is replaced at expiry
+        self._session: Any = None
+        self._locked = False
+        self._session_guard = threading.Lock()
+
+    # -- the session lock: held while this process lives -------------------
+
+    def _session_lock(self) -> bool:
+        """Hold the advisory lock on this process's own session (taken once, kept); False
+        when another live session holds it or PostgreSQL cannot be reached."""
+        if self._connect is None:
+            return False
+        with self._session_guard:
+            try:
+                if self._session is None or self._session.closed:
+                    self._session, self._locked = self._connect(), False
+                if not self._locked:
+                    row = self._session.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(self.name),)).fetchone()
+                    self._locked = bool(row and row[0])
+            except Exception as exc:
+                log.warning("%s: no session lock: %s", self.name, exc)
+                self._close_session_locked()
+        return self._locked
+
+    def _close_session(self) -> None:
+        with self._session_guard:
+            self._close_session_locked()
+
+    def _close_session_locked(self) -> None:
+        if self._session is not None:
+            try:
+                self._session.close()  # the lock goes with the session
+            except Exception:
+                pass
+        self._session, self._locked = None, False
 
     # -- taking and keeping ------------------------------------------------
 
@@ -64,19 +136,25 @@ class Lease:
                 with self.db.transaction() as cur:  # `rps migrate` makes it; an older database gets it here
                     cur.execute(LEASES_TABLE)
                 self._table_made = True
+            # Holding the session lock while the row says its holder held it: that
+            # holder's session has ended (it died), so the lease is free now.
+            locked = self._session_lock()
             rows = self.db.query(
-                "INSERT INTO leases (name, holder, token, expires_at)"
-                " VALUES (%s, %s, 1, clock_timestamp() + make_interval(secs => %s))"
+                "INSERT INTO leases (name, holder, token, expires_at, locked)"
+                " VALUES (%s, %s, 1, clock_timestamp() + make_interval(secs => %s), %s)"
                 " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = leases.token + 1,"
-                " expires_at = excluded.expires_at"
+                " expires_at = excluded.expires_at, locked = excluded.locked"
                 " WHERE leases.expires_at <= clock_timestamp() OR leases.holder = excluded.holder"
+                " OR (leases.locked AND excluded.locked)"
                 " RETURNING token",
-                (self.name, self.holder, self.seconds),
+                (self.name, self.holder, self.seconds, locked),
             )
         except Exception as exc:  # the database is away: stay a standby and look again
             log.warning("%s: cannot reach PostgreSQL for the lease: %s", self.name, exc)
             return False
         if not rows:
+            if locked:  # not ours to keep: the live holder takes it at its next renewal
+                self._close_session()
             return False
         self.token = int(rows[0]["token"])
         self._lost = False
@@ -109,10 +187,11 @@ class Lease:
             return False
         started = time.monotonic()
         try:
+            locked = self._session_lock()
             rows = self.db.query(
-                "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => %s)"
+                "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => %s), locked = %s"
                 " WHERE name = %s AND token = %s RETURNING token",
-                (self.seconds, self.name, self.token),
+                (self.seconds, locked, self.name, self.token),
             )
         except Exception as exc:  # the lease runs out by itself if this goes on
             log.warning("%s: lease not renewed: %s", self.name, exc)
@@ -141,6 +220,7 @@ class Lease:
         if not self._lost:
             log.error("%s: lease token %s is no longer ours (%s); back to standby", self.name, self.token, why)
         self._lost = True
+        self._close_session()  # the new holder takes the session lock
 
     # -- as the holder -----------------------------------------------------
 
@@ -182,4 +262,5 @@ class Lease:
                 )
             except Exception as exc:  # it expires by itself
                 log.warning("%s: lease not handed back: %s", self.name, exc)
+        self._close_session()
         self._valid_until = 0.0

@@ -191,3 +191,28 @@ def test_a_frozen_projection_runner_is_replaced_within_a_lease_period_and_counts
     statuses = _freeze_while_commands_flow(f, visits, "project", first, second, "reporting", "project:reporting")
     assert f.counted() == f.tracked() == f.stored() == 60
     fault_figures(faults=1, sent=60, acknowledged=statuses.count(201), stored=f.stored(), projected=f.counted())
+
+
+def test_a_killed_relay_is_replaced_at_once_not_after_its_lease(failover, fault_figures):
+    # Issue 15 item 5: kill -9 ends the holder's session, and with it its session lock: the standby
+    # takes over within a poll, not after the default 15 s lease (a frozen holder is waited for).
+    f = failover
+    f.p.env["RPS_LEASE_SECONDS"] = "15"
+    _, visits = f.p.start_http("serve", "visits")
+    first, second = _pair(f, "relay", "visits", "relay:visits", "relay", "visits")
+    f.start("project", "project", "reporting")
+    statuses: list[int] = []
+    f.post(visits, 10, statuses)
+    wait_for(lambda: f.counted() == 10, what="10 counted")
+    token = f.holder("visits", "relay:visits")[1]
+    f.p.kill9(first)
+    killed_at = time.monotonic()
+    wait_for(lambda: f.held_by(second, "visits", "relay:visits"), timeout=20, what="the standby to take the lease")
+    took = time.monotonic() - killed_at
+    print(f"relay:visits: the standby took over {took:.1f}s after kill -9 (lease 15s)")
+    assert took <= 5, f"the standby took over after {took:.1f}s"
+    assert f.holder("visits", "relay:visits")[1] == token + 1
+    f.post(visits, 10, statuses, day=12)
+    wait_for(lambda: f.counted() == 20, what="20 counted")
+    assert statuses == [201] * 20 and f.counted() == f.tracked() == f.stored() == 20
+    fault_figures(faults=1, sent=20, acknowledged=statuses.count(201), stored=f.stored(), projected=f.counted())

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from services.backbone.relay import OutboxRelay
-from services.backbone.singleton import Lease, LeaseLost
+from services.backbone.singleton import Lease, LeaseLost, session_connector
 from services.bootstrap import Runtime
 from tests.processes import wait_for
 from tests.unit.visits.feed import envelope
@@ -122,3 +122,21 @@ def _recorded(runtime, position: int) -> list[int]:
         (position,),
     )
     return [int(r["position"]) for r in rows]
+
+
+def test_a_holder_whose_session_ended_is_replaced_at_once_not_at_its_expiry(runtime, cluster_settings, unique):
+    # Issue 15 item 5: a holder that dies (kill -9: its session ends) is replaced at once; only a
+    # frozen one, whose session lives on, is waited for until its lease expires.
+    connect = session_connector(cluster_settings)
+    db = runtime.db("visits")
+    name = f"relay:test-{unique}"
+    active, standby = Lease(db, name, 60.0, connect=connect), Lease(db, name, 60.0, connect=connect)
+    assert active.try_acquire()
+    freeze(active)
+    assert not standby.try_acquire(), "a frozen holder's session lives: its lease is waited for"
+    active._close_session()  # the process died: PostgreSQL ends its session and releases its lock
+    started = time.monotonic()
+    wait_for(standby.try_acquire, timeout=5, what="the standby to take a dead holder's lease")
+    assert time.monotonic() - started < 5 and standby.token == active.token + 1
+    assert standby.renew() and standby._locked, "the new holder holds the session lock"
+    standby.release()
