@@ -29,7 +29,7 @@ from services.backbone import clock
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 from tests.conftest import Api
-from tests.reference.model import Contract, Group, Model, Visit, dates
+from tests.reference.model import Contract, Group, Model, Visit, dates, month_dates
 
 API = "/api/v1"
 D = dt.date.fromisoformat
@@ -343,7 +343,12 @@ def compare(api: Api, case: Case, groups: list[str]) -> None:
         # R-RPT-1 as the visits service answers it, every month of the contract up to this one.
         months = [m for m in model.months() if dt.date(*m, 1) <= TODAY]
         for m in months:
-            got = ok(api.get(f"{API}/compliance/{code}/{label(m)}"), 200)
+            response = api.get(f"{API}/compliance/{code}/{label(m)}")
+            if not any(model.assigned(d) for d in month_dates(m) if case.contract.start <= d <= case.contract.end):
+                found.check(f"{code} compliance {label(m)}", "status (not assigned that month)", 404,
+                            response.status_code)
+                continue
+            got = ok(response, 200)
             expected = model.month(m)
             for k in MONTH_FIGURES:
                 found.check(f"{code} compliance {label(m)}", k, expected[k], got[k])  # type: ignore[index]
