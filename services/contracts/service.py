@@ -63,9 +63,10 @@ def _page(request: Request) -> views.Page:
     cursor = request.args.get("cursor")
     try:
         after = views.decode_cursor(cursor) if cursor else None
+        rank = views.decode_rank(cursor) if cursor else None
     except views.BadCursor:
         raise BadRequest("cursor：无效的分页游标", field="cursor", code="invalid_value") from None
-    return views.Page(limit=limit, after=after)
+    return views.Page(limit=limit, after=after, rank=rank)
 
 
 def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -227,6 +228,7 @@ class ContractsService(OperationsRoutes):
                 status=_choice(request, "status", ("active", "dismissed")),
                 group=request.args.get("group"),
                 qualification=_choice(request, "qualification", QUALIFICATIONS),
+                available=_choice(request, "available", ("true", "false")) == "true",
             )
         )
 

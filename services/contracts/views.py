@@ -22,8 +22,18 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": code}).encode()).decode().rstrip("=")
+def encode_cursor(code: str, rank: int | None = None) -> str:
+    """``rank``: the last item's rank in a list ranked before its codes (R-ORG-5's preference)."""
+    body: dict[str, Any] = {"after": code} if rank is None else {"after": code, "rank": rank}
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+
+
+def decode_rank(cursor: str) -> int | None:
+    """The rank a cursor of a ranked list carries (None: a plain cursor); call after ``decode_cursor``."""
+    rank = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))).get("rank")
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int)):
+        raise BadCursor(cursor)
+    return rank
 
 
 def decode_cursor(cursor: str) -> str:
@@ -41,6 +51,7 @@ def decode_cursor(cursor: str) -> str:
 class Page:
     limit: int = DEFAULT_LIMIT
     after: str | None = None
+    rank: int | None = None  # ranked lists: the rank of the item ``after`` names
 
 
 def _page(
@@ -50,23 +61,32 @@ def _page(
     params: list[Any],
     page: Page,
     row_to_item: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    ranked_by: str | None = None,
 ) -> dict[str, Any]:
+    """A page in code order; ``ranked_by``: an integer column ranked first (highest first), then code."""
     clauses = list(where)
     args = list(params)
-    if page.after is not None:
+    if page.after is not None and ranked_by:
+        rank = 0 if page.rank is None else page.rank
+        clauses.append(f"({ranked_by} < %s OR ({ranked_by} = %s AND code > %s))")
+        args.extend([rank, rank, page.after])
+    elif page.after is not None:
         clauses.append("code > %s")
         args.append(page.after)
     sql = f"SELECT * FROM {table}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY code LIMIT %s"
+    sql += f" ORDER BY {ranked_by + ' DESC, ' if ranked_by else ''}code LIMIT %s"
     args.append(page.limit + 1)
     rows = db.query(sql, args)
     more = len(rows) > page.limit
     rows = rows[: page.limit]
+    last = rows[-1] if rows else None
     return {
         "items": [row_to_item(r) for r in rows],
-        "next_cursor": encode_cursor(rows[-1]["code"]) if more else None,
+        "next_cursor": (encode_cursor(last["code"], int(last[ranked_by]) if ranked_by else None)
+                        if more and last is not None else None),
     }
 
 
@@ -111,6 +131,7 @@ def _planner(row: dict[str, Any]) -> dict[str, Any]:
         **{k: row[k] for k in ("name", "origin", "experience_years", "institution", "appointed_on", "dismissed_on")},
         "qualifications": json.loads(row["qualifications"]),
         "community_renewal": bool(row["community_renewal"]),
+        "preferred": bool(row["community_renewal"]),  # R-ORG-5: community-renewal experience is preferred
         "status": "dismissed" if row["dismissed_on"] else "active",
         "group": row["grp"],
     }
@@ -162,8 +183,13 @@ def list_planners(
     status: str | None = None,
     group: str | None = None,
     qualification: str | None = None,
+    available: bool | None = None,
 ) -> dict[str, Any]:
+    """R-ORG-5: planners with community-renewal experience first (preferred), then by code;
+    ``available``: the candidates the bureau appoints or swaps in (active, in no group)."""
     where, params = [], []
+    if available:
+        where.append("dismissed_on IS NULL AND grp IS NULL")
     if origin:
         where.append("origin = %s")
         params.append(origin)
@@ -177,7 +203,7 @@ def list_planners(
     if qualification:
         where.append("qualifications LIKE %s")
         params.append(f'%"{qualification}"%')
-    return _page(db, "ctr_planners", where, params, page, _planner)
+    return _page(db, "ctr_planners", where, params, page, _planner, ranked_by="community_renewal")
 
 
 def list_groups(

@@ -208,6 +208,24 @@ def test_subdistrict_confirms_and_resident_follows(browser, system, world):
     assert "已收到" in result["follow"]
 
 
+def test_the_bureau_sees_candidates_with_community_renewal_experience_first(browser, system, world):
+    # R-ORG-5: the preference is shown on the planner list and orders the candidates where the bureau
+    # forms groups or swaps planners in
+    suffix = uuid.uuid4().hex[:6]
+    for code, renewal in ((f"a-{suffix}", False), (f"z-{suffix}", True)):
+        status, body = system.call("POST", "/api/v1/planners", {
+            "id": code, "name": f"候选{code}", "origin": "local", "qualifications": ["registered_planner"],
+            "community_renewal": renewal})
+        assert status == 201, body
+    system.settle()
+    result = drive(browser, "plannerPreference", system, world)
+    assert "社区更新经验" in result["planners"]
+    ids = [row[0] for row in result["candidates"]]
+    assert ids.index(f"z-{suffix}") < ids.index(f"a-{suffix}")
+    assert result["candidates"][ids.index(f"z-{suffix}")][4] == "有（优先）"
+    assert result["options"].index(f"z-{suffix}") < result["options"].index(f"a-{suffix}")
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(browser, system, world):
     # No script error on any page; no refusal on a page the role's menu offers.
     result = drive(browser, "everyPage", system, world)

@@ -204,6 +204,19 @@ const SCENARIOS = {
     return { refusal, pageRefusal, screenshot: file };
   },
 
+  // R-ORG-5: the bureau sees the planners' community-renewal experience and the candidates, preferred first.
+  async plannerPreference(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/organisation.html");
+    await page.waitForSelector("#candidates table");
+    const candidates = await page.$$eval("#candidates tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    const planners = await page.$$eval("#planners thead th", (cells) => cells.map((c) => c.textContent.trim()));
+    const options = await page.$$eval("#planner-candidates option", (nodes) => nodes.map((o) => o.value));
+    const file = await shot(page, "organisation-candidates.png");
+    return { candidates, planners, options, screenshot: file };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

@@ -75,3 +75,29 @@ def test_bad_list_parameters_are_400(api):
         assert response.json_body["error"]["field"] == field
     assert api.get(f"{API}/districts?type=old").status_code == 400
     assert api.get(f"{API}/groups?from=yesterday").status_code == 400
+
+
+def test_planners_with_community_renewal_experience_are_listed_first(org, api, unique):
+    # R-ORG-5: community-renewal experience is preferred: shown on planner lists and ranked first
+    # among the candidates the bureau appoints or swaps in (active, in no group), paging included
+    plain = [org.planner(f"a{i}-{unique}", "tier1") for i in range(3)]
+    preferred = [org.planner(f"z{i}-{unique}", "local", community_renewal=True) for i in range(2)]
+    org.group(f"g-{unique}", [plain[0], preferred[0]])
+    dismissed = org.planner(f"y-{unique}", "local", community_renewal=True)
+    api.post(f"{API}/planners/{dismissed}/dismissal", {"date": "2022-01-10"})
+    api.settle()
+    mine = set(plain + preferred + [dismissed])
+    everyone = [p for p in api.get(f"{API}/planners").json_body["items"] if p["id"] in mine]
+    assert [p["id"] for p in everyone] == sorted(preferred + [dismissed]) + sorted(plain)
+    assert {p["id"]: p["preferred"] for p in everyone} == {**dict.fromkeys(plain, False),
+                                                           **dict.fromkeys(preferred + [dismissed], True)}
+    # the org's own two planners (no such experience) are in a group neither: they follow the preferred one
+    others = sorted(set(org.planners.values()) - mine)
+    first = api.get(f"{API}/planners?available=true&limit=2")
+    assert codes(first, "id") == [preferred[1], *sorted([plain[1], plain[2], *others])[:1]]
+    rest, cursor = [], first.json_body["next_cursor"]
+    while cursor:
+        page = api.get(f"{API}/planners?available=true&limit=2&cursor={cursor}")
+        rest, cursor = rest + codes(page, "id"), page.json_body["next_cursor"]
+    assert rest == sorted([plain[1], plain[2], *others])[1:]
+    assert api.get(f"{API}/planners?available=maybe").status_code == 400

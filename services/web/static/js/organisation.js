@@ -42,6 +42,7 @@ async function loadLists() {
       { label: "编号", value: (p) => p.id }, { label: "姓名", value: (p) => p.name },
       { label: "来源", value: (p) => label("origin", p.origin) },
       { label: "资格", value: (p) => (p.qualifications || []).map((x) => label("qualification", x)).join("、") },
+      { label: "社区更新经验", value: renewal },
       { label: "小组", value: (p) => p.group }, { label: "状态", value: (p) => (p.status === "active" ? "在聘" : "已解聘") },
     ],
   }) : refusal(planners.error));
@@ -57,6 +58,43 @@ async function loadLists() {
   return { contracts, groups };
 }
 
+// R-ORG-5: community-renewal experience is preferred; the API lists such planners first.
+function renewal(p) {
+  return p.community_renewal ? badge("有（优先）", "ok") : "无";
+}
+
+// Where the bureau forms a group or swaps a planner in: the candidates (active, in no group),
+// those with community-renewal experience first.
+async function loadCandidates() {
+  const result = await api("GET", "/api/v1/planners?available=true&limit=200");
+  let box = $("#candidates");
+  if (!box) {
+    box = el("section", { class: "card", id: "candidates", "aria-labelledby": "candidates-title" });
+    $("#replace-form").closest("details").after(box);
+  }
+  let list = $("#planner-candidates");
+  if (!list) {
+    list = el("datalist", { id: "planner-candidates" });
+    document.body.append(list);
+    $("#rp-in").setAttribute("list", "planner-candidates");
+  }
+  if (!result.ok) return box.replaceChildren(refusal(result.error));
+  const rows = result.data.items;
+  list.replaceChildren(...rows.map((p) => el("option", { value: p.id },
+    `${p.name}（${label("origin", p.origin)}${p.community_renewal ? "，有社区更新经验·优先" : ""}）`)));
+  box.replaceChildren(el("h2", { id: "candidates-title" }, "可聘入小组的规划师（有社区更新经验者优先）"), table({
+    rows,
+    empty: "暂无未在小组的在聘规划师",
+    columns: [
+      { label: "编号", value: (p) => p.id }, { label: "姓名", value: (p) => p.name },
+      { label: "来源", value: (p) => label("origin", p.origin) },
+      { label: "资格", value: (p) => (p.qualifications || []).map((x) => label("qualification", x)).join("、") },
+      { label: "社区更新经验", value: renewal },
+      { label: "从业年限", num: true, value: (p) => p.experience_years },
+    ],
+  }));
+}
+
 async function refresh() {
   const org = await loadTree();
   const { contracts, groups } = await loadLists();
@@ -66,6 +104,7 @@ async function refresh() {
   fillSelect($("#gr-district"), governments.flatMap((g) => g.districts || []), { text: (d) => `${d.name}（${d.code}）` });
   if (contracts.ok) fillSelect($("#gr-contract"), contracts.data.items, { value: (c) => c.id, text: (c) => `${c.id}（${c.team}）` });
   if (groups.ok) fillSelect($("#rp-group"), groups.data.items, { text: (g) => `${g.code}（${g.district}）` });
+  if ($("#replace-form")) await loadCandidates();
 }
 
 function bindCreate(form, path, message) {
