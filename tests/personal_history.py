@@ -34,3 +34,12 @@ def store_old_shape_opinion(app: Any, district: str, government: str | None, gro
     app.recorder.insert_events([app.mapper.to_stored_event(event)])
     app.appended.set()
     return opinion.ref
+
+
+def store_old_shape_snapshot(app: Any, ref: str) -> None:
+    """A snapshot of that opinion as the old release would have taken it (the fields in its state)."""
+    from eventsourcing.domain import Snapshot
+
+    snapshot = Snapshot.take(app.get_opinion(ref))
+    snapshot.state.update(text=OLD_TEXT, point=dict(OLD_POINT), address=OLD_ADDRESS, media_url=OLD_MEDIA)
+    app.snapshots.put([snapshot])

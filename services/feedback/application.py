@@ -97,6 +97,32 @@ class FeedbackApplication(ServiceApplication):
     def construct_mapper(self) -> Mapper[uuid.UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=RedactingMapper)
 
+    def redact_snapshots(self) -> int:
+        """``rps migrate`` (R-SEC-4): opinions' snapshots taken before the amendment lose the
+        fields too (only redacted: the vault is filled from the events, an erasure stays erased).
+        Returns how many were rewritten."""
+        if self.snapshots is None:
+            return 0
+        recorder, mapper = self.snapshots.recorder, self.mapper
+        schema = getattr(recorder.datastore, "schema", None)
+        table = f"{schema}.{recorder.events_table_name}" if schema else recorder.events_table_name  # type: ignore[attr-defined]
+        mark = "%s" if schema else "?"
+        rewritten = []
+        with recorder.datastore.transaction(commit=True) as cur:  # type: ignore[attr-defined]
+            cur.execute(f"SELECT originator_id, originator_version, state FROM {table}")
+            for row in cur.fetchall():
+                oid, version, state = (row["originator_id"], row["originator_version"], row["state"]) \
+                    if isinstance(row, dict) else tuple(row)
+                if mapper.cipher or mapper.compressor:
+                    continue  # not used by this system; such a store keeps its snapshots
+                data = mapper.transcoder.decode(bytes(state))
+                if data.get("topic") == _OPINION and redact_received(data.get("state") or {}):
+                    rewritten.append((mapper.transcoder.encode(data), oid, version))
+            for params in rewritten:
+                cur.execute(f"UPDATE {table} SET state = {mark} WHERE originator_id = {mark}"
+                            f" AND originator_version = {mark}", params)
+        return len(rewritten)
+
     def redact_stored(self, topic: str, state: bytes) -> bytes | None:
         """``rps migrate`` (R-SEC-4): an ``OpinionSubmitted`` stored with personal fields -> its
         state without them, the fields moved to the vault; an erasure met on the way erases

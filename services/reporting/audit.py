@@ -101,6 +101,7 @@ def migrate_chains(runtime: Any) -> list[str]:
                          " not keyed again, no checkpoint written")
             continue
         done = app.recorder.rechain(getattr(app, "redact_stored", None))
+        snapshots = app.redact_snapshots() if hasattr(app, "redact_snapshots") else 0
         if done.redacted:
             for name in sorted({p.name for ps in runtime.projections.values() for p in ps if service in p.sources}):
                 applied = runtime.rebuild(name)[name]
@@ -110,5 +111,6 @@ def migrate_chains(runtime: Any) -> list[str]:
             with db.transaction() as cur:
                 record_checkpoint(cur, service, "migrate", done.head_position, done.head_hash, key_id, signature)
         lines.append(f"{service}: chain keyed with {keyring.active!r} ({done.relinked} links made again,"
-                     f" {done.redacted} events redacted), signed checkpoint at position {done.head_position}")
+                     f" {done.redacted} events redacted), signed checkpoint at position {done.head_position}"
+                     + (f"; {snapshots} snapshots redacted" if snapshots else ""))
     return lines

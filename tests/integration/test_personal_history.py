@@ -13,7 +13,9 @@ import pytest
 
 from services.bootstrap import Runtime
 from services.cli import main
-from tests.personal_history import OLD_ADDRESS, OLD_MEDIA, OLD_SECRETS, OLD_TEXT, store_old_shape_opinion
+from tests.personal_history import (
+    OLD_ADDRESS, OLD_MEDIA, OLD_SECRETS, OLD_TEXT, store_old_shape_opinion, store_old_shape_snapshot,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +30,8 @@ def _rps(monkeypatch, capsys, settings, *argv: str) -> tuple[int, str]:
 
 def _stored_states(settings) -> bytes:
     with psycopg.connect(settings.database_url) as conn:
-        return b"\n".join(bytes(r[0]) for r in conn.execute("SELECT state FROM feedback.feedback_events"))
+        return b"\n".join(bytes(r[0]) for table in ("feedback_events", "feedback_snapshots")
+                           for r in conn.execute(f"SELECT state FROM feedback.{table}"))
 
 
 def test_an_old_shape_history_is_read_without_personal_fields_and_redacted_by_migrate(
@@ -39,6 +42,7 @@ def test_an_old_shape_history_is_read_without_personal_fields_and_redacted_by_mi
     try:
         app = runtime.app("feedback")
         ref = store_old_shape_opinion(app, "gulou", "dongchangfu", None)
+        store_old_shape_snapshot(app, ref)
         assert OLD_ADDRESS.encode() in _stored_states(cluster_settings)
         opinion = app.get_opinion(ref)
         assert opinion.text is None and opinion.point is None and not hasattr(opinion, "address")
@@ -49,6 +53,7 @@ def test_an_old_shape_history_is_read_without_personal_fields_and_redacted_by_mi
 
     code, out = _rps(monkeypatch, capsys, cluster_settings, "migrate")
     assert code == 0 and "feedback: chain keyed with 'dev' (" in out and ", 1 events redacted)" in out, out
+    assert "1 snapshots redacted" in out, out
     states = _stored_states(cluster_settings)
     assert [s for s in OLD_SECRETS if s.encode() in states] == []
     runtime = Runtime.cluster(cluster_settings, ("feedback",))

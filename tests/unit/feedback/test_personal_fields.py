@@ -12,7 +12,9 @@ import sqlite3
 from urllib.parse import urlencode
 
 from services.cli import main
-from tests.personal_history import OLD_ADDRESS, OLD_MEDIA, OLD_SECRETS, OLD_TEXT, store_old_shape_opinion
+from tests.personal_history import (
+    OLD_ADDRESS, OLD_MEDIA, OLD_SECRETS, OLD_TEXT, store_old_shape_opinion, store_old_shape_snapshot,
+)
 from tests.unit.feedback.conftest import form_post
 
 API = "/api/v1"
@@ -91,6 +93,7 @@ def test_a_history_stored_with_personal_fields_is_read_without_them_and_redacted
     # `rps migrate` moves them to the vault (the event's published version unchanged); the chain verifies
     app = runtime.app("feedback")
     ref = store_old_shape_opinion(app, world["district"], world["government"], world["group"])
+    store_old_shape_snapshot(app, ref)
     api.settle()
     events = runtime.settings.data_dir / "feedback-events.sqlite"
     with sqlite3.connect(events) as conn:
@@ -112,8 +115,10 @@ def test_a_history_stored_with_personal_fields_is_read_without_them_and_redacted
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
     assert "feedback: chain keyed with 'dev' (" in out and ", 1 events redacted)" in out, out
+    assert "1 snapshots redacted" in out, out
     with sqlite3.connect(events) as conn:
-        states = b"\n".join(bytes(r[0]) for r in conn.execute("SELECT state FROM stored_events"))
+        states = b"\n".join(bytes(r[0]) for table in ("stored_events", "stored_snapshots")
+                            for r in conn.execute(f"SELECT state FROM {table}"))
     assert [s for s in OLD_SECRETS if s.encode() in states] == []
     details = app.vault.details([ref])[ref]
     assert (details.address, details.media_url, details.text) == (OLD_ADDRESS, OLD_MEDIA, OLD_TEXT)
