@@ -376,7 +376,8 @@ def _idempotent(service: Any, fn: Callable[..., Response], path: str, request: R
         return replay
     # The events and the key's answer are stored in one transaction (idempotency.py).
     return store.run(claim, service.runtime.publisher_app(service.name),
-                     lambda: _run(service, fn, path, request, values, rule, actor), failpoint=settings.failpoint)
+                     lambda: _run(service, fn, path, request, values, rule, actor), error_response,
+                     failpoint=settings.failpoint)
 
 
 def _run(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],

@@ -180,12 +180,14 @@ class IdempotencyStore:
         return Answer(claim, self.claimed_at, response.status_code,
                       base64.b64encode(response.get_data()).decode("ascii"), json.dumps(headers))
 
-    def run(self, claim: Claim, app: Any, respond: Callable[[], Response], *, failpoint: str | None = None) -> Response:
+    def run(self, claim: Claim, app: Any, respond: Callable[[], Response],
+            refuse: Callable[[Exception], Response], *, failpoint: str | None = None) -> Response:
         """Answer a claimed request once: its events (``app``'s, held back while ``respond`` runs)
-        and the key's answer are stored in one transaction; a conflict there runs it again."""
-        for attempt in range(COMMAND_ATTEMPTS):
+        and the key's answer are stored in one transaction; a conflict there runs it again, and
+        after COMMAND_ATTEMPTS lost races the 409 (``refuse``) is the answer replays get."""
+        for attempt in range(COMMAND_ATTEMPTS + 1):
             with deferring(app) as held:
-                response = respond()
+                response = respond() if attempt < COMMAND_ATTEMPTS else refuse(Conflict("另一项修改已先保存，请刷新后重试"))
             answer = self.answer(claim, response)
             try:
                 if answer is None:  # nothing stored: the key is free for a retry
@@ -215,8 +217,7 @@ class IdempotencyStore:
             if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered
                 os._exit(137)
             return response
-        self._release_quietly(claim)
-        raise Conflict("另一项修改已先保存，请刷新后重试")
+        raise AssertionError("unreachable: the last attempt stores no events")
 
     def release(self, claim: Claim) -> None:
         """Free our claim (nothing was stored for it)."""
