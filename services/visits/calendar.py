@@ -232,6 +232,20 @@ def contract_duty_months(spans: Sequence[Span], start: dt.date, end: dt.date, ba
     return _contract_duty_months(tuple(clip(spans, start, end)), start, end, basis)
 
 
+def year_duty_months(spans: Sequence[Span], start: dt.date, end: dt.date, basis: str, year: int) -> tuple[Month, ...]:
+    """The duty months of service year ``year`` (``contract_duty_months`` of that year)."""
+    return _duty_by_year(tuple(clip(spans, start, end)), start, end, basis).get(year, ())
+
+
+@lru_cache(maxsize=4096)
+def _duty_by_year(spans: tuple[Span, ...], start: dt.date, end: dt.date, basis: str) -> dict[int, tuple[Month, ...]]:
+    years = _month_years(start, end, basis)
+    out: dict[int, tuple[Month, ...]] = {}
+    for month in _contract_duty_months(spans, start, end, basis):
+        out[years[month]] = out.get(years[month], ()) + (month,)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _contract_duty_months(spans: tuple[Span, ...], start: dt.date, end: dt.date, basis: str) -> tuple[Month, ...]:
     # Remembered: every report asks again for every group and month.

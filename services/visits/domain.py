@@ -23,6 +23,7 @@ from services.visits.calendar import (
     Month,
     clip,
     contract_duty_months,
+    year_duty_months,
     served_dates,
     service_year_bounds,
     service_year_of,
@@ -149,8 +150,9 @@ class GroupAssignment:
         if self.contract is None:
             return ()
         c = self.contract
-        months = contract_duty_months(self.on_duty(), c.start_date, c.end_date, c.service_year_basis)
-        return months if year is None else tuple(m for m in months if c.year_of_month(m) == year)
+        if year is None:
+            return contract_duty_months(self.on_duty(), c.start_date, c.end_date, c.service_year_basis)
+        return year_duty_months(self.on_duty(), c.start_date, c.end_date, c.service_year_basis, year)
 
     def assigned_on(self, day: dt.date) -> bool:
         return any(a <= day and (b is None or day <= b) for a, b in self.periods)

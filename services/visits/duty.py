@@ -91,17 +91,15 @@ def month_year(contract: ContractTerms, month: Month) -> tuple[int, dt.date, dt.
     return year, first, last
 
 
-def has_visit(
-    contract: ContractTerms, month: Month, live: Iterable[VisitFacts], per_date: dict[dt.date, int]
-) -> bool:
+def has_visit(contract: ContractTerms, month: Month, live: Iterable[VisitFacts], served_halves: int) -> bool:
     """R-VIS-2: a month has a visit when one of its dates carries service days of a visit
-    that is not voided (``per_date``, in half-days, of the ``live`` visits); under
-    ``leader_meeting_counts_for_visit`` (R-VIS-3) only a visit dated in it that met
-    the leader, that meeting not disputed by the sub-district (R-VIS-7), makes it one."""
-    m_first, m_last = month_bounds(*month)
+    that is not voided (``served_halves``: the half-days of the ``live`` visits on its
+    dates); under ``leader_meeting_counts_for_visit`` (R-VIS-3) only a visit dated in it
+    that met the leader, that meeting not disputed by the sub-district (R-VIS-7), makes it one."""
     if contract.leader_meeting_counts_for_visit:
+        m_first, m_last = month_bounds(*month)
         return any(v.meeting_counts and m_first <= v.date <= m_last for v in live)
-    return half_days_between(per_date, m_first, m_last) > 0
+    return served_halves > 0
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ def year_record(
         lo, hi = max(m_first, first), min(m_last, last)
         served = half_days_between(per_date, lo, hi)
         is_duty = month in duty
-        visit = has_visit(contract, month, counted, per_date)
+        visit = has_visit(contract, month, counted, served)
         if is_duty and visit:
             visited.append(month)
         months.append(
@@ -225,7 +223,7 @@ def month_compliance(
     duty_to_date = [m for m in duty if m <= month]
     required = required_days(len(duty_to_date))
     is_duty = month in duty
-    visited = has_visit(contract, month, live, per_date)
+    visited = has_visit(contract, month, live, halves_in_month)
     leader_met = any(v.met_leader for v in in_month)
     notes: list[dict[str, str]] = []
     if is_duty:
