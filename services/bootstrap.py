@@ -218,9 +218,19 @@ class Runtime:
         with self._idempotency_lock:
             if service not in self._idempotency_dbs:
                 db = SQLiteDatabase(self.settings.data_dir / f"{service}-events.sqlite")
+                columns = "caller, path, idem_key, fingerprint, status, body, headers, created_at"
+                # Keys an older release kept in the state file move here (their answers stay replayable).
+                moved = self.dbs[service].query(f"SELECT {columns} FROM idempotency_keys WHERE status IS NOT NULL")
                 with db.transaction() as cur:
                     for statement in IDEMPOTENCY_TABLES:
                         cur.execute(statement)
+                    cur.executemany(
+                        f"INSERT INTO idempotency_keys ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                        " ON CONFLICT DO NOTHING", [tuple(row.values()) for row in moved],
+                    )
+                if moved:
+                    with self.dbs[service].transaction() as cur:
+                        cur.execute("DELETE FROM idempotency_keys")
                 self._idempotency_dbs[service] = db
             return self._idempotency_dbs[service]
 
@@ -284,7 +294,7 @@ class Runtime:
         if self._broker_gauges is None:
             from services.backbone.amqp import BrokerGauges
 
-            self._broker_gauges = BrokerGauges(self.settings.amqp_uri or "", queues_of(self.services))
+            self._broker_gauges = BrokerGauges.configured(self.settings, queues_of(self.services))
         return self._broker_gauges
 
     def service_objects(self) -> list[Any]:

@@ -135,7 +135,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
         runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch, fence=lock.fence
     )
     _stop_on_signals(runtime.stopping)
-    broker = BrokerGauges(settings.amqp_uri or "", queues_of((args.service,)))
+    broker = BrokerGauges.configured(settings, queues_of((args.service,)))
 
     def measure() -> None:
         # Active or standby, whatever the publisher is doing (blocked by an alarm, say):

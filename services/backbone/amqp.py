@@ -363,10 +363,16 @@ class BrokerGauges:
     the deliveries a runner holds unacknowledged, at most its prefetch, are not counted)
     and ``rps_queue_consumers`` (0: nothing applies them)."""
 
-    def __init__(self, amqp_uri: str, queues: list[tuple[str, str]], *, timeout: float = 2.0):
+    def __init__(self, amqp_uri: str, queues: list[tuple[str, str]], *, timeout: float = 2.0,
+                 management_url: str | None = None):
         self.amqp_uri = amqp_uri
         self.queues = queues  # (source, consumer)
         self.timeout = timeout
+        self.management_url = management_url
+
+    @classmethod
+    def configured(cls, settings: Any, queues: list[tuple[str, str]]) -> "BrokerGauges":
+        return cls(settings.amqp_uri or "", queues, management_url=settings.rabbitmq_management_url)
 
     def refresh(self) -> bool:
         """Measure every queue once; False when the broker could not be asked (gauges kept)."""
@@ -374,6 +380,8 @@ class BrokerGauges:
 
         if not self.queues:  # web: it neither publishes nor consumes
             return True
+        if self.management_url:
+            return self._refresh_from_management()
         try:
             with Connection(self.amqp_uri, connect_timeout=self.timeout) as conn:
                 conn.ensure_connection(max_retries=1, timeout=self.timeout)
@@ -389,6 +397,36 @@ class BrokerGauges:
                     metrics.QUEUE_CONSUMERS.labels(consumer, source).set(declared.consumer_count)
         except Exception as exc:  # the broker is away: its own alerts say so
             log.warning("queue depths not measured: %s", exc)
+            return False
+        return True
+
+    def _refresh_from_management(self) -> bool:
+        """The management API's figures: ``messages`` is ready + unacknowledged."""
+        import base64
+        import json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        uri = urllib.parse.urlsplit(self.amqp_uri)
+        vhost = urllib.parse.unquote(uri.path[1:]) if len(uri.path) > 1 else "/"
+        credentials = f"{urllib.parse.unquote(uri.username or 'guest')}:{urllib.parse.unquote(uri.password or 'guest')}"
+        headers = {"authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+        try:
+            for source, consumer in self.queues:
+                name = consumer_queue(source, consumer).name
+                url = f"{self.management_url}/api/queues/{urllib.parse.quote(vhost, safe='')}/{name}"
+                try:
+                    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout) as r:
+                        info = json.load(r)
+                except urllib.error.HTTPError as error:
+                    if error.code == 404:  # not declared yet
+                        continue
+                    raise
+                metrics.PROJECTION_LAG.labels(consumer, source).set(int(info.get("messages", 0)))
+                metrics.QUEUE_CONSUMERS.labels(consumer, source).set(int(info.get("consumers", 0)))
+        except Exception as exc:
+            log.warning("queue depths not measured by the management API: %s", exc)
             return False
         return True
 

@@ -112,6 +112,9 @@ class Settings:
     # The lease of the one active relay / projection runner (singleton.py): a
     # frozen holder is replaced this long after its last renewal.
     lease_seconds: float = 15.0
+    # RabbitMQ's management API (http://host:15672): queue depths with the unacknowledged
+    # deliveries counted (issue 15 item 11); unset: a passive declare (ready messages only).
+    rabbitmq_management_url: str | None = None
     metrics_port: int = 0
     retry_attempts: int = 5
     retry_backoff_seconds: float = 0.2
@@ -274,6 +277,7 @@ class Settings:
             relay_idle_seconds=_float(env, "RPS_RELAY_IDLE_SECONDS", 0.5),
             consumer_prefetch=_int(env, "RPS_CONSUMER_PREFETCH", 100),
             lease_seconds=max(1.0, _float(env, "RPS_LEASE_SECONDS", 15.0)),
+            rabbitmq_management_url=(env.get("RPS_RABBITMQ_MANAGEMENT_URL") or "").rstrip("/") or None,
             metrics_port=_int(env, "RPS_METRICS_PORT", 0),
             retry_attempts=max(1, _int(env, "RPS_RETRY_ATTEMPTS", 5)),
             retry_backoff_seconds=_float(env, "RPS_RETRY_BACKOFF_SECONDS", 0.2),

@@ -127,3 +127,33 @@ def test_a_relay_blocked_by_a_disk_alarm_says_so_and_its_lag_is_the_backlog(syst
 def counted(settings, group) -> int:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         return conn.execute("SELECT COUNT(*) FROM reporting.rpt_visits WHERE grp = %s", (group.group,)).fetchone()[0]
+
+
+def test_with_the_management_api_the_lag_counts_what_a_runner_holds_unacknowledged(system, group, private_rabbitmq):
+    # Issue 15 item 11: lag = messages ready + unacknowledged. A runner frozen with its prefetch
+    # holds deliveries unacknowledged: a passive declare sees only the ready ones, the management API all.
+    import amqp
+
+    from services.backbone.amqp import BrokerGauges
+
+    _, visits = system.start_http("serve", "visits")
+    system.start("relay", "visits")
+    assert post(visits, group, 6) == [201] * 6
+    wait_for(lambda: private_rabbitmq.queue("evt-visits--reporting")["messages"] == 6, what="6 published")
+    holder = amqp.Connection(f"127.0.0.1:{private_rabbitmq.port}", userid="guest", password="guest", connect_timeout=5)
+    holder.connect()
+    try:
+        channel = holder.channel()
+        channel.basic_qos(0, 4, False)
+        channel.basic_consume("evt-visits--reporting", callback=lambda message: None)  # never acknowledged
+        wait_for(lambda: private_rabbitmq.queue("evt-visits--reporting")["messages_unacknowledged"] == 4,
+                 what="4 held unacknowledged")
+        queues = [("visits", "reporting")]
+        assert BrokerGauges(private_rabbitmq.url, queues).refresh()
+        assert metrics.PROJECTION_LAG.labels("reporting", "visits")._value.get() == 2  # ready only
+        managed = BrokerGauges(private_rabbitmq.url, queues, management_url=private_rabbitmq.management_url)
+        wait_for(lambda: managed.refresh() and metrics.PROJECTION_LAG.labels("reporting", "visits")._value.get() == 6,
+                 what="the management API's ready + unacknowledged")
+        assert metrics.QUEUE_CONSUMERS.labels("reporting", "visits")._value.get() == 1
+    finally:
+        holder.close()
