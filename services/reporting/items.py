@@ -132,7 +132,8 @@ class Item:
         if self.kind == "recommendation":
             letter = f"（{self.letter_no}）" if self.letter_no else ""
             return f"意见建议“{self.title or self.ref}”{letter}"
-        return f"技术咨询“{self.title}”" if self.title else f"技术咨询 {self.ref}"
+        # R-RPT-6: a business reference people know (the subject, else the day it was asked), never the id.
+        return f"技术咨询“{self.title}”" if self.title else f"{self.date.isoformat()}提出的技术咨询"
 
     def overdue_message(self, day: dt.date) -> str:
         status = self.status_on(day)

@@ -278,6 +278,7 @@ def _present(rows: list[dict], key: str) -> bool:
 
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_UUID_IN_TEXT = re.compile(r"\s?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s?", re.IGNORECASE)
 
 
 def internal_id(value: Any) -> bool:
@@ -325,8 +326,10 @@ class Names:
 
     def text(self, message: Any) -> Any:
         """A message with each organisation code it quotes replaced by the name ("小组 g-gulou" -> 古楼街道小组)."""
-        if not isinstance(message, str) or not self.by_code:
+        if not isinstance(message, str):
             return message
+        if not self.by_code:
+            return _UUID_IN_TEXT.sub("", message)
         if self._pattern is None:
             codes = sorted(self.by_code, key=len, reverse=True)
             self._pattern = re.compile(
@@ -336,7 +339,8 @@ class Names:
             name = self.by_code[m.group(2)]
             return f"{name}小组" if m.group(1) else name
 
-        return self._pattern.sub(named, message)
+        # A technical id quoted in a message means nothing to a reader (R-RPT-6).
+        return _UUID_IN_TEXT.sub("", self._pattern.sub(named, message))
 
     def names(self, codes: Any) -> Any:
         if isinstance(codes, list):

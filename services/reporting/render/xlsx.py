@@ -89,7 +89,12 @@ def _cover(ws: Worksheet, doc: Document, summary: Section) -> None:
     for label, value in doc.meta:
         row += 1
         _put(ws, row, 1, label)
-        _put(ws, row, 2, value)
+        day = parse_datetime(value) if len(value) == 10 else None
+        if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+            # A date is a date cell (R-RPT-6), left-aligned like the text beside it.
+            _put(ws, row, 2, day, "yyyy-mm-dd").alignment = Alignment(horizontal="left")
+        else:
+            _put(ws, row, 2, value)
     for paragraph in summary.paragraphs:
         row += 1
         _put(ws, row, 1, "总体情况")

@@ -179,9 +179,11 @@ def test_findings_name_the_business_reference_never_a_uuid():
     report["findings"].append({"rule": "R-REC-3", "group": "g-gulou", "district": "gulou",
                                "ref": "98a24405-7eed-4042-b94c-b8d21856540c",
                                "message": "意见建议“增设口袋公园”（聊自然资规函〔2022〕3号）超过办理期限 9 天仍未落实"})
+    report["findings"].append({"rule": "R-CSL-1", "group": "g-gulou",
+                               "message": "技术咨询 f4a7022b-6a71-4366-b5a7-80004e8b2a76 超过答复期限（2022-04-25）5 天仍未答复"})
     for fmt in FORMATS:
         text = TEXT[fmt](render_strict(report, fmt))
-        assert "98a24405" not in text and "聊自然资规函〔2022〕3号" in text.replace("\n", "")
+        assert "98a24405" not in text and "f4a7022b" not in text and "聊自然资规函〔2022〕3号" in text.replace("\n", "")
         assert "R-REC-3 意见建议逾期未落实" in text.replace("\n", "")
 
 
