@@ -181,3 +181,23 @@ def test_a_claim_taken_over_meanwhile_stores_nothing_not_even_personal_data(api,
     response = api.anonymous().post("/api/v1/opinions", body, headers={"Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 409 and response.json_body["error"]["code"] == "idempotency_key_in_flight"
     assert (stored(runtime, "feedback"), count("fb_personal_data"), count("fb_opinion_private")) == before
+
+
+def test_answers_an_older_release_kept_in_the_state_file_are_still_replayed(api, runtime, codes):
+    # R-SEC-3 amended (issue 15 item 2): embedded keys moved beside the events; those recorded before
+    # the upgrade (in the service's state file) move with them on first use
+    key = uuid.uuid4().hex
+    caller = idempotency.pseudonym(runtime.settings.pseudonym_secret, "sub:bureau-test")
+    document = visit(codes)
+    digest = idempotency.fingerprint("POST", json.dumps(document, sort_keys=True, ensure_ascii=False).encode())
+    with runtime.db("visits").transaction() as cur:
+        cur.execute(
+            "INSERT INTO idempotency_keys (caller, path, idem_key, fingerprint, status, body, headers, created_at)"
+            " VALUES (%s, %s, %s, %s, 201, %s, %s, %s)",
+            (caller, "/api/v1/visits", key, digest, "eyJpZCI6ICJvbGQifQ==", '{"Content-Type": "application/json"}',
+             int(idempotency.now())),
+        )
+    before = stored(runtime)
+    replay = api.post("/api/v1/visits", document, headers={"Idempotency-Key": key})
+    assert (replay.status_code, replay.json_body) == (201, {"id": "old"})
+    assert stored(runtime) == before
