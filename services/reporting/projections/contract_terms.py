@@ -42,16 +42,26 @@ class ContractTermsProjection(Projection):
         )
 
 
-def contract_terms(db: Database, codes: list[str]) -> list[dict[str, Any]]:
-    """The contracts ``codes`` with their signing date and terms, one flat row each (``term_<name>``)."""
+# R-CON-1: the policy's names of the terms (工作内容、工作标准、工作深度、工作周期、工作时间、工作经费及权利义务).
+TERM_NAMES = {
+    "content": "工作内容", "standards": "工作标准", "depth": "工作深度", "period": "工作周期", "hours": "工作时间",
+    "funding": "工作经费", "rights_obligations": "权利义务",
+}
+
+
+def contract_terms(db: Database, codes: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The contracts ``codes`` (team, signing date, start), and their terms one row each
+    (contract, the term's Chinese name, its text; "未约定" where the contract names none)."""
     if not codes:
-        return []
+        return [], []
     marks = ", ".join(["%s"] * len(codes))
     rows = db.query(f"SELECT id, team, signed_on, start_date, terms FROM {TABLE} WHERE id IN ({marks}) ORDER BY id",
                     tuple(codes))
-    out = []
+    contracts, clauses = [], []
     for r in rows:
         terms = json.loads(r["terms"] or "{}")
-        out.append({"contract": r["id"], "team": r["team"], "signed_on": r["signed_on"],
-                    "start_date": r["start_date"], **{f"term_{name}": terms.get(name) for name in TERM_FIELDS}})
-    return out
+        contracts.append({"contract": r["id"], "team": r["team"], "signed_on": r["signed_on"],
+                          "start_date": r["start_date"]})
+        clauses.extend({"contract": r["id"], "clause": TERM_NAMES[name], "text": terms.get(name) or "未约定"}
+                       for name in TERM_FIELDS)
+    return contracts, clauses

@@ -234,13 +234,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "team": ("服务团队", "text"),
     "start_date": ("合同起始日期", "date"),
     "end_date": ("合同期满日期", "date"),
-    "term_content": ("工作内容", "text"),
-    "term_standards": ("工作标准", "text"),
-    "term_depth": ("工作深度", "text"),
-    "term_period": ("工作周期", "text"),
-    "term_hours": ("工作时间", "text"),
-    "term_funding": ("工作经费", "text"),
-    "term_rights_obligations": ("权利义务", "text"),
+    "clause": ("条款", "text"),
     # implementation progress (R-REC-2): the quarterly and half-yearly reports' progress section
     "percent": ("落实进度（%）", "int"),
     "progress_date": ("进度报告日期", "date"),
@@ -281,7 +275,8 @@ SECTIONS = {
     "settlement_table": "各小组服务费结算",
     "live_table": "结算与实时数据对照",
     "month_lists": "各小组履职月份",
-    "contracts": "服务合同及条款",
+    "contracts": "服务合同",
+    "contract_terms": "服务合同条款",
     "progress": "未办结意见建议的落实进度",
 }
 

@@ -283,7 +283,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
             **sum_counters(rows, COUNTER_FAMILIES),
             "findings": sum(len(r["findings"]) for r in rows),
         },
-        "contracts": contracts_section(facts, rows),
+        **contracts_sections(facts, rows),
         "ratings": ratings,
         "government_summaries": government_summaries,
         "planning_evaluations": planning_evaluations,
@@ -299,13 +299,14 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
     }
 
 
-def contracts_section(facts: Facts, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """R-CON-1 (amended): the contracts of the year's groups, with their signing date and terms."""
-    out = contract_terms(facts.reads.db, sorted({r["contract"] for r in rows if r.get("contract")}))
-    for c in out:
+def contracts_sections(facts: Facts, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """R-CON-1 (amended): the contracts of the year's groups with their signing date (``contracts``),
+    and their terms, one row per term (``contract_terms``)."""
+    contracts, clauses = contract_terms(facts.reads.db, sorted({r["contract"] for r in rows if r.get("contract")}))
+    for c in contracts:
         terms = facts.org.contracts.get(c["contract"])
         c["end_date"] = terms.end_date.isoformat() if terms is not None else None
-    return out
+    return {"contracts": contracts, "contract_terms": clauses}
 
 
 def _loose_notes(facts: Facts, as_of: dt.date) -> list[dict[str, Any]]:
