@@ -110,6 +110,9 @@ def migrate_chains(runtime: Any) -> list[str]:
             key_id, signature = keyring.sign(service, done.head_position, done.head_hash, "migrate")
             with db.transaction() as cur:
                 record_checkpoint(cur, service, "migrate", done.head_position, done.head_hash, key_id, signature)
+        if not done.head_position:
+            lines.append(f"{service}: chain empty, nothing to key")
+            continue
         lines.append(f"{service}: chain keyed with {keyring.active!r} ({done.relinked} links made again,"
                      f" {done.redacted} events redacted), signed checkpoint at position {done.head_position}"
                      + (f"; {snapshots} snapshots redacted" if snapshots else ""))
