@@ -249,6 +249,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         while lock.acquire(runtime.stopping):
             print("rps: delivering notifications", flush=True)
             dispatcher = dispatcher_for(runtime)
+            dispatcher.still_active, dispatcher.fence = lock.held, lock.fence
             while not runtime.stopping.is_set() and lock.held():
                 try:
                     dispatcher.dispatch_once()

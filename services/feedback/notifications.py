@@ -172,6 +172,10 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.clock = clock
+        # `rps notify` (issue 15 item 5): asked before each message, so a dispatcher woken after
+        # its lease passed to the standby stops mid-pass; the lease's check in each status write.
+        self.still_active: Callable[[], bool] = lambda: True
+        self.fence: Callable[[Any], None] | None = None
 
     @classmethod
     def from_settings(cls, db: Database, settings: FeedbackSettings, notifier: Notifier | None = None) -> "Dispatcher":
@@ -195,6 +199,8 @@ class Dispatcher:
     def _set(self, message_id: str, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)
         with self.db.transaction() as cur:
+            if self.fence is not None:
+                self.fence(cur)
             cur.execute(f"UPDATE fb_outbox SET {assignments} WHERE id = %s", (*columns.values(), message_id))
 
     def dispatch_once(self, limit: int = 100) -> int:
@@ -207,6 +213,8 @@ class Dispatcher:
         )
         delivered = 0
         for row in rows:
+            if not self.still_active():  # the lease passed to the standby: the rest are its to send
+                break
             payload = json.loads(row["payload"])
             recipient = self._recipient(row["recipient_kind"], row["recipient"], payload.get("ref"))
             if recipient is None:
