@@ -106,13 +106,12 @@ def migrate_chains(runtime: Any) -> list[str]:
             for name in sorted({p.name for ps in runtime.projections.values() for p in ps if service in p.sources}):
                 applied = runtime.rebuild(name)[name]
                 lines.append(f"{name}: rebuilt after the redaction ({applied} events applied)")
-        if done.head_position:
-            key_id, signature = keyring.sign(service, done.head_position, done.head_hash, "migrate")
-            with db.transaction() as cur:
-                record_checkpoint(cur, service, "migrate", done.head_position, done.head_hash, key_id, signature)
         if not done.head_position:
             lines.append(f"{service}: chain empty, nothing to key")
             continue
+        key_id, signature = keyring.sign(service, done.head_position, done.head_hash, "migrate")
+        with db.transaction() as cur:
+            record_checkpoint(cur, service, "migrate", done.head_position, done.head_hash, key_id, signature)
         lines.append(f"{service}: chain keyed with {keyring.active!r} ({done.relinked} links made again,"
                      f" {done.redacted} events redacted), signed checkpoint at position {done.head_position}"
                      + (f"; {snapshots} snapshots redacted" if snapshots else ""))
