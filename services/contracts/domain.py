@@ -145,6 +145,15 @@ def check_terms(terms: Mapping[str, Any] | None) -> dict[str, str | None]:
     return out
 
 
+def policy_terms(stored: Mapping[str, Any] | None, work_content: str | None) -> dict[str, str | None]:
+    """R-CON-1 (amended): every term of the policy (None: not agreed); 工作内容 falls back to
+    ``work_content`` (contracts signed before the terms were separate fields)."""
+    stored = stored or {}
+    out = {name: stored.get(name) for name in TERM_FIELDS}
+    out["content"] = out["content"] or work_content
+    return out
+
+
 def check_not_future(date: dt.date, today: dt.date, field: str = "date") -> None:
     """API.md business dates: what happened is never dated after today."""
     if date > today:
@@ -679,10 +688,7 @@ class Contract(Aggregate):
 
     def policy_terms(self) -> dict[str, str | None]:
         """R-CON-1: the policy's terms, one text each (工作内容 falls back to ``work_content``)."""
-        stored = getattr(self, "contract_terms", None) or {}  # older snapshots have none
-        out = {name: stored.get(name) for name in TERM_FIELDS}
-        out["content"] = out["content"] or self.work_content
-        return out
+        return policy_terms(getattr(self, "contract_terms", None), self.work_content)  # older snapshots: none
 
     @property
     def effective_end(self) -> dt.date:

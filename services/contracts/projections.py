@@ -12,6 +12,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
+from services.contracts.domain import policy_terms
 
 
 def _json(value: Any) -> str:
@@ -35,7 +36,7 @@ class DirectoryProjection(Projection):
         " code TEXT PRIMARY KEY, team TEXT NOT NULL, institution TEXT, start_date TEXT NOT NULL,"
         " end_date TEXT NOT NULL, term INTEGER NOT NULL, term_years INTEGER NOT NULL,"
         " annual_fee_fen BIGINT NOT NULL, deduction_rule TEXT NOT NULL, service_year_basis TEXT NOT NULL,"
-        " ended_on TEXT, team_passed INTEGER)",
+        " ended_on TEXT, team_passed INTEGER, signed_on TEXT, terms TEXT)",
         "CREATE TABLE IF NOT EXISTS ctr_planners ("
         " code TEXT PRIMARY KEY, name TEXT NOT NULL, origin TEXT NOT NULL, qualifications TEXT NOT NULL,"
         " experience_years INTEGER NOT NULL, community_renewal INTEGER NOT NULL, institution TEXT,"
@@ -94,7 +95,8 @@ class DirectoryProjection(Projection):
         d = envelope["data"]
         cur.execute(
             "INSERT INTO ctr_contracts (code, team, institution, start_date, end_date, term, term_years,"
-            " annual_fee_fen, deduction_rule, service_year_basis) VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s, %s)",
+            " annual_fee_fen, deduction_rule, service_year_basis, signed_on, terms)"
+            " VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s)",
             (
                 d["id"],
                 d["team"],
@@ -105,6 +107,8 @@ class DirectoryProjection(Projection):
                 d["annual_fee_fen"],
                 d["deduction_rule"],
                 d["service_year_basis"],
+                d.get("signed_on"),  # R-CON-1 (amended): absent from older events
+                json.dumps(policy_terms(d.get("terms"), d.get("work_content")), ensure_ascii=False),
             ),
         )
 

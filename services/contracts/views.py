@@ -122,6 +122,8 @@ def _contract(row: dict[str, Any]) -> dict[str, Any]:
         },
         "status": "ended" if row["ended_on"] else "active",
         "team_passed": None if row["team_passed"] is None else bool(row["team_passed"]),
+        "signed_on": row["signed_on"],  # R-CON-1 (amended)
+        "terms": json.loads(row["terms"]) if row["terms"] else None,
     }
 
 

@@ -210,7 +210,7 @@ def test_subdistrict_confirms_and_resident_follows(browser, system, world):
 
 def test_the_bureau_sees_candidates_with_community_renewal_experience_first(browser, system, world):
     # R-ORG-5: the preference is shown on the planner list and orders the candidates where the bureau
-    # forms groups or swaps planners in
+    # forms groups or swaps planners in; R-CON-1: the contracts with their signing date and terms
     suffix = uuid.uuid4().hex[:6]
     for code, renewal in ((f"a-{suffix}", False), (f"z-{suffix}", True)):
         status, body = system.call("POST", "/api/v1/planners", {
@@ -224,6 +224,9 @@ def test_the_bureau_sees_candidates_with_community_renewal_experience_first(brow
     assert ids.index(f"z-{suffix}") < ids.index(f"a-{suffix}")
     assert result["candidates"][ids.index(f"z-{suffix}")][4] == "有（优先）"
     assert result["options"].index(f"z-{suffix}") < result["options"].index(f"a-{suffix}")
+    # R-CON-1 (amended): the contract list shows the signing date and the policy's terms
+    assert "签订日期" in result["contracts"] and "合同条款" in result["contracts"]
+    assert "工作内容" in result["terms"] and "权利义务" in result["terms"]
 
 
 def test_every_page_in_a_roles_menu_opens_cleanly(browser, system, world):

@@ -213,8 +213,10 @@ const SCENARIOS = {
     const candidates = await page.$$eval("#candidates tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
     const planners = await page.$$eval("#planners thead th", (cells) => cells.map((c) => c.textContent.trim()));
     const options = await page.$$eval("#planner-candidates option", (nodes) => nodes.map((o) => o.value));
+    const contracts = await page.$$eval("#contracts thead th", (cells) => cells.map((c) => c.textContent.trim()));
+    const terms = await page.$eval("#contracts tbody details", (d) => d.textContent);
     const file = await shot(page, "organisation-candidates.png");
-    return { candidates, planners, options, screenshot: file };
+    return { candidates, planners, options, contracts, terms, screenshot: file };
   },
 
   // Every page of every role's menu opens without a script error or an unexpected refusal.

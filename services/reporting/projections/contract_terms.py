@@ -12,7 +12,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor, Database
 from services.backbone.tracking import Projection, handles
-from services.contracts.domain import TERM_FIELDS
+from services.contracts.domain import TERM_FIELDS, policy_terms
 
 TABLE = "rpt_contract_terms"
 
@@ -30,9 +30,7 @@ class ContractTermsProjection(Projection):
     @handles("ContractSigned")
     def signed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]
-        stored = data.get("terms") or {}
-        terms = {name: stored.get(name) for name in TERM_FIELDS}
-        terms["content"] = terms["content"] or data.get("work_content")
+        terms = policy_terms(data.get("terms"), data.get("work_content"))
         cur.execute(
             f"INSERT INTO {TABLE} (id, team, signed_on, start_date, terms) VALUES (%s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET team = excluded.team, signed_on = excluded.signed_on,"

@@ -135,6 +135,9 @@ def test_a_contract_carries_the_policys_terms_and_its_signing_date(api, runtime,
     assert created.status_code == 201, created.json_body
     shown = api.get(f"{API}/contracts/{code}").json_body
     assert shown["signed_on"] == "2021-05-20" and shown["terms"] == TERMS
+    api.settle()  # the list reads the directory
+    [listed] = [c for c in api.get(f"{API}/contracts").json_body["items"] if c["id"] == code]
+    assert listed["signed_on"] == "2021-05-20" and listed["terms"] == TERMS
     [signed] = [e for e in runtime.app("contracts").envelopes(after=0, limit=10_000)
                 if e["type"].endswith(".ContractSigned.v1") and e["data"]["id"] == code]
     assert signed["data"]["signed_on"] == "2021-05-20" and signed["data"]["terms"] == TERMS
@@ -165,3 +168,6 @@ def test_a_contract_signed_before_terms_existed_still_loads(api, runtime, unique
     assert shown.status_code == 200, shown.json_body
     assert shown.json_body["signed_on"] is None
     assert shown.json_body["terms"] == {**dict.fromkeys(TERMS), "content": "驻点服务"}
+    api.settle()
+    [listed] = [c for c in api.get(f"{API}/contracts").json_body["items"] if c["id"] == code]
+    assert listed["signed_on"] is None and listed["terms"] == {**dict.fromkeys(TERMS), "content": "驻点服务"}

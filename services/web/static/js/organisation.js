@@ -33,6 +33,8 @@ async function loadLists() {
       { label: "期限", value: (c) => `${c.start_date} 至 ${c.end_date}（第 ${c.term} 期）` },
       { label: "每组年服务费", num: true, value: (c) => fen(c.annual_fee_fen) },
       { label: "扣减规则", value: (c) => label("deductionRule", c.deduction_rule) },
+      { label: "签订日期", value: (c) => c.signed_on },
+      { label: "合同条款", value: contractTerms },
       { label: "状态", value: (c) => badge(c.status === "active" ? "履行中" : "已终止", c.status === "active" ? "ok" : "warn") },
     ],
   }) : refusal(contracts.error));
@@ -56,6 +58,16 @@ async function loadLists() {
     ],
   }) : refusal(groups.error));
   return { contracts, groups };
+}
+
+// R-CON-1 (amended): the policy's terms, each a separate field of the contract.
+const TERMS = [["content", "工作内容"], ["standards", "工作标准"], ["depth", "工作深度"], ["period", "工作周期"],
+  ["hours", "工作时间"], ["funding", "工作经费"], ["rights_obligations", "权利义务"]];
+
+function contractTerms(c) {
+  const terms = c.terms || {};
+  return el("details", {}, el("summary", {}, "查看"),
+    el("dl", { class: "facts" }, TERMS.flatMap(([key, name]) => [el("dt", {}, name), el("dd", {}, terms[key] || "未约定")])));
 }
 
 // R-ORG-5: community-renewal experience is preferred; the API lists such planners first.
