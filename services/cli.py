@@ -18,10 +18,18 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category
 log = logging.getLogger("rps")
 
 
-def _settings():
+def _settings(maintenance: bool = False):
+    """Settings from the environment. ``maintenance``: a command that reads or rewrites whole
+    histories (migrate, rebuild, reports, audits) runs its statements without the request path's
+    statement timeout, unless RPS_DB_STATEMENT_TIMEOUT_SECONDS is set explicitly."""
+    import dataclasses
+
     from services.backbone.settings import Settings
 
-    return Settings.from_env()
+    settings = Settings.from_env()
+    if maintenance and not os.environ.get("RPS_DB_STATEMENT_TIMEOUT_SECONDS"):
+        settings = dataclasses.replace(settings, db_statement_timeout_seconds=0)
+    return settings
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -217,7 +225,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
     from services.contracts.seed import seed_liaocheng
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("contracts",))
     try:
         created = seed_liaocheng(runtime.app("contracts"))  # type: ignore[arg-type]
@@ -270,7 +278,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
     from services.reporting.daily_reminders import IssueFailed, issue_day, issuer_for
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     day = args.date or clock.today()
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
@@ -300,7 +308,7 @@ def cmd_purge_personal_data(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
     from services.feedback.retention import purge_personal_data
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("feedback",))
     try:
         result = purge_personal_data(runtime.app("feedback"), dry_run=args.dry_run)  # type: ignore[arg-type]
@@ -375,7 +383,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from services.bootstrap import migrate
 
     parked: dict[str, int] = {}
-    for line in migrate(_settings(), parked):
+    for line in migrate(_settings(maintenance=True), parked):
         print(line)
     _print_parked(parked)
     return 0
@@ -384,7 +392,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
         applied = runtime.rebuild(args.projection)
@@ -410,7 +418,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
     from services.reporting.reports import live_report, render
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
         try:
@@ -445,7 +453,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from services.bootstrap import Runtime
     from services.reporting.audit import verify_all
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, SERVICES)
     try:
         result = verify_all(runtime)
@@ -465,7 +473,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     """Events parked after their retries: list them, or apply them again after a fix."""
     from services.bootstrap import Runtime
 
-    settings = _settings()
+    settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, (args.consumer,))
     try:
         projections = runtime.projections.get(args.consumer, [])

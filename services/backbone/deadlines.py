@@ -94,16 +94,19 @@ def connection_class(deadline_seconds: float) -> type[BoundedConnection]:
     return type("BoundedConnection", (BoundedConnection,), {"deadline_seconds": deadline_seconds})
 
 
-def connect_kwargs(settings: Settings, statement_seconds: float | None = None) -> dict[str, Any]:
-    """libpq parameters: the connect timeout and the server-side statement timeout."""
-    statement_ms = int((statement_seconds or settings.db_statement_timeout_seconds) * 1000)
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """libpq parameters: the connect timeout and the server-side statement timeout (0: none)."""
+    statement_ms = int(settings.db_statement_timeout_seconds * 1000)
     return {
         "connect_timeout": max(1, math.ceil(settings.db_connect_timeout_seconds)),
-        "options": f"-c statement_timeout={statement_ms}",
+        "options": f"-c statement_timeout={statement_ms}" if statement_ms else "",
     }
 
 
-def client_deadline(settings: Settings) -> float:
+def client_deadline(settings: Settings) -> float | None:
+    """How long the client waits for any answer; None without a statement timeout (maintenance)."""
+    if not settings.db_statement_timeout_seconds:
+        return None
     return settings.db_statement_timeout_seconds + CLIENT_MARGIN_SECONDS
 
 

@@ -192,8 +192,9 @@ class Settings:
                 raise ConfigurationError(f"{name} must be at least 1, got {number}")
         if self.trusted_proxy_hops < 0 or self.jwt_leeway_seconds < 0:
             raise ConfigurationError("RPS_TRUSTED_PROXY_HOPS and RPS_JWT_LEEWAY_SECONDS must not be negative")
-        if self.db_connect_timeout_seconds <= 0 or self.db_statement_timeout_seconds <= 0:
-            raise ConfigurationError("RPS_DB_CONNECT_TIMEOUT_SECONDS and RPS_DB_STATEMENT_TIMEOUT_SECONDS must be positive")
+        if self.db_connect_timeout_seconds <= 0 or self.db_statement_timeout_seconds < 0:
+            raise ConfigurationError("RPS_DB_CONNECT_TIMEOUT_SECONDS must be positive and "
+                                     "RPS_DB_STATEMENT_TIMEOUT_SECONDS not negative (0: none)")
         self._check_chain_keys(production)
         if self.failpoint and self.environment != "test":
             raise ConfigurationError("RPS_FAILPOINT is for tests only (RPS_ENV=test)")
