@@ -139,15 +139,20 @@ class Lease:
             # Holding the session lock while the row says its holder held it: that
             # holder's session has ended (it died), so the lease is free now.
             locked = self._session_lock()
+            # The first lease of a name needs the session lock too: a release before leases
+            # held only that lock (same key), so during its rolling update the old pod's
+            # lock keeps the new pods waiting until it exits.
+            may_create = locked or self._connect is None
             rows = self.db.query(
                 "INSERT INTO leases (name, holder, token, expires_at, locked)"
-                " VALUES (%s, %s, 1, clock_timestamp() + make_interval(secs => %s), %s)"
+                " SELECT %s, %s, 1, clock_timestamp() + make_interval(secs => %s), %s"
+                " WHERE %s OR EXISTS (SELECT 1 FROM leases WHERE name = %s)"
                 " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = leases.token + 1,"
                 " expires_at = excluded.expires_at, locked = excluded.locked"
                 " WHERE leases.expires_at <= clock_timestamp() OR leases.holder = excluded.holder"
                 " OR (leases.locked AND excluded.locked)"
                 " RETURNING token",
-                (self.name, self.holder, self.seconds, locked),
+                (self.name, self.holder, self.seconds, locked, may_create, self.name),
             )
         except Exception as exc:  # the database is away: stay a standby and look again
             log.warning("%s: cannot reach PostgreSQL for the lease: %s", self.name, exc)

@@ -140,3 +140,25 @@ def test_a_holder_whose_session_ended_is_replaced_at_once_not_at_its_expiry(runt
     assert time.monotonic() - started < 5 and standby.token == active.token + 1
     assert standby.renew() and standby._locked, "the new holder holds the session lock"
     standby.release()
+
+
+def test_a_holder_of_the_release_before_leases_keeps_the_new_ones_waiting(runtime, cluster_settings, unique):
+    # Issue 15 item 5, the rolling update to leases: the old relay holds only the session advisory
+    # lock of the same name; the new pods take no lease until it has exited (never two active).
+    import psycopg
+
+    from services.backbone.singleton import lock_key
+
+    connect = session_connector(cluster_settings)
+    name = f"relay:test-{unique}"
+    old = psycopg.connect(cluster_settings.database_url, autocommit=True)
+    assert old.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0]
+    new = Lease(runtime.db("visits"), name, LEASE, connect=connect)
+    try:
+        assert not new.try_acquire()
+        old.close()  # the old pod exits
+        wait_for(new.try_acquire, timeout=5, what="the new relay to take the first lease")
+        assert new.token == 1 and new.held()
+    finally:
+        old.close()
+        new.release()
