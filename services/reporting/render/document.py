@@ -856,7 +856,7 @@ def build(report: dict) -> Document:
     else:
         meta.append(("签发号", number_text or "未签发（实时数据）"))
     if issued_at:
-        meta.append(("签发日期", issued_at))
+        meta.append(("原签发日期" if changed else "签发日期", issued_at))
     extras: list[tuple[str, Any]] = []
     for key, value in report.items():
         if key in CORE_KEYS:
