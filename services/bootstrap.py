@@ -149,6 +149,9 @@ class Runtime:
             self.projections[service] = [
                 cls(self._database_for(service, cls, create_tables_now)) for cls in projection_classes(service)
             ]
+            for projection in self.projections[service]:
+                if hasattr(projection, "keyring"):  # R-RPT-5: reporting checks the heads' signatures
+                    projection.keyring = settings.chain_keyring
             if create_tables_now:
                 create_tables(self.dbs[service], own_tables(service))
                 for projection in self.projections[service]:

@@ -153,3 +153,20 @@ def test_production_refuses_to_start_without_chain_keys_and_keys_inside_the_data
     assert settings.chain_keyring.active == "k2" and "KKKK" not in repr(settings)
     with pytest.raises(ConfigurationError, match="RPS_CHAIN_KEY_ID"):
         Settings.from_env({**production, "RPS_CHAIN_KEYS_FILE": str(outside), "RPS_CHAIN_KEY_ID": "k3"})
+
+
+def test_reporting_keeps_only_heads_signed_with_a_chain_key(api, runtime, caplog):
+    # R-RPT-5 amended: reporting verifies each head's signature before keeping it as a checkpoint
+    _log(api, 2)
+    api.settle()
+    writer = Writer(runtime.settings)
+    [envelope] = runtime.app("visits").envelopes(1, 1)
+    forged = {**envelope, "position": 99, "id": "forged", "chainhash": "f" * 64}
+    heads = runtime.read_model("reporting.chain_heads")
+    heads.handle({**forged, "chainsig": "0" * 64})
+    assert writer.checkpoints() == [("head", 2, envelope["chainhash"])]
+    assert heads.heads()["visits"]["position"] == 2  # nor does it move the unsigned record
+    assert "not signed with a chain key" in caplog.text
+    heads.handle({**forged, "position": 100, "id": "forged-2",
+                  "chainsig": runtime.settings.chain_keyring.sign("visits", 100, "f" * 64)[1]})
+    assert writer.checkpoints() == [("head", 100, "f" * 64)]  # the positive control: a signed one is kept

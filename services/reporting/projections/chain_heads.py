@@ -8,9 +8,11 @@ verified by ``rps audit verify`` (services/reporting/audit.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Sequence
 
 from services.backbone import clock
+from services.backbone.chain import DEVELOPMENT_KEYRING, Keyring
 from services.backbone.envelope import source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
@@ -33,7 +35,12 @@ def record_checkpoint(cur: Cursor, source: str, kind: str, position: int, head: 
     )
 
 
+log = logging.getLogger(__name__)
+
+
 class ChainHeadsProjection(Projection):
+    # The runtime hands it the configured chain keys (Settings.chain_keyring).
+    keyring: Keyring = DEVELOPMENT_KEYRING
     name = "reporting.chain_heads"
     consumer = "reporting"
     sources = PUBLISHERS
@@ -43,22 +50,35 @@ class ChainHeadsProjection(Projection):
         " source TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT NOT NULL)",
     )
 
+    def _forged(self, envelope: dict[str, Any]) -> bool:
+        """Signed, but not with a chain key (an envelope of a release before keying has no signature)."""
+        if not envelope.get("chainsig"):
+            return False
+        source, position = source_service(envelope), int(envelope["position"])
+        if self.keyring.signed(source, position, envelope["chainhash"], envelope.get("chainkey"), envelope["chainsig"]):
+            return False
+        log.warning("chain head of %s at position %s not signed with a chain key (key id %r): not recorded",
+                    source, position, envelope.get("chainkey"))
+        return True
+
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
-        # Only the newest link of each source in the run matters.
+        # Only the newest link of each source in the run matters; a forged one is kept out of the evidence.
         newest: dict[str, dict[str, Any]] = {}
         for envelope in envelopes:
             source = source_service(envelope)
-            if envelope.get("chainhash") and int(envelope["position"]) > int(newest.get(source, {}).get("position", 0)):
+            if envelope.get("chainhash") and int(envelope["position"]) > int(newest.get(source, {}).get("position", 0)) \
+                    and not self._forged(envelope):
                 newest[source] = envelope
         for source, envelope in newest.items():
+            position = int(envelope["position"])
             if envelope.get("chainsig"):
-                record_checkpoint(cur, source, "head", int(envelope["position"]), envelope["chainhash"],
-                                  envelope.get("chainkey"), envelope["chainsig"])
+                record_checkpoint(cur, source, "head", position, envelope["chainhash"], envelope.get("chainkey"),
+                                  envelope["chainsig"])
             cur.execute(
                 "INSERT INTO chain_heads (source, position, hash) VALUES (%s, %s, %s) "
                 "ON CONFLICT (source) DO UPDATE SET position = excluded.position, hash = excluded.hash "
                 "WHERE chain_heads.position < excluded.position",
-                (source, int(envelope["position"]), envelope["chainhash"]),
+                (source, position, envelope["chainhash"]),
             )
 
     def heads(self) -> dict[str, dict[str, Any]]:
