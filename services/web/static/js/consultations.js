@@ -45,7 +45,9 @@ async function show(id) {
   ]));
   const role = state.session.role;
   $("#answer-form").hidden = !["planner", "bureau"].includes(role) || c.status !== "requested";
-  $("#close-form").hidden = !["government", "subdistrict", "bureau"].includes(role) || c.status === "closed";
+  // R-CSL-1: only the asker (a government or a sub-district) or the bureau closes it.
+  const asker = c.asked_by === "government" ? "government" : "subdistrict";
+  $("#close-form").hidden = !(role === "bureau" || role === asker) || c.status === "closed";
   for (const form of [$("#answer-form"), $("#close-form")]) { form.reset(); clearErrors(form); }
   $("#detail").focus();
 }
