@@ -699,7 +699,8 @@ def _items_table(key: str, title: str, items: list[dict], names: Names) -> Table
     columns = [Column("no", "序号", "int"), Column("rule", "规则", "rule")]
     where = next((k for k in ("group", "district", "government") if _present(items, k)), None)
     if where:
-        columns.append(Column(where, IDENTITY_LABELS[where], "text"))
+        # Short: the findings' words need the width.
+        columns.append(Column(where, {"group": "小组"}.get(where, IDENTITY_LABELS[where]), "text"))
     if _present(items, "month"):
         columns.append(Column("month", L.field_label("month"), "month"))
     columns.append(Column("message", L.field_label("message"), "message"))
