@@ -985,6 +985,8 @@ class Year:
         def raise_(day: dt.date) -> None:
             plot = GROUP[r.group]
             visit = self.ids.get(f"visit {r.group} {day}")
+            if visit:
+                self.wait()  # R-REC-1: feedback learns of the visit (and its district) from visits' events
             body = {"group": r.group, "title": r.title, "text": r.text, "category": r.category, "source": r.source,
                     "date": day.isoformat(), "visits": [visit] if visit else []}
             rec = self.client.post(f"{API}/recommendations", body, who=self.planner(r.group, day),

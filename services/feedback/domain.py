@@ -630,7 +630,8 @@ def check_links(kind: str, links: list[str], districts: dict[str, str | None], d
     for i, link in enumerate(links):
         found = districts.get(link)
         if found is None:
-            raise RuleViolated(f"{kind}.{i}：没有编号为 {link} 的{LINK_NAMES[kind]}", field=f"{kind}.{i}",
+            later = "（刚登记的到访记录需稍候片刻才能关联）" if kind == "visits" else ""
+            raise RuleViolated(f"{kind}.{i}：没有编号为 {link} 的{LINK_NAMES[kind]}{later}", field=f"{kind}.{i}",
                                rule="R-REC-1")
         if found != district:
             raise RuleViolated(f"{kind}.{i}：{LINK_NAMES[kind]} {link} 属于其他镇街（{found or '尚未分派镇街'}），不能关联",
