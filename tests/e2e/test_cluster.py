@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.organisation import form_group
-from tests.processes import Http, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -15,16 +14,11 @@ def test_a_visit_travels_through_the_cluster_into_the_report(processes, cluster_
     env = {"AMQP_URI": cluster_settings.amqp_uri, "DATABASE_URL": cluster_settings.database_url}
     processes.env.update(env)
     processes.run("migrate")  # again: migrations are safe to repeat
-    ports = {service: free_port() for service in ("contracts", "visits", "reporting")}
-    for service, port in ports.items():
-        processes.start("serve", service, env={"RPS_HTTP": f"127.0.0.1:{port}"})
+    contracts, visits, reporting = (processes.start_http("serve", s)[1] for s in ("contracts", "visits", "reporting"))
     for service in ("contracts", "visits"):
         processes.start("relay", service, env={"RPS_RELAY_IDLE_SECONDS": "0.1"})
     processes.start("project", "visits")
     processes.start("project", "reporting")
-    contracts, visits, reporting = (Http(f"http://127.0.0.1:{ports[s]}") for s in ("contracts", "visits", "reporting"))
-    for http in (contracts, visits, reporting):
-        http.wait_ready()
 
     codes = form_group(contracts.call, unique)
     group = codes["group"]

@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.organisation import form_group
-from tests.processes import Http, free_port
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def embedded(processes, tmp_path):
-    port = free_port()
-    processes.start("run", env={"RPS_DATA_DIR": str(tmp_path / "var"), "RPS_HTTP": f"127.0.0.1:{port}"})
-    http = Http(f"http://127.0.0.1:{port}")
-    http.wait_ready()
-    return http
+    return processes.start_http("run", env={"RPS_DATA_DIR": str(tmp_path / "var")})[1]
 
 
 def _visit(embedded, codes, date, days, **fields):

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from services.bootstrap import Runtime
-from tests.processes import Http, free_port
 from tests.unit.visits.feed import ContractsFeed
 
 pytestmark = pytest.mark.integration
@@ -29,10 +28,7 @@ def _serve_one_visit(processes, cluster_settings, unique):
     finally:
         runtime.close()
     processes.env.update(AMQP_URI=cluster_settings.amqp_uri, DATABASE_URL=cluster_settings.database_url)
-    port = free_port()
-    processes.start("serve", "visits", env={"RPS_HTTP": f"127.0.0.1:{port}"})
-    visits = Http(f"http://127.0.0.1:{port}")
-    visits.wait_ready()
+    _, visits = processes.start_http("serve", "visits")
     status, visit = visits.call("POST", "/api/v1/visits", group.visit("2022-03-03", 1))
     assert status == 201, visit
     return visits, visit
