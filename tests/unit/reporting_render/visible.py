@@ -95,22 +95,24 @@ def _lines(chars: list[dict]) -> list[list[dict]]:
 
 
 def one_character_stacks(pages: Iterable[PdfPage], length: int = 3) -> list[str]:
-    """Words printed one character to a line: `length` or more single glyphs stacked at one x."""
+    """Headers printed one character to a line: `length` or more single bold glyphs stacked at one x,
+    a line apart, not all the same character (a column of red 否 in successive rows is not a header)."""
     problems = []
     for page in pages:
-        singles = [run[0] for run in _lines(page.chars) if len(run) == 1 and ord(run[0]["text"]) > 0x2E80]
+        singles = [run[0] for run in _lines(page.chars)
+                   if len(run) == 1 and ord(run[0]["text"]) > 0x2E80 and "Bold" in run[0]["fontname"]]
         singles.sort(key=lambda c: (round(c["x0"]), c["top"]))
-        stack: list[dict] = []
+        stacks: list[list[dict]] = []
         for c in singles:
-            # Lines of one cell are 1.3 sizes apart (report.css); rows of a table further.
-            if stack and abs(c["x0"] - stack[-1]["x0"]) < 1 and 0 < c["top"] - stack[-1]["top"] < c["size"] * 1.45:
-                stack.append(c)
+            last = stacks[-1][-1] if stacks else None
+            if last and abs(c["x0"] - last["x0"]) < 1 and 0 < c["top"] - last["top"] < c["size"] * 2:
+                stacks[-1].append(c)
             else:
-                if len(stack) >= length:
-                    problems.append(f"page {page.number}: {''.join(s['text'] for s in stack)!r} one character a line")
-                stack = [c]
-        if len(stack) >= length:
-            problems.append(f"page {page.number}: {''.join(s['text'] for s in stack)!r} one character a line")
+                stacks.append([c])
+        for stack in stacks:
+            word = "".join(s["text"] for s in stack)
+            if len(stack) >= length and len(set(word)) > 1:
+                problems.append(f"page {page.number}: {word!r} one character a line")
     return problems
 
 
