@@ -507,9 +507,10 @@ def _require(ok: bool, what: str) -> None:
         raise ConnectionError(f"{what} unreachable")
 
 
-def migrate(settings: Settings, parked: dict[str, int] | None = None) -> list[str]:
+def migrate(settings: Settings, parked: dict[str, int] | None = None, broken: list[str] | None = None) -> list[str]:
     """Create or upgrade every schema; safe to run again. ``parked``: filled with the events
-    each read model holds parked (a rebuild parks what it cannot apply and goes on)."""
+    each read model holds parked (a rebuild parks what it cannot apply and goes on); ``broken``:
+    with the chains that do not verify (service and first broken link; the rest is still done)."""
     done = []
     if not settings.embedded:
         ensure_postgres_database(settings)
@@ -522,7 +523,7 @@ def migrate(settings: Settings, parked: dict[str, int] | None = None) -> list[st
         done = [f"{s}: ok" for s in SERVICES] + runtime.rebuilt
         from services.reporting.audit import migrate_chains
 
-        done += migrate_chains(runtime)  # R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
+        done += migrate_chains(runtime, broken)  # R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
         if parked is not None:
             parked.update(runtime.parked_counts())
     finally:

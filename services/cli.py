@@ -383,10 +383,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from services.bootstrap import migrate
 
     parked: dict[str, int] = {}
-    for line in migrate(_settings(maintenance=True), parked):
+    broken: list[str] = []
+    for line in migrate(_settings(maintenance=True), parked, broken):
         print(line)
-    _print_parked(parked)
-    return 0
+    _print_parked(parked)  # parked events are not a failure (R-SEC-3): the rest completed
+    for chain in broken:  # R-RPT-5: a broken chain stops the release pipeline
+        print(f"rps migrate: chain BROKEN: {chain}; run `rps audit verify`", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

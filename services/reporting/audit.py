@@ -78,13 +78,13 @@ def verify_all(runtime: Any) -> dict[str, Any]:
     return {"intact": all(r["intact"] for r in results), "services": results}
 
 
-def migrate_chains(runtime: Any) -> list[str]:
+def migrate_chains(runtime: Any, broken: list[str] | None = None) -> list[str]:
     """``rps migrate``: per publisher whose chain verifies, redact the stored events that carry
     what they must not (the application's ``redact_stored``, R-SEC-4), key every link made before
     keying or after a redaction again, and keep a signed checkpoint of the head in reporting's
     store. A chain that does not verify is left as it is (and named). Read models of a service
     whose events were redacted are built again (they copied what the events carried). Returns
-    the lines to print."""
+    the lines to print; ``broken`` gets each broken chain's service and first broken link."""
     db = _reporting_db(runtime)
     if db is None:
         raise ConfigurationError("rps migrate keeps the chains' checkpoints in reporting's store")
@@ -99,6 +99,8 @@ def migrate_chains(runtime: Any) -> list[str]:
         if not check.intact:
             lines.append(f"{service}: chain BROKEN at position {check.broken_at}: {check.problem};"
                          " not keyed again, no checkpoint written")
+            if broken is not None:
+                broken.append(f"{service} at position {check.broken_at} ({check.problem})")
             continue
         done = app.recorder.rechain(getattr(app, "redact_stored", None))
         snapshots = app.redact_snapshots() if hasattr(app, "redact_snapshots") else 0

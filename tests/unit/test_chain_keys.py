@@ -170,3 +170,18 @@ def test_reporting_keeps_only_heads_signed_with_a_chain_key(api, runtime, caplog
     heads.handle({**forged, "position": 100, "id": "forged-2",
                   "chainsig": runtime.settings.chain_keyring.sign("visits", 100, "f" * 64)[1]})
     assert writer.checkpoints() == [("head", 100, "f" * 64)]  # the positive control: a signed one is kept
+
+
+def test_migrate_exits_non_zero_naming_a_broken_chain_after_doing_the_rest(api, runtime, monkeypatch, capsys):
+    # R-RPT-5 (issue 15 item 8 follow-up): a release pipeline stops at a broken chain; the other
+    # services' schemas and chains are still migrated, and parked events alone are no failure.
+    _log(api, 5)
+    api.settle()
+    Writer(runtime.settings).edit(3, b'"days":1.0', b'"days":5.0')
+    _audit(monkeypatch, capsys, runtime.settings)  # the operator's environment
+    assert main(["migrate"]) == 1
+    captured = capsys.readouterr()
+    assert "rps migrate: chain BROKEN: visits at position 3 (" in captured.err, captured.err
+    assert "visits: chain BROKEN at position 3" in captured.out and "0 events parked" in captured.out, captured.out
+    assert "reporting: ok" in captured.out and "feedback: chain empty" in captured.out, captured.out
+    assert "contracts" not in captured.err and "feedback" not in captured.err
