@@ -34,7 +34,8 @@ function plain(names, text) {
     out = out.replace(new RegExp(`(小组\\s*)?(?<![A-Za-z0-9_-])${code.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9_-])\\s?`, "g"),
       (m, group) => (group ? name : name.replace(/小组$/, "")));
   }
-  return out;
+  // A technical id quoted in a message means nothing to a reader.
+  return out.replace(/\s?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s?/gi, "");
 }
 
 const ruleText = (rule) => (rule ? `${rule} ${label("rule", rule)}` : "");
