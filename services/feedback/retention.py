@@ -2,14 +2,16 @@
 
 ``RPS_PERSONAL_DATA_RETENTION_DAYS`` (default 365) after an opinion was
 closed — or, for one never closed, after it last changed — the name, phone,
-e-mail and app user id given with it are erased by ``rps purge-personal-data``.
+e-mail and app user id given with it, and its private fields (address, photo,
+non-public text, exact point: ``fb_opinion_private``, kept for opinions without
+a contact too) are erased by ``rps purge-personal-data``.
 The purge takes exactly the path of ``DELETE /opinions/{ref}/personal-data``
 (``FeedbackApplication.erase_personal_data``) with the system as the actor:
 the vault row goes, an ``PersonalDataErased`` event records it, the
 opinion and its history stay.
 
 Candidates come from the feedback read models (opinions still holding a
-person's key, closed or changed before the cut-off); each is then checked on
+person's key or private fields, closed or changed before the cut-off); each is then checked on
 the opinion itself, so a read model that lags can delay a purge to the next
 run but never erase too early.
 """
@@ -68,8 +70,8 @@ def find_due(app: "FeedbackApplication", *, today: dt.date | None = None,
     days = app.settings.personal_data_retention_days if retention_days is None else retention_days
     cutoff = cutoff_for(today or clock.today(), days)
     rows = app.db.query(
-        "SELECT o.ref FROM fb_opinions o JOIN fb_notify_opinions n ON n.ref = o.ref"
-        " WHERE n.person_key IS NOT NULL"
+        "SELECT o.ref FROM fb_opinions o LEFT JOIN fb_notify_opinions n ON n.ref = o.ref"
+        " WHERE (n.person_key IS NOT NULL OR EXISTS (SELECT 1 FROM fb_opinion_private p WHERE p.ref = o.ref))"
         " AND ((o.status = 'closed' AND o.closed_on < %s) OR (o.status <> 'closed' AND o.updated_at < %s))"
         " ORDER BY o.ref",
         (cutoff.isoformat(), cutoff.isoformat()),
@@ -80,8 +82,8 @@ def find_due(app: "FeedbackApplication", *, today: dt.date | None = None,
             opinion = app.get_opinion(row["ref"])
         except NotFound:
             continue
-        if not opinion.person_key or opinion.personal_data_erased:
-            continue
+        if opinion.personal_data_erased or not (opinion.person_key or app.vault.details([opinion.ref])):
+            continue  # erased already, or nothing personal held (no contact, no private fields)
         since = reference_date(opinion)
         if since < cutoff:  # the read model may lag: the opinion itself decides
             due.append(Due(ref=opinion.ref, since=since))

@@ -53,8 +53,8 @@ def story(api, runtime, world):
         # closed long ago, with a phone, a name and an app user: due
         "old": opinion(api, world, date=dt.date(2022, 3, 1), contact_phone=PHONE, contact_name=NAME,
                        app_user_id="app-old"),
-        # closed long ago with nothing personal: nothing to erase
-        "anonymous": opinion(api, world, date=dt.date(2022, 3, 1)),
+        # closed long ago with nothing personal (public text, no contact, address or photo): nothing to erase
+        "anonymous": opinion(api, world, date=dt.date(2022, 3, 1), public=True),
         # closed 10 days ago: kept
         "recent": opinion(api, world, date=today - dt.timedelta(days=13), contact_phone="13900001111"),
         # dated long ago but never closed, and changed just now: kept (last changed today)
@@ -163,3 +163,26 @@ def test_the_command_line(monkeypatch, capsys, api, runtime, story):
     args = parser.parse_args(["purge-personal-data", "--dry-run"])
     assert args.func(args) == 0
     assert f"{story['recent']}\tdue" in capsys.readouterr().out
+
+
+def test_private_fields_of_an_opinion_without_a_contact_are_purged_too(api, runtime, world):
+    # R-SEC-4 amended (issue 15 item 7 follow-up): the address, photo and non-public text of an
+    # opinion given without a contact are personal data too: erased after the period; the opinion stays.
+    address, media, text = "东昌路 8 号 3 单元", "https://photos.example.org/no-contact.jpg", "楼道灯不亮（不公开）"
+    old = opinion(api, world, date=dt.date(2022, 3, 1), address=address, media_url=media, text=text)
+    recent = opinion(api, world, date=clock.today() - dt.timedelta(days=13), address=address)
+    api.settle()
+    app = runtime.app("feedback")
+    assert set(app.vault.details([old, recent])) == {old, recent}
+    result = purge_personal_data(app)
+    assert result.erased == [old] and [d.since for d in result.due] == [dt.date(2022, 3, 4)]
+    assert set(app.vault.details([old, recent])) == {recent}  # the recent one's period is not over
+    [event] = erased_events(runtime)
+    assert event["data"]["ref"] == old and address not in json.dumps(event, ensure_ascii=False)
+    api.settle()
+    staff = {i["ref"]: i for i in api.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]}
+    shown = json.dumps(staff[old], ensure_ascii=False)
+    assert address not in shown and media not in shown and text not in shown
+    assert (staff[old]["address"], staff[old]["media_url"], staff[old]["status"]) == (None, None, "closed")
+    assert staff[recent]["address"] == address  # positive control: staff still see what is not due
+    assert purge_personal_data(app).erased == []  # nothing more the next time
