@@ -105,7 +105,9 @@ def one_character_stacks(pages: Iterable[PdfPage], length: int = 3) -> list[str]
         stacks: list[list[dict]] = []
         for c in singles:
             last = stacks[-1][-1] if stacks else None
-            if last and abs(c["x0"] - last["x0"]) < 1 and 0 < c["top"] - last["top"] < c["size"] * 2:
+            # One word is one colour: a header's black glyphs never run on into a column of red 否.
+            if (last and abs(c["x0"] - last["x0"]) < 1 and 0 < c["top"] - last["top"] < c["size"] * 2
+                    and c.get("non_stroking_color") == last.get("non_stroking_color")):
                 stacks[-1].append(c)
             else:
                 stacks.append([c])
