@@ -29,6 +29,7 @@ from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate, Conflict, RuleViolated
 from services.visits.calendar import contract_months, year_dates  # R-VIS-2: the dates of a service year
+from services.visits.calendar import term_end  # R-CON-2, R-VIS-2: one anniversary rule
 
 # Ids are uuid5 of "kind:code" in this namespace (never change it: stored ids depend on it).
 NAMESPACE = uuid.UUID("3c1f5a4e-2b7d-4d61-9f0a-6c8e1d2b7a90")
@@ -83,19 +84,6 @@ def group_id(code: str) -> uuid.UUID:
 
 def day(value: str | dt.date) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
-def add_years(start: dt.date, years: int) -> dt.date:
-    """The same day ``years`` later; 29 February becomes 28 February."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:
-        return start.replace(year=start.year + years, day=28)
-
-
-def term_end(start: dt.date, years: int) -> dt.date:
-    """R-CON-2: a term ends on start + term years − 1 day."""
-    return add_years(start, years) - dt.timedelta(days=1)
 
 
 def service_years(start: dt.date, end: dt.date, basis: str) -> list[dict[str, Any]]:

@@ -114,11 +114,19 @@ CALENDAR_BASIS = "calendar"
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
-    """The same day ``years`` later; 29 February falls back to the 28th."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    """The anniversary ``years`` on: the same day, except that 29 February has its
+    anniversaries on 28 February, in leap years too (R-VIS-2: 2024-02-29 → 2025-02-28,
+    ..., 2028-02-28; never 2028-02-29)."""
+    if years and (day.month, day.day) == (2, 29):
+        return dt.date(day.year + years, 2, 28)
+    return day.replace(year=day.year + years)
+
+
+def term_end(start: dt.date, years: int) -> dt.date:
+    """R-CON-2: a term ends on start + term years − 1 day, "start + term years" being the
+    anniversary R-VIS-2 gives (a term from 2024-02-29 for 4 years ends 2028-02-27, the day
+    before its fifth service year would start)."""
+    return add_years(start, years) - dt.timedelta(days=1)
 
 
 def service_year_bounds(contract_start: dt.date, basis: str, year: int) -> Span:

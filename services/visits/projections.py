@@ -21,7 +21,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.visits.calendar import add_years, served_dates
+from services.visits.calendar import served_dates, term_end
 from services.visits.domain import DEFAULT_LATE_AFTER_DAYS, visit_state_from_event
 
 
@@ -30,7 +30,7 @@ def _day_before(iso: str) -> str:
 
 
 def _term_end(start: str, years: int) -> str:
-    return (add_years(dt.date.fromisoformat(start), years) - dt.timedelta(days=1)).isoformat()
+    return term_end(dt.date.fromisoformat(start), years).isoformat()  # R-CON-2, R-VIS-2
 
 
 FACTS_STAMP_TABLE = "vis_facts_stamp"

@@ -1,7 +1,8 @@
 """The production figures against the reference model (tests/reference/model.py).
 
 Property tests (hypothesis) over generated contracts — every day of a month as
-the start, February and 29 February included, terms of 1–3 years, service years
+the start, February and 29 February included, terms of 1–4 years (a 4-year term from 29 February
+reaches a leap-year anniversary, R-VIS-2 / R-CON-2), service years
 by anniversary or calendar year, both deduction rules, the leader-meeting setting
 on and off — with assignments that start, end and change mid-month, a planner
 replacement, and visits across month and service-year ends, corrected, voided,
@@ -98,9 +99,13 @@ def cases(draw: Any) -> Case:
     year = draw(st.integers(2020, 2023))
     month = draw(st.one_of(st.just(2), st.integers(1, 12)))
     start = dt.date(year, month, draw(st.integers(1, calendar.monthrange(year, month)[1])))
+    leap_day = draw(st.integers(0, 5)) == 0  # R-VIS-2: a start on 29 February, its anniversaries on 28 February
+    if leap_day:
+        start = dt.date(2020, 2, 29)
+    years = st.integers(1, 4)
     contract = Contract(
         start=start,
-        term_years=draw(st.integers(1, 3)),
+        term_years=draw(st.one_of(st.just(4), years) if leap_day else years),  # R-CON-2: 4 reaches 2024-02-28
         annual_fee_fen=draw(st.sampled_from([6_000_000, 1_000_003])),
         rule=draw(st.sampled_from(["max", "sum"])),
         basis=draw(st.sampled_from(["contract", "contract", "calendar"])),
@@ -154,6 +159,14 @@ EXAMPLE_16TH = Case(Contract(start=D("2023-03-16")), D("2023-03-16"), visits=(
 EXAMPLE_29_FEBRUARY = Case(Contract(start=D("2020-02-29"), leader_meeting_counts_for_visit=True), D("2020-02-29"),
                            visits=(VisitSpec(D("2021-02-27"), Fraction(3), True), VisitSpec(D("2021-02-28"), Fraction(1)),
                                    VisitSpec(D("2022-02-28"), Fraction(5, 2), True, "deny")))
+# R-VIS-2 / R-CON-2: a 4-year term from 29 February reaches the leap year 2024, whose anniversary is still
+# 28 February: the term ends 2024-02-27 (the reference's end), service year 2023 holds February 2024's 1 .. 27.
+EXAMPLE_29_FEBRUARY_4_YEARS = Case(Contract(start=D("2020-02-29"), term_years=4), D("2020-02-29"),
+                                   visits=(VisitSpec(D("2023-02-27"), Fraction(2), True),
+                                           VisitSpec(D("2024-02-26"), Fraction(2)),
+                                           VisitSpec(D("2024-02-01"), Fraction(1, 2), True)))
+EXAMPLE_29_FEBRUARY_4_YEARS_CALENDAR = Case(Contract(start=D("2020-02-29"), term_years=4, basis="calendar"),
+                                            D("2020-02-29"), visits=(VisitSpec(D("2024-02-27"), Fraction(1)),))
 EXAMPLE_15_FEBRUARY_CALENDAR = Case(Contract(start=D("2021-02-15"), term_years=2, basis="calendar"), D("2021-02-15"),
                                     visits=(VisitSpec(D("2021-12-31"), Fraction(2)),
                                             VisitSpec(D("2023-02-14"), Fraction(1, 2), True)))
@@ -397,6 +410,8 @@ def test_the_worked_examples_through_the_system(system, case):
 @example(case=EXAMPLE_2)
 @example(case=EXAMPLE_29_FEBRUARY)
 @example(case=EXAMPLE_15_FEBRUARY_CALENDAR)
+@example(case=EXAMPLE_29_FEBRUARY_4_YEARS)
+@example(case=EXAMPLE_29_FEBRUARY_4_YEARS_CALENDAR)
 @example(case=EXAMPLE_16TH_HANDOVER)
 def test_production_figures_equal_the_reference_model(system, case):
     # R-VIS-2 (amended), R-VIS-3 (amended), R-VIS-4, R-VIS-5, R-VIS-7, R-FEE-1, R-RPT-1, R-RPT-2, R-RPT-3,
@@ -409,20 +424,27 @@ def test_production_figures_equal_the_reference_model(system, case):
 START_MONTHS = [(2020, 2), (2021, 2), (2021, 3), (2021, 4), (2021, 12)]
 
 
+@pytest.mark.parametrize("term_years", [3, 4])
 @pytest.mark.parametrize("basis", ["contract", "calendar"])
 @pytest.mark.parametrize("year, month", START_MONTHS)
-def test_every_start_day_gives_the_reference_years_and_duty_months(year, month, basis):
+def test_every_start_day_gives_the_reference_years_and_duty_months(year, month, basis, term_years):
     # R-VIS-2 amended, R-VIS-4: for a contract starting on every day of these months (leap and common
-    # February, 31- and 30-day months, a year end), three-year terms, assigned throughout: the production
-    # calendar's service years, their dates and duty months equal the reference model's.
+    # February, 31- and 30-day months, a year end), three- and four-year terms, assigned throughout: the
+    # production term end (R-CON-2: start + term years − 1 day, a 29 February start's anniversaries on
+    # 28 February) and the calendar's service years, their dates and duty months equal the reference model's.
+    from services.contracts.domain import term_end
     from services.visits.domain import ContractTerms, GroupAssignment
     from services.visits.duty import year_record
 
     found = []
     for day in range(1, calendar.monthrange(year, month)[1] + 1):
-        reference = Contract(start=dt.date(year, month, day), basis=basis)
+        reference = Contract(start=dt.date(year, month, day), term_years=term_years, basis=basis)
         model = Model(reference, Group([(reference.start, None)]))
-        terms = ContractTerms(id="c", start_date=reference.start, end_date=reference.end, annual_fee_fen=6_000_000,
+        end = term_end(reference.start, term_years)
+        if end != reference.end:
+            found.append(f"start {reference.start}, {term_years} years: term end reference {reference.end}, "
+                         f"production {end}")
+        terms = ContractTerms(id="c", start_date=reference.start, end_date=end, annual_fee_fen=6_000_000,
                               service_year_basis=basis)
         assignment = GroupAssignment(code="g", district="d", contract=terms, periods=((reference.start, None),))
         for y in model.years():
@@ -433,6 +455,6 @@ def test_every_start_day_gives_the_reference_years_and_duty_months(year, month, 
             if expected != got:
                 found.append(f"start {reference.start} ({basis}) year {y}: reference {expected}, production {got}")
         total = len(model.duty_months())
-        if total > 36:
-            found.append(f"start {reference.start} ({basis}): {total} duty months in a three-year term")
+        if total > 12 * term_years:
+            found.append(f"start {reference.start} ({basis}): {total} duty months in a {term_years}-year term")
     assert not found, "\n".join(found[:20])

@@ -18,7 +18,7 @@ from services.backbone.envelope import short_type
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
 from services.reporting.projections import versions
-from services.visits.calendar import add_years
+from services.visits.calendar import term_end
 
 DEFAULT_TERM_YEARS = 3
 # Events that change one group's assignment (R-ORG-1, R-CON-4), and the field naming it.
@@ -28,7 +28,7 @@ DEFAULT_LATE_AFTER_DAYS = 7
 
 
 def _term_end(start: str, years: int) -> str:
-    return (add_years(dt.date.fromisoformat(start), years) - dt.timedelta(days=1)).isoformat()
+    return term_end(dt.date.fromisoformat(start), years).isoformat()  # R-CON-2, R-VIS-2
 
 
 def _day_before(iso: str) -> str:

@@ -106,6 +106,20 @@ def test_term_ends_on_start_plus_term_years_minus_one_day():
     assert term_end(D("2020-02-29"), 1) == D("2021-02-27")
 
 
+def test_a_four_year_term_from_29_february_ends_on_27_february():
+    # R-CON-2 + R-VIS-2: "start + term years" is the anniversary, and a start on 29 February has its
+    # anniversaries on 28 February (2028 too), so the term ends 2028-02-27; its four service years end there.
+    c = contract(start_date=D("2024-02-29"), term_years=4)
+    assert c.end_date == "2028-02-27"
+    years = c.terms()["service_years"]
+    assert [(y["year"], y["end"]) for y in years] == [
+        (2024, "2025-02-28"), (2025, "2026-02-28"), (2026, "2027-02-28"), (2027, "2028-02-27")]
+    # A renewal starts on the fourth anniversary, 28 February; its term ends the day before a later one.
+    c.evaluate_team(date=D("2028-02-01"), scores={"a": 75}, today=D("2028-02-27"))
+    c.renew(date=D("2028-02-27"), term_years=4, today=D("2028-02-27"))
+    assert (c.term_start, c.end_date) == ("2028-02-28", "2032-02-27")
+
+
 def test_term_years_zero_is_refused():
     # R-CON-1
     with pytest.raises(RuleViolated) as exc:

@@ -20,6 +20,7 @@ from services.visits.calendar import (
     service_days,
     service_year_bounds,
     service_year_of,
+    term_end,
     year_dates,
     year_months,
     year_of_month,
@@ -163,3 +164,32 @@ def test_service_years_by_contract_and_by_calendar():
     # A contract starting on 29 February keeps its anniversaries on the 28th in common years.
     assert add_years(D("2020-02-29"), 1) == D("2021-02-28")
     assert service_year_bounds(D("2020-02-29"), "contract", 2020) == (D("2020-02-29"), D("2021-02-27"))
+
+
+def test_a_four_year_term_from_29_february_keeps_28_february_in_the_leap_year_too():
+    # R-VIS-2: "A service year that starts on 29 February has its anniversaries on 28 February" — in 2028
+    # (a leap year) as in 2025..2027; R-CON-2: the term ends on start + term years − 1 day, that anniversary
+    # being 2028-02-28, so 2028-02-27 (before: 2028-02-29 and 2028-02-28, one day more than four years).
+    start = D("2024-02-29")
+    assert [add_years(start, k) for k in (1, 2, 3, 4)] == [D("2025-02-28"), D("2026-02-28"), D("2027-02-28"),
+                                                           D("2028-02-28")]
+    end = term_end(start, 4)
+    assert end == D("2028-02-27")
+    assert service_year_bounds(start, "contract", 2027) == (D("2027-02-28"), D("2028-02-27"))
+    assert service_year_bounds(start, "contract", 2028) == (D("2028-02-28"), D("2029-02-27"))
+    assert service_year_of(D("2028-02-28"), start, "contract") == 2028
+    # Four service years of 12 duty months; February 2028 (27 of its days in the term) is the last one of 2027.
+    assert year_dates(start, end, "contract", 2027) == (D("2027-03-01"), D("2028-02-27"))
+    by_year = duty_by_year([(start, end)], "2024-02-29", "2028-02-27")
+    assert {y: len(m) for y, m in by_year.items()} == {2024: 12, 2025: 12, 2026: 12, 2027: 12}
+    assert by_year[2027][-1] == (2028, 2)
+
+
+def test_a_february_split_by_a_15_february_anniversary_is_a_tie_that_goes_to_the_later_year():
+    # R-VIS-2: "the later one on a tie" — from 2023-02-15, February 2024 (leap) has 14 days before the
+    # anniversary and 15 after it (later year); February 2025 (common) has 14 and 14: a tie, the later year.
+    start, end = D("2023-02-15"), D("2026-02-14")
+    assert year_of_month(start, end, "contract", (2024, 2)) == 2024
+    assert year_of_month(start, end, "contract", (2025, 2)) == 2025
+    # From the 16th: 15 before and 13 after in a common February: the earlier year.
+    assert year_of_month(D("2023-02-16"), D("2026-02-15"), "contract", (2025, 2)) == 2024
