@@ -785,6 +785,19 @@ class Year:
                 "institution": "上海同城规划设计研究院（牵头）、聊城市规划设计研究院",
                 "work_content": "驻点服务：每个派驻月至少服务一次并与镇街主要负责同志面对面交流，每年服务不少于 30 天；"
                                 "收集群众意见，提出意见建议；开展项目技术审查和咨询；开展宣传和社区营造；按半年和年度报送工作总结。",
+                # R-CON-1 (amended): the signing date and the policy's terms, each a separate field
+                "signed_on": day.isoformat(),
+                "terms": {
+                    "content": "驻点服务、收集群众意见、提出意见建议、项目技术审查和咨询、宣传和社区营造、半年和年度工作总结。",
+                    "standards": "每个派驻月至少到片区服务一次并与镇街主要负责同志面对面交流；每服务年度累计服务不少于 30 天；"
+                                 "意见建议和技术咨询按期办结。",
+                    "depth": "对片区规划、城市设计和建设项目方案提出专业意见，深度达到可供镇街决策和项目修改完善的程度。",
+                    "period": "合同期三年，自 2021 年 6 月 1 日至 2024 年 5 月 31 日；期满经任期考评合格可续签。",
+                    "hours": "按派驻月安排驻点服务，每服务年度不少于 30 天；镇街有重大规划建设事项时及时到场。",
+                    "funding": f"每组每年服务费 {ANNUAL_FEE_FEN / 100:,.2f} 元，按服务年度考核结算，未达到服务要求的按规定扣减。",
+                    "rights_obligations": "市自然资源和规划局负责聘任、考核和经费保障；镇街提供工作场所和必要工作条件；"
+                                          "责任规划师依约履职，对意见建议的专业性负责。",
+                },
             }, who=BUREAU, correlation="demo.organisation")
 
         def appoint(day: dt.date, planner: tuple) -> None:

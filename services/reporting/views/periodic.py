@@ -151,6 +151,7 @@ def progress_section(facts: Facts, as_of: Any) -> list[dict[str, Any]]:
     out = []
     for item in open_recs:
         found = latest.get(item.ref)
+        forwarded = item.forwarded_on is not None and item.forwarded_on <= as_of  # as the period's end saw it
         out.append({
             **facts.names(item.group or ""),
             "district": item.district,
@@ -159,9 +160,9 @@ def progress_section(facts: Facts, as_of: Any) -> list[dict[str, Any]]:
             "government_name": (facts.org.governments.get(item.government or "") or {}).get("name"),
             "ref": item.ref,
             "title": item.title,
-            "letter_no": item.letter_no,
+            "letter_no": item.letter_no if forwarded else None,
             "status": item.status_on(as_of),
-            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "due_date": item.due_date.isoformat() if item.due_date and forwarded else None,
             "percent": found["percent"] if found else None,
             "progress_date": found["date"] if found else None,
             "progress_text": found["text"] if found else None,

@@ -69,8 +69,11 @@ def test_periodic_reports_show_the_latest_progress_of_every_open_recommendation(
         answer = as_gov.post(f"{API}/recommendations/{rec}/progress", {"date": date, "percent": percent, "text": text})
         assert answer.status_code == 200, answer.json_body
     w.step(r3, "complete", "2022-03-01")
+    r4 = w.recommendation(g1, "2022-03-10", "增设休憩座椅")
+    w.letter(gov, "L2", "2022-04-05", "2022-06-30", [r4])  # forwarded after the quarter
     quarter = {p["ref"]: p for p in w.report("quarterly", "2022-Q1")["progress"]}
-    assert set(quarter) == {r1, r2}  # r3 completed in the quarter: no longer open
+    assert set(quarter) == {r1, r2, r4}  # r3 completed in the quarter: no longer open
+    assert (quarter[r4]["status"], quarter[r4]["letter_no"], quarter[r4]["due_date"]) == ("raised", None, None)
     assert (quarter[r1]["percent"], quarter[r1]["progress_date"], quarter[r1]["progress_text"]) == (50, "2022-03-20", "开工")
     assert quarter[r1]["reporter"] == "东昌府区人民政府" and quarter[r1]["status"] == "accepted"
     assert quarter[r2]["percent"] is None and quarter[r2]["reporter"] is None  # nothing reported yet
