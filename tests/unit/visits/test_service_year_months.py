@@ -159,3 +159,45 @@ def test_a_settled_year_closes_the_months_it_holds_and_no_others(api, unique):
     closed = planner.post(f"{API}/visits", {**body, "date": "2024-02-20"})
     assert closed.status_code == 403 and closed.json_body["error"]["rule"] == "R-VIS-7"
     assert planner.post(f"{API}/visits", {**body, "date": "2024-03-05"}).status_code == 201
+
+
+def test_a_four_year_term_from_29_february_ends_the_day_before_28_february_2024(api, unique):
+    # R-VIS-2: "A service year that starts on 29 February has its anniversaries on 28 February" — in the
+    # leap year 2024 too; R-CON-2: the term (start + 4 years − 1 day) ends 2024-02-27, so a visit on
+    # 2024-02-28 is outside the contract (R-VIS-6) and service year 2023 ends 2024-02-27 with 12 duty months.
+    w, g = organisation(api, unique, "2020-02-29", term_years=4)
+    shown = w.ok(api.get(f"{API}/contracts/{w.contract}"), 200)
+    assert shown["end_date"] == "2024-02-27"
+    assert [(y["year"], y["start"], y["end"]) for y in shown["service_years"]] == [
+        (2020, "2020-02-29", "2021-02-28"), (2021, "2021-03-01", "2022-02-28"),
+        (2022, "2022-03-01", "2023-02-28"), (2023, "2023-03-01", "2024-02-27")]
+    w.visit(g, "2024-02-26", 2.0)  # 02-26 and 02-27, the term's last day
+    outside = api.post(f"{API}/visits", {"group": g, "date": "2024-02-28", "days": 1.0,
+                                         "planners": [w.planners[g][0]], "activities": ["survey"]})
+    assert outside.status_code == 422 and outside.json_body["error"]["rule"] == "R-VIS-6"
+    settled = w.post("/settlements", {"group": g, "service_year": 2023})
+    assert (settled["first_date"], settled["last_date"], settled["duty_months"], settled["days"]) == (
+        "2023-03-01", "2024-02-27", 12, 2.0)
+    february = w.ok(api.get(f"{API}/compliance/{g}/2024-02"), 200)
+    assert (february["service_year"], february["duty_month"], february["days_in_month"]) == (2023, True, 2.0)
+
+
+def test_a_month_split_by_an_early_end_belongs_to_the_year_holding_more_of_its_days_within_the_contract(
+        api, unique):
+    # R-VIS-2: the month belongs to "the one that covers more of the month's days within the contract (the
+    # later one on a tie)". A contract from 2021-06-16 ended on 2022-06-20: June 2022 has 15 days before the
+    # anniversary and 5 of its days after it within the contract (over the whole month it would be a tie,
+    # 15/15, and go to 2022), so it is service year 2021's, its visits with it. It is that year's 13th month
+    # with enough days to be a duty month; the contract's last month does not count (12 a year).
+    w, g = organisation(api, unique, "2021-06-16")
+    w.visit(g, "2022-06-18", 1.0)
+    w.post(f"/contracts/{w.contract}/end", {"date": "2022-06-20", "reason": "提前终止"})
+    api.settle()
+    june = w.ok(api.get(f"{API}/compliance/{g}/2022-06"), 200)
+    assert (june["service_year"], june["duty_month"], june["visits"], june["days_in_service_year"]) == (
+        2021, False, 1, 1.0)
+    settled = w.post("/settlements", {"group": g, "service_year": 2021})
+    assert (settled["first_date"], settled["last_date"], settled["duty_months"], settled["days"]) == (
+        "2021-06-16", "2022-06-20", 12, 1.0)
+    assert settled["duty_month_list"][0] == "2021-06" and settled["duty_month_list"][-1] == "2022-05"
+    assert api.post(f"{API}/settlements", {"group": g, "service_year": 2022}).status_code == 422
