@@ -19,7 +19,8 @@ from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone import metrics
-from services.backbone.chain import ChainCheck, verify_chain
+from services.backbone.chain import ChainCheck, Rechained, verify_chain
+from services.backbone.chain_checkpoint import CHECKPOINT_KIND, Chain
 from services.backbone.domain import Conflict
 from services.backbone.envelope import envelope_from_event
 
@@ -274,6 +275,24 @@ class ServiceApplication(Application):
 
     def verify_chain(self) -> ChainCheck:
         return verify_chain(self.service, self.recorder)
+
+    def rechain(self) -> Rechained:
+        """``rps migrate`` (R-RPT-5, R-SEC-4): redact what stored events must no longer carry and key
+        the links made before keying again; where links were made again, the signed checkpoint over
+        them is stored in the same transaction as an event of this stream (``ChainKeyed``), so the
+        relay publishes it and reporting keeps it as it keeps the heads."""
+        keyring = self.recorder.keyring  # type: ignore[attr-defined]
+
+        def checkpoint(done: Rechained) -> list[Any]:
+            key_id, signature = keyring.sign(self.service, done.head_position, done.head_hash, CHECKPOINT_KIND)
+            chain = Chain.checkpoint(self.service, done.head_position, hash=done.head_hash, key_id=key_id,
+                                     signature=signature, relinked=done.relinked, redacted=done.redacted)
+            return [self.mapper.to_stored_event(event) for event in chain.collect_events()]
+
+        done = self.recorder.rechain(getattr(self, "redact_stored", None), checkpoint)  # type: ignore[attr-defined]
+        if done.checkpoint_position:
+            self.appended.set()  # wake the relay
+        return done
 
     def ping(self) -> None:
         self.recorder.max_notification_id()

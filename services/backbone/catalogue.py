@@ -15,10 +15,11 @@ from services.backbone.envelope import TYPE_PREFIX
 from services.backbone.settings import PUBLISHERS
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+# services.backbone.chain_checkpoint: the signed checkpoint `rps migrate` publishes in every stream (R-RPT-5).
 _DOMAIN_MODULES = {
-    "contracts": ("services.contracts.domain",),
-    "visits": ("services.visits.domain", "services.visits.settlement"),
-    "feedback": ("services.feedback.domain",),
+    "contracts": ("services.contracts.domain", "services.backbone.chain_checkpoint"),
+    "visits": ("services.visits.domain", "services.visits.settlement", "services.backbone.chain_checkpoint"),
+    "feedback": ("services.feedback.domain", "services.backbone.chain_checkpoint"),
 }
 _SCALARS = {
     "str": "string", "int": "integer", "float": "number", "bool": "boolean",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 from uuid import UUID
 
@@ -261,9 +261,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._sql_rows, (after, limit))
             return [dict(r) for r in curs.fetchall()]
 
-    def rechain(self, redact: "Redact | None" = None) -> "Rechained":
+    def rechain(self, redact: "Redact | None" = None, checkpoint: "Checkpoint | None" = None) -> "Rechained":
         """``rps migrate``: redact stored events and key the links again, in one transaction
-        with the events table locked (writers wait; readers go on)."""
+        with the events table locked (writers wait; readers go on); ``checkpoint``'s event
+        is stored, linked, in the same transaction."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._sql_lock)
 
@@ -271,12 +272,13 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(self._sql_rows, (after, limit))
                 return [dict(r) for r in curs.fetchall()]
 
-            return _rechain(
+            done = _rechain(
                 read,
                 lambda states: curs.executemany(self._sql_rewrite_state, states),
                 lambda links: curs.executemany(self._sql_rewrite_link, links),
                 self.keyring, redact,
             )
+            return _checkpointed(done, checkpoint, lambda events: self._insert_linked(curs, events))
 
     def chain_hashes(self, first: int, last: int) -> dict[int, str]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -341,16 +343,18 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return self._read_rows(c, after, limit)
 
-    def rechain(self, redact: "Redact | None" = None) -> "Rechained":
-        """``rps migrate``: redact stored events and key the links again, in one transaction."""
+    def rechain(self, redact: "Redact | None" = None, checkpoint: "Checkpoint | None" = None) -> "Rechained":
+        """``rps migrate``: redact stored events and key the links again, in one transaction
+        (``checkpoint``'s event stored, linked, in it too)."""
         with self.datastore.transaction(commit=True) as c:
-            return _rechain(
+            done = _rechain(
                 lambda after, limit: self._read_rows(c, after, limit),
                 lambda states: c.executemany(f"UPDATE {self.events_table_name} SET state = ? WHERE rowid = ?", states),
                 lambda links: c.executemany(
                     f"UPDATE {CHAIN_TABLE} SET prev_hash = ?, hash = ?, key_id = ? WHERE notification_id = ?", links),
                 self.keyring, redact,
             )
+            return _checkpointed(done, checkpoint, lambda events: self._insert_events(c, events))
 
     def chain_hashes(self, first: int, last: int) -> dict[int, str]:
         with self.datastore.transaction(commit=False) as c:
@@ -371,6 +375,21 @@ class Rechained:
     relinked: int  # links made again with the active key
     head_position: int
     head_hash: str
+    checkpoint_position: int | None = None  # where the checkpoint's event was stored (none: nothing keyed again)
+
+
+# The keyed head -> the stored events of its signed checkpoint (R-RPT-5 amended: published, not written aside).
+Checkpoint = Callable[[Rechained], Sequence[StoredEvent]]
+
+
+def _checkpointed(done: Rechained, checkpoint: Checkpoint | None,
+                  insert: Callable[[Sequence[StoredEvent]], Sequence[int] | None]) -> Rechained:
+    """In the rechain's transaction: where links were made again, store the checkpoint's event
+    (linked like any other, relayed from the notification log)."""
+    if checkpoint is None or not done.relinked:
+        return done
+    ids = insert(checkpoint(done)) or []
+    return replace(done, checkpoint_position=ids[-1] if ids else None)
 
 
 def _rechain(read: Callable[[int, int], list[dict[str, Any]]], write_states: Callable[[list[tuple[Any, ...]]], Any],

@@ -3,9 +3,9 @@
 Each service recomputes its own chain, every link with the key its id names;
 reporting compares it with the signed checkpoints it keeps in its own store
 (``chain_checkpoints``): the newest head each service published (every
-envelope is signed) and the checkpoint ``rps migrate`` writes when it keys
-the links made before keying (and redacts what events must no longer carry,
-R-SEC-4). A forged or changed link fails its MAC; a deleted tail, a rewritten
+envelope is signed) and the checkpoint ``rps migrate`` publishes (a
+``ChainKeyed`` event of the service's stream) when it keys the links made
+before keying (and redacts what events must no longer carry, R-SEC-4). A forged or changed link fails its MAC; a deleted tail, a rewritten
 head or links made unkeyed again disagree with a checkpoint the database's
 writer cannot sign.
 """
@@ -20,7 +20,6 @@ from typing import Any, Callable
 from services.backbone.chain import ChainCheck, check_against_checkpoints
 from services.backbone.persistence import Database
 from services.backbone.settings import PUBLISHERS, ConfigurationError
-from services.reporting.projections.chain_heads import record_checkpoint
 
 
 def _remote(url: str, headers: dict[str, str], at: int | None = None) -> dict[str, Any]:
@@ -81,8 +80,8 @@ def verify_all(runtime: Any) -> dict[str, Any]:
 def migrate_chains(runtime: Any, broken: list[str] | None = None) -> list[str]:
     """``rps migrate``: per publisher whose chain verifies, redact the stored events that carry
     what they must not (the application's ``redact_stored``, R-SEC-4), key every link made before
-    keying or after a redaction again, and keep a signed checkpoint of the head in reporting's
-    store. A chain that does not verify is left as it is (and named). Read models of a service
+    keying or after a redaction again, and publish a signed checkpoint of the head (an event of the
+    service's own stream, stored in the same transaction; reporting's consumer keeps it). A chain that does not verify is left as it is (and named). Read models of a service
     whose events were redacted are built again (they copied what the events carried). Returns
     the lines to print; ``broken`` gets each broken chain's service and first broken link."""
     db = _reporting_db(runtime)
@@ -102,7 +101,7 @@ def migrate_chains(runtime: Any, broken: list[str] | None = None) -> list[str]:
             if broken is not None:
                 broken.append(f"{service} at position {check.broken_at} ({check.problem})")
             continue
-        done = app.recorder.rechain(getattr(app, "redact_stored", None))
+        done = app.rechain()  # with the signed checkpoint's event, published by the relay
         snapshots = app.redact_snapshots() if hasattr(app, "redact_snapshots") else 0
         if done.redacted:
             for name in sorted({p.name for ps in runtime.projections.values() for p in ps if service in p.sources}):
@@ -111,10 +110,10 @@ def migrate_chains(runtime: Any, broken: list[str] | None = None) -> list[str]:
         if not done.head_position:
             lines.append(f"{service}: chain empty, nothing to key")
             continue
-        key_id, signature = keyring.sign(service, done.head_position, done.head_hash, "migrate")
-        with db.transaction() as cur:
-            record_checkpoint(cur, service, "migrate", done.head_position, done.head_hash, key_id, signature)
+        checkpoint = (f"signed checkpoint at position {done.head_position} published (event at position"
+                      f" {done.checkpoint_position})" if done.checkpoint_position
+                      else "every link keyed already, no checkpoint needed")
         lines.append(f"{service}: chain keyed with {keyring.active!r} ({done.relinked} links made again,"
-                     f" {done.redacted} events redacted), signed checkpoint at position {done.head_position}"
+                     f" {done.redacted} events redacted), {checkpoint}"
                      + (f"; {snapshots} snapshots redacted" if snapshots else ""))
     return lines

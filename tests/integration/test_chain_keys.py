@@ -43,6 +43,11 @@ def _log_and_publish(runtime: Runtime, settings: Settings, code: str, n: int) ->
     group = ContractsFeed(runtime).setup(code)
     for i in range(n):
         assert api.post("/api/v1/visits", group.visit("2022-05-%02d" % (i + 1), 1)).status_code == 201
+    return _publish(runtime, settings)
+
+
+def _publish(runtime: Runtime, settings: Settings) -> int:
+    """Visits' outbox relayed to RabbitMQ and consumed by reporting's chain heads; the last position."""
     relay = OutboxRelay(runtime.app("visits"), runtime.db("visits"), AmqpPublisher(settings.amqp_uri, consumers_of))
     while relay.relay_once():
         pass
@@ -77,7 +82,8 @@ def _visits(out: str) -> str:
 
 
 def test_a_database_writer_cannot_forge_the_chain_on_postgresql(cluster_settings, monkeypatch, capsys, unique):
-    # R-RPT-5 amended: history from before keying, `rps migrate`'s signed checkpoint over it,
+    # R-RPT-5 amended: history from before keying, `rps migrate`'s signed checkpoint over it (published
+    # as an event of visits' stream, relayed over RabbitMQ, kept by reporting's consumer),
     # a key rotation, then a writer without the key: each forgery named at its first link.
     runtime = _system(cluster_settings, KEYS, "k1")
     try:
@@ -91,7 +97,17 @@ def test_a_database_writer_cannot_forge_the_chain_on_postgresql(cluster_settings
 
     code, out = _rps(monkeypatch, capsys, cluster_settings, "k1", "migrate")
     assert code == 0 and f"visits: chain keyed with 'k1' ({first} links made again" in out, out
-    assert ("migrate", first, writer.links()[-1][2]) in writer.checkpoints()
+    assert f"signed checkpoint at position {first} published (event at position {first + 1})" in out, out
+    keyed_head = writer.links()[first - 1][2]
+    # Published, not written aside: reporting has it once its consumer took it from RabbitMQ.
+    assert [c for c in writer.checkpoints() if c[0] == "migrate"] == []
+    runtime = _system(cluster_settings, KEYS, "k1")
+    try:
+        assert _publish(runtime, cluster_settings) == first + 1
+    finally:
+        runtime.close()
+    assert ("migrate", first, keyed_head) in writer.checkpoints()
+    first += 1  # the checkpoint's own event, linked with the key
 
     runtime = _system(cluster_settings, KEYS, "k2")  # the key rotates
     try:

@@ -106,7 +106,8 @@ def test_links_made_under_two_keys_verify_after_rotation(tmp_path, monkeypatch, 
 def test_history_from_before_keying_is_keyed_by_migrate_under_a_signed_checkpoint(
     api, runtime, monkeypatch, capsys
 ):
-    # R-RPT-5 amended: links made before keying are covered by the checkpoint `rps migrate` writes;
+    # R-RPT-5 amended: links made before keying are covered by the signed checkpoint `rps migrate`
+    # publishes (an event of the service's stream, relayed and kept by reporting's consumer);
     # tampering under it is caught, whichever way the writer recomputes the links.
     _log(api, 5)
     api.settle()
@@ -119,20 +120,28 @@ def test_history_from_before_keying_is_keyed_by_migrate_under_a_signed_checkpoin
 
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
-    assert "visits: chain keyed with 'dev' (5 links made again, 0 events redacted)" in out
-    head = writer.links()[-1][2]
+    assert "visits: chain keyed with 'dev' (5 links made again, 0 events redacted), signed checkpoint at" \
+           " position 5 published (event at position 6)" in out, out
+    head = writer.links()[4][2]
+    [published] = runtime.app("visits").envelopes(5, 10)  # in the stream, linked after the keyed links
+    assert published["type"].endswith(".ChainKeyed.v1") and published["chainkey"] == "dev"
+    assert {k: published["data"][k] for k in ("position", "hash", "key_id")} == {"position": 5, "hash": head,
+                                                                                  "key_id": "dev"}
+    api.settle()  # the running system's relay publishes it; reporting's consumer keeps it
     assert ("migrate", 5, head) in writer.checkpoints()
     assert {key_id for *_, key_id in writer.links()} == {"dev"}
     code, out = _audit(monkeypatch, capsys, runtime.settings)
-    assert code == 0 and _visits_line(out).startswith("visits: intact, 5 links"), out
+    assert code == 0 and _visits_line(out).startswith("visits: intact, 6 links"), out
+    assert main(["migrate"]) == 0 and "every link keyed already" in capsys.readouterr().out  # once only
+    assert runtime.app("visits").last_position() == 6
 
     # a change under the checkpoint, links recomputed the old way from there on
     writer.edit(2, b'"days":1.0', b'"days":3.0')
-    writer.rewrite_heads(5, writer.relink(2))
+    writer.rewrite_heads(6, writer.relink(2))
     code, out = _audit(monkeypatch, capsys, runtime.settings)
     assert code == 1 and "visits: BROKEN at position 2:" in out, out
     # ... or the whole chain made again the old way, so that no keyed link is left to disagree
-    writer.rewrite_heads(5, writer.relink(1))
+    writer.rewrite_heads(6, writer.relink(1))
     code, out = _audit(monkeypatch, capsys, runtime.settings)
     assert code == 1 and "visits: BROKEN at position 1:" in out and "rps migrate" in out, out
 
@@ -185,3 +194,24 @@ def test_migrate_exits_non_zero_naming_a_broken_chain_after_doing_the_rest(api, 
     assert "visits: chain BROKEN at position 3" in captured.out and "0 events parked" in captured.out, captured.out
     assert "reporting: ok" in captured.out and "feedback: chain empty" in captured.out, captured.out
     assert "contracts" not in captured.err and "feedback" not in captured.err
+
+
+def test_reporting_keeps_a_published_migrate_checkpoint_only_when_signed_as_one(api, runtime, caplog):
+    # R-RPT-5 amended: the consumer checks the signature of the checkpoint `rps migrate` publishes
+    # (ChainKeyed) before keeping it; a head's signature does not pass for a migrate checkpoint.
+    _log(api, 2)
+    api.settle()
+    writer = Writer(runtime.settings)
+    [envelope] = runtime.app("visits").envelopes(1, 1)
+    heads = runtime.read_model("reporting.chain_heads")
+    keyring = runtime.settings.chain_keyring
+    forged = {"service": "visits", "position": 2, "hash": "f" * 64, "key_id": "dev", "relinked": 2, "redacted": 0,
+              "signature": keyring.sign("visits", 2, "f" * 64, "head")[1]}
+    checkpoint = {**envelope, "type": envelope["type"].replace(".VisitLogged.", ".ChainKeyed."), "id": "c-1",
+                  "position": 3, "chainhash": None, "chainkey": None, "chainsig": None, "data": forged}
+    heads.handle(checkpoint)
+    assert [c for c in writer.checkpoints() if c[0] == "migrate"] == []
+    assert "migrate checkpoint of visits at position 2 not signed with a chain key" in caplog.text
+    signed = {**forged, "signature": keyring.sign("visits", 2, "f" * 64, "migrate")[1]}
+    heads.handle({**checkpoint, "id": "c-2", "position": 4, "data": signed})
+    assert ("migrate", 2, "f" * 64) in writer.checkpoints()  # the positive control

@@ -4,7 +4,9 @@ event tables so a deleted tail is caught (R-RPT-5).
 Each envelope is also a signed checkpoint (``chainkey``, ``chainsig``): the
 newest of each source goes into ``chain_checkpoints`` (reporting's own table,
 which a rebuild keeps, so a recorded head never moves back); its signature is
-verified by ``rps audit verify`` (services/reporting/audit.py)."""
+verified by ``rps audit verify`` (services/reporting/audit.py). The checkpoint
+``rps migrate`` publishes over the links it keyed again (``ChainKeyed``) is kept
+there too, as a ``migrate`` checkpoint, once its signature holds."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from typing import Any, Sequence
 
 from services.backbone import clock
 from services.backbone.chain import DEVELOPMENT_KEYRING, Keyring
-from services.backbone.envelope import source_service
+from services.backbone.chain_checkpoint import CHECKPOINT_EVENT, CHECKPOINT_KIND
+from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
 from services.backbone.settings import PUBLISHERS
 from services.backbone.tracking import Projection
@@ -61,11 +64,23 @@ class ChainHeadsProjection(Projection):
                     source, position, envelope.get("chainkey"))
         return True
 
+    def _migrated(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        """R-RPT-5 amended: the checkpoint ``rps migrate`` published, kept once its signature holds."""
+        source, d = source_service(envelope), envelope["data"]
+        if not self.keyring.signed(source, int(d["position"]), d["hash"], d.get("key_id"), d.get("signature"),
+                                   CHECKPOINT_KIND):
+            log.warning("migrate checkpoint of %s at position %s not signed with a chain key (key id %r): not kept",
+                        source, d["position"], d.get("key_id"))
+            return
+        record_checkpoint(cur, source, CHECKPOINT_KIND, int(d["position"]), d["hash"], d["key_id"], d["signature"])
+
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
         # Only the newest link of each source in the run matters; a forged one is kept out of the evidence.
         newest: dict[str, dict[str, Any]] = {}
         for envelope in envelopes:
             source = source_service(envelope)
+            if short_type(envelope) == CHECKPOINT_EVENT:
+                self._migrated(cur, envelope)
             if envelope.get("chainhash") and int(envelope["position"]) > int(newest.get(source, {}).get("position", 0)) \
                     and not self._forged(envelope):
                 newest[source] = envelope
