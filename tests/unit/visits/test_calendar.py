@@ -193,3 +193,25 @@ def test_a_february_split_by_a_15_february_anniversary_is_a_tie_that_goes_to_the
     assert year_of_month(start, end, "contract", (2025, 2)) == 2025
     # From the 16th: 15 before and 13 after in a common February: the earlier year.
     assert year_of_month(D("2023-02-16"), D("2026-02-15"), "contract", (2025, 2)) == 2024
+
+
+@pytest.mark.parametrize("basis", ["contract", "calendar"])
+def test_a_renewed_contract_caps_its_duty_months_at_12_times_all_its_years(basis):
+    # R-VIS-2 (12 a year, 12 × its years, calendar-year contracts included), R-CON-2: a contract from
+    # 2021-06-16 renewed for another 3 years ends 2027-06-15. June 2024 (the first term's last month, 15 days
+    # each side) now counts — the contract's last month is June 2027, and that one gives way: 72 in six years.
+    start, end = D("2021-06-16"), term_end(term_end(D("2021-06-16"), 3) + dt.timedelta(days=1), 3)
+    assert end == D("2027-06-15")
+    spans = [(start, end)]
+    duty = contract_duty_months(spans, start, end, basis)
+    assert len(duty) == 72 and (2024, 6) in duty and (2027, 6) not in duty
+    assert all(len(months) <= 12 for months in duty_by_year(spans, "2021-06-16", "2027-06-15", basis).values())
+
+
+def test_an_early_end_caps_a_calendar_year_contract_at_12_times_the_years_it_ran():
+    # R-VIS-2: a calendar-year contract from 2021-06-16 ended on 2023-06-15 ran two years; June 2021 and
+    # June 2023 each have 15 of 30 days, so the half rule gives 25 duty months over 2021 (7), 2022 (12) and
+    # 2023 (6); the contract's last month does not count, so two years pay 24 months, not 25.
+    start, end = D("2021-06-16"), D("2023-06-15")
+    duty = contract_duty_months([(start, end)], start, end, "calendar")
+    assert len(duty) == 24 and duty[0] == (2021, 6) and duty[-1] == (2023, 5)
