@@ -145,8 +145,13 @@ class VisitsApplication(ServiceApplication):
         return self.reads.visit_facts(assignment.code, first, last)
 
     def duty_calendar(self, group: str, year: int) -> dict[str, Any]:
-        """R-VIS-2, R-VIS-4: duty months and service days of a group's service year."""
+        """R-VIS-2, R-VIS-4: duty months and service days of a group's service year; 404 for a year
+        the group was not on duty in (issue 14: a group that did not exist in the period)."""
         assignment = self.group(group)
+        dates = assignment.contract.year_dates(year) if assignment.contract is not None else None
+        if dates is None or not any(a <= dates[1] and dates[0] <= b for a, b in assignment.on_duty()):
+            raise NotFound(f"service_year：小组 {group} 在 {year} 服务年度未在岗（尚未组建、服务已结束或不在合同期内）",
+                           field="service_year")
         return duty_calendar(year_record(assignment, year, self.year_visits(assignment, year)))
 
     def compliance(self, group: str, month: Month) -> dict[str, Any]:

@@ -41,6 +41,14 @@ def parse_period(period: str) -> tuple[int, int]:
         raise BadRequest("period：月份格式应为 YYYY-MM", field="period", code="invalid_value") from None
 
 
+def check_year(service_year: int) -> int:
+    """A service year in the path: 2000..2100 as in bodies (400 otherwise, never a 500; issue 14)."""
+    if not 2000 <= service_year <= 2100:
+        raise BadRequest(f"service_year：{service_year} 不是存在的服务年度（应在 2000–2100 之间）", field="service_year",
+                         code="invalid_value")
+    return service_year
+
+
 class VisitsService(OperationsRoutes):
     name = "visits"
     app = ApplicationProvider("visits")
@@ -107,7 +115,7 @@ class VisitsService(OperationsRoutes):
 
     @route("GET", "/api/v1/duty-calendar/<group>/<int:service_year>")
     def duty_calendar(self, request: Request, group: str, service_year: int) -> Response:
-        return json_response(self.visits.duty_calendar(group, service_year))
+        return json_response(self.visits.duty_calendar(group, check_year(service_year)))
 
     @route("GET", "/api/v1/compliance/<group>/<period>")
     def compliance(self, request: Request, group: str, period: str) -> Response:
@@ -124,4 +132,4 @@ class VisitsService(OperationsRoutes):
 
     @route("GET", "/api/v1/settlements/<group>/<int:service_year>")
     def get_settlement(self, request: Request, group: str, service_year: int) -> Response:
-        return json_response(self.visits.settlement_view(group, service_year))
+        return json_response(self.visits.settlement_view(group, check_year(service_year)))

@@ -47,10 +47,24 @@ def test_a_group_that_did_not_exist_in_the_period_is_404(world, api):
     g1 = w.group("g1", w.district("d1", gov), "2022-03-01")
     api.settle()
     assert api.get(f"{API}/compliance/{g1}/2022-03").status_code == 200
+    assert api.get(f"{API}/duty-calendar/{g1}/2021").status_code == 200  # 2021-06-01 .. 2022-05-31 holds March
     for path in (f"/compliance/{g1}/2022-02", f"/compliance/{g1}/2019-01", f"/compliance/{g1}/2030-01",
-                 f"/compliance/no-such-{w.unique}/2022-03"):
+                 f"/compliance/no-such-{w.unique}/2022-03", f"/duty-calendar/{g1}/2019", f"/duty-calendar/{g1}/2024"):
         answer = api.get(f"{API}{path}")
         assert answer.status_code == 404, (path, answer.status_code, answer.json_body)
         assert answer.json_body["error"]["message"]
     bad = api.get(f"{API}/compliance/{g1}/2022-13")
     assert bad.status_code == 400 and bad.json_body["error"]["field"] == "period"
+
+
+@pytest.mark.parametrize("path", ["/duty-calendar/{group}/99999", "/duty-calendar/{group}/0",
+                                  "/settlements/{group}/99999", "/compliance/{group}/2022-1３"])
+def test_a_service_year_or_month_that_does_not_exist_is_400(world, api, path):
+    # R-VIS-2, R-FEE-1: never a 500 for a year or month no calendar has
+    w = world
+    w.sign()
+    group = w.group("g1", w.district("d1", w.government("gov")))
+    api.settle()
+    answer = api.get(f"{API}{path.format(group=group)}")
+    assert answer.status_code == 400, (path, answer.status_code, answer.json_body)
+    assert answer.json_body["error"]["field"] in ("service_year", "period")
