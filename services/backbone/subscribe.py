@@ -73,11 +73,15 @@ def parse_events(text: str) -> list[str]:
     return events
 
 
-def publishers() -> dict[str, str]:
-    """event type -> the service that publishes it (from the event catalogue)."""
+def publishers() -> dict[str, tuple[str, ...]]:
+    """event type -> the services that publish it (from the event catalogue; ``ChainKeyed``: every one)."""
     from services.backbone.catalogue import catalogue
 
-    return {name: service for service, per in catalogue().items() for name in per}
+    found: dict[str, tuple[str, ...]] = {}
+    for service, per in catalogue().items():
+        for name in per:
+            found[name] = (*found.get(name, ()), service)
+    return found
 
 
 def sources_of(events: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -91,7 +95,8 @@ def sources_of(events: Iterable[str]) -> dict[str, tuple[str, ...]]:
         )
     out: dict[str, list[str]] = {}
     for name in wanted:
-        out.setdefault(publisher[name], []).append(name)
+        for source in publisher[name]:
+            out.setdefault(source, []).append(name)
     return {source: tuple(names) for source, names in sorted(out.items())}
 
 
@@ -294,10 +299,10 @@ class Subscriber:
                     ) from None
                 publisher = publishers()
                 for name in self.state.events:
-                    source = publisher.get(name)
-                    if source and (source, name) not in self.wanted:
-                        queue.unbind_from(events_exchange(source), routing_key=name)
-                        log.info("%s: unbound %s (no longer asked for)", self.queue_name, name)
+                    for source in publisher.get(name, ()):
+                        if (source, name) not in self.wanted:
+                            queue.unbind_from(events_exchange(source), routing_key=name)
+                            log.info("%s: unbound %s (no longer asked for)", self.queue_name, name)
             finally:
                 channel.close()
         self.state.events = self.events

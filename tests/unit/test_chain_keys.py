@@ -215,3 +215,11 @@ def test_reporting_keeps_a_published_migrate_checkpoint_only_when_signed_as_one(
     signed = {**forged, "signature": keyring.sign("visits", 2, "f" * 64, "migrate")[1]}
     heads.handle({**checkpoint, "id": "c-2", "position": 4, "data": signed})
     assert ("migrate", 2, "f" * 64) in writer.checkpoints()  # the positive control
+
+
+def test_a_subscriber_asking_for_chain_checkpoints_gets_every_service_s():
+    # R-RPT-5 amended: every publishing service's stream carries ChainKeyed; `rps subscribe` binds to each
+    from services.backbone.subscribe import sources_of
+
+    assert sources_of(["ChainKeyed", "VisitLogged"]) == {
+        "contracts": ("ChainKeyed",), "feedback": ("ChainKeyed",), "visits": ("ChainKeyed", "VisitLogged")}
