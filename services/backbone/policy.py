@@ -537,8 +537,12 @@ def _hold(call: Call, param: str, value: str) -> None:
         args = request.args.copy()
         args[param] = value
         request.args = ImmutableMultiDict(args)  # type: ignore[misc]  # werkzeug caches it per request
-    elif given.strip().lower() != value:
+    elif _SAME.get(given.strip().lower(), given.strip().lower()) != value:
         raise _deny(call, f"{param}：角色 {call.actor.role} 只能查看 {param}={value} 的记录", field=param)
+
+
+# The spellings of a boolean filter the lists accept (services/feedback/queries.py).
+_SAME = {"1": "true", "yes": "true", "0": "false", "no": "false"}
 
 
 def _narrow(call: Call, param: str) -> None:

@@ -301,5 +301,6 @@ def test_a_governments_list_holds_only_the_relayed_opinions_of_its_districts(api
     assert [i["ref"] for i in gov.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]] == [relayed]
     asked = gov.get("/api/v1/opinions?relayed=false")
     assert asked.status_code == 403 and asked.json_body["error"]["field"] == "relayed"
+    assert [i["ref"] for i in gov.get("/api/v1/opinions?relayed=1").json_body["items"]] == [relayed]
     everything = api.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]
     assert [(i["ref"], i["relayed"]) for i in everything] == [(relayed, True), (plain, False)]
