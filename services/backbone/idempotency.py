@@ -17,6 +17,10 @@ at any point leaves either both (a retry gets the stored answer) or neither
 (the claim is taken over after the in-flight window and the request runs
 again). An optimistic-concurrency conflict at that commit runs the request
 again on fresh state; an answer worth retrying (5xx, 429) stores nothing.
+A service without events (reporting: issued copies, bureau notes) runs the
+request inside one transaction of its own database (``Database.joined``)
+and records the key's answer in it, so its writes and the answer are stored
+together too.
 """
 
 from __future__ import annotations
@@ -69,6 +73,14 @@ class KeyInFlight(Conflict):
 
 class KeyTakenOver(Exception):
     """Our claim ran out and another request took the key over: store nothing (rolls back)."""
+
+
+class _NotKept(Exception):
+    """An answer worth retrying: roll back what the request wrote (a service without events)."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,8 @@ class IdempotencyStore:
         """Answer a claimed request once: its events (``app``'s, held back while ``respond`` runs)
         and the key's answer are stored in one transaction; a conflict there runs it again, and
         after COMMAND_ATTEMPTS lost races the 409 (``refuse``) is the answer replays get."""
+        if app is None:
+            return self._run_joined(claim, respond, failpoint)
         for attempt in range(COMMAND_ATTEMPTS + 1):
             with deferring(app) as held:
                 response = respond() if attempt < COMMAND_ATTEMPTS else refuse(Conflict("另一项修改已先保存，请刷新后重试"))
@@ -194,22 +208,16 @@ class IdempotencyStore:
                     held.discard()
                     self.release(claim)
                     return response
-                if app is None:  # no event store: the answer alone
-                    with self.db.transaction() as cur:
-                        answer.record(lambda sql, params: cur.execute(sql, params).rowcount, "", "%s")
-                else:
-                    app.commit_deferred(held, answer)
+                if failpoint == "after_write":  # crash tests (RPS_ENV=test only): nothing stored yet
+                    os._exit(137)
+                app.commit_deferred(held, answer)
             except IntegrityError:  # another writer saved one of its aggregates first: run again on fresh state
                 held.discard()
                 time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
                 continue
             except KeyTakenOver:  # we were too slow: the request that took the key over answers
                 held.discard()
-                replay = self.claim(claim)
-                if replay is None:
-                    self.release(claim)
-                    raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER) from None
-                return replay
+                return self._taken_over(claim)
             except BaseException:
                 held.discard()
                 self._release_quietly(claim)
@@ -218,6 +226,38 @@ class IdempotencyStore:
                 os._exit(137)
             return response
         raise AssertionError("unreachable: the last attempt stores no events")
+
+    def _run_joined(self, claim: Claim, respond: Callable[[], Response], failpoint: str | None) -> Response:
+        """A service without events: what the request writes in the key's database (reporting's
+        issued copy, a bureau note) and the key's answer are ONE transaction of that database."""
+        try:
+            with self.db.joined() as cur:
+                response = respond()
+                answer = self.answer(claim, response)
+                if answer is None:  # worth retrying: nothing the request wrote is kept
+                    raise _NotKept(response)
+                if failpoint == "after_write":  # crash tests (RPS_ENV=test only): written, not committed
+                    os._exit(137)
+                answer.record(lambda sql, params: cur.execute(sql, params).rowcount, "", "%s")
+        except _NotKept as refused:
+            self.release(claim)
+            return refused.response
+        except KeyTakenOver:  # we were too slow (rolled back): the request that took the key over answers
+            return self._taken_over(claim)
+        except BaseException:
+            self._release_quietly(claim)
+            raise
+        if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered
+            os._exit(137)
+        return response
+
+    def _taken_over(self, claim: Claim) -> Response:
+        """The answer of the request that took our key over (ours stored nothing)."""
+        replay = self.claim(claim)
+        if replay is None:
+            self.release(claim)
+            raise KeyInFlight(f"{HEADER}：使用该键的请求正在处理，请稍后重试", field=HEADER) from None
+        return replay
 
     def release(self, claim: Claim) -> None:
         """Free our claim (nothing was stored for it)."""

@@ -16,6 +16,7 @@ import re
 import sqlite3
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -86,6 +87,23 @@ class Cursor:
         return rows[0] if rows else None
 
 
+# The transaction each database's work joins in this context (Database.joined), by database.
+_joined: ContextVar[dict[int, Cursor]] = ContextVar("rps_joined_transactions", default={})
+
+
+@contextmanager
+def _savepoint(cur: Cursor) -> Iterator[Cursor]:
+    """A nested transaction: what fails inside is undone, the joined transaction goes on."""
+    cur.execute("SAVEPOINT rps_nested")
+    try:
+        yield cur
+    except BaseException:
+        cur.execute("ROLLBACK TO SAVEPOINT rps_nested")
+        cur.execute("RELEASE SAVEPOINT rps_nested")
+        raise
+    cur.execute("RELEASE SAVEPOINT rps_nested")
+
+
 class Database:
     """A service's own SQL tables (not the event store)."""
 
@@ -95,6 +113,21 @@ class Database:
     def transaction(self) -> Iterator[Cursor]:
         raise NotImplementedError
         yield  # pragma: no cover
+
+    @contextmanager
+    def joined(self) -> Iterator[Cursor]:
+        """One transaction for everything this context does on this database: a ``transaction()``
+        or ``query()`` inside it runs in it (a transaction as a savepoint). R-SEC-3: a keyed request
+        without events stores its writes and its key's answer together (idempotency.py)."""
+        with self.transaction() as cur:
+            token = _joined.set({**_joined.get(), id(self): cur})
+            try:
+                yield cur
+            finally:
+                _joined.reset(token)
+
+    def _joined_cursor(self) -> Cursor | None:
+        return _joined.get().get(id(self))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction() as cur:
@@ -122,6 +155,11 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
+        joined = self._joined_cursor()
+        if joined is not None:
+            with _savepoint(joined):
+                yield joined
+            return
         with self._lock:
             raw = self._conn.cursor()
             raw.execute("BEGIN IMMEDIATE")
@@ -176,12 +214,20 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
+        joined = self._joined_cursor()
+        if joined is not None:
+            with _savepoint(joined):
+                yield joined
+            return
         with self._pool.connection() as conn:
             with conn.transaction():
                 with conn.cursor() as raw:
                     yield Cursor(raw, qmark=False)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        joined = self._joined_cursor()
+        if joined is not None:  # sees what the joined transaction wrote
+            return joined.execute(sql, params).fetchall()
         # One statement is atomic on its own: one round trip instead of three.
         with self._pool.connection() as conn:
             with conn.cursor() as raw:

@@ -201,3 +201,44 @@ def test_answers_an_older_release_kept_in_the_state_file_are_still_replayed(api,
     replay = api.post("/api/v1/visits", document, headers={"Idempotency-Key": key})
     assert (replay.status_code, replay.json_body) == (201, {"id": "old"})
     assert stored(runtime) == before
+
+
+def _notes(runtime, text: str) -> int:
+    return len(runtime.db("reporting").query("SELECT number FROM rpt_notes WHERE text = %s", (text,)))
+
+
+def _issued(runtime, period: str) -> int:
+    return len(runtime.db("reporting").query("SELECT number FROM rpt_issued WHERE period = %s", (period,)))
+
+
+def test_reporting_stores_its_write_and_the_key_s_answer_in_one_transaction(api, runtime, monkeypatch):
+    # R-SEC-3 (issue 15 item 2, reporting has no events): when the key's answer cannot be stored,
+    # the bureau note or issued copy it answers for is not stored either (a retry runs it once).
+    text = f"半年度意见 {uuid.uuid4().hex[:8]}"
+    note = {"text": text, "date": "2022-07-01"}
+    real_record = idempotency.Answer.record
+
+    def failing(self, execute, prefix, placeholder):
+        raise RuntimeError("the store went away before the answer")
+
+    monkeypatch.setattr(idempotency.Answer, "record", failing)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    assert api.post("/api/v1/reports/half-yearly/2022-H1/notes", note, headers=key).status_code == 500
+    assert api.post("/api/v1/reports/monthly/2022-03/issue", {}, headers=key).status_code == 500
+    assert _notes(runtime, text) == 0 and _issued(runtime, "2022-03") == 0  # nothing without its answer
+    monkeypatch.setattr(idempotency.Answer, "record", real_record)
+    first = api.post("/api/v1/reports/half-yearly/2022-H1/notes", note, headers=key)
+    again = api.post("/api/v1/reports/half-yearly/2022-H1/notes", note, headers=key)
+    assert first.status_code == 201 and (again.status_code, again.json_body) == (201, first.json_body)
+    assert again.headers["Idempotent-Replayed"] == "true" and _notes(runtime, text) == 1
+    issued = api.post("/api/v1/reports/monthly/2022-03/issue", {}, headers=key)
+    assert issued.status_code == 201 and api.post("/api/v1/reports/monthly/2022-03/issue", {},
+                                                   headers=key).json_body == issued.json_body
+    assert _issued(runtime, "2022-03") == 1
+    # a refused request (422) keeps its answer and stores nothing else
+    late = {"text": text, "date": "2999-01-01"}
+    other = {"Idempotency-Key": uuid.uuid4().hex}
+    assert api.post("/api/v1/reports/half-yearly/2022-H1/notes", late, headers=other).status_code == 422
+    assert api.post("/api/v1/reports/half-yearly/2022-H1/notes", late, headers=other).headers[
+        "Idempotent-Replayed"] == "true"
+    assert _notes(runtime, text) == 1
