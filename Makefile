@@ -100,10 +100,10 @@ test: install services web-deps test-tools
 # on private PostgreSQL and RabbitMQ instances (tests/servers.py), never the shared ones. It
 # closes with its figures (faults injected; commands sent, acknowledged, stored, projected;
 # lost, doubled), also written to var/faults-figures.json. Bounded: FAULTS_SECONDS in all.
-FAULTS_SECONDS ?= 600
+FAULTS_SECONDS ?= 900
 faults: install services
 	$(TEST_ENV) timeout --signal=INT --kill-after=30 $(FAULTS_SECONDS) \
-	  $(BIN)/pytest -q -p no:cacheprovider -m faults --timeout=180 tests
+	  $(BIN)/pytest -q -p no:cacheprovider -m faults --timeout=180 tests/integration tests/e2e
 
 # Tools the unit tests run (issue 15: missing ones fail the tests, not skip them), installed
 # when missing: promtool from Debian's prometheus package; kubectl >= 1.32 with kustomize 5.5
