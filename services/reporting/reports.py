@@ -50,9 +50,12 @@ def live_report(
     """The report as the events say now; ``issue`` tells whether it changed since its latest issue.
     ``cached=False``: the monthly report computed from scratch (tests, the benchmark's cold figure)."""
     report, digest = build_report_and_digest(db, kind, period, today=today, settings=settings, cached=cached)
-    latest = IssuedReports(db).latest(kind, period)
+    store = IssuedReports(db)
+    latest = store.latest(kind, period)
     if latest is not None:
-        changed = digest() != latest["digest"]
+        # Over the sections the issued copy holds: one issued before a section was added to the
+        # family changed only when figures it holds did (R-RPT-7).
+        changed = digest(store.sections(int(latest["number"]))) != latest["digest"]
         report["issue"] = {
             "number": int(latest["number"]),
             "issued_at": latest["issued_at"],

@@ -40,6 +40,9 @@ ATTEMPTS = 5  # two issues racing for the next number: the loser takes the one a
 
 _ready: "weakref.WeakSet[Database]" = weakref.WeakSet()
 _lock = threading.Lock()
+# Issued copies' top-level keys per database by number, oldest first (R-RPT-7's comparison).
+_sections: "weakref.WeakKeyDictionary[Database, dict[int, frozenset[str]]]" = weakref.WeakKeyDictionary()
+SECTIONS_KEPT = 1000
 
 
 def ensure(db: Database) -> None:
@@ -99,6 +102,19 @@ class IssuedReports:
     def get(self, number: int) -> dict[str, Any] | None:
         rows = self.db.query("SELECT report FROM rpt_issued WHERE number = %s", (number,))
         return json.loads(rows[0]["report"]) if rows else None
+
+    def sections(self, number: int) -> frozenset[str]:
+        """The top-level keys of issued copy ``number`` (read once a process: a copy never changes)."""
+        with _lock:
+            found = _sections.setdefault(self.db, {}).get(number)
+        if found is None:
+            found = frozenset(self.get(number) or ())
+            with _lock:
+                kept = _sections.setdefault(self.db, {})
+                kept[number] = found
+                while len(kept) > SECTIONS_KEPT:
+                    kept.pop(next(iter(kept)))
+        return found
 
     def kind_of(self, number: int) -> str | None:
         if not 0 < number <= 2**63 - 1:  # no stored number is out there (BIGINT)

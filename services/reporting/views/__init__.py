@@ -31,16 +31,17 @@ def build_report_and_digest(
     today: dt.date | None = None,
     settings: ReportSettings | None = None,
     cached: bool = True,
-) -> tuple[dict[str, Any], Callable[[], str]]:
+) -> tuple[dict[str, Any], Callable[..., str]]:
     """``build_report``, and what gives its ``figures_digest`` (R-RPT-7) until anything
-    is added to the report: for the cached monthly report, from its cache's parts."""
+    is added to the report: for the cached monthly report, from its cache's parts.
+    The digest takes the sections to cover (all when None), as ``figures_digest`` does."""
     if kind == "monthly" and cached:
         report, digest = monthly_cache.monthly_report(
             db, periods.parse(kind, period), today or clock.today(), settings or report_settings()
         )
         return warn_when_nobody_on_duty(report), digest
     report = warn_when_nobody_on_duty(build_report(db, kind, period, today=today, settings=settings))
-    return report, lambda: figures_digest(report)
+    return report, lambda sections=None: figures_digest(report, sections)
 
 
 FAMILY_RULES = {"monthly": "R-RPT-1", "quarterly": "R-RPT-2", "half-yearly": "R-RPT-3", "annual": "R-RPT-4"}

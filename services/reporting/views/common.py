@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from services.backbone import clock
 from services.reporting.periods import Period
@@ -90,11 +90,19 @@ def sum_counters(rows: list[dict[str, Any]], families: Iterable[str]) -> dict[st
     return out
 
 
-def figures_digest(report: dict[str, Any]) -> str:
-    """A hash of what the report says, leaving out when it was generated and its issue state."""
-    core = {k: v for k, v in report.items() if k not in NOT_FIGURES}
+def figures_digest(report: dict[str, Any], sections: Collection[str] | None = None) -> str:
+    """A hash of what the report says, leaving out when it was generated and its issue state;
+    with ``sections``, only those of its top-level keys (R-RPT-7: what an issued copy holds)."""
+    core = figure_sections(report, sections)
     core["warnings"] = [w for w in core.get("warnings", []) if w.get("rule") != ISSUE_RULE]
     return hashlib.sha256(figures_json(core).encode()).hexdigest()
+
+
+def figure_sections(report: dict[str, Any], sections: Collection[str] | None) -> dict[str, Any]:
+    """The report's top-level keys a digest covers: its figures, or those of them in ``sections``.
+    A copy issued before a section was added to its family (``contracts``, ``progress``) is
+    compared over the sections it holds, so the new one alone does not make it "changed"."""
+    return {k: v for k, v in report.items() if k not in NOT_FIGURES and (sections is None or k in sections)}
 
 
 def figures_json(value: Any) -> str:

@@ -30,14 +30,14 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from services.backbone.persistence import Database
 from services.reporting.periods import Period
 from services.reporting.projections import versions as keys
 from services.reporting.readmodels import Organisation, ReadModels, Scope
 from services.reporting.settings import ReportSettings
-from services.reporting.views.common import ISSUE_RULE, NOT_FIGURES, figures_json, header, period_warnings, top_level
+from services.reporting.views.common import ISSUE_RULE, figure_sections, figures_json, header, period_warnings, top_level
 from services.reporting.views.facts import Facts, load, sort_key
 from services.reporting.views.groups import groups_in, monthly_row, takes_part
 from services.reporting.views.monthly import loose_notes, totals
@@ -148,7 +148,7 @@ def last_outcome(db: Database) -> Outcome:
 
 def monthly_report(
     db: Database, p: Period, today: dt.date, settings: ReportSettings
-) -> tuple[dict[str, Any], Callable[[], str]]:
+) -> tuple[dict[str, Any], Callable[..., str]]:
     """The report, and what gives ``common.figures_digest`` of it (until anything is added to it)."""
     # A group's part depends on the day only through the day items are overdue
     # as of and whether the month has ended (findings, else warnings); the
@@ -231,7 +231,7 @@ def _entry(
 
 def _report(
     entry: Entry, p: Period, settings: ReportSettings, today: dt.date
-) -> tuple[dict[str, Any], Callable[[], str]]:
+) -> tuple[dict[str, Any], Callable[..., str]]:
     """``monthly.build``'s report from an entry: new top-level lists and totals, shared rows and notes."""
     ended = p.last < today
     warnings = period_warnings(p, settings, today)
@@ -246,11 +246,14 @@ def _report(
     return report, functools.partial(_figures_digest, entry, report, warnings, ended)
 
 
-def _figures_digest(entry: Entry, report: dict[str, Any], warnings: list[dict[str, Any]], ended: bool) -> str:
-    """``common.figures_digest(report)`` from the parts' JSON: the same bytes as
+def _figures_digest(
+    entry: Entry, report: dict[str, Any], warnings: list[dict[str, Any]], ended: bool,
+    sections: Collection[str] | None = None,
+) -> str:
+    """``common.figures_digest(report, sections)`` from the parts' JSON: the same bytes as
     ``figures_json`` of the whole, written piece by piece (a dict's keys sorted,
     ``", "`` between items, ``": "`` after keys)."""
-    core = {k: v for k, v in report.items() if k not in NOT_FIGURES}
+    core = figure_sections(report, sections)
     lists = {
         "groups": [part.row_json for part in entry.ordered],
         "findings": [part.findings_json for part in entry.ordered] + [entry.loose_json if ended else b""],

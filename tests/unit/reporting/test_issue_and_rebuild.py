@@ -125,3 +125,36 @@ def test_an_upgrade_that_changes_a_read_models_tables_rebuilds_it_on_start(world
     finally:
         upgraded.close()
     assert Runtime.embedded(Settings(data_dir=data_dir)).rebuilt == []
+
+
+def test_a_copy_issued_before_a_section_was_added_is_unchanged_until_its_own_figures_change(world, february, api,
+                                                                                            runtime):
+    # R-RPT-7 (issue 14): the quarterly report gained ``progress`` and the annual one ``contracts`` and
+    # ``contract_terms`` after copies were issued. A copy stored in that older shape, of a period whose
+    # figures are as issued, is not "changed since issue"; a change to a figure it holds still is.
+    import json
+
+    from services.reporting.views.common import figures_digest
+
+    api.settle()
+    older = {"quarterly/2022-Q1": ("progress",), "annual/2021": ("contracts", "contract_terms")}
+    numbers = {}
+    for path, added in older.items():
+        issued = api.post(f"{API}/reports/{path}/issue").json_body
+        report = {k: v for k, v in issued["report"].items() if k not in added}  # as the older release issued it
+        assert set(added) <= set(issued["report"]), path
+        with runtime.db("reporting").transaction() as cur:
+            cur.execute("UPDATE rpt_issued SET report = %s, digest = %s WHERE number = %s",
+                        (json.dumps(report, ensure_ascii=False), figures_digest(report), issued["number"]))
+        numbers[path] = issued["number"]
+    for path, number in numbers.items():
+        live = api.get(f"{API}/reports/{path}").json_body
+        assert live["issue"] == {**live["issue"], "number": number, "changed_since_issue": False}, path
+        assert not any(w["rule"] == "R-RPT-7" for w in live["warnings"]), path
+
+    world.void(february["visits"]["e"])  # 02-10, 1.0 day: in both periods' figures
+    api.settle()
+    for path, number in numbers.items():
+        live = api.get(f"{API}/reports/{path}").json_body
+        assert live["issue"]["number"] == number and live["issue"]["changed_since_issue"] is True, path
+        assert any(w["rule"] == "R-RPT-7" for w in live["warnings"]), path
