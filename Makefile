@@ -81,7 +81,7 @@ services:
 	@rabbitmqctl -q await_startup >/dev/null
 	@rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1 || rabbitmq-plugins -q enable rabbitmq_management >/dev/null
 
-unit: install
+unit: install services test-tools
 	$(TEST_ENV) $(BIN)/pytest -q tests/unit
 
 integration: install services
