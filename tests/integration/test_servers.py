@@ -154,3 +154,25 @@ def test_rabbitmq_alarm_blocks_publishers_until_cleared(rabbit):
     assert pump(unblocked)
     assert wait_for(lambda: rabbit.queue("alarm")["messages"] == 1, 30, "the held message")
     conn.close()
+
+
+def test_an_http_process_whose_port_is_taken_starts_again_on_another(processes, tmp_path, monkeypatch):
+    # Issue 15 (tests/processes.py): the child binds the port; when it cannot, another port is tried.
+    import socket
+
+    import tests.processes as procs
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    busy = taken.getsockname()[1]
+    ports = iter([busy])
+    real = procs.free_port
+    monkeypatch.setattr(procs, "free_port", lambda: next(ports, None) or real())
+    try:
+        proc, http = processes.start_http("run", env={"RPS_DATA_DIR": str(tmp_path / "var")})
+    finally:
+        taken.close()
+    assert proc.poll() is None and http.base != f"http://127.0.0.1:{busy}"
+    assert len(processes.running) == 2 and processes.running[0].poll() is not None  # the first exited
+    assert http.call("GET", "/health/live")[0] == 200
