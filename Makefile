@@ -90,11 +90,14 @@ integration: install services
 e2e: install services web-deps
 	$(TEST_ENV) $(BIN)/pytest -q tests/e2e
 
-# Every test once: all but the fault suite, then the fault suite (`make faults`). A missing
+# Every test once: all but the fault suite, then the fault suite (`make faults`, which runs and
+# prints its figures even when the first part failed; either failing fails `make test`). A missing
 # server or tool fails the tests that need it (issue 15): the prerequisites install them.
 test: install services web-deps test-tools
-	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider -m "not faults" tests/unit tests/integration tests/e2e
-	@$(MAKE) --no-print-directory faults
+	@status=0; \
+	$(TEST_ENV) $(BIN)/pytest -q -p no:cacheprovider -m "not faults" tests/unit tests/integration tests/e2e || status=$$?; \
+	$(MAKE) --no-print-directory faults || status=$$?; \
+	exit $$status
 
 # The fault suite (tests marked `faults`): processes and servers killed, paused, stopped, filled,
 # on private PostgreSQL and RabbitMQ instances (tests/servers.py), never the shared ones. It
