@@ -67,7 +67,8 @@ def test_every_pdf_fits_a4_within_its_page_budget(year):
         body = strict(report, "pdf")
         read = V.pdf_pages(body)
         pages[stem] = len(read)
-        found += [f"{stem}: {p}" for p in V.outside_printable_area(read)[:3] + V.one_character_stacks(read)]
+        found += [f"{stem}: {p}" for p in V.outside_printable_area(read)[:3] + V.one_character_stacks(read)
+                  + V.lone_header_characters(read)]
         found += [f"{stem}: internal identifier {w!r}" for w in V.internal_identifiers(V.pdf_text(body), report, ENUMERATED)]
         if len(read) > MAX_PAGES[report["kind"]]:
             found.append(f"{stem}: {len(read)} pages, at most {MAX_PAGES[report['kind']]}")

@@ -9,6 +9,7 @@ its keys. Missing optional keys are skipped, never an error.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -95,6 +96,40 @@ def column_width(column: "Column", rows: list[dict]) -> float:
         word = max((text_width(w) for row in rows for w in re.findall(r"[!-~]+", column.text(row))), default=0.0)
         widest = max(min(widest, TEXT_MAX_EM), word)
     return max(widest, HEADER_MIN_EM) + CELL_PADDING_EM
+
+
+# What a header keeps on one line: a bracketed note (（条）) or a Latin word, else one character.
+HEADER_UNIT = re.compile(r"（[^（）]*）|\([^()]*\)|[!-~]+|.", re.DOTALL)
+
+
+def header_lines(label: str, width_em: float) -> list[str]:
+    """A header's label as the pieces printed whole, broken only between them (R-RPT-6, issue 14):
+    as few as the column's estimated width holds, about equally long, and never one character
+    alone ("是否面见" / "主要负责人", not "是否面见主要负责" / "人"). A browser may still set two
+    pieces on one line where the column is wider; a piece is never wider than the estimate."""
+    room = max(width_em - CELL_PADDING_EM, 2.0)
+    units = [u for u in HEADER_UNIT.findall(label)]
+    # A bracketed note wider than the column breaks like any other text; a Latin word never does.
+    units = [piece for u in units for piece in ([u] if text_width(u) <= room or u.isascii() else list(u))]
+    if text_width(label) <= room or len(units) < 2:
+        return [label]
+    widths = [text_width(u) for u in units]
+    fewest = math.ceil(sum(widths) / room)
+    best: tuple[Any, ...] | None = None
+    for count in range(fewest, min(fewest + 2, len(units)) + 1):
+        for cuts in itertools.combinations(range(1, len(units)), count - 1):
+            bounds = (0, *cuts, len(units))
+            lines = ["".join(units[a:b]) for a, b in zip(bounds, bounds[1:])]
+            sizes = [sum(widths[a:b]) for a, b in zip(bounds, bounds[1:])]
+            # Fits first, then no lone character, fewer lines, the narrowest, fuller lines first.
+            cost = (max(max(sizes) - room, 0), sum(len(line) == 1 for line in lines), count, max(sizes),
+                    [-s for s in sizes])
+            if best is None or cost < best[0]:
+                best = (cost, lines)
+        if best is not None and best[0][0] == 0 and best[0][1] == 0:
+            break
+    assert best is not None
+    return best[1]
 
 
 @dataclass(frozen=True)
@@ -199,6 +234,20 @@ class Table:
             out.append(Table(f"{self.key}-{number}", f"{self.title}（{suffix}）", head + band + chunk, self.rows,
                              row_header=self.row_header, sheet=self.sheet, band=self.band))
         return out
+
+    def kept_whole(self) -> list[bool]:
+        """Per printed column: a text column whose longest text is given its whole width
+        (``column_width``) prints each on one line ("工作内容", not "工作内" over "容")."""
+        return [c.kind_of(self.rows[0] if self.rows else {}) not in NOWRAP_KINDS
+                and max((text_width(c.text(r)) for r in self.rows), default=0.0) <= TEXT_MAX_EM
+                for c in self.printed_columns()]
+
+    def header_lines(self, label: str, column: Column | None = None) -> list[str]:
+        """``header_lines`` of a header: ``column``'s (its short label under a group), else the
+        column of that label or the group of that name over the columns it spans."""
+        columns = self.printed_columns()
+        spanned = [column] if column else [c for c in columns if label in (c.label, c.group)] or columns[:1]
+        return header_lines(label, sum(column_width(c, self.rows) for c in spanned))
 
     def header_groups(self) -> list[tuple[str, int, bool]]:
         """(label, span, is_group) for a two-row header."""

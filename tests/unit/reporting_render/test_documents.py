@@ -43,7 +43,7 @@ def problems(report: dict[str, Any], fmt: str, body: bytes) -> list[str]:
     found = [f"{fmt}: internal identifier {w!r} shown" for w in V.internal_identifiers(TEXT[fmt](body), report, ENUMERATED)]
     if fmt == "pdf":
         pages = V.pdf_pages(body)
-        found += V.outside_printable_area(pages)[:5] + V.one_character_stacks(pages)
+        found += V.outside_printable_area(pages)[:5] + V.one_character_stacks(pages) + V.lone_header_characters(pages)
     return found
 
 

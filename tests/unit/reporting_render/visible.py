@@ -118,6 +118,26 @@ def one_character_stacks(pages: Iterable[PdfPage], length: int = 3) -> list[str]
     return problems
 
 
+def lone_header_characters(pages: Iterable[PdfPage]) -> list[str]:
+    """A header's last character on a line of its own ("是否面见主要负责" over "人"): a single bold
+    glyph under a line of two or more bold glyphs of its size and colour that spans it (issue 14:
+    headers never wrap one character per line; a red 否 under a header is another colour)."""
+    problems = []
+    for page in pages:
+        runs = [run for run in _lines(page.chars) if "Bold" in run[0]["fontname"]]
+        for lone in (run[0] for run in runs if len(run) == 1 and ord(run[0]["text"]) > 0x2E80):
+            middle = (lone["x0"] + lone["x1"]) / 2
+            for above in runs:
+                if (len(above) > 1 and above[0]["x0"] <= middle <= above[-1]["x1"]
+                        and 0 < lone["top"] - above[0]["top"] < lone["size"] * 2
+                        and round(above[0]["size"]) == round(lone["size"])
+                        and above[0].get("non_stroking_color") == lone.get("non_stroking_color")):
+                    word = "".join(c["text"] for c in above)
+                    problems.append(f"page {page.number}: {word!r} over {lone['text']!r} alone on its line")
+                    break
+    return problems
+
+
 def report_words(report: Any) -> tuple[set[str], set[str]]:
     """(every key of the report JSON, every organisation code it gives a name for): none may be seen raw."""
     keys: set[str] = set()
