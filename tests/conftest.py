@@ -109,6 +109,7 @@ def frozen_clock(monkeypatch) -> dt.date:
     """This process's business clock and the event timestamps start at 10:00 Asia/Shanghai on
     FROZEN_TODAY and run on from there (no test crosses midnight); returns FROZEN_TODAY.
     Processes started by a test take ``RPS_TODAY`` (services/backbone/clock.py) instead."""
+    import eventsourcing.application
     import eventsourcing.domain
 
     origin, started = dt.datetime.combine(FROZEN_TODAY, dt.time(10), clock.TZ), time.monotonic()
@@ -117,7 +118,8 @@ def frozen_clock(monkeypatch) -> dt.date:
         return origin + dt.timedelta(seconds=time.monotonic() - started)
 
     monkeypatch.setattr(clock, "now", now)
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: now().astimezone(dt.timezone.utc))
+    for module in (eventsourcing.domain, eventsourcing.application):  # events' and snapshots' timestamps
+        monkeypatch.setattr(module, "datetime_now_with_tzinfo", lambda: now().astimezone(dt.timezone.utc))
     return FROZEN_TODAY
 
 
