@@ -242,6 +242,14 @@ class Table:
                 and max((text_width(c.text(r)) for r in self.rows), default=0.0) <= TEXT_MAX_EM
                 for c in self.printed_columns()]
 
+    def wraps_at_least(self, label: str) -> bool:
+        """The column of ``label`` holds text longer than TEXT_MAX_EM: it is given that width
+        (``column_width``'s estimate), not squeezed to a character or two a line ("柳园街" over "道")."""
+        columns = self.printed_columns()
+        whole = self.kept_whole()
+        return any(c.label == label and not whole[i] and c.kind_of(self.rows[0] if self.rows else {}) not in NOWRAP_KINDS
+                   and c.kind != "message" for i, c in enumerate(columns))
+
     def header_lines(self, label: str, column: Column | None = None) -> list[str]:
         """``header_lines`` of a header: ``column``'s (its short label under a group), else the
         column of that label or the group of that name over the columns it spans."""
