@@ -9,6 +9,19 @@ from typing import Any, Callable
 
 from services.backbone.envelope import decode
 
+FEED_PATH = "/api/v1/events/{service}"
+
+
+def feed_url(url: str, service: str) -> str:
+    """``RPS_EVENTS_URL_{SERVICE}`` as the feed's URL: the full feed path as given, or the
+    service's base URL (``http://contracts:8000``, with or without a path prefix) with
+    ``/api/v1/events/{service}`` appended (issue 16)."""
+    url = url.strip().rstrip("/")
+    path = FEED_PATH.format(service=service)
+    if urllib.parse.urlsplit(url).path.endswith(path):
+        return url
+    return url + path
+
 
 def http_reader(
     url: str, *, timeout: float = 30.0, headers: dict[str, str] | None = None

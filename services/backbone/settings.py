@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 from urllib.parse import unquote, urlsplit
 
+from services.backbone.feed import feed_url
+
 if TYPE_CHECKING:
     from services.backbone.chain import Keyring
 
@@ -264,8 +266,8 @@ class Settings:
             )
         if db and not db.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("DATABASE_URL must be a postgresql:// URL")
-        events_urls = {
-            name: env[f"RPS_EVENTS_URL_{name.upper()}"]
+        events_urls = {  # the full feed path or the service's base URL (issue 16)
+            name: feed_url(env[f"RPS_EVENTS_URL_{name.upper()}"], name)
             for name in PUBLISHERS
             if env.get(f"RPS_EVENTS_URL_{name.upper()}")
         }
