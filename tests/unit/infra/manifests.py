@@ -48,7 +48,11 @@ NEVER_IN_CONFIGMAP = (
 OPERATIONAL_PATHS = ("/metrics", "/health/live", "/health/ready", "/openapi.json")
 WORKLOAD_KINDS = ("Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob")
 # The scheduled jobs: CronJob -> (the `rps` arguments it runs, the image, the schedule).
-CRONJOBS = {"remind": (["remind"], "rps-reporting", "0 8 * * *")}
+CRONJOBS = {
+    "remind": (["remind"], "rps-reporting", "0 8 * * *"),
+    # R-SEC-4 / issue 16: residents' personal data past its retention, erased every night.
+    "purge-personal-data": (["purge-personal-data"], "rps-feedback", "30 3 * * *"),
+}
 
 
 # -- rendering ------------------------------------------------------------

@@ -45,6 +45,7 @@ NEEDS = {
     "notifier": {"dns", "postgresql", "https"},  # https: the notification gateway
     "migration": {"dns", "postgresql", "api"},
     "reminders": {"dns", "postgresql", "api"},  # api: feedback's reminders endpoint
+    "retention": {"dns", "postgresql"},  # R-SEC-4: rps purge-personal-data writes feedback's schema only
 }
 
 
