@@ -62,7 +62,7 @@ web-deps:
 	@command -v chromium >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  echo "installing chromium"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	@test -d tests/web/node_modules/playwright-core || (cd tests/web && npm ci --no-audit --no-fund --silent)
+	@test -d tests/web/node_modules/playwright-core -a -d tests/web/node_modules/@asyncapi/parser || (cd tests/web && npm ci --no-audit --no-fund --silent)
 
 # A realistic past service year for the ten Liaocheng districts, played over
 # HTTP; the reports (JSON, HTML, XLSX, PDF) land in ./out/ (open out/index.html).

@@ -234,7 +234,6 @@ def asyncapi_document() -> dict[str, Any]:
                 "title": event_type,
                 **({"description": spec["description"]} if spec["description"] else {}),
                 "contentType": "application/json",
-                "bindings": {"amqp": {"deliveryMode": 2}},
                 "payload": {
                     "allOf": [
                         {"$ref": "#/components/schemas/Envelope"},
@@ -259,6 +258,8 @@ def asyncapi_document() -> dict[str, Any]:
         operations[f"{service}.publish"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel}"},
+            # AMQP binding 0.3.0 allows deliveryMode on operations only (2 = persistent), not on messages.
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
             "messages": [{"$ref": f"#/channels/{channel}/messages/{n}"} for n in channel_messages],
         }
     return {
