@@ -229,12 +229,26 @@ def test_the_bureau_sees_candidates_with_community_renewal_experience_first(brow
     assert "工作内容" in result["terms"] and "权利义务" in result["terms"]
 
 
-def test_every_page_in_a_roles_menu_opens_cleanly(browser, system, world):
+@pytest.fixture(scope="module")
+def every_page(browser, system, world) -> dict[str, Any]:
+    """Every page opened by every staff role (one browser run shared by the tests below)."""
+    return drive(browser, "everyPage", system, world)
+
+
+def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
-    result = drive(browser, "everyPage", system, world)
-    for key, page in result["seen"].items():
+    for key, page in every_page["seen"].items():
         if page["inMenu"]:
             assert page["refusals"] == [], (key, page["refusals"])
+
+
+def test_no_page_shows_an_element_as_text(every_page):
+    # Issue 16 (web pages): a status badge with a nested overdue badge showed "[object HTMLSpanElement]"
+    assert every_page["nested"] == {"text": "已转交 逾期 3 天", "badges": 2}
+    for role in ("bureau", "government", "planner", "subdistrict"):
+        assert any(key.startswith(role + ":") for key in every_page["seen"]), role
+    shown = {key: page["objects"] for key, page in every_page["seen"].items() if page["objects"]}
+    assert shown == {}, shown
 
 
 def test_home_page_of_every_role_is_saved(browser, system, world):

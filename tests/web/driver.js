@@ -236,11 +236,22 @@ const SCENARIOS = {
         await goto(page, `/web/${name}.html`);
         await page.waitForLoadState("networkidle");
         const refusals = await page.$$eval(".is-error", (nodes) => nodes.map((n) => n.textContent.trim()).filter(Boolean));
-        seen[`${role}:${name}`] = { inMenu: menu.includes(`/web/${name}.html`), refusals };
+        // Issue 16: a node turned into text ("[object HTMLSpanElement]") anywhere on the page
+        const objects = await page.evaluate(() => (document.body.innerText.match(/.{0,20}\[object[^\]]*\].{0,20}/g) || []));
+        seen[`${role}:${name}`] = { inMenu: menu.includes(`/web/${name}.html`), refusals, objects };
       }
       await page.context().close();
     }
-    return { seen };
+    // Issue 16: a table cell given a status badge and, nested, an overdue badge shows both badges.
+    const probe = await open(browser);
+    await goto(probe, "/web/index.html");
+    const nested = await probe.evaluate(async () => {
+      const { el, badge } = await import("/web/js/app.js");
+      const cell = el("td", {}, [badge("已转交"), [" ", badge("逾期 3 天", "bad")]]);
+      return { text: cell.textContent, badges: cell.querySelectorAll(".badge").length };
+    });
+    await probe.context().close();
+    return { seen, nested };
   },
 
   // The sub-district confirms a visit (R-VIS-7) and a resident follows an opinion (R-OPN-4).

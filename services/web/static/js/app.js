@@ -147,7 +147,8 @@ export function el(tag, attrs = {}, ...children) {
     else if (key === "dataset") Object.assign(node.dataset, value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  // Any depth: a cell's value may be [badge, [" ", badge]] (issue 16: flat() left "[object HTMLSpanElement]").
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : textNode(child));
   }
