@@ -43,6 +43,26 @@ _STATUS_TEXT = {
 }
 
 
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind) or any(
+        _allows_null(option) for option in schema.get("anyOf", []) + schema.get("oneOf", [])
+    )
+
+
+def _without_null_defaults(schema: Any) -> Any:
+    """pydantic writes ``default: null`` for fields that are absent-means-unchanged but refuse null
+    (CorrectVisit); a default must fit the schema, so it is left out there (issue 16)."""
+    if isinstance(schema, list):
+        return [_without_null_defaults(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned = {key: _without_null_defaults(value) for key, value in schema.items()}
+    if "default" in cleaned and cleaned["default"] is None and not _allows_null(cleaned) and "$ref" not in cleaned:
+        del cleaned["default"]
+    return cleaned
+
+
 def _operation(method: str, path: str, service: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _TYPES.get(conv or "", {"type": "string"})}
@@ -68,7 +88,7 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
         )
     body = getattr(fn, "rps_body", None)
     if body is not None:
-        schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = _without_null_defaults(body.model_json_schema(ref_template="#/components/schemas/{model}"))
         for name, definition in schema.pop("$defs", {}).items():
             components.setdefault(name, definition)
         components.setdefault(body.__name__, schema)
