@@ -28,7 +28,7 @@ from services.backbone.persistence import (
     open_database,
 )
 from services.backbone.settings import PUBLISHERS, SERVICES, ConfigurationError, Settings
-from services.backbone.tracking import Projection, Reader, rebuild
+from services.backbone.tracking import Progress, Projection, Reader, rebuild
 
 log = logging.getLogger(__name__)
 
@@ -422,11 +422,14 @@ class Runtime:
                 relay.app.appended.set()
             time.sleep(0.01)
 
-    def rebuild(self, consumer: str | None = None, reader: Reader | None = None) -> dict[str, int]:
+    def rebuild(
+        self, consumer: str | None = None, reader: Reader | None = None, progress: Progress | None = None
+    ) -> dict[str, int]:
         """Drop read models and apply every source's history again (``reader(source)``;
         default: the event stores). A read model kept in a file of its own is rebuilt by
         a second process at the same time as the others (both cores, and SQLite takes one
-        writer per file)."""
+        writer per file). ``progress`` (a module-level function: the second process gets it
+        too) is told after each batch."""
         chosen = [
             p for name, projections in self.projections.items() for p in projections
             if consumer is None or consumer in (name, p.name)
@@ -435,9 +438,12 @@ class Runtime:
         self.rebuild_seconds = {}
         # Spawned, not forked: this process may run threads. No process starts before a submit.
         with ProcessPoolExecutor(max(len(apart), 1), mp_context=multiprocessing.get_context("spawn")) as pool:
-            beside = {p.name: pool.submit(_rebuild_apart, self.settings, self.services, p.name, reader) for p in apart}
+            beside = {
+                p.name: pool.submit(_rebuild_apart, self.settings, self.services, p.name, reader, progress)
+                for p in apart
+            }
             applied = rebuild([p for p in chosen if p not in apart], reader or self.event_reader,
-                              seconds=self.rebuild_seconds)
+                              seconds=self.rebuild_seconds, progress=progress)
             for name, future in beside.items():
                 applied[name], self.rebuild_seconds[name] = future.result()
         for projection in apart:
@@ -491,12 +497,13 @@ class Runtime:
 
 
 def _rebuild_apart(
-    settings: Settings, services: tuple[str, ...], name: str, reader: Reader | None
+    settings: Settings, services: tuple[str, ...], name: str, reader: Reader | None, progress: Progress | None = None
 ) -> tuple[int, float]:
     runtime = Runtime(settings, services, create_tables_now=False)
     try:
         seconds: dict[str, float] = {}
-        applied = rebuild([runtime.read_model(name)], reader or runtime.event_reader, seconds=seconds)
+        applied = rebuild([runtime.read_model(name)], reader or runtime.event_reader, seconds=seconds,
+                          progress=progress)
         return applied[name], seconds[name]
     finally:
         runtime.close()

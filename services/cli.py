@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import warnings
-from typing import Sequence
+from typing import Callable, Sequence
 
 # nameko needs eventlet; its deprecation notice is not news to our users.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
@@ -39,6 +39,8 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The whole system: embedded (one process) or, with a cluster configured, every part."""
+    if args.data:
+        os.environ["RPS_DATA_DIR"] = args.data  # read by Settings, and by the processes it starts
     settings = _settings()
     if not settings.embedded:
         print("rps run: AMQP_URI/DATABASE_URL are set; run `rps serve`, `rps relay` and `rps project` per process", file=sys.stderr)
@@ -398,7 +400,16 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     settings = _settings(maintenance=True)
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
-        applied = runtime.rebuild(args.projection)
+        known = {name for consumer, kept in runtime.projections.items() if kept
+                 for name in (consumer, *(p.name for p in kept))}
+        if args.projection is not None and args.projection not in known:
+            print(f"rps rebuild: no read model {args.projection!r} here; one of: {', '.join(sorted(known))}",
+                  file=sys.stderr)
+            return 2
+        # Issue 16: a long rebuild shows where it is, on a terminal only (a Job's log stays clean).
+        applied = runtime.rebuild(args.projection, progress=_show_progress if sys.stderr.isatty() else None)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
         parked = runtime.parked_counts(applied)
         for name, count in applied.items():
             print(f"{name}: {count} events applied, {parked[name]} parked")
@@ -406,6 +417,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     return 0
+
+
+def _show_progress(names: list[str], source: str, position: int) -> None:
+    """One line on the terminal, rewritten after each batch of a rebuild (module-level: a rebuild's
+    second process is given it too)."""
+    shown = names[0] if len(names) == 1 else f"{len(names)} read models"
+    sys.stderr.write(f"\r\033[Krps rebuild: {shown}: {source} events up to position {position}")
+    sys.stderr.flush()
 
 
 def _print_parked(parked: dict[str, int]) -> None:
@@ -537,78 +556,178 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Issue 16: every command's -h says what it does, its arguments and an example. A callable
+    epilog is filled in only when help is shown (the projection names need their modules)."""
+
+    def format_help(self) -> str:
+        if callable(self.epilog):
+            self.epilog = self.epilog()
+        return super().format_help()
+
+
+def _command(sub, name: str, summary: str, description: str, examples: str | Callable[[], str], func):
+    """A subcommand: ``summary`` in `rps -h`, ``description`` and ``examples`` in `rps NAME -h`."""
+    def epilog() -> str:
+        text = examples() if callable(examples) else examples
+        return "examples:\n" + "\n".join(f"  {line}" if line else "" for line in text.strip("\n").splitlines())
+
+    p = sub.add_parser(name, help=summary, description=description, epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=func)
+    return p
+
+
+def projection_names() -> dict[str, list[str]]:
+    """The read models `rps rebuild` accepts, per service that keeps them."""
+    from services.backbone.settings import SERVICES
+    from services.bootstrap import projection_classes
+
+    return {s: [c.name for c in projection_classes(s)] for s in SERVICES if projection_classes(s)}
+
+
+def _rebuild_examples() -> str:
+    listed = "\n".join(f"  {service}: {', '.join(names)}" for service, names in projection_names().items())
+    return ("rps rebuild                        # every read model\n"
+            "rps rebuild reporting              # a service's read models\n"
+            "rps rebuild reporting.settlements  # one read model\n\n"
+            f"PROJECTION is a service or one of its read models:\n{listed}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from services.backbone.auth import ROLES
     from services.backbone.settings import PUBLISHERS, SERVICES
 
-    parser = argparse.ArgumentParser(prog="rps", description="责任规划师制度管理系统 (Responsible Planner System)")
+    parser = _Parser(
+        prog="rps", description="责任规划师制度管理系统 (Responsible Planner System): run, operate and query it.",
+        epilog="`rps COMMAND -h` describes a command. Settings come from the environment (README, Configuration).",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="the whole system (embedded when no broker/database is configured)").set_defaults(func=cmd_run)
-    p = sub.add_parser("serve", help="one service against RabbitMQ and PostgreSQL")
-    p.add_argument("service", choices=SERVICES)
-    p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("relay", help="the outbox relay of a service")
-    p.add_argument("service", choices=PUBLISHERS)
-    p.set_defaults(func=cmd_relay)
-    p = sub.add_parser("project", help="the projection runner (default: reporting)")
-    p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES)
-    p.set_defaults(func=cmd_project)
-    sub.add_parser("migrate", help="create or upgrade the schemas").set_defaults(func=cmd_migrate)
-    from services.backbone.auth import ROLES
-
-    p = sub.add_parser("token", help="print a bearer token for a role and scope (development and tests)")
-    p.add_argument("--role", required=True, choices=ROLES)
-    p.add_argument("--subject")
-    p.add_argument("--group")
-    p.add_argument("--district")
-    p.add_argument("--government")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    p = _command(
+        sub, "run", "the whole system in one process (embedded: no servers needed)",
+        "Runs every service, the event bus, the notifier and the daily reminders in one process on "
+        "RPS_HTTP (default 127.0.0.1:8000), with SQLite files in the data directory. Without "
+        "AMQP_URI and DATABASE_URL only; a first start loads Liaocheng's governments and sub-districts.",
+        "rps run\nrps run --data var/demo     # browse the year `make demo` played", cmd_run)
+    p.add_argument("--data", metavar="DIR", help="the data directory (default: RPS_DATA_DIR, else var); "
+                   "a demo's directory opens on the demo's last business date")
+    p = _command(
+        sub, "serve", "one service's HTTP API against RabbitMQ and PostgreSQL (a Deployment)",
+        "Serves one service's HTTP API (nameko) on RPS_HTTP, with its event store in PostgreSQL "
+        "(DATABASE_URL) and its RPC and events on RabbitMQ (AMQP_URI). `web` serves the web pages.",
+        "AMQP_URI=amqp://guest:guest@localhost:5672// DATABASE_URL=postgresql://localhost/rps rps serve visits",
+        cmd_serve)
+    p.add_argument("service", choices=SERVICES, help="the service to serve")
+    p = _command(
+        sub, "relay", "publish a service's stored events to RabbitMQ (one active, others standby)",
+        "Reads a service's notification log in order and publishes each event to the topic exchange "
+        "SERVICE.events with publisher confirms; a lease keeps one relay active per service.",
+        "rps relay contracts", cmd_relay)
+    p.add_argument("service", choices=PUBLISHERS, help="the service whose events to publish")
+    p = _command(
+        sub, "project", "a service's projection runner: its queues into its read models",
+        "Consumes the events a service's read models need from its queues (catching up from the "
+        "event feeds first) and applies each once; a lease keeps one runner active per service.",
+        "rps project              # reporting's read models\nrps project feedback", cmd_project)
+    p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES,
+                   help="the service whose read models to keep (default: reporting)")
+    _command(
+        sub, "migrate", "create or upgrade the schemas, key the audit chains, rebuild changed read models",
+        "Creates or upgrades every service's tables in PostgreSQL (only adds), rebuilds the read models "
+        "whose tables changed and keys the audit chains (R-RPT-5). Run once per release (the Job migrate).",
+        "DATABASE_URL=postgresql://localhost/rps rps migrate", cmd_migrate)
+    p = _command(
+        sub, "token", "print a bearer token for a role and scope (development and tests)",
+        "Prints a bearer token signed with the local key (RPS_JWT_SECRET or the development key). "
+        "Production tokens come from the identity provider.",
+        "curl -H \"Authorization: Bearer $(rps token --role bureau)\" localhost:8000/api/v1/groups\n"
+        "rps token --role planner --group g-gulou --ttl 600", cmd_token)
+    p.add_argument("--role", required=True, choices=ROLES, help="the role the token grants")
+    p.add_argument("--subject", help="who the token names (default: ROLE-SCOPE)")
+    p.add_argument("--group", help="a planner's group (its district is looked up)")
+    p.add_argument("--district", help="a sub-district official's or planner's sub-district")
+    p.add_argument("--government", help="a government official's government")
     p.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
-    p.set_defaults(func=cmd_token)
-    p = sub.add_parser("asyncapi", help="write the AsyncAPI document of the events")
-    p.add_argument("--out", default="docs/asyncapi.yaml")
-    p.add_argument("--check", action="store_true")
-    p.set_defaults(func=cmd_asyncapi)
-    p = sub.add_parser("seed", help="load reference data")
-    p.add_argument("dataset", choices=["liaocheng"])
-    p.set_defaults(func=cmd_seed)
-    p = sub.add_parser("demo", help="play a past service year over HTTP and write its reports (make demo)")
+    p = _command(
+        sub, "asyncapi", "write or check the AsyncAPI document of the events",
+        "Writes the AsyncAPI document of every event the services publish, from the event catalogue.",
+        "rps asyncapi\nrps asyncapi --check     # exit 1 when docs/asyncapi.yaml is out of date", cmd_asyncapi)
+    p.add_argument("--out", default="docs/asyncapi.yaml", help="the file (default docs/asyncapi.yaml)")
+    p.add_argument("--check", action="store_true", help="only compare the file with the code")
+    p = _command(
+        sub, "seed", "load reference data (Liaocheng's governments and sub-districts)",
+        "Loads the governments and sub-districts of R-ORG-2; what exists is skipped.",
+        "rps seed liaocheng", cmd_seed)
+    p.add_argument("dataset", choices=["liaocheng"], help="the data set")
+    p = _command(
+        sub, "demo", "play a past service year over HTTP and write its reports (make demo)",
+        "Starts a fresh embedded system, plays service year 2021 (2021-06-01 .. 2022-05-31, and its "
+        "settlement in June 2022) for the ten Liaocheng sub-districts through the HTTP API, and writes "
+        "every report in every format with an index.html. Browse the result with `rps run --data DIR`.",
+        "rps demo\nrps demo --months 3 --formats json,html --out /tmp/demo-out", cmd_demo)
     p.add_argument("--data-dir", default="var/demo", help="the demo system's data, wiped at start (default var/demo)")
     p.add_argument("--out", default="out", help="where the reports and index.html go (default out)")
     p.add_argument("--months", type=int, default=12, metavar="N", help="play only the first N months (1-12)")
     p.add_argument("--formats", default="json,html,xlsx,pdf", help="report formats, comma-separated (json always)")
-    p.set_defaults(func=cmd_demo)
-    sub.add_parser("notify", help="the feedback service's notification dispatcher").set_defaults(func=cmd_notify)
-    p = sub.add_parser("remind", help="hand a date's reminders to the notifier, once per date (R-RPT-8; a CronJob)")
+    _command(
+        sub, "notify", "the feedback service's notification dispatcher (one active, others standby)",
+        "Delivers the notifications feedback's outbox holds (reminders, letters) to the gateway, "
+        "parking what cannot be delivered after its retries.",
+        "rps notify", cmd_notify)
+    p = _command(
+        sub, "remind", "hand a date's reminders to the notifier, once per date (R-RPT-8; a CronJob)",
+        "Computes a date's reminders from reporting's read models and hands them to feedback, which "
+        "records them once per date; a second run for the same date sends nothing again.",
+        "rps remind\nrps remind --date 2022-03-21", cmd_remind)
     p.add_argument("--date", type=_date, help="the business date, YYYY-MM-DD (default: today in Asia/Shanghai)")
-    p.set_defaults(func=cmd_remind)
-    p = sub.add_parser("purge-personal-data", help="erase residents' personal data past its retention period")
+    p = _command(
+        sub, "purge-personal-data", "erase residents' personal data past its retention period (R-SEC-4; a CronJob)",
+        "Erases residents' personal data of opinions closed or last changed more than "
+        "RPS_PERSONAL_DATA_RETENTION_DAYS ago; the opinions stay. Prints references and dates only.",
+        "rps purge-personal-data --dry-run\nrps purge-personal-data", cmd_purge_personal_data)
     p.add_argument("--dry-run", action="store_true", help="only list the opinions whose data is due")
-    p.set_defaults(func=cmd_purge_personal_data)
-    p = sub.add_parser("rebuild", help="rebuild read models from the event history")
-    p.add_argument("projection", nargs="?")
-    p.set_defaults(func=cmd_rebuild)
-    p = sub.add_parser("report", help="print a report")
-    p.add_argument("kind", choices=["monthly", "quarterly", "half-yearly", "annual"])
-    p.add_argument("period")
-    p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"])
-    p.add_argument("--out")
-    p.set_defaults(func=cmd_report)
-    p = sub.add_parser("dead-letters", help="events parked after their retries")
-    p.add_argument("action", choices=["list", "replay"])
-    p.add_argument("--consumer", default="reporting", choices=SERVICES)
+    p = _command(
+        sub, "rebuild", "rebuild read models from the event history (progress on a terminal)",
+        "Drops read models and applies their sources' whole history again; events that cannot be applied "
+        "are parked, not fatal. On a terminal it shows its progress on stderr.",
+        _rebuild_examples, cmd_rebuild)
+    p.add_argument("projection", nargs="?", metavar="PROJECTION",
+                   help="a service or one read model (default: all; names below)")
+    p = _command(
+        sub, "report", "print a report as the events say now (R-RPT-6)",
+        "Computes a report from the read models and prints it (JSON) or writes it (--out).",
+        "rps report monthly 2022-03\nrps report quarterly 2022-Q1 --format xlsx --out q1.xlsx\n"
+        "rps report annual 2021 --format pdf --out annual.pdf", cmd_report)
+    p.add_argument("kind", choices=["monthly", "quarterly", "half-yearly", "annual"], help="the report")
+    p.add_argument("period", help="YYYY-MM, YYYY-Qn, YYYY-Hn or the service year YYYY")
+    p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"], help="default json")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (needed for xlsx and pdf)")
+    p = _command(
+        sub, "dead-letters", "list or replay events parked after their retries",
+        "Lists the events a service's read models parked (R-SEC-3), or applies them again after a fix.",
+        "rps dead-letters list --consumer reporting\nrps dead-letters replay --consumer reporting --id 42",
+        cmd_dead_letters)
+    p.add_argument("action", choices=["list", "replay"], help="list them, or apply them again")
+    p.add_argument("--consumer", default="reporting", choices=SERVICES, help="whose read models (default reporting)")
     p.add_argument("--id", action="append", help="replay only this parked event (repeatable)")
-    p.set_defaults(func=cmd_dead_letters)
-    p = sub.add_parser("subscribe", help="another department's subscriber: print or forward chosen events")
+    p = _command(
+        sub, "subscribe", "another department's subscriber: print or forward chosen events",
+        "Catches up from the event feeds, then follows its own queue sub-NAME; prints one JSON line per "
+        "event (or POSTs it to --forward-url), each once, in order per source.",
+        "AMQP_URI=amqp://guest:guest@localhost:5672// RPS_EVENTS_URL_VISITS=http://visits:8000 \\\n"
+        "  rps subscribe --events VisitLogged --name planning-dept", cmd_subscribe)
     p.add_argument("--events", required=True, help="event types, comma-separated (e.g. VisitLogged,RecommendationForwarded)")
     p.add_argument("--name", default="default", help="the subscriber's name: its queue is sub-NAME (default: default)")
     p.add_argument("--from-start", action="store_true", help="replay every source's history, ignoring saved positions")
     p.add_argument("--forward-url", help="POST each event to this URL instead of printing it")
     p.add_argument("--state", help="where positions are kept (default: var/subscribe-NAME.json)")
     p.add_argument("--queue-type", default="quorum", choices=["quorum", "classic"], help="of a new queue (default quorum)")
-    p.set_defaults(func=cmd_subscribe)
-    p = sub.add_parser("audit", help="the audit trail")
-    p.add_argument("action", choices=["verify"])
-    p.set_defaults(func=cmd_audit)
+    p = _command(
+        sub, "audit", "verify the audit trail's keyed chains (R-RPT-5)",
+        "Recomputes every service's keyed chain and compares it with the signed checkpoints; exit 1 when broken.",
+        "rps audit verify", cmd_audit)
+    p.add_argument("action", choices=["verify"], help="the check")
     return parser
 
 

@@ -413,12 +413,18 @@ def _keepable(params: Sequence[Any]) -> Sequence[Any]:
     ]
 
 
+# Told after each batch a rebuild applied: (the read models, the source, the position reached).
+Progress = Callable[[list[str], str, int], None]
+
+
 def rebuild(
-    projections: Sequence[Projection], reader: Reader, *, batch: int = 500, seconds: dict[str, float] | None = None
+    projections: Sequence[Projection], reader: Reader, *, batch: int = 500, seconds: dict[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Rebuild read models from their sources' histories, reading each source once
     for all of them (batch by batch, each applied as ``catch_up`` would); returns the
-    events each applied, and adds the time each took to ``seconds``."""
+    events each applied, and adds the time each took to ``seconds``. ``progress`` is told
+    after each batch (issue 16: ``rps rebuild`` shows it on a terminal)."""
     applied = {p.name: 0 for p in projections}
     spent = seconds if seconds is not None else {}
     for projection in projections:
@@ -427,7 +433,7 @@ def rebuild(
         spent[projection.name] = spent.get(projection.name, 0.0) + time.perf_counter() - t0
     for source in dict.fromkeys(s for p in projections for s in p.sources):
         takers = [p for p in projections if source in p.sources]
-        for name, count in feed(takers, source, reader(source), batch=batch, seconds=spent).items():
+        for name, count in feed(takers, source, reader(source), batch=batch, seconds=spent, progress=progress).items():
             applied[name] += count
     for projection in projections:
         t0 = time.perf_counter()
@@ -444,6 +450,7 @@ def feed(
     after: int = 0,
     batch: int = 500,
     seconds: dict[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Apply what ``source`` stored after ``after`` to each projection, batch by batch,
     read once for all (each batch covers its stretch: one mark, no records); returns
@@ -457,6 +464,8 @@ def feed(
             t0 = time.perf_counter()
             applied[projection.name] += projection.apply_batch(envelopes, (source, after, upto))
             spent[projection.name] = spent.get(projection.name, 0.0) + time.perf_counter() - t0
+        if progress is not None:
+            progress([p.name for p in projections], source, upto)
         if len(envelopes) < batch:
             return applied
         after = upto
