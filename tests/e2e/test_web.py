@@ -235,6 +235,23 @@ def every_page(browser, system, world) -> dict[str, Any]:
     return drive(browser, "everyPage", system, world)
 
 
+def test_organisation_shows_who_is_in_post_and_which_contracts_are_in_force(browser, system, world):
+    # Issue 16 (web pages), R-CON-1, R-ORG-1: a group whose contract's term is over is not in post,
+    # its contract is not in force; groups in post appear under their district, planners by name
+    old = form_group(system.call, uuid.uuid4().hex[:8], start_date=f"{clock.today().year - 5}-06-01")
+    system.settle()
+    result = drive(browser, "organisationStates", system, world)
+    contracts = {row[0]: row[-1] for row in result["contracts"]}
+    assert contracts[old["contract"]] == "已期满" and contracts[world["a"]["contract"]] == "履行中"
+    groups = {row[0]: row for row in result["groups"]}
+    assert groups[old["group"]][-1].startswith("不在岗") and groups[world["a"]["group"]][-1] == "在岗"
+    assert groups[world["a"]["group"]][1] == "测试街道" and "张工" in groups[world["a"]["group"]][3]
+    in_post = [line for line in result["tree"] if world["a"]["district"] in line]
+    assert in_post and world["a"]["group"] in in_post[0] and "张工" in in_post[0], result["tree"]
+    expired = [line for line in result["tree"] if old["district"] in line]
+    assert expired and "尚未组建小组" in expired[0], result["tree"]
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

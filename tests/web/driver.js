@@ -219,6 +219,19 @@ const SCENARIOS = {
     return { candidates, planners, options, contracts, terms, screenshot: file };
   },
 
+  // Issue 16: the organisation page as of one date: the tree, the contracts' and groups' states agree.
+  async organisationStates(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/organisation.html");
+    await page.waitForSelector("#tree ul");
+    await page.waitForSelector("#groups table");
+    const cells = (selector) => page.$$eval(`${selector} tbody tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    const tree = await page.$$eval("#tree li li", (items) => items.map((li) => li.textContent.trim()));
+    const result = { tree, contracts: await cells("#contracts"), groups: await cells("#groups"), screenshot: await shot(page, "organisation-states.png") };
+    return result;
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

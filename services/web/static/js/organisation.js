@@ -8,24 +8,46 @@ function refusal(error) {
   return el("p", { class: "page-status is-error", role: "alert" }, describeError(error));
 }
 
-async function loadTree() {
-  const result = await api("GET", "/api/v1/organisation");
+// Issue 16: who serves where, the contracts' and groups' states, all as of one date (the page's
+// "today": the data's date when the system shows a past year), so the tree and the lists agree.
+async function loadTree(on, names) {
+  const result = await api("GET", `/api/v1/organisation?date=${q(on)}`);
   if (!result.ok) return $("#tree").replaceChildren(refusal(result.error));
   const governments = result.data.governments || [];
-  $("#tree").replaceChildren(governments.length ? el("ul", {}, governments.map((g) => el("li", {},
+  $("#tree").replaceChildren(el("p", { class: "muted" }, `${result.data.date || on} 的在岗情况`), governments.length ? el("ul", {}, governments.map((g) => el("li", {},
     el("strong", {}, `${g.name}（${g.code}）`), " ", label("governmentKind", g.kind),
     g.leader || g.contact ? el("span", { class: "muted" }, `　分管领导 ${g.leader || "—"}，联系人 ${g.contact || "—"}`) : null,
     el("ul", {}, (g.districts || []).map((d) => el("li", {},
       `${d.name}（${d.code}）`, " ", (d.types || []).map((t) => badge(label("districtType", t), "info")),
-      d.group ? el("span", {}, `　小组 ${d.group.code}：${(d.group.planners || []).map((p) => `${p.planner}（${label("origin", p.origin)}）`).join("、")}`)
+      d.group ? el("span", {}, `　小组 ${d.group.code}：${(d.group.planners || []).map((p) => `${names.get(p.planner) || p.planner}（${label("origin", p.origin)}）`).join("、")}`)
         : el("span", { class: "muted" }, "　尚未组建小组"))))))) : el("p", { class: "muted" }, "尚未登记区政府（管委会）"));
   return result.data;
 }
 
-async function loadLists() {
-  const [contracts, planners, groups] = await Promise.all([
+// A contract's state on a date: ended early, term over, not begun, or in force.
+function contractState(c, on) {
+  if (c.ended_on && c.ended_on <= on) return ["已终止", "warn"];
+  if (c.end_date && c.end_date < on) return ["已期满", "warn"];
+  if (c.start_date > on) return ["未开始", "info"];
+  return ["履行中", "ok"];
+}
+
+// A group's state on a date: in post only while its own dates and its contract's term cover it.
+function groupState(g, contract, on) {
+  if (g.end_date && g.end_date < on) return "已结束";
+  if (g.from_date > on) return "未到岗";
+  if (contract && contractState(contract, on)[0] !== "履行中") return `不在岗（合同${contractState(contract, on)[0]}）`;
+  return "在岗";
+}
+
+async function loadLists(on) {
+  const [contracts, planners, groups, districts] = await Promise.all([
     api("GET", "/api/v1/contracts?limit=200"), api("GET", "/api/v1/planners?limit=200"), api("GET", "/api/v1/groups?limit=200"),
+    api("GET", "/api/v1/districts?limit=200"),
   ]);
+  const places = new Map(districts.ok ? districts.data.items.map((d) => [d.code, d.name]) : []);
+  const byContract = new Map(contracts.ok ? contracts.data.items.map((c) => [c.id, c]) : []);
+  const names = new Map(planners.ok ? planners.data.items.map((p) => [p.id, p.name]) : []);
   $("#contracts").replaceChildren(contracts.ok ? table({
     rows: contracts.data.items,
     columns: [
@@ -35,7 +57,7 @@ async function loadLists() {
       { label: "扣减规则", value: (c) => label("deductionRule", c.deduction_rule) },
       { label: "签订日期", value: (c) => c.signed_on },
       { label: "合同条款", value: contractTerms },
-      { label: "状态", value: (c) => badge(c.status === "active" ? "履行中" : "已终止", c.status === "active" ? "ok" : "warn") },
+      { label: "状态", value: (c) => badge(...contractState(c, on)) },
     ],
   }) : refusal(contracts.error));
   $("#planners").replaceChildren(planners.ok ? table({
@@ -52,12 +74,12 @@ async function loadLists() {
     rows: groups.data.items,
     columns: [
       { label: "代码", value: (g) => el("a", { href: `/web/compliance.html?group=${q(g.code)}` }, g.code) },
-      { label: "镇街（园区）", value: (g) => g.district }, { label: "合同", value: (g) => g.contract },
-      { label: "规划师", value: (g) => (g.planners || []).join("、") },
-      { label: "起始", value: (g) => g.from_date }, { label: "状态", value: (g) => (g.status === "active" ? "在岗" : "已结束") },
+      { label: "镇街（园区）", value: (g) => places.get(g.district) || g.district }, { label: "合同", value: (g) => g.contract },
+      { label: "规划师", value: (g) => (g.planners || []).map((p) => names.get(p) || p).join("、") },
+      { label: "起始", value: (g) => g.from_date }, { label: "状态", value: (g) => groupState(g, byContract.get(g.contract), on) },
     ],
   }) : refusal(groups.error));
-  return { contracts, groups };
+  return { contracts, groups, names };
 }
 
 // R-CON-1 (amended): the policy's terms, each a separate field of the contract.
@@ -108,8 +130,9 @@ async function loadCandidates() {
 }
 
 async function refresh() {
-  const org = await loadTree();
-  const { contracts, groups } = await loadLists();
+  const on = await today();
+  const { contracts, groups, names } = await loadLists(on);
+  const org = await loadTree(on, names);
   if (!org) return;
   const governments = org.governments || [];
   fillSelect($("#d-government"), governments, { text: (g) => `${g.name}（${g.code}）` });
