@@ -448,10 +448,10 @@ POLICY: dict[tuple[str, str], Rule] = {
         deny_fields={"planner": frozenset({"government"}), "government": frozenset({"group"})},
     ),
     # -- Open311 GeoReport v2: the residents' public interface ------------------------------------
-    ("GET", f"{OPEN311}/services.json"): allow(PUBLIC),
-    ("POST", f"{OPEN311}/requests.json"): allow(PUBLIC, intake=Intake(phone_field="phone")),
-    ("GET", f"{OPEN311}/requests.json"): allow(PUBLIC),
-    ("GET", f"{OPEN311}/requests/<ref>.json"): allow(PUBLIC),
+    **{("GET", f"{OPEN311}/{path}.{fmt}"): allow(PUBLIC) for fmt in ("json", "xml")
+       for path in ("discovery", "services", "services/<code>", "requests", "requests/<ref>")},
+    **{("POST", f"{OPEN311}/requests.{fmt}"): allow(PUBLIC, intake=Intake(phone_field="phone"))
+       for fmt in ("json", "xml")},
     # -- reporting (R-RPT-*): to the bureau and the committee; the quarterly ranking circulated ----
     ("GET", f"{API}/reports/<kind>/<period>"): allow(
         REPORT_READERS, CIRCULATED_TO, only={role: {"kind": CIRCULATED_REPORTS} for role in CIRCULATED_TO}

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Mapping
+import xml.etree.ElementTree as ET
+from typing import Any, Callable, Mapping
 
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import clock
-from services.backbone.domain import DomainError
+from services.backbone.domain import DomainError, NotFound
 from services.backbone.http import BadRequest, error_response, json_response
 from services.backbone.http import form_fields as http_form_fields
 from services.backbone.persistence import Database
@@ -115,7 +116,90 @@ def opinion_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def error(exc: BaseException) -> Response:
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-07T00:00:00+08:00"  # when these endpoints last changed (discovery)
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+# GeoReport v2's XML: the root of each answer and the element of each item in a list.
+_ROOTS = {"services": ("services", "service"), "requests": ("service_requests", "request"),
+          "errors": ("errors", "error"), "service_definition": ("service_definition", None),
+          "discovery": ("discovery", None)}
+_ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+
+
+def _element(parent: ET.Element, tag: str, value: Any) -> None:
+    node = ET.SubElement(parent, tag)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _element(node, key, item)
+    elif isinstance(value, list):
+        for item in value:
+            _element(node, _ITEMS.get(tag, "item"), item)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif value is not None:
+        node.text = str(value)
+
+
+def xml_document(kind: str, payload: Any) -> bytes:
+    """An answer in GeoReport v2's XML (its base format): ``<services><service>…``,
+    ``<service_requests><request>…``, ``<errors><error>…``, ``<service_definition>``, ``<discovery>``."""
+    root_tag, item_tag = _ROOTS[kind]
+    root = ET.Element(root_tag)
+    if item_tag is None:
+        for key, value in payload.items():
+            _element(root, key, value)
+    else:
+        for item in payload:
+            _element(root, item_tag, item)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def answer(kind: str, payload: Any, fmt: str, status: int = 200) -> Response:
+    """One answer in the format the path's extension asks for (``.json`` or ``.xml``)."""
+    if fmt == "xml":
+        return Response(xml_document(kind, payload), status=status, content_type="text/xml; charset=utf-8")
+    return json_response(payload, status)
+
+
+def answering(kind: str, fmt: str, make: Callable[[], Any], status: int = 200) -> Response:
+    """``make()``'s payload as ``kind``; a client's mistake as the standard's error list."""
+    try:
+        return answer(kind, make(), fmt, status)
+    except Exception as exc:
+        if not is_client_error(exc):
+            raise
+        return error(exc, fmt)
+
+
+def discovery(base_url: str) -> dict[str, Any]:
+    """GeoReport v2 service discovery: where the endpoint is and what it speaks."""
+    return {
+        "changeset": CHANGESET,
+        "contact": "聊城市自然资源和规划局 责任规划师办公室",
+        "key_service": "无需 API key；匿名提交按来源地址和电话限流",
+        "endpoints": [{"specification": SPECIFICATION, "url": base_url, "changeset": CHANGESET,
+                       "type": "production", "formats": list(FORMATS.values())}],
+    }
+
+
+def service_definition(code: str) -> dict[str, Any]:
+    """GET services/{code}: the attributes a request of this service may carry."""
+    if code not in CATEGORY_NAMES:
+        raise NotFound("service_code：没有这个服务", field="service_code")
+    return {
+        "service_code": code,
+        "attributes": [
+            {"variable": True, "code": "district", "datatype": "string", "required": False,
+             "datatype_description": "镇街（园区）编码；未给出位置时由市局分派",
+             "order": 1, "description": "镇街（园区）"},
+            {"variable": True, "code": "public", "datatype": "singlevaluelist", "required": False,
+             "datatype_description": None, "order": 2, "description": "是否公开诉求内容",
+             "values": [{"key": "false", "name": "不公开"}, {"key": "true", "name": "公开"}]},
+        ],
+    }
+
+
+def error(exc: BaseException, fmt: str = "json") -> Response:
     """The standard's error list, with the status the one mapping decides."""
     response = error_response(exc)
     body = json.loads(response.get_data())["error"]
@@ -127,7 +211,7 @@ def error(exc: BaseException) -> Response:
             item["description"] = body["message"].replace(body["field"], field, 1)
     if body.get("rule"):
         item["rule"] = body["rule"]
-    return json_response([item], response.status_code)
+    return answer("errors", [item], fmt, response.status_code)
 
 
 def is_client_error(exc: BaseException) -> bool:

@@ -84,7 +84,7 @@ class FeedbackService(OperationsRoutes):
         opinion = self.feedback.submit_opinion(**_fields(body))
         return self._created(presenters.opinion(opinion, clock.today()), f"{API}/opinions/{opinion.ref}")
 
-    @route("GET", f"{API}/opinions")
+    @route("GET", f"{API}/opinions", query=queries.list_query(queries.OPINION_FILTERS))
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
         # R-SEC-4: staff see the personal details from the vault; each opinion shown is one recorded access
@@ -142,7 +142,7 @@ class FeedbackService(OperationsRoutes):
         rec = self.feedback.raise_recommendation(**_fields(body))
         return self._created(presenters.recommendation(rec, clock.today()), f"{API}/recommendations/{rec.id}")
 
-    @route("GET", f"{API}/recommendations")
+    @route("GET", f"{API}/recommendations", query=queries.list_query(queries.RECOMMENDATION_FILTERS))
     def list_recommendations(self, request: Request) -> Response:
         return json_response(queries.list_recommendations(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -155,35 +155,35 @@ class FeedbackService(OperationsRoutes):
         rec = getattr(self.feedback, command)(rec_id, **_fields(body))
         return json_response(presenters.recommendation(rec, clock.today()))
 
-    @route("POST", f"{API}/recommendations/<rec_id>/forward")
+    @route("POST", f"{API}/recommendations/<rec_id>/forward", body=ForwardRecommendation)
     def forward_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, ForwardRecommendation, "forward_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/accept")
+    @route("POST", f"{API}/recommendations/<rec_id>/accept", body=OptionalText)
     def accept_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "accept_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/decline")
+    @route("POST", f"{API}/recommendations/<rec_id>/decline", body=Reason)
     def decline_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "decline_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/progress")
+    @route("POST", f"{API}/recommendations/<rec_id>/progress", body=Progress)
     def report_progress(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Progress, "report_progress", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/complete")
+    @route("POST", f"{API}/recommendations/<rec_id>/complete", body=Completion)
     def complete_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Completion, "complete_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/verify")
+    @route("POST", f"{API}/recommendations/<rec_id>/verify", body=OptionalText)
     def verify_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "verify_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/reopen")
+    @route("POST", f"{API}/recommendations/<rec_id>/reopen", body=Reason)
     def reopen_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "reopen_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/withdraw")
+    @route("POST", f"{API}/recommendations/<rec_id>/withdraw", body=Reason)
     def withdraw_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "withdraw_recommendation", rec_id)
 
@@ -195,7 +195,7 @@ class FeedbackService(OperationsRoutes):
         letter, items = self.feedback.send_letter(**_fields(body))
         return self._created(presenters.letter(letter, items, clock.today()), f"{API}/letters/{letter.id}")
 
-    @route("GET", f"{API}/letters")
+    @route("GET", f"{API}/letters", query=queries.list_query(queries.LETTER_FILTERS))
     def list_letters(self, request: Request) -> Response:
         return json_response(queries.list_letters(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -214,7 +214,7 @@ class FeedbackService(OperationsRoutes):
         return self._created(presenters.consultation(consultation, clock.today()),
                              f"{API}/consultations/{consultation.id}")
 
-    @route("GET", f"{API}/consultations")
+    @route("GET", f"{API}/consultations", query=queries.list_query(queries.CONSULTATION_FILTERS))
     def list_consultations(self, request: Request) -> Response:
         return json_response(queries.list_consultations(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -270,37 +270,72 @@ class FeedbackService(OperationsRoutes):
     # -- Open311 GeoReport v2 -----------------------------------------------------------------
     # Errors keep the status the one mapping decides, in the standard's list shape.
 
+    # XML is the standard's base format; every call answers in the format of its extension.
+
+    @route("GET", f"{OPEN311}/discovery.json")
+    def open311_discovery(self, request: Request) -> Response:
+        return self._open311_discovery(request, "json")
+
+    @route("GET", f"{OPEN311}/discovery.xml")
+    def open311_discovery_xml(self, request: Request) -> Response:
+        return self._open311_discovery(request, "xml")
+
+    def _open311_discovery(self, request: Request, fmt: str) -> Response:
+        return open311.answer("discovery", open311.discovery(request.host_url.rstrip("/") + OPEN311), fmt)
+
     @route("GET", f"{OPEN311}/services.json")
     def open311_services(self, request: Request) -> Response:
-        return json_response(open311.services())
+        return open311.answer("services", open311.services(), "json")
+
+    @route("GET", f"{OPEN311}/services.xml")
+    def open311_services_xml(self, request: Request) -> Response:
+        return open311.answer("services", open311.services(), "xml")
+
+    @route("GET", f"{OPEN311}/services/<code>.json")
+    def open311_service(self, request: Request, code: str) -> Response:
+        return open311.answering("service_definition", "json", lambda: open311.service_definition(code))
+
+    @route("GET", f"{OPEN311}/services/<code>.xml")
+    def open311_service_xml(self, request: Request, code: str) -> Response:
+        return open311.answering("service_definition", "xml", lambda: open311.service_definition(code))
 
     @route("POST", f"{OPEN311}/requests.json", forms=True)
     def open311_post_request(self, request: Request) -> Response:
-        try:
-            fields = open311.opinion_from_form(open311.form_fields(request))
-            opinion = self.feedback.submit_opinion(**fields)
-        except Exception as exc:
-            if not open311.is_client_error(exc):
-                raise
-            return open311.error(exc)
+        return open311.answering("requests", "json", lambda: self._open311_submit(request), 201)
+
+    @route("POST", f"{OPEN311}/requests.xml", forms=True)
+    def open311_post_request_xml(self, request: Request) -> Response:
+        return open311.answering("requests", "xml", lambda: self._open311_submit(request), 201)
+
+    def _open311_submit(self, request: Request) -> list[dict[str, Any]]:
+        opinion = self.feedback.submit_opinion(**open311.opinion_from_form(open311.form_fields(request)))
         notice = f"已收到，请凭编号 {opinion.ref} 查询办理情况"
-        return json_response([{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}], 201)
+        return [{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}]
 
     @route("GET", f"{OPEN311}/requests.json")
     def open311_requests(self, request: Request) -> Response:
-        try:
-            return json_response(open311.find_requests(self.runtime.db("feedback"), request.args))
-        except Exception as exc:
-            if not open311.is_client_error(exc):
-                raise
-            return open311.error(exc)
+        return open311.answering("requests", "json", lambda: self._open311_find(request))
+
+    @route("GET", f"{OPEN311}/requests.xml")
+    def open311_requests_xml(self, request: Request) -> Response:
+        return open311.answering("requests", "xml", lambda: self._open311_find(request))
+
+    def _open311_find(self, request: Request) -> list[dict[str, Any]]:
+        return open311.find_requests(self.runtime.db("feedback"), request.args)
 
     @route("GET", f"{OPEN311}/requests/<ref>.json")
     def open311_request(self, request: Request, ref: str) -> Response:
+        return open311.answering("requests", "json", lambda: self._open311_one(ref))
+
+    @route("GET", f"{OPEN311}/requests/<ref>.xml")
+    def open311_request_xml(self, request: Request, ref: str) -> Response:
+        return open311.answering("requests", "xml", lambda: self._open311_one(ref))
+
+    def _open311_one(self, ref: str) -> list[dict[str, Any]]:
+        feedback = self.feedback
         try:
-            feedback = self.feedback
             opinion = feedback.get_opinion(ref)
-            rec = feedback.get_recommendation(opinion.recommendation) if opinion.recommendation else None
         except NotFound:
-            return open311.error(NotFound("service_request_id：没有这个服务请求", field="service_request_id"))
-        return json_response([open311.request_from_opinion(opinion, feedback.directory, rec)])
+            raise NotFound("service_request_id：没有这个服务请求", field="service_request_id") from None
+        rec = feedback.get_recommendation(opinion.recommendation) if opinion.recommendation else None
+        return [open311.request_from_opinion(opinion, feedback.directory, rec)]

@@ -155,6 +155,17 @@ MATRIX: list[tuple[str, str, Any, str]] = [
                                                                         "A A A A A A A"),
     ("GET", f"{API}/open311/v2/requests.json", None,                    "A A A A A A A"),
     ("GET", f"{API}/open311/v2/requests/{{ref}}.json", None,            "A A A A A A A"),
+    # issue 16: discovery, service definitions and the XML forms (the standard's base format)
+    ("GET", f"{API}/open311/v2/discovery.json", None,                   "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/discovery.xml", None,                    "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/services.xml", None,                     "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/services/public_space.json", None,       "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/services/public_space.xml", None,        "A A A A A A A"),
+    ("POST", f"{API}/open311/v2/requests.xml",
+     Form("service_code=public_space&description=%E8%B7%AF%E7%81%AF&attribute[district]={district}"),
+                                                                        "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/requests.xml", None,                     "A A A A A A A"),
+    ("GET", f"{API}/open311/v2/requests/{{ref}}.xml", None,             "A A A A A A A"),
     # -- reporting -------------------------------------------------------------------------------------------------------
     ("GET", f"{API}/reports/monthly/2022-03", None,                     "401 403 403 403 A A 403"),
     ("GET", f"{API}/reports/half-yearly/2022-H1", None,                 "401 403 403 403 A A 403"),

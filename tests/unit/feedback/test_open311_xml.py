@@ -1,0 +1,151 @@
+"""Open311 GeoReport v2 in both formats, driven by a third-party client (issue 16; R-OPN-1, R-OPN-4, R-SEC-4).
+
+The client is ``georeport`` from PyPI (pinned in the test extra): it reads services, service
+definitions and requests in JSON and in XML over real HTTP. It has no call that posts, so the
+POSTs go form-encoded with ``requests`` as the standard describes. The XML is also read with the
+standard library's parser against GeoReport v2's element names."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from typing import Iterator
+
+import pytest
+import requests
+from georeport import GeoReport
+from werkzeug.serving import make_server
+
+from services.backbone.http import Gateway
+
+OPEN311 = "/api/v1/open311/v2"
+SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
+REQUEST_FIELDS = [
+    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
+    "address", "address_id", "zipcode", "lat", "long", "media_url",
+]
+PRIVATE = {"address_string": "柳园路 1 号 3 单元", "media_url": "http://example.org/photo-991.jpg",
+           "description": "我家楼下的井盖松动了", "phone": "13812345678", "first_name": "三", "last_name": "张",
+           "lat": "36.451234", "long": "115.981234"}
+
+
+@pytest.fixture
+def server(runtime) -> Iterator[str]:
+    """The system's HTTP gateway on a real port: the client speaks HTTP to it."""
+    http = make_server("127.0.0.1", 0, Gateway(runtime.service_objects()), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}{OPEN311}"
+    finally:
+        http.shutdown()
+
+
+def post(base: str, fmt: str, **fields: str) -> requests.Response:
+    form = {"service_code": "public_space", **PRIVATE, **fields}
+    return requests.post(f"{base}/requests.{fmt}", data={k: v for k, v in form.items() if v is not None}, timeout=30)
+
+
+def text_form(answer: dict) -> dict:
+    """A JSON answer as XML carries it: every value text, null as an empty element."""
+    return {k: None if v is None else str(v) for k, v in answer.items()}
+
+
+def children(element: ET.Element) -> list[str]:
+    return [child.tag for child in element]
+
+
+def assert_nothing_private(raw: bytes) -> None:
+    # R-SEC-4: no address, photo, private text, exact point, phone or name in an anonymous answer
+    text = raw.decode("utf-8")
+    for value in (*PRIVATE.values(), "138****5678", "36.451", "115.981"):
+        assert value not in text, value
+
+
+def test_third_party_client_reads_json_and_xml_alike(server, world):
+    # issue 16, R-OPN-4: services, a service definition and a request read by the georeport client
+    # in both formats give the same answers; R-OPN-1: a point maps the request to its district
+    as_json, as_xml = GeoReport(server, output_format="json"), GeoReport(server, output_format="xml")
+    services = as_json.get_service_list()
+    assert [text_form(s) | {"metadata": "false"} for s in services] == as_xml.get_service_list()
+    assert "public_space" in [s["service_code"] for s in services]
+    definition = as_xml.get_service_definition("public_space")
+    assert definition["service_code"] == "public_space"
+    assert [a["code"] for a in definition["attributes"]["attribute"]] == ["district", "public"]
+    assert as_json.get_service_definition("public_space")["service_code"] == "public_space"
+
+    refs = []
+    for fmt in ("json", "xml"):
+        response = post(server, fmt)
+        assert response.status_code == 201, response.text
+        if fmt == "json":
+            refs.append(response.json()[0]["service_request_id"])
+        else:
+            [request] = ET.fromstring(response.content)
+            assert children(request) == ["service_request_id", "service_notice", "account_id"]
+            refs.append(request.findtext("service_request_id"))
+    for ref in refs:
+        one = as_json.get_service_request(ref)
+        assert as_xml.get_service_request(ref) == text_form(one)
+        assert (one["service_request_id"], one["status"], one["service_code"]) == (ref, "open", "public_space")
+        assert one["agency_responsible"].startswith("古楼街道")
+        # R-SEC-4: not public, so no text, no point, never the address or the photo
+        assert (one["description"], one["lat"], one["long"], one["address"], one["media_url"]) == (None,) * 5
+
+
+def test_xml_has_georeport_v2_element_names(server, world, runtime):
+    # issue 16: XML, the standard's base format, parsed strictly; R-SEC-4: nothing private in it
+    services = requests.get(f"{server}/services.xml", timeout=30)
+    assert services.headers["Content-Type"].startswith("text/xml")
+    root = ET.fromstring(services.content)
+    assert root.tag == "services" and set(children(root)) == {"service"}
+    assert all(children(service) == SERVICE_FIELDS for service in root)
+
+    ref = ET.fromstring(post(server, "xml", **{"attribute[public]": None}).content).findtext("request/service_request_id")
+    runtime.drain()
+    for path in (f"requests/{ref}.xml", f"requests.xml?service_request_id={ref}"):
+        raw = requests.get(f"{server}/{path}", timeout=30).content
+        root = ET.fromstring(raw)
+        assert root.tag == "service_requests" and children(root) == ["request"]
+        assert children(root[0]) == REQUEST_FIELDS and root[0].findtext("service_request_id") == ref
+        assert_nothing_private(raw)
+    assert_nothing_private(requests.get(f"{server}/requests.json", timeout=30).content)
+
+    definition = ET.fromstring(requests.get(f"{server}/services/public_space.xml", timeout=30).content)
+    assert definition.tag == "service_definition" and children(definition) == ["service_code", "attributes"]
+    for attribute in definition.find("attributes"):
+        assert attribute.tag == "attribute"
+        assert children(attribute)[:7] == ["variable", "code", "datatype", "required", "datatype_description",
+                                           "order", "description"]
+    assert [v.findtext("key") for v in definition.find("attributes/attribute/values")] == ["false", "true"]
+
+
+def test_discovery_in_both_formats(server):
+    # issue 16: GeoReport v2 service discovery names this endpoint and both formats
+    [endpoint] = requests.get(f"{server}/discovery.json", timeout=30).json()["endpoints"]
+    assert endpoint["url"] == server and endpoint["formats"] == ["application/json", "text/xml"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    root = ET.fromstring(requests.get(f"{server}/discovery.xml", timeout=30).content)
+    assert root.tag == "discovery"
+    assert children(root) == ["changeset", "contact", "key_service", "endpoints"]
+    assert [f.text for f in root.iterfind("endpoints/endpoint/formats/format")] == ["application/json", "text/xml"]
+
+
+def test_errors_in_georeport_shape_in_both_formats(server, world):
+    # issue 16: an unknown service code is 404 in GeoReport's error shape, JSON and XML;
+    # R-OPN-1: a refused POST answers the error list in the format it was sent to
+    with pytest.raises(requests.HTTPError) as raised:
+        GeoReport(server, output_format="xml").get_service_definition("potholes")
+    assert raised.value.response.status_code == 404
+    [error] = ET.fromstring(raised.value.response.content)
+    assert error.tag == "error" and children(error)[:2] == ["code", "description"]
+    assert error.findtext("code") == "404" and error.findtext("description").startswith("service_code")
+    missing = requests.get(f"{server}/services/potholes.json", timeout=30)
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404
+    unknown = requests.get(f"{server}/requests/NOSUCHREF234.xml", timeout=30)
+    assert unknown.status_code == 404 and ET.fromstring(unknown.content).findtext("error/code") == "404"
+    refused = post(server, "xml", lat="36.60", long="116.20")
+    assert refused.status_code == 422
+    [error] = ET.fromstring(refused.content)
+    assert (error.findtext("code"), error.findtext("field"), error.findtext("rule")) == ("422", "lat", "R-OPN-1")
