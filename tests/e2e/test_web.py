@@ -197,8 +197,8 @@ def test_bureau_issues_and_downloads_the_monthly_report(browser, system, world):
 def test_another_groups_page_is_refused(browser, system, world):
     # R-SEC-1: the API's 403 is what the page shows.
     result = drive(browser, "forbidden", system, world)
-    assert "403" in result["refusal"] and "不在本人职责范围内" in result["refusal"]
-    assert "403" in result["pageRefusal"]
+    assert "无权访问" in result["refusal"] and "不在本人职责范围内" in result["refusal"]
+    assert "无权访问" in result["pageRefusal"]
 
 
 def test_subdistrict_confirms_and_resident_follows(browser, system, world):
@@ -250,6 +250,21 @@ def test_organisation_shows_who_is_in_post_and_which_contracts_are_in_force(brow
     assert in_post and world["a"]["group"] in in_post[0] and "张工" in in_post[0], result["tree"]
     expired = [line for line in result["tree"] if old["district"] in line]
     assert expired and "尚未组建小组" in expired[0], result["tree"]
+
+
+def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, world):
+    # Issue 16 (web pages): letters, recommendations, overdue items by name, not code; a refusal
+    # without HTTP codes, a rule by its short name (R-VIS-1 到访登记, its id may follow)
+    result = drive(browser, "plainWords", system, world)
+    a = world["a"]
+    assert "测试区人民政府" in result["letters"] and a["government"] not in result["letters"]
+    assert "测试街道" in result["letter"] and a["district"] not in result["letter"]
+    assert "测试街道" in result["recommendations"] and a["district"] not in result["recommendations"]
+    assert a["district"] not in result["overdue"] and a["government"] not in result["overdue"]
+    for shown in (result["refusal"], result["fieldError"]):
+        assert not re.search(r"\b(HTTP|[45]\d\d)\b", shown), shown
+    assert "无权访问" in result["refusal"]
+    assert "到访登记 R-VIS-1" in result["fieldError"], result["fieldError"]
 
 
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):

@@ -232,6 +232,34 @@ const SCENARIOS = {
     return result;
   },
 
+  // Issue 16: names where clerks know names (letters, recommendations, overdue items), refusals in plain words.
+  async plainWords(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/letters.html");
+    await page.waitForSelector("#list-body table");
+    const letters = await text(page, "#list-body");
+    await page.click("#list-body tbody tr button");
+    await page.waitForSelector("#detail-body table");
+    const letter = await text(page, "#detail-body");
+    await goto(page, "/web/recommendations.html");
+    await page.waitForSelector("#list-body table");
+    const recommendations = await text(page, "#list-body");
+    await goto(page, "/web/overdue.html");
+    const overdue = await text(page, "main");
+    const planner = await open(browser);
+    await signIn(planner, "planner", { group: args.a.group });
+    await goto(planner, `/web/compliance.html?group=${encodeURIComponent(args.b.group)}`);
+    await planner.waitForSelector("#refusal");
+    const refusal = await text(planner, "#refusal");
+    await goto(planner, "/web/visits.html");
+    await planner.fill("#log-days", "7");
+    await planner.click("#log-form button[type=submit]");
+    await planner.waitForSelector("#log-form .field-error");
+    const fieldError = await text(planner, "#log-form .field-error");
+    return { letters, letter, recommendations, overdue, refusal, fieldError, screenshot: await shot(page, "overdue-names.png") };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

@@ -97,13 +97,14 @@ export async function api(method, path, body, opts = {}) {
   else data = await response.text().catch(() => null);
   let error = null;
   if (!response.ok) {
-    error = (data && data.error) || { code: "http_" + response.status, message: `请求失败（HTTP ${response.status}）` };
+    error = (data && data.error) || { code: "http_" + response.status, message: "请求未完成" };
     error = { ...error, status: response.status };
   }
   return { ok: response.ok, status: response.status, data, error, response };
 }
 
-// A refusal as a sentence: the API's own message, with what the status means.
+// A refusal as a sentence in plain words (issue 16): what the refusal means, the API's own
+// message, then the rule by its short name (its id after it, for those who look it up).
 export function describeError(error) {
   if (!error) return "";
   const what = {
@@ -117,10 +118,16 @@ export function describeError(error) {
     503: "服务暂时不可用",
   }[error.status];
   const parts = [];
-  if (what) parts.push(`${what}（${error.status}）`);
+  if (what) parts.push(what);
   parts.push(error.message);
-  if (error.rule) parts.push(`规则 ${error.rule}`);
-  return parts.join("：").replace("：规则", "。规则");
+  const sentence = parts.join("：");
+  return error.rule ? `${sentence}（依据：${ruleName(error.rule)}）` : sentence;
+}
+
+// A rule by its short name, its id after it: "到访登记 R-VIS-1".
+export function ruleName(rule) {
+  const name = label("rule", rule);
+  return name === rule ? rule : `${name} ${rule}`;
 }
 
 // -- building the page --------------------------------------------------------------------
@@ -213,6 +220,27 @@ export function bar(value, total) {
   const ratio = total > 0 ? Math.max(0, Math.min(1, value / total)) : 0;
   return el("div", { class: "meter", "aria-hidden": "true" },
     el("span", { class: value < total ? "short" : null, style: `width:${(ratio * 100).toFixed(1)}%` }));
+}
+
+// Names clerks know for the organisation's codes (issue 16): governments, districts, groups (by
+// the district they serve) and planners, read once per page from the API's lists.
+let namesPromise = null;
+
+export function names() {
+  if (!namesPromise) {
+    namesPromise = Promise.all(["governments", "districts", "groups", "planners"].map((what) => api("GET", `/api/v1/${what}?limit=200`)))
+      .then(([governments, districts, groups, planners]) => {
+        const items = (r) => (r.ok ? r.data.items : []);
+        const map = new Map();
+        for (const g of items(governments)) map.set(`government:${g.code}`, g.name);
+        for (const d of items(districts)) map.set(`district:${d.code}`, d.name);
+        for (const g of items(groups)) map.set(`group:${g.code}`, `${map.get(`district:${g.district}`) || g.district}小组`);
+        for (const p of items(planners)) map.set(`planner:${p.id}`, p.name);
+        // name("district", "d-gulou") -> "古楼街道"; a code it does not know stays as it is.
+        return (kind, code) => (code === null || code === undefined || code === "" ? "—" : map.get(`${kind}:${code}`) || code);
+      });
+  }
+  return namesPromise;
 }
 
 export function fillSelect(select, items, { value = (x) => x.code, text = (x) => x.name, blank = null, selected } = {}) {
@@ -427,7 +455,7 @@ export async function page({ roles = null, init }) {
     return;
   }
   if (roles && !roles.includes(s.role)) {
-    pageStatus(`无权访问（403）：角色「${ROLE_NAMES[s.role] || s.role}」不使用此页面`, "error");
+    pageStatus(`无权访问：角色「${ROLE_NAMES[s.role] || s.role}」不使用此页面`, "error");
     for (const node of $$("main > section, main > .cards")) node.hidden = true;
     document.body.dataset.ready = "true";
     return;

@@ -1,9 +1,10 @@
 // Letters (R-REC-2): the bureau forwards raised recommendations to a government in one
 // letter with a due date; the government reads its letters and what each one carries.
-import { $, api, badge, bindForm, describeError, el, facts, fillSelect, Fresh, label, page, pageStatus, param, table, today } from "./app.js";
+import { $, api, badge, bindForm, describeError, el, facts, fillSelect, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh();
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
 
 async function loadRecommendations(government) {
   const holder = $("#c-recs");
@@ -15,7 +16,7 @@ async function loadRecommendations(government) {
   }
   const items = result.data.items;
   holder.replaceChildren(...(items.length ? items.map((r) => el("label", { class: "choice" },
-    el("input", { type: "checkbox", name: "recommendations", value: r.id, checked: true }), ` ${r.title}（${r.district}，${r.date}）`))
+    el("input", { type: "checkbox", name: "recommendations", value: r.id, checked: true }), ` ${r.title}（${name("district", r.district)}，${r.date}）`))
     : [el("span", { class: "muted" }, "没有待函告的建议")]));
 }
 
@@ -31,11 +32,11 @@ async function load() {
     empty: "还没有函件",
     columns: [
       { label: "函号", value: (l) => el("button", { type: "button", class: "link", onclick: () => show(l.id) }, l.letter_no) },
-      { label: "区政府（管委会）", value: (l) => l.government },
+      { label: "区政府（管委会）", value: (l) => name("government", l.government) },
       { label: "日期", value: (l) => l.date },
       { label: "办理期限", value: (l) => l.due_date },
       { label: "建议数", num: true, value: (l) => l.items },
-      { label: "镇街", value: (l) => (l.districts || []).join("、") },
+      { label: "镇街", value: (l) => (l.districts || []).map((d) => name("district", d)).join("、") },
     ],
   }));
 }
@@ -50,17 +51,16 @@ async function show(id) {
   $("#detail").hidden = false;
   $("#detail-title").textContent = `函件 ${l.letter_no}`;
   $("#detail-body").replaceChildren(
-    facts([["区政府（管委会）", l.government], ["日期", l.date], ["办理期限", l.due_date], ["镇街", (l.districts || []).join("、")]]),
+    facts([["区政府（管委会）", name("government", l.government)], ["日期", l.date], ["办理期限", l.due_date], ["镇街", (l.districts || []).map((d) => name("district", d)).join("、")]]),
     table({
       caption: "随函转交的意见建议",
       rows: l.recommendations,
       columns: [
         { label: "标题", value: (r) => el("a", { href: `/web/recommendations.html?id=${q(r.id)}` }, r.title) },
-        { label: "镇街", value: (r) => r.district },
-        { label: "状态", value: (r) => badge(label("recStatus", r.status), r.overdue_days ? "bad" : "info") },
+        { label: "镇街", value: (r) => name("district", r.district) },
+        { label: "状态", value: (r) => [badge(label("recStatus", r.status), "info"), r.overdue_days ? [" ", badge(`逾期 ${r.overdue_days} 天`, "bad")] : null] },
         { label: "进度", num: true, value: (r) => `${r.percent ?? 0}%` },
-        { label: "逾期天数", num: true, value: (r) => r.overdue_days || 0 },
-      ],
+              ],
     }));
   $("#detail").focus();
 }
@@ -68,10 +68,11 @@ async function show(id) {
 page({
   roles: ["government", "bureau"],
   init: async ({ session }) => {
+    name = await names();
     if (session.role === "bureau") {
       $("#c-date").value = await today();
       const governments = await api("GET", "/api/v1/governments?limit=200");
-      if (governments.ok) fillSelect($("#c-government"), governments.data.items, { blank: "请选择", text: (g) => `${g.name}（${g.code}）` });
+      if (governments.ok) fillSelect($("#c-government"), governments.data.items, { blank: "请选择", text: (g) => g.name });
       $("#c-government").addEventListener("change", () => loadRecommendations($("#c-government").value));
       bindForm($("#compose-form"), (values, form, key) => {
         values.recommendations = values.recommendations || [];

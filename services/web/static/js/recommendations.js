@@ -1,9 +1,10 @@
 // Recommendations (R-REC-1..3): raised by a group, forwarded by the bureau in a letter,
 // accepted or declined by the government, progress and completion reported, verified.
-import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, page, pageStatus, param, table, today } from "./app.js";
+import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh();
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
 const state = { session: null, filter: {}, items: [], selected: null };
 const DONE = { forward: "已函告", withdraw: "已撤回", accept: "已采纳", decline: "已不予采纳", progress: "已报告进度",
   complete: "已报告完成", verify: "已核实", reopen: "已退回重新办理" };
@@ -28,7 +29,7 @@ async function load() {
     rows: state.items,
     columns: [
       { label: "标题", value: (r) => el("button", { type: "button", class: "link", onclick: () => select(r.id) }, r.title) },
-      { label: "镇街 / 小组", value: (r) => `${r.district} / ${r.group}` },
+      { label: "镇街（园区）", value: (r) => name("district", r.district) },
       { label: "类别", value: (r) => label("category", r.category) },
       { label: "状态", value: statusBadge },
       { label: "函号", value: (r) => r.letter_no },
@@ -51,7 +52,7 @@ async function select(id) {
   const history = (r.progress || []).map((p) => el("li", { class: "done" }, `${p.date}　${p.percent}%　${p.text}`));
   $("#detail-body").replaceChildren(
     facts([
-      ["状态", statusBadge(r)], ["小组", r.group], ["镇街（园区）", r.district], ["区政府（管委会）", r.government],
+      ["状态", statusBadge(r)], ["小组", name("group", r.group)], ["镇街（园区）", name("district", r.district)], ["区政府（管委会）", name("government", r.government)],
       ["类别", label("category", r.category)], ["来源", label("source", r.source)], ["提出日期", r.date],
       ["函号", r.letter_no], ["函告日期", r.forwarded_on], ["办理期限", r.due_date], ["决定日期", r.decided_on],
       ["不予采纳理由", r.decline_reason ?? undefined], ["完成日期", r.completed_on], ["核实日期", r.verified_on],
@@ -78,6 +79,7 @@ page({
   roles: ["planner", "subdistrict", "government", "bureau"],
   init: async ({ session }) => {
     state.session = session;
+    name = await names();
     state.filter.status = param("status") || "";
     $("#f-status").value = state.filter.status;
     $("#r-date").value = await today();

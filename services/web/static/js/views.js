@@ -1,6 +1,6 @@
 // Views several pages share: a group's month (GET /compliance) and service year
 // (GET /duty-calendar) against the requirement (R-VIS-2..5).
-import { badge, bar, days, el, facts, table, yesNo } from "./app.js";
+import { badge, bar, days, el, facts, ruleName, table, yesNo } from "./app.js";
 
 export function monthView(c) {
   const warnings = [...(c.findings || []), ...(c.warnings || [])];
@@ -19,7 +19,7 @@ export function monthView(c) {
       ["待确认 / 有异议 / 补录 / 作废", `${c.unconfirmed_visits ?? 0} / ${c.disputed_visits ?? 0} / ${c.late_visits ?? 0} / ${c.voided_visits ?? 0}`],
     ]),
     warnings.length
-      ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(w.rule || "提示", "warn"), " ", w.message)))
+      ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(w.rule ? ruleName(w.rule) : "提示", "warn"), " ", w.message)))
       : el("p", {}, badge("本月要求均已满足", "ok")));
 }
 

@@ -165,7 +165,7 @@ page({
       state.group = groups && groups.ok && groups.data.items.length ? groups.data.items[0].code : null;
     } else {
       const groups = await api("GET", "/api/v1/groups?limit=200");
-      if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${g.district}（${g.status}）` });
+      if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${g.district}（${g.status === "active" ? "在岗" : "已结束"}）` });
       state.group = param("group") || null;
       $("#filter-group").value = state.group || "";
       $("#log-group").value = state.group || "";
