@@ -84,7 +84,7 @@ class FeedbackService(OperationsRoutes):
         opinion = self.feedback.submit_opinion(**_fields(body))
         return self._created(presenters.opinion(opinion, clock.today()), f"{API}/opinions/{opinion.ref}")
 
-    @route("GET", f"{API}/opinions", query=queries.list_query(queries.OPINION_FILTERS))
+    @route("GET", f"{API}/opinions")
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
         # R-SEC-4: staff see the personal details from the vault; each opinion shown is one recorded access
@@ -142,7 +142,7 @@ class FeedbackService(OperationsRoutes):
         rec = self.feedback.raise_recommendation(**_fields(body))
         return self._created(presenters.recommendation(rec, clock.today()), f"{API}/recommendations/{rec.id}")
 
-    @route("GET", f"{API}/recommendations", query=queries.list_query(queries.RECOMMENDATION_FILTERS))
+    @route("GET", f"{API}/recommendations")
     def list_recommendations(self, request: Request) -> Response:
         return json_response(queries.list_recommendations(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -155,35 +155,35 @@ class FeedbackService(OperationsRoutes):
         rec = getattr(self.feedback, command)(rec_id, **_fields(body))
         return json_response(presenters.recommendation(rec, clock.today()))
 
-    @route("POST", f"{API}/recommendations/<rec_id>/forward", body=ForwardRecommendation)
+    @route("POST", f"{API}/recommendations/<rec_id>/forward")
     def forward_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, ForwardRecommendation, "forward_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/accept", body=OptionalText)
+    @route("POST", f"{API}/recommendations/<rec_id>/accept")
     def accept_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "accept_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/decline", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/decline")
     def decline_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "decline_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/progress", body=Progress)
+    @route("POST", f"{API}/recommendations/<rec_id>/progress")
     def report_progress(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Progress, "report_progress", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/complete", body=Completion)
+    @route("POST", f"{API}/recommendations/<rec_id>/complete")
     def complete_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Completion, "complete_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/verify", body=OptionalText)
+    @route("POST", f"{API}/recommendations/<rec_id>/verify")
     def verify_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "verify_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/reopen", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/reopen")
     def reopen_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "reopen_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/withdraw", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/withdraw")
     def withdraw_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "withdraw_recommendation", rec_id)
 
@@ -195,7 +195,7 @@ class FeedbackService(OperationsRoutes):
         letter, items = self.feedback.send_letter(**_fields(body))
         return self._created(presenters.letter(letter, items, clock.today()), f"{API}/letters/{letter.id}")
 
-    @route("GET", f"{API}/letters", query=queries.list_query(queries.LETTER_FILTERS))
+    @route("GET", f"{API}/letters")
     def list_letters(self, request: Request) -> Response:
         return json_response(queries.list_letters(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -214,7 +214,7 @@ class FeedbackService(OperationsRoutes):
         return self._created(presenters.consultation(consultation, clock.today()),
                              f"{API}/consultations/{consultation.id}")
 
-    @route("GET", f"{API}/consultations", query=queries.list_query(queries.CONSULTATION_FILTERS))
+    @route("GET", f"{API}/consultations")
     def list_consultations(self, request: Request) -> Response:
         return json_response(queries.list_consultations(self.runtime.db("feedback"), request.args, clock.today()))
 

@@ -30,6 +30,11 @@ PUBLIC = {
     ("POST", "/api/v1/opinions"), ("GET", "/api/v1/opinions/<ref>"),
     ("GET", "/api/v1/open311/v2/services.json"), ("POST", "/api/v1/open311/v2/requests.json"),
     ("GET", "/api/v1/open311/v2/requests.json"), ("GET", "/api/v1/open311/v2/requests/<ref>.json"),
+    # issue 16: GeoReport v2's discovery, service definitions and XML forms
+    ("GET", "/api/v1/open311/v2/discovery.json"), ("GET", "/api/v1/open311/v2/discovery.xml"),
+    ("GET", "/api/v1/open311/v2/services.xml"), ("GET", "/api/v1/open311/v2/services/<code>.json"),
+    ("GET", "/api/v1/open311/v2/services/<code>.xml"), ("POST", "/api/v1/open311/v2/requests.xml"),
+    ("GET", "/api/v1/open311/v2/requests.xml"), ("GET", "/api/v1/open311/v2/requests/<ref>.xml"),
     ("GET", "/"), ("GET", "/web/<path:path>"), ("GET", "/web/config.json"), ("POST", "/web/dev-token"),
 }
 
