@@ -733,13 +733,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    from services.backbone import logs
     from services.backbone.settings import ConfigurationError
 
     try:
+        # Issue 16: JSON lines in the cluster (RPS_LOG_FORMAT), an access record per request, no colours.
+        logs.configure(os.environ, verbose=args.verbose)
         return args.func(args)
     except ConfigurationError as exc:
         print(f"rps: configuration error: {exc}", file=sys.stderr)

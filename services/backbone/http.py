@@ -30,13 +30,14 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from services.backbone import auth, context, idempotency, metrics, policy, text
+from services.backbone import auth, context, idempotency, logs, metrics, policy, text
 from services.backbone.domain import DomainError
 from services.backbone.logsafe import safe_log
 from services.backbone.ratelimit import RateLimited, RateLimiter
 from services.backbone.persistence import is_transient
 
 log = logging.getLogger(__name__)
+ACTOR_ROLE = "rps.actor_role"  # the WSGI environ key the gate leaves the caller's role under
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -331,6 +332,7 @@ def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, re
     runtime = service.runtime
     try:
         actor = auth.authenticate(request, auth.verifier_of(runtime))
+        request.environ[ACTOR_ROLE] = actor.role  # for the access record (issue 16)
     except Exception as exc:
         if isinstance(exc, auth.Unauthenticated):
             log.info("token refused: route=%s %s reason=%s correlation=%s",
@@ -431,12 +433,19 @@ class RouteEntrypoint(HttpRequestHandler):
 
 
 def route(
-    method: str, path: str, *, body: type[BaseModel] | None = None, forms: bool = False
+    method: str,
+    path: str,
+    *,
+    body: type[BaseModel] | None = None,
+    forms: bool = False,
+    query: type[BaseModel] | dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a service method as the entrypoint of ``method path`` in both modes.
 
     ``body`` names the request schema for the OpenAPI document; ``forms``: the
-    route takes form bodies (Open311), every other body is a JSON object.
+    route takes form bodies (Open311), every other body is a JSON object;
+    ``query`` declares the query parameters the handler reads, for the OpenAPI
+    document: the model it validates them with, or parameter name -> JSON schema.
     """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -446,16 +455,35 @@ def route(
             correlation = correlation_id(request)
             response = _serve(self, fn, method, path, request, values, correlation, forms)
             response.headers["X-Correlation-ID"] = correlation
-            metrics.HTTP_LATENCY.labels(
-                getattr(self, "name", "?"), path, method, str(response.status_code)
-            ).observe(time.perf_counter() - started)
+            spent = time.perf_counter() - started
+            metrics.HTTP_LATENCY.labels(getattr(self, "name", "?"), path, method, str(response.status_code)).observe(spent)
+            logs.access(correlation_id=correlation, actor_role=request.environ.get(ACTOR_ROLE), method=method,
+                        route=path, status=response.status_code, seconds=spent)
             return response
 
         entrypoint.rps_route = (method, path)  # type: ignore[attr-defined]
         entrypoint.rps_body = body  # type: ignore[attr-defined]
+        entrypoint.rps_query = query  # type: ignore[attr-defined]
+        entrypoint.rps_forms = forms  # type: ignore[attr-defined]
         return RouteEntrypoint.decorator(method, path)(entrypoint)
 
     return decorator
+
+
+def page_query(max_limit: int) -> dict[str, dict[str, Any]]:
+    """The paging parameters of a list (API.md "Lists"), for ``route(query=...)``."""
+    return {
+        "limit": {"type": "integer", "minimum": 1, "maximum": max_limit, "description": "每页条数"},
+        "cursor": {"type": "string", "description": "上一页返回的 next_cursor"},
+    }
+
+
+def choice_query(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+TEXT_QUERY: dict[str, Any] = {"type": "string"}
+DATE_QUERY: dict[str, Any] = {"type": "string", "format": "date"}
 
 
 def routes_of(service: Any) -> list[tuple[str, str, Callable[..., Response]]]:
@@ -492,6 +520,9 @@ class Gateway:
             endpoint, values = adapter.match()
         except HTTPException as exc:
             response = error_response(exc)
+            # No route matched: no template to name, and the path as sent may hold anything.
+            logs.access(correlation_id=correlation_id(request), actor_role=None, method=request.method,
+                        route="-", status=response.status_code, seconds=0.0)
         else:
             response = self._endpoints[endpoint](request, **values)
         return response(environ, start_response)
