@@ -267,6 +267,17 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     assert "到访登记 R-VIS-1" in result["fieldError"], result["fieldError"]
 
 
+def test_report_period_is_picked_from_a_list(browser, system, world):
+    # Issue 16 (web pages), R-RPT-2: the quarter is chosen by its name, not typed as YYYY-Qn
+    result = drive(browser, "reportPicker", system, world)
+    today = clock.today()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    assert result["tag"] == "SELECT"
+    assert result["options"][0] == [quarter, f"{today.year}年第{'一二三四'[(today.month - 1) // 3]}季度"]
+    assert len(result["options"]) >= 17  # five years of quarters, newest first
+    assert quarter in result["title"]
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

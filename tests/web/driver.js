@@ -260,6 +260,21 @@ const SCENARIOS = {
     return { letters, letter, recommendations, overdue, refusal, fieldError, screenshot: await shot(page, "overdue-names.png") };
   },
 
+  // Issue 16: a report period is picked from a list, not typed.
+  async reportPicker(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/reports.html");
+    const tag = await page.$eval("#r-period", (n) => n.tagName);
+    await page.selectOption("#r-kind", "quarterly");
+    const options = await page.$$eval("#r-period option", (nodes) => nodes.map((o) => [o.value, o.textContent.trim()]));
+    await page.selectOption("#r-period", { index: 0 });
+    await page.click("#pick-form button[type=submit]");
+    await page.waitForSelector("#summary:not([hidden])");
+    const title = await text(page, "#summary-title");
+    return { tag, options, title, screenshot: await shot(page, "report-picker.png", false) };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

@@ -6,7 +6,7 @@ import {
 } from "./app.js";
 
 const q = encodeURIComponent;
-const HINTS = { monthly: "月度：YYYY-MM，如 2022-03", quarterly: "季度：YYYY-Qn，如 2022-Q1", "half-yearly": "半年：YYYY-Hn，如 2022-H1", annual: "服务年度起始年份：YYYY，如 2021" };
+const HINTS = { monthly: "按月", quarterly: "按季度", "half-yearly": "按半年", annual: "按服务年度（6月至次年5月）" };
 const state = { kind: "monthly", period: "" };
 
 // Names instead of codes (R-RPT-6): every code the report names somewhere, a group by its sub-district.
@@ -48,6 +48,31 @@ function defaultPeriod(kind, now) {
   if (kind === "quarterly") return `${y}-Q${Math.ceil(m / 3)}`;
   if (kind === "half-yearly") return `${y}-H${m <= 6 ? 1 : 2}`;
   return String(m >= 6 ? y : y - 1);
+}
+
+// Issue 16: the periods to pick from, newest first (five years back), each with its name in words.
+function periods(kind, now) {
+  const [y, m] = [Number(now.slice(0, 4)), Number(now.slice(5, 7))];
+  const out = [];
+  for (let year = y; year > y - 5; year--) {
+    if (kind === "monthly") {
+      for (let month = year === y ? m : 12; month >= 1; month--) out.push([`${year}-${String(month).padStart(2, "0")}`, `${year}年${month}月`]);
+    } else if (kind === "quarterly") {
+      for (let n = year === y ? Math.ceil(m / 3) : 4; n >= 1; n--) out.push([`${year}-Q${n}`, `${year}年第${"一二三四"[n - 1]}季度`]);
+    } else if (kind === "half-yearly") {
+      for (let n = year === y ? (m <= 6 ? 1 : 2) : 2; n >= 1; n--) out.push([`${year}-H${n}`, `${year}年${n === 1 ? "上" : "下"}半年`]);
+    } else if (year < y || m >= 6) {
+      out.push([String(year), `${year}年6月至${year + 1}年5月服务年度`]);
+    }
+  }
+  return out;
+}
+
+function fillPeriods(kind, now, chosen) {
+  const options = periods(kind, now);
+  if (chosen && !options.some(([value]) => value === chosen)) options.unshift([chosen, chosen]);
+  $("#r-period").replaceChildren(...options.map(([value, text]) => el("option", { value }, text)));
+  $("#r-period").value = chosen || defaultPeriod(kind, now);
 }
 
 function groupsTable(report, names) {
@@ -174,12 +199,12 @@ page({
     const now = await today();
     const kind = param("kind") && HINTS[param("kind")] ? param("kind") : "monthly";
     $("#r-kind").value = kind;
-    $("#r-period").value = param("period") || defaultPeriod(kind, now);
+    fillPeriods(kind, now, param("period"));
     $("#r-period-hint").textContent = HINTS[kind];
     $("#r-kind").addEventListener("change", () => {
       const k = $("#r-kind").value;
       $("#r-period-hint").textContent = HINTS[k];
-      $("#r-period").value = defaultPeriod(k, now);
+      fillPeriods(k, now);
     });
     bindForm($("#pick-form"), (values) => view(values.kind, values.period || ""));
     $("#dl-xlsx").addEventListener("click", () => fetchFile("xlsx"));
