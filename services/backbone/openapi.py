@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from services.backbone.http import routes_of
+from services.backbone.http import FORM_TYPES, routes_of
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 _TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}, "path": {"type": "string"}}
@@ -63,6 +63,21 @@ def _without_null_defaults(schema: Any) -> Any:
     return cleaned
 
 
+def _query_parameters(query: Any) -> list[dict[str, Any]]:
+    """``route(query=...)``: a pydantic model (its fields by alias) or name -> JSON schema."""
+    if query is None:
+        return []
+    if isinstance(query, dict):
+        properties, required = query, []
+    else:
+        schema = _without_null_defaults(query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}"))
+        properties, required = schema.get("properties", {}), schema.get("required", [])
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": definition}
+        for name, definition in properties.items()
+    ]
+
+
 def _operation(method: str, path: str, service: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _TYPES.get(conv or "", {"type": "string"})}
@@ -82,6 +97,7 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
             },
         },
     }
+    operation["parameters"].extend(_query_parameters(getattr(fn, "rps_query", None)))
     if method == "POST":
         operation["parameters"].append(
             {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}
@@ -94,7 +110,10 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
         components.setdefault(body.__name__, schema)
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
+            "content": {
+                media: {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}
+                for media in (FORM_TYPES if getattr(fn, "rps_forms", False) else ("application/json",))
+            },
         }
     return operation
 

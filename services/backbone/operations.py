@@ -57,7 +57,9 @@ class OperationsRoutes:
 
         return json_response(openapi_document(self.runtime.service_objects()))
 
-    @route("GET", "/api/v1/events/<service>")
+    @route("GET", "/api/v1/events/<service>", query={
+        "after": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1, "maximum": MAX_FEED_LIMIT},
+    })
     def events(self, request: Request, service: str) -> Response:
         app = self.runtime.publisher_app(service)
         if app is None:
@@ -69,7 +71,7 @@ class OperationsRoutes:
         return json_response({"events": envelopes, "next_after": next_after})
 
 
-    @route("GET", "/api/v1/events/<service>/chain")
+    @route("GET", "/api/v1/events/<service>/chain", query={"at": {"type": "integer", "minimum": 1}})
     def chain(self, request: Request, service: str) -> Response:
         """This service's tamper-evident chain, recomputed now (R-RPT-5)."""
         app = self.runtime.publisher_app(service)

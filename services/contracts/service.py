@@ -14,7 +14,16 @@ from nameko.rpc import rpc
 from werkzeug.wrappers import Request, Response
 
 from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
-from services.backbone.http import BadRequest, json_response, parse_body, route
+from services.backbone.http import (
+    DATE_QUERY,
+    TEXT_QUERY,
+    BadRequest,
+    choice_query,
+    json_response,
+    page_query,
+    parse_body,
+    route,
+)
 from services.backbone.operations import OperationsRoutes
 from services.contracts import views
 from services.contracts.contacts import PlannerContacts
@@ -44,6 +53,9 @@ from services.contracts.schemas import (
 )
 
 API = "/api/v1"
+
+
+_PAGE = page_query(views.MAX_LIMIT)
 
 
 def _created(payload: dict[str, Any], location: str) -> Response:
@@ -111,7 +123,7 @@ class ContractsService(OperationsRoutes):
         government = self.app.register_government(**body.model_dump())
         return _created(government.as_dict(), f"{API}/governments/{government.code}")
 
-    @route("GET", f"{API}/governments")
+    @route("GET", f"{API}/governments", query={**_PAGE, "kind": choice_query(*GOVERNMENT_KINDS)})
     def list_governments(self, request: Request) -> Response:
         return json_response(
             views.list_governments(self._db(), _page(request), kind=_choice(request, "kind", GOVERNMENT_KINDS))
@@ -134,7 +146,7 @@ class ContractsService(OperationsRoutes):
         district = self.app.register_district(**body.model_dump())
         return _created(district.as_dict(), f"{API}/districts/{district.code}")
 
-    @route("GET", f"{API}/districts")
+    @route("GET", f"{API}/districts", query={**_PAGE, "government": TEXT_QUERY, "type": choice_query(*DISTRICT_TYPES)})
     def list_districts(self, request: Request) -> Response:
         return json_response(
             views.list_districts(
@@ -164,7 +176,7 @@ class ContractsService(OperationsRoutes):
         body = parse_body(request, DistrictContacts)
         return json_response(self.app.change_district_contacts(code, **body.model_dump()).as_dict())
 
-    @route("GET", f"{API}/districts/<code>/serving")
+    @route("GET", f"{API}/districts/<code>/serving", query={"date": DATE_QUERY})
     def serving_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.serving(code, _date(request, "date")))
 
@@ -176,7 +188,7 @@ class ContractsService(OperationsRoutes):
         contract = self.app.sign_contract(**body.model_dump())
         return _created(contract.as_dict(), f"{API}/contracts/{contract.code}")
 
-    @route("GET", f"{API}/contracts")
+    @route("GET", f"{API}/contracts", query={**_PAGE, "status": choice_query("active", "ended")})
     def list_contracts(self, request: Request) -> Response:
         return json_response(
             views.list_contracts(self._db(), _page(request), status=_choice(request, "status", ("active", "ended")))
@@ -218,7 +230,10 @@ class ContractsService(OperationsRoutes):
             PlannerContacts(self._db()).put(planner.code, **contacts)
         return _created({**planner.as_dict(), **contacts}, f"{API}/planners/{planner.code}")
 
-    @route("GET", f"{API}/planners")
+    @route("GET", f"{API}/planners", query={
+        **_PAGE, "origin": choice_query(*ORIGINS), "status": choice_query("active", "dismissed"), "group": TEXT_QUERY,
+        "qualification": choice_query(*QUALIFICATIONS), "available": choice_query("true", "false"),
+    })
     def list_planners(self, request: Request) -> Response:
         return json_response(
             views.list_planners(
@@ -256,7 +271,10 @@ class ContractsService(OperationsRoutes):
         group = self.app.form_group(**body.model_dump())
         return _created(group.as_dict(), f"{API}/groups/{group.code}")
 
-    @route("GET", f"{API}/groups")
+    @route("GET", f"{API}/groups", query={
+        **_PAGE, "district": TEXT_QUERY, "contract": TEXT_QUERY, "government": TEXT_QUERY, "planner": TEXT_QUERY,
+        "status": choice_query("active", "ended"), "from": DATE_QUERY, "to": DATE_QUERY,
+    })
     def list_groups(self, request: Request) -> Response:
         return json_response(
             views.list_groups(
@@ -295,7 +313,7 @@ class ContractsService(OperationsRoutes):
 
     # -- the organisation ------------------------------------------------
 
-    @route("GET", f"{API}/organisation")
+    @route("GET", f"{API}/organisation", query={"date": DATE_QUERY})
     def organisation_http(self, request: Request) -> Response:
         return json_response(self.app.organisation(_date(request, "date")))
 

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from services.backbone.http import BadRequest
+from services.backbone.http import DATE_QUERY, TEXT_QUERY, BadRequest, page_query
 from services.backbone.persistence import Database
 
 DEFAULT_LIMIT = 50
@@ -89,6 +89,21 @@ def parse_list_args(args: Mapping[str, str], allowed: tuple[str, ...]) -> ListQu
         else:
             query.filters[name] = raw
     return query
+
+
+def list_query(allowed: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The query parameters ``parse_list_args`` takes for ``allowed``, for ``route(query=...)`` (issue 16)."""
+    params = page_query(MAX_LIMIT)
+    for name in allowed:
+        if name in ("from", "to"):
+            params[name] = DATE_QUERY
+        elif name in ("overdue", "relayed", "public"):
+            params[name] = {"type": "boolean"}
+        elif name == "status":
+            params[name] = {"type": "string", "description": "一个或逗号分隔的多个状态"}
+        else:
+            params[name] = TEXT_QUERY
+    return params
 
 
 # Each list: its table, the API's filter names -> columns, and what "overdue" means.

@@ -181,3 +181,23 @@ class IssueReminders(Dated):
     """R-RPT-8: a business date's reminders, handed over by reporting's daily job."""
 
     reminders: list[Reminder] = Field(max_length=5000)
+
+
+class Open311Request(BaseModel):
+    """A GeoReport v2 ``POST requests`` form (urlencoded or multipart), as ``open311.opinion_from_form``
+    reads it; ``attribute[district]``, ``attribute[public]`` and other ``attribute[...]`` fields are allowed.
+    Documents the form for the OpenAPI document (issue 16); the handler reads the form itself."""
+
+    model_config = ConfigDict(extra="allow")
+
+    service_code: str = Field(max_length=SHORT)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    address_string: str | None = None
+    description: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    account_id: str | None = None
+    media_url: str | None = None

@@ -29,6 +29,7 @@ from services.feedback.schemas import (
     ForwardRecommendation,
     IssueReminders,
     OptionalText,
+    Open311Request,
     Progress,
     RaiseRecommendation,
     Reason,
@@ -44,6 +45,14 @@ from services.feedback.schemas import (
 
 API = "/api/v1"
 OPEN311 = f"{API}/open311/v2"
+# GeoReport v2 GET requests filters, as open311.find_requests reads them (issue 16: documented in /openapi.json).
+_OPEN311_FIND = {
+    "service_request_id": {"type": "string", "description": "一个或逗号分隔的多个编号"},
+    "service_code": {"type": "string", "description": "一个或逗号分隔的多个类别"},
+    "start_date": {"type": "string", "format": "date-time"},
+    "end_date": {"type": "string", "format": "date-time"},
+    "status": {"type": "string", "description": "open、closed 或 open,closed"},
+}
 
 
 def _shown_fields(payload: dict[str, Any], details: Any) -> tuple[str, ...]:
@@ -84,7 +93,7 @@ class FeedbackService(OperationsRoutes):
         opinion = self.feedback.submit_opinion(**_fields(body))
         return self._created(presenters.opinion(opinion, clock.today()), f"{API}/opinions/{opinion.ref}")
 
-    @route("GET", f"{API}/opinions")
+    @route("GET", f"{API}/opinions", query=queries.list_query(queries.OPINION_FILTERS))
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
         # R-SEC-4: staff see the personal details from the vault; each opinion shown is one recorded access
@@ -142,7 +151,7 @@ class FeedbackService(OperationsRoutes):
         rec = self.feedback.raise_recommendation(**_fields(body))
         return self._created(presenters.recommendation(rec, clock.today()), f"{API}/recommendations/{rec.id}")
 
-    @route("GET", f"{API}/recommendations")
+    @route("GET", f"{API}/recommendations", query=queries.list_query(queries.RECOMMENDATION_FILTERS))
     def list_recommendations(self, request: Request) -> Response:
         return json_response(queries.list_recommendations(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -155,35 +164,35 @@ class FeedbackService(OperationsRoutes):
         rec = getattr(self.feedback, command)(rec_id, **_fields(body))
         return json_response(presenters.recommendation(rec, clock.today()))
 
-    @route("POST", f"{API}/recommendations/<rec_id>/forward")
+    @route("POST", f"{API}/recommendations/<rec_id>/forward", body=ForwardRecommendation)
     def forward_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, ForwardRecommendation, "forward_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/accept")
+    @route("POST", f"{API}/recommendations/<rec_id>/accept", body=OptionalText)
     def accept_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "accept_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/decline")
+    @route("POST", f"{API}/recommendations/<rec_id>/decline", body=Reason)
     def decline_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "decline_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/progress")
+    @route("POST", f"{API}/recommendations/<rec_id>/progress", body=Progress)
     def report_progress(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Progress, "report_progress", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/complete")
+    @route("POST", f"{API}/recommendations/<rec_id>/complete", body=Completion)
     def complete_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Completion, "complete_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/verify")
+    @route("POST", f"{API}/recommendations/<rec_id>/verify", body=OptionalText)
     def verify_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "verify_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/reopen")
+    @route("POST", f"{API}/recommendations/<rec_id>/reopen", body=Reason)
     def reopen_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "reopen_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/withdraw")
+    @route("POST", f"{API}/recommendations/<rec_id>/withdraw", body=Reason)
     def withdraw_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "withdraw_recommendation", rec_id)
 
@@ -195,7 +204,7 @@ class FeedbackService(OperationsRoutes):
         letter, items = self.feedback.send_letter(**_fields(body))
         return self._created(presenters.letter(letter, items, clock.today()), f"{API}/letters/{letter.id}")
 
-    @route("GET", f"{API}/letters")
+    @route("GET", f"{API}/letters", query=queries.list_query(queries.LETTER_FILTERS))
     def list_letters(self, request: Request) -> Response:
         return json_response(queries.list_letters(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -214,7 +223,7 @@ class FeedbackService(OperationsRoutes):
         return self._created(presenters.consultation(consultation, clock.today()),
                              f"{API}/consultations/{consultation.id}")
 
-    @route("GET", f"{API}/consultations")
+    @route("GET", f"{API}/consultations", query=queries.list_query(queries.CONSULTATION_FILTERS))
     def list_consultations(self, request: Request) -> Response:
         return json_response(queries.list_consultations(self.runtime.db("feedback"), request.args, clock.today()))
 
@@ -299,11 +308,11 @@ class FeedbackService(OperationsRoutes):
     def open311_service_xml(self, request: Request, code: str) -> Response:
         return open311.answering("service_definition", "xml", lambda: open311.service_definition(code))
 
-    @route("POST", f"{OPEN311}/requests.json", forms=True)
+    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request)
     def open311_post_request(self, request: Request) -> Response:
         return open311.answering("requests", "json", lambda: self._open311_submit(request), 201)
 
-    @route("POST", f"{OPEN311}/requests.xml", forms=True)
+    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request)
     def open311_post_request_xml(self, request: Request) -> Response:
         return open311.answering("requests", "xml", lambda: self._open311_submit(request), 201)
 
@@ -312,11 +321,11 @@ class FeedbackService(OperationsRoutes):
         notice = f"已收到，请凭编号 {opinion.ref} 查询办理情况"
         return [{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}]
 
-    @route("GET", f"{OPEN311}/requests.json")
+    @route("GET", f"{OPEN311}/requests.json", query=_OPEN311_FIND)
     def open311_requests(self, request: Request) -> Response:
         return open311.answering("requests", "json", lambda: self._open311_find(request))
 
-    @route("GET", f"{OPEN311}/requests.xml")
+    @route("GET", f"{OPEN311}/requests.xml", query=_OPEN311_FIND)
     def open311_requests_xml(self, request: Request) -> Response:
         return open311.answering("requests", "xml", lambda: self._open311_find(request))
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 from services.backbone import clock, context
 from services.backbone.dependencies import RuntimeProvider
 from services.backbone.domain import NotFound, RuleViolated
-from services.backbone.http import BadRequest, json_response, parse_body, route
+from services.backbone.http import DATE_QUERY, BadRequest, choice_query, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
 from services.backbone.persistence import Database
 from services.reporting import periods, reports
@@ -72,7 +72,7 @@ class ReportingService(OperationsRoutes):
 
     # -- reports (R-RPT-1..4, R-RPT-6, R-RPT-7) --------------------------------------
 
-    @route("GET", f"{API}/reports/<kind>/<period>")
+    @route("GET", f"{API}/reports/<kind>/<period>", query={"format": choice_query(*FORMATS)})
     def report(self, request: Request, kind: str, period: str) -> Response:
         """A report: monthly YYYY-MM, quarterly YYYY-Qn, half-yearly YYYY-Hn, annual YYYY; ?format=json|html|xlsx|pdf."""
         kind, fmt = _kind(kind), _format(request)
@@ -90,7 +90,7 @@ class ReportingService(OperationsRoutes):
         answer = reports.issue_report(self.db, kind, period)
         return json_response(answer, 201, headers={"Location": f"{API}/reports/issued/{answer['number']}"})
 
-    @route("GET", f"{API}/reports/issued/<int:number>")
+    @route("GET", f"{API}/reports/issued/<int:number>", query={"format": choice_query(*FORMATS)})
     def issued(self, request: Request, number: int) -> Response:
         """An issued report as it was frozen (R-RPT-7)."""
         if number > 2**63 - 1:  # past any stored number (BIGINT); the store would refuse the value itself
@@ -138,7 +138,7 @@ class ReportingService(OperationsRoutes):
 
     # -- reminders (R-RPT-8) ---------------------------------------------------------
 
-    @route("GET", f"{API}/reminders")
+    @route("GET", f"{API}/reminders", query={"date": DATE_QUERY})
     def reminders(self, request: Request) -> Response:
         """The reminders of a day (default today): visits due, days behind, items due or overdue, new letters."""
         raw = request.args.get("date")

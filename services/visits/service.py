@@ -66,7 +66,7 @@ class VisitsService(OperationsRoutes):
         visit = self.visits.log_visit(**body.model_dump())
         return json_response(visit.as_dict(), 201, headers={"Location": f"/api/v1/visits/{visit.id}"})
 
-    @route("GET", "/api/v1/visits")
+    @route("GET", "/api/v1/visits", query=VisitQuery)
     def list_visits(self, request: Request) -> Response:
         query = parse_query(request, VisitQuery)
         first, last = query.from_, query.to

@@ -6,6 +6,8 @@ Read over WSGI from an embedded system, exactly as a client reads it.
 
 from __future__ import annotations
 
+import inspect
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from werkzeug.test import Client
 
-from services.backbone.http import Gateway
+from services.backbone.http import Gateway, routes_of
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 
@@ -39,3 +41,53 @@ def test_served_openapi_has_no_error_for_openapi_spec_validator(document):
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
               for e in OpenAPIV31SpecValidator(document).iter_errors()]
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[tuple[str, str], str]:
+    """Each operation's handler source, by (METHOD, OpenAPI path)."""
+    with tempfile.TemporaryDirectory(prefix="rps-openapi-") as tmp:
+        runtime = Runtime.embedded(Settings(data_dir=Path(tmp) / "var"))
+        try:
+            found = {}
+            for service in runtime.service_objects():
+                for method, path, bound in routes_of(service):
+                    found[(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path))] = inspect.getsource(
+                        getattr(bound, "__func__", bound))
+        finally:
+            runtime.close()
+    return found
+
+
+# What a handler calls to read the query string (directly or through the services' helpers).
+_READS_QUERY = re.compile(
+    r"request\.args|_page\(request|_date\(request|_choice\(request|parse_query\(request|_format\(request"
+    r"|_int_arg\(request|_find\(request")
+
+
+# issue 16 "OpenAPI": no query parameter was documented (limit, cursor, status, district, overdue, format, after, …).
+def test_every_handler_that_reads_the_query_string_documents_its_parameters(document, sources):
+    undocumented = [f"{method} {path}" for (method, path), source in sources.items()
+                    if _READS_QUERY.search(source)
+                    and not any(p["in"] == "query" for p in document["paths"][path][method.lower()]["parameters"])]
+    assert undocumented == []
+    lists = {path: {p["name"] for p in item["get"]["parameters"] if p["in"] == "query"}
+             for path, item in document["paths"].items()
+             if path in ("/api/v1/opinions", "/api/v1/recommendations", "/api/v1/visits", "/api/v1/groups")}
+    assert all({"limit", "cursor", "status", "district"} <= names for names in lists.values()), lists
+    assert "overdue" in lists["/api/v1/opinions"]
+    assert "format" in {p["name"] for p in document["paths"]["/api/v1/reports/{kind}/{period}"]["get"]["parameters"]}
+    assert "after" in {p["name"] for p in document["paths"]["/api/v1/events/{service}"]["get"]["parameters"]}
+
+
+# issue 16 "OpenAPI": 10 POST/PUT operations had no request body (every recommendation step, Open311 POST).
+def test_every_handler_that_reads_a_body_documents_it(document, sources):
+    missing = [f"{method} {path}" for (method, path), source in sources.items()
+               if re.search(r"parse_body\(|_step\(|form_fields\(|_submit\(request", source)
+               and "requestBody" not in document["paths"][path][method.lower()]]
+    assert missing == []
+    step = document["paths"]["/api/v1/recommendations/{rec_id}/decline"]["post"]["requestBody"]
+    assert step["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Reason"}
+    form = document["paths"]["/api/v1/open311/v2/requests.json"]["post"]["requestBody"]["content"]
+    assert set(form) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+    assert "service_code" in document["components"]["schemas"]["Open311Request"]["required"]
