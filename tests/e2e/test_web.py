@@ -278,6 +278,21 @@ def test_report_period_is_picked_from_a_list(browser, system, world):
     assert quarter in result["title"]
 
 
+def test_settlements_of_a_service_year_are_listed(browser, system, world):
+    # Issue 16 (web pages), R-FEE-1: every group's settlement of one service year in one list
+    year = clock.today().year - 1
+    status, settled = system.call("POST", "/api/v1/settlements", {"group": world["a"]["group"], "service_year": year})
+    assert status in (200, 201), settled
+    system.settle()
+    result = drive(browser, "settlementList", system, {**world, "settledName": "测试街道小组"})
+    assert result["year"] == str(year) and f"{year} 服务年度" in result["caption"]
+    states = [row[-1] for row in result["rows"]]
+    assert "已结算" in states and "尚未结算" in states  # group b has not been settled
+    assert any(row[0] == "测试街道小组" and row[-1] == "已结算" and row[5].endswith("元") for row in result["rows"])
+    assert "测试街道小组" in result["detail"] and str(year) in result["detail"]
+    assert any(row[-1] == "已结算" and row[4].endswith("（100%）") for row in result["rows"])  # no visits: all deducted
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

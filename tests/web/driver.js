@@ -275,6 +275,21 @@ const SCENARIOS = {
     return { tag, options, title, screenshot: await shot(page, "report-picker.png", false) };
   },
 
+  // Issue 16: the settlements of one service year as a list, every group in it.
+  async settlementList(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    await goto(page, "/web/settlements.html");
+    await page.waitForSelector("#year-body table");
+    const year = await page.$eval("#y-year", (s) => s.value);
+    const caption = await text(page, "#year-body caption");
+    const rows = await page.$$eval("#year-body tbody tr", (trs) => trs.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    await page.click(`#year-body tbody tr:has-text("已结算") button:has-text("${args.settledName}")`);
+    await page.waitForSelector("#result:not([hidden])");
+    const detail = await text(page, "#result-title");
+    return { year, caption, rows, detail, screenshot: await shot(page, "settlements-year.png") };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

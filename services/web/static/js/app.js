@@ -275,6 +275,14 @@ export function days(value) {
   return value === null || value === undefined ? "—" : `${Number(value).toFixed(1)} 天`;
 }
 
+// A rate or an exact fraction ("0.7273", "3/11", "1") as a percentage: "72.7%" (issue 16).
+export function percent(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const [top, bottom = "1"] = String(value).split("/");
+  const ratio = Number(top) / Number(bottom);
+  return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1).replace(/\.0$/, "")}%` : String(value);
+}
+
 export function yesNo(value) {
   return value === null || value === undefined ? "—" : value ? "是" : "否";
 }
