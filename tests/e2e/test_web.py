@@ -293,6 +293,22 @@ def test_settlements_of_a_service_year_are_listed(browser, system, world):
     assert any(row[-1] == "已结算" and row[4].endswith("（100%）") for row in result["rows"])  # no visits: all deducted
 
 
+def test_a_long_opinion_list_is_paged(browser, system, world):
+    # Issue 16 (web pages), R-OPN-2: 25 opinions of one district shown 20 to a page
+    c = form_group(system.call, uuid.uuid4().hex[:8], start_date=f"{clock.today().year - 1}-06-01")
+    day = (clock.today() - dt.timedelta(days=30)).isoformat()  # older than the other tests' opinions
+    for n in range(25):
+        status, body = system.call("POST", "/api/v1/opinions", {
+            "district": c["district"], "category": "public_space", "text": f"第{n + 1}条意见", "channel": "planner", "date": day})
+        assert status == 201, body
+    system.settle()
+    result = drive(browser, "opinionPages", system, {**world, "c": c})
+    assert len(result["first"]["refs"]) == 20 and "第 1–20 条" in result["first"]["caption"]
+    assert len(result["second"]["refs"]) == 5 and "第 21–25 条" in result["second"]["caption"]
+    assert result["second"]["nextDisabled"] and not set(result["first"]["refs"]) & set(result["second"]["refs"])
+    assert result["back"] == result["first"]["refs"]
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

@@ -290,6 +290,24 @@ const SCENARIOS = {
     return { year, caption, rows, detail, screenshot: await shot(page, "settlements-year.png") };
   },
 
+  // Issue 16: a long opinion list in pages of 20.
+  async opinionPages(browser) {
+    const page = await open(browser);
+    await signIn(page, "subdistrict", { district: args.c.district });
+    await goto(page, "/web/opinions.html");
+    await page.waitForSelector("#list-body table");
+    const refs = () => page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    const first = { refs: await refs(), caption: await text(page, "#list-body caption") };
+    await page.click("#list-body .pager button:has-text('下一页')");
+    await page.waitForSelector("#list-body caption:has-text('已到最后')");
+    const second = { refs: await refs(), caption: await text(page, "#list-body caption"),
+      nextDisabled: await page.$eval("#list-body .pager button:has-text('下一页')", (b) => b.disabled) };
+    const file = await shot(page, "opinions-page-2.png");
+    await page.click("#list-body .pager button:has-text('上一页')");
+    await page.waitForSelector("#list-body caption:has-text('后面还有')");
+    return { first, second, back: await refs(), screenshot: file };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

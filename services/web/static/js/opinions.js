@@ -1,10 +1,26 @@
 // Residents' opinions (R-OPN-1..4): the district's group acknowledges, answers, relays,
 // escalates and closes; governments and sub-districts read what concerns them.
-import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, page, pageStatus, param, table, today } from "./app.js";
+import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh("ref");
-const state = { session: null, filter: {}, items: [], selected: null };
+const state = { session: null, filter: {}, items: [], selected: null, cursors: [""], page: 0 };
+const PAGE_SIZE = 20; // issue 16: long lists in pages, with the API's cursors
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
+
+// Back to the first page (a new filter).
+function firstPage() {
+  state.cursors = [""];
+  state.page = 0;
+}
+
+function pager(next) {
+  const go = async (step) => { state.page += step; await load(); $("#list-body").focus?.(); };
+  return el("nav", { class: "actions pager", "aria-label": "翻页" },
+    el("button", { type: "button", class: "secondary", disabled: state.page === 0, onclick: () => go(-1) }, "上一页"),
+    el("span", { class: "muted", "aria-live": "polite" }, `第 ${state.page + 1} 页`),
+    el("button", { type: "button", class: "secondary", disabled: !next, onclick: () => go(1) }, "下一页"));
+}
 
 // Which steps make sense from each status (the API refuses others with 409).
 const STEPS = {
@@ -16,8 +32,9 @@ const STEPS = {
 };
 
 async function load() {
-  const params = new URLSearchParams({ limit: "200" });
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   for (const [k, v] of Object.entries(state.filter)) if (v !== undefined && v !== "" && v !== false) params.set(k, v);
+  if (state.cursors[state.page]) params.set("cursor", state.cursors[state.page]);
   if (state.session.role === "planner" && state.session.district) params.set("district", state.session.district);
   const result = await api("GET", `/api/v1/opinions?${params}`);
   const body = $("#list-body");
@@ -25,21 +42,23 @@ async function load() {
     body.replaceChildren(el("p", { class: "page-status is-error", role: "alert" }, describeError(result.error)));
     return;
   }
-  state.items = fresh.merge(result.data.items, (o) => !state.filter.status || o.status === state.filter.status);
+  state.cursors[state.page + 1] = result.data.next_cursor || "";
+  state.items = state.page === 0 ? fresh.merge(result.data.items, (o) => !state.filter.status || o.status === state.filter.status) : result.data.items;
+  const first = state.page * PAGE_SIZE + 1;
   body.replaceChildren(table({
-    caption: `共 ${state.items.length} 条${result.data.next_cursor ? "（仅显示最近 200 条）" : ""}`,
+    caption: state.items.length ? `第 ${first}–${first + state.items.length - 1} 条${result.data.next_cursor ? "，后面还有" : "，已到最后"}` : "",
     rows: state.items,
     columns: [
       { label: "编号", value: (o) => o.ref },
       { label: "日期", value: (o) => o.date },
-      { label: "镇街", value: (o) => o.district },
+      { label: "镇街", value: (o) => name("district", o.district) },
       { label: "类别", value: (o) => label("category", o.category) },
       { label: "内容", value: (o) => (o.text || "").slice(0, 60) },
       { label: "状态", value: (o) => [badge(label("opinionStatus", o.status), o.status === "closed" ? "ok" : "info"), o.overdue ? [" ", badge("逾期", "bad")] : null, o.relayed ? [" ", badge("已上传下达", "info")] : null] },
       { label: "答复期限", value: (o) => o.due_date },
       { label: "", value: (o) => el("button", { type: "button", class: "small secondary", onclick: () => select(o), "aria-label": `办理意见 ${o.ref}` }, "详情") },
     ],
-  }));
+  }), pager(result.data.next_cursor));
 }
 
 function select(o) {
@@ -47,7 +66,7 @@ function select(o) {
   $("#detail").hidden = false;
   $("#detail-title").textContent = `意见 ${o.ref}`;
   $("#detail-body").replaceChildren(facts([
-    ["状态", label("opinionStatus", o.status)], ["日期", o.date], ["镇街（园区）", o.district], ["小组", o.group],
+    ["状态", label("opinionStatus", o.status)], ["日期", o.date], ["镇街（园区）", name("district", o.district)], ["小组", name("group", o.group)],
     ["类别", label("category", o.category)], ["渠道", label("channel", o.channel)], ["内容", o.text],
     ["公开", o.public ? "是" : "否"], ["联系电话", o.contact_phone_masked], ["受理期限", o.acknowledge_due_date],
     ["答复期限", o.due_date], ["回复", o.reply], ["关联建议", o.recommendation],
@@ -65,6 +84,7 @@ page({
   roles: ["planner", "subdistrict", "government", "bureau"],
   init: async ({ session }) => {
     state.session = session;
+    name = await names();
     if (session.role === "planner" && !session.district) {
       pageStatus("您的令牌没有镇街（district）信息，无法列出本镇街的公众意见；请重新登录。", "error");
     }
@@ -73,6 +93,7 @@ page({
     $("#ack-date").value = await today();
     bindForm($("#filter-form"), async (values) => {
       state.filter = { status: values.status || "", overdue: values.overdue ? "true" : "", district: values.district || "" };
+      firstPage();
       await load();
       return { ok: true, status: 200 };
     });
