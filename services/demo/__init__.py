@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from services.backbone import clock
 from services.demo import reports
 from services.reporting.render.values import format_money
 from services.demo.client import ApiError, Client, token_issuer
@@ -35,11 +36,12 @@ from services.demo.scenario import (
     GROUP,
     STORY_LAST,
     YEAR_FIRST,
+    YEAR_LAST,
     Tally,
     Year,
 )
 
-MARKER = ".rps-demo"
+MARKER = clock.DEMO_MARKER
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _STORE_FILE = re.compile(r"^[a-z]+-(events|state)\.sqlite(-wal|-shm|-journal)?$")
 
@@ -59,7 +61,13 @@ def fresh_data_dir(path: Path) -> None:
                             "choose another --data-dir")
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    (path / MARKER).write_text("made by `rps demo`; wiped at its next start\n", encoding="utf-8")
+    mark(path)
+
+
+def mark(path: Path, as_of: dt.date | None = None) -> None:
+    """The marker of a demo's data directory; ``as_of``: the last business date played (clock.data_as_of)."""
+    played = f"as_of: {as_of.isoformat()}\n" if as_of else ""
+    (path / MARKER).write_text(f"made by `rps demo`; wiped at its next start\n{played}", encoding="utf-8")
 
 
 def window_end(months: int) -> dt.date:
@@ -142,7 +150,11 @@ def _play(client: Client, data: Path, out: Path, months: int, formats: tuple[str
           say: Callable[[str], None], started: float) -> int:
     _wait_ready(client)
     last = window_end(months)
-    say(f"rps demo: playing service year 2021 from {YEAR_FIRST} to {min(last, STORY_LAST)} over HTTP")
+    # Issue 16: the service year is 2021-06-01 .. 2022-05-31 (README); the story runs on into June 2022
+    # for the summaries and the settlements.
+    say(f"rps demo: playing service year 2021 ({YEAR_FIRST} .. {YEAR_LAST})"
+        + (f" and its settlement month, up to {STORY_LAST}," if last > YEAR_LAST else f", up to {last},")
+        + " over HTTP")
     year = Year(client, cutoff=last, say=say)
     year.plot()
     tally = year.play()
@@ -167,6 +179,9 @@ def _play(client: Client, data: Path, out: Path, months: int, formats: tuple[str
     other_warnings = sum(1 for w in written for f in w.problems if f != "json")
     files = sum(len(w.files) for w in written)
     _summary(say, tally, settlements, index, files, other_warnings, time.monotonic() - started, client.calls)
+    # Issue 16: the data stays for browsing; its pages open on the last day played, not on today.
+    mark(data, min(last, STORY_LAST))
+    say(f"rps demo: browse the year in the web pages: rps run --data {data}  (then http://127.0.0.1:8000/web/)")
     if tally.failures or json_failures:
         say(f"rps demo: {len(tally.failures)} step(s) failed, {json_failures} JSON report(s) missing (see above)")
         return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -76,8 +77,9 @@ def fetch_all(client: Client, who: Role, out: Path, periods: list[tuple[str, str
               say: Callable[[str], None]) -> list[Written]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind, period in periods:
+    for number, (kind, period) in enumerate(periods, 1):
         item = Written(kind, period)
+        started = time.monotonic()
         for fmt in formats:
             path = out / f"{kind}-{period}.{fmt}"
             problem = _fetch(client, who, kind, period, fmt, path)
@@ -87,6 +89,9 @@ def fetch_all(client: Client, who: Role, out: Path, periods: list[tuple[str, str
                 say(f"  {level}: {kind} {period} as {fmt}: {problem}")
             else:
                 item.files[fmt] = path
+        # Issue 16: rendering takes half a minute; say where it is.
+        say(f"  report {number}/{len(periods)}: {kind} {period} ({', '.join(item.files) or 'none'},"
+            f" {time.monotonic() - started:.1f} s)")
         written.append(item)
     return written
 

@@ -188,7 +188,8 @@ class WebService(OperationsRoutes):
                 "environment": settings.environment,
                 "dev_sign_in": self._dev_sign_in_allowed(),
                 "oidc": oidc,
-                "today": clock.today().isoformat(),
+                # The business date the pages show: a played demo's last day once it is past (issue 16).
+                "today": clock.shown_today(settings.data_dir, settings.embedded).isoformat(),
             },
             headers={"Cache-Control": "no-store"},
         )

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.processes import RPS
+from tests.processes import RPS, Http, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -101,3 +101,37 @@ def test_rebuilding_the_demo_year_gives_the_same_reports(demo):
         assert reports() == live
     finally:
         runtime.close()
+
+
+def test_the_demo_says_its_progress_its_year_and_how_to_browse_it(demo):
+    # Issue 16: `make demo` was silent while it rendered, said 2021-06-01..2022-06-30 for the service year
+    # (README: ..2022-05-31) and ended without saying how to browse its data
+    root, done = demo
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "service year 2021 (2021-06-01 .. 2022-05-31), up to 2021-08-31," in done.stdout
+    assert "2022-06-30" not in done.stdout
+    progress = [line for line in done.stdout.splitlines() if line.strip().startswith("report ")]
+    assert progress[0].strip().startswith("report 1/") and progress[-1].strip().startswith(
+        f"report {len(progress)}/{len(progress)}:")
+    assert f"rps run --data {root / 'var'}" in done.stdout.splitlines()[-1]
+
+
+def test_browsing_the_demo_opens_its_pages_on_the_last_day_played(demo, tmp_path):
+    # Issue 16: after `make demo` the web pages opened on today (after the demo's year) with a 422;
+    # `rps run --data DIR` serves the demo's data and its pages take their "as of" date from it
+    root, done = demo
+    assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    with open(tmp_path / "run.log", "wb") as log:
+        run = subprocess.Popen([RPS, "run", "--data", str(root / "var")], stdout=log, stderr=subprocess.STDOUT,
+                               env={**_embedded_env(), "RPS_HTTP": f"127.0.0.1:{port}"})
+    try:
+        http = Http(f"http://127.0.0.1:{port}")
+        http.wait_ready(process=run)
+        status, config = http.anonymous().call("GET", "/web/config.json")
+        assert status == 200 and config["today"] == "2021-08-31", config
+        status, report = http.call("GET", f"/api/v1/reports/monthly/{config['today'][:7]}")
+        assert status == 200 and any(g["visits"] for g in report["groups"]), report
+    finally:
+        run.terminate()
+        run.wait(timeout=15)
