@@ -309,6 +309,24 @@ def test_a_long_opinion_list_is_paged(browser, system, world):
     assert result["back"] == result["first"]["refs"]
 
 
+def test_a_resident_submits_an_opinion_and_is_given_its_reference(browser, system, world):
+    # Issue 16 (web pages), R-OPN-1, R-OPN-4: the category list, a point placed in its district,
+    # the reference shown at the end and followed
+    d = form_group(system.call, uuid.uuid4().hex[:8], start_date=f"{clock.today().year - 1}-06-01")
+    lat, lon = 36.40, 115.90
+    square = [[lon - 0.01, lat - 0.01], [lon + 0.01, lat - 0.01], [lon + 0.01, lat + 0.01], [lon - 0.01, lat + 0.01], [lon - 0.01, lat - 0.01]]
+    status, body = system.call("PUT", f"/api/v1/districts/{d['district']}/boundary", {"type": "Polygon", "coordinates": [square]})
+    assert status == 200, body
+    system.settle()
+    result = drive(browser, "residentSubmits", system, {**world, "point": {"lat": lat, "lon": lon}})
+    assert "公共空间" in result["categories"] and "历史文化保护" in result["categories"]
+    assert result["refusal"] and not re.search(r"\b[45]\d\d\b", result["refusal"]), result["refusal"]
+    assert re.fullmatch(r"[0-9A-Z]{8,}", result["ref"]), result["ref"]
+    assert "已收到" in result["follow"]
+    status, opinion = system.call("GET", f"/api/v1/opinions/{result['ref']}")
+    assert status == 200 and opinion["district"] == d["district"] and opinion["category"] == "public_space", opinion
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

@@ -308,6 +308,31 @@ const SCENARIOS = {
     return { first, second, back: await refs(), screenshot: file };
   },
 
+  // Issue 16, R-OPN-1: a resident submits an opinion on the public page and sees its reference.
+  async residentSubmits(browser) {
+    const page = await open(browser, PHONE);
+    await goto(page, "/web/follow.html");
+    const categories = await page.$$eval("#s-category option", (nodes) => nodes.map((o) => o.textContent.trim()));
+    const districtShown = await page.isVisible("#s-district");
+    // An empty submission: the API's refusal next to the field, in words.
+    await page.click("#submit-form button[type=submit]");
+    await page.waitForSelector("#submit-form .field-error, #submit-form .form-status.is-error");
+    const refusal = await text(page, "#submit-form .form-status");
+    await page.selectOption("#s-category", "public_space");
+    await page.fill("#s-lat", String(args.point.lat));
+    await page.fill("#s-lon", String(args.point.lon));
+    await page.fill("#s-text", "健身广场的路灯坏了");
+    await page.check("#s-public");
+    await page.click("#submit-form button[type=submit]");
+    await page.waitForSelector("#submitted-ref");
+    const ref = await text(page, "#submitted-ref");
+    const file = await shot(page, "resident-submitted-phone.png");
+    await page.click("#submitted a");
+    await ready(page);
+    await page.waitForSelector("#follow-status");
+    return { categories, districtShown, refusal, ref, follow: await text(page, "#follow-status"), screenshot: file };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

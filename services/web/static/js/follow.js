@@ -1,6 +1,7 @@
 // Residents follow their opinion by its reference, without signing in (R-OPN-4): the
 // public view only (status, dates, the public reply, the linked recommendation's progress).
-import { $, api, bindForm, el, facts, label, page, param } from "./app.js";
+import { $, api, bindForm, el, facts, fillSelect, label, page, param } from "./app.js";
+import { entries } from "./labels.js";
 
 const q = encodeURIComponent;
 const ORDER = ["received", "acknowledged", "answered", "closed"];
@@ -30,8 +31,47 @@ function show(o) {
     ])] : []));
 }
 
+// Issue 16, R-OPN-1: a resident submits an opinion (category, district or a point) and keeps
+// the reference shown at the end. The districts come from the public organisation list when it
+// answers without a token, else from the Open311 service definition's choices; else a point only.
+async function districtChoices() {
+  const listed = await api("GET", "/api/v1/districts?limit=200", null, { auth: false });
+  if (listed.ok) return listed.data.items.map((d) => ({ code: d.code, name: d.name }));
+  const definition = await api("GET", "/api/v1/open311/v2/services/public_space.json", null, { auth: false });
+  const attribute = definition.ok ? (definition.data.attributes || []).find((a) => a.code === "district") : null;
+  return attribute && attribute.values ? attribute.values.map((v) => ({ code: v.key, name: v.name })) : [];
+}
+
+async function submitForm() {
+  const form = $("#submit-form");
+  fillSelect($("#s-category"), entries("category"), { blank: "请选择类别" });
+  const districts = await districtChoices();
+  fillSelect($("#s-district"), districts, { blank: "不选（填写位置）" });
+  $("#s-district-field").hidden = districts.length === 0;
+  $("#s-locate").hidden = !navigator.geolocation;
+  $("#s-locate").addEventListener("click", () => navigator.geolocation.getCurrentPosition((p) => {
+    $("#s-lat").value = p.coords.latitude.toFixed(6);
+    $("#s-lon").value = p.coords.longitude.toFixed(6);
+  }, () => { $("#s-lat").focus(); }));
+  // Never the staff token: this is what a resident sends.
+  bindForm(form, (values, f, key) => api("POST", "/api/v1/opinions", { channel: "app", ...values }, { auth: false, idempotencyKey: key }), {
+    done: (o) => {
+      form.reset();
+      const box = $("#submitted");
+      box.hidden = false;
+      box.className = "page-status is-ok";
+      box.replaceChildren(
+        el("p", {}, "已收到您的意见。您的查询编号是："),
+        el("p", { class: "figure", id: "submitted-ref" }, o.ref),
+        el("p", {}, "请记下此编号，", el("a", { href: `/web/follow.html?ref=${q(o.ref)}` }, "凭编号查看办理进度"), "。"));
+      box.focus();
+    },
+  });
+}
+
 page({
   init: async () => {
+    await submitForm();
     const form = $("#ask-form");
     // Never the staff token: this is the public view anyone holding the reference sees.
     bindForm(form, (values) => api("GET", `/api/v1/opinions/${q((values.ref || "").trim())}`, null, { auth: false }), { done: show });
