@@ -93,8 +93,9 @@ def run_demo(*, data_dir: str | Path = "var/demo", out: str | Path = "out", mont
     """Play the year and write its reports; 0 when every step and every JSON report worked."""
     say = say or (lambda line: print(line, flush=True))
     started = time.monotonic()
-    # One line per request would bury the story: the demo keeps werkzeug's access log quiet.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # One line per request would bury the story: the demo keeps the access logs quiet.
+    for name in ("werkzeug", "rps.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         wanted = parse_formats(formats)
         if not 1 <= months <= 12:

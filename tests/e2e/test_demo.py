@@ -114,6 +114,7 @@ def test_the_demo_says_its_progress_its_year_and_how_to_browse_it(demo):
     assert progress[0].strip().startswith("report 1/") and progress[-1].strip().startswith(
         f"report {len(progress)}/{len(progress)}:")
     assert f"rps run --data {root / 'var'}" in done.stdout.splitlines()[-1]
+    assert "rps.access" not in done.stderr  # one line per request would bury the story
 
 
 def test_browsing_the_demo_opens_its_pages_on_the_last_day_played(demo, tmp_path):
