@@ -118,7 +118,8 @@ def queues_of(services: tuple[str, ...]) -> list[tuple[str, str]]:
 class Runtime:
     """What one process holds: applications, databases, projections, publishers."""
 
-    def __init__(self, settings: Settings, services: tuple[str, ...], *, create_tables_now: bool):
+    def __init__(self, settings: Settings, services: tuple[str, ...], *, create_tables_now: bool,
+                 progress: Progress | None = None):
         unknown = [s for s in services if s not in SERVICES]
         if unknown:
             raise ConfigurationError(f"unknown service {unknown[0]!r}; one of {', '.join(SERVICES)}")
@@ -158,7 +159,7 @@ class Runtime:
                     self._drop_moved(service, projection)
                     if projection.schema_current():  # otherwise rebuild_stale makes them anew
                         projection.create_tables()
-        self.rebuilt = self.rebuild_stale() if create_tables_now else []
+        self.rebuilt = self.rebuild_stale(progress) if create_tables_now else []
 
     def _database_for(self, service: str, cls: type[Projection], create_tables_now: bool) -> Database:
         """The service's database, or (embedded) the SQLite file a read model keeps apart."""
@@ -457,13 +458,13 @@ class Runtime:
             if names is None or p.name in names
         }
 
-    def rebuild_stale(self) -> list[str]:
+    def rebuild_stale(self, progress: Progress | None = None) -> list[str]:
         """Rebuild the read models whose tables this code declares otherwise than
         they were built (an upgrade changed them, or they are new): drop them
         and apply their sources' history again. Runs where tables are made
         (embedded start, ``rps migrate``), before any consumer."""
         stale = [p for projections in self.projections.values() for p in projections if not p.schema_current()]
-        applied = rebuild(stale, self.event_reader)
+        applied = rebuild(stale, self.event_reader, progress=progress)
         for projection in stale:
             if applied[projection.name]:
                 log.warning("%s: tables changed; rebuilt from %d events", projection.name, applied[projection.name])
@@ -514,16 +515,18 @@ def _require(ok: bool, what: str) -> None:
         raise ConnectionError(f"{what} unreachable")
 
 
-def migrate(settings: Settings, parked: dict[str, int] | None = None, broken: list[str] | None = None) -> list[str]:
+def migrate(settings: Settings, parked: dict[str, int] | None = None, broken: list[str] | None = None,
+            progress: Progress | None = None) -> list[str]:
     """Create or upgrade every schema; safe to run again. ``parked``: filled with the events
     each read model holds parked (a rebuild parks what it cannot apply and goes on); ``broken``:
-    with the chains that do not verify (service and first broken link; the rest is still done)."""
+    with the chains that do not verify (service and first broken link; the rest is still done);
+    ``progress``: told after each batch the rebuilds of changed read models apply."""
     done = []
     if not settings.embedded:
         ensure_postgres_database(settings)
         for service in SERVICES:
             ensure_postgres_schema(settings, service)
-    runtime = Runtime(settings, SERVICES, create_tables_now=True)
+    runtime = Runtime(settings, SERVICES, create_tables_now=True, progress=progress)
     try:
         for app in runtime.apps.values():
             app.create_tables()

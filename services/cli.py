@@ -386,7 +386,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     parked: dict[str, int] = {}
     broken: list[str] = []
-    for line in migrate(_settings(maintenance=True), parked, broken):
+    progress = _show_progress if sys.stderr.isatty() else None  # issue 16: a long rebuild says where it is
+    lines = migrate(_settings(maintenance=True), parked, broken, progress)
+    if progress is not None:
+        print(file=sys.stderr)
+    for line in lines:
         print(line)
     _print_parked(parked)  # parked events are not a failure (R-SEC-3): the rest completed
     for chain in broken:  # R-RPT-5: a broken chain stops the release pipeline
@@ -423,7 +427,7 @@ def _show_progress(names: list[str], source: str, position: int) -> None:
     """One line on the terminal, rewritten after each batch of a rebuild (module-level: a rebuild's
     second process is given it too)."""
     shown = names[0] if len(names) == 1 else f"{len(names)} read models"
-    sys.stderr.write(f"\r\033[Krps rebuild: {shown}: {source} events up to position {position}")
+    sys.stderr.write(f"\r\033[Krps: rebuilding {shown}: {source} events up to position {position}")
     sys.stderr.flush()
 
 
