@@ -261,6 +261,8 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     assert "测试街道" in result["letter"] and a["district"] not in result["letter"]
     assert "测试街道" in result["recommendations"] and a["district"] not in result["recommendations"]
     assert a["district"] not in result["overdue"] and a["government"] not in result["overdue"]
+    assert result["home"]["lead"].startswith("测试街道小组") and a["group"] not in result["home"]["lead"], result["home"]
+    assert "测试街道小组" in result["home"]["who"] and a["group"] not in result["home"]["who"], result["home"]
     for shown in (result["refusal"], result["fieldError"]):
         assert not re.search(r"\b(HTTP|[45]\d\d)\b", shown), shown
     assert "无权访问" in result["refusal"]

@@ -249,6 +249,9 @@ const SCENARIOS = {
     const overdue = await text(page, "main");
     const planner = await open(browser);
     await signIn(planner, "planner", { group: args.a.group });
+    await planner.waitForSelector("#home-body p.lead");
+    await planner.waitForFunction(() => document.querySelector(".who").textContent.includes("小组"));
+    const home = { lead: await text(planner, "#home-body p.lead"), who: await text(planner, ".who") };
     await goto(planner, `/web/compliance.html?group=${encodeURIComponent(args.b.group)}`);
     await planner.waitForSelector("#refusal");
     const refusal = await text(planner, "#refusal");
@@ -257,7 +260,7 @@ const SCENARIOS = {
     await planner.click("#log-form button[type=submit]");
     await planner.waitForSelector("#log-form .field-error");
     const fieldError = await text(planner, "#log-form .field-error");
-    return { letters, letter, recommendations, overdue, refusal, fieldError, screenshot: await shot(page, "overdue-names.png") };
+    return { letters, letter, recommendations, overdue, refusal, fieldError, home, screenshot: await shot(page, "overdue-names.png") };
   },
 
   // Issue 16: a report period is picked from a list, not typed.

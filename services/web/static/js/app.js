@@ -429,8 +429,11 @@ function header(s) {
     el("ul", {}, items.map(([href, text]) => el("li", {}, el("a", { href: `/web/${href}`, "aria-current": href === here ? "page" : null }, text)))));
   const who = el("div", { class: "who" });
   if (s) {
-    const scope = s.group || s.district || s.government;
-    who.append(`${ROLE_NAMES[s.role] || s.role}${scope ? "·" + scope : ""}　`,
+    const [kind, scope] = s.group ? ["group", s.group] : s.district ? ["district", s.district] : ["government", s.government];
+    const shown = el("span", {}, scope ? "·" + scope : "");
+    // Issue 16: the scope by its name once the names are read.
+    if (scope) names().then((name) => { shown.textContent = "·" + name(kind, scope); });
+    who.append(`${ROLE_NAMES[s.role] || s.role}`, shown, "　",
       el("button", { type: "button", class: "link", onclick: () => { signOut(); location.href = "/web/index.html"; } }, "退出"));
   } else {
     who.append(el("a", { href: "/web/signin.html", style: "color:inherit" }, "登录"));

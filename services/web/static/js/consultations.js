@@ -1,9 +1,10 @@
 // Consultations (R-CSL-1): a government or sub-district asks its group; the group issues
 // its opinion; the asker closes it.
-import { $, api, badge, bindForm, clearErrors, describeError, el, facts, fillSelect, Fresh, label, page, pageStatus, table } from "./app.js";
+import { $, api, badge, bindForm, clearErrors, describeError, el, facts, fillSelect, Fresh, label, names, page, pageStatus, table } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh();
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
 const state = { session: null, selected: null };
 
 async function load() {
@@ -19,7 +20,7 @@ async function load() {
     columns: [
       { label: "事项", value: (c) => el("button", { type: "button", class: "link", onclick: () => show(c.id) }, c.subject || label("kind", c.kind)) },
       { label: "类型", value: (c) => label("kind", c.kind) },
-      { label: "小组", value: (c) => c.group },
+      { label: "小组", value: (c) => name("group", c.group) },
       { label: "提出日期", value: (c) => c.date },
       { label: "答复期限", value: (c) => c.due_date },
       { label: "状态", value: (c) => [badge(label("consultationStatus", c.status), c.status === "requested" ? "info" : "ok"),
@@ -38,8 +39,8 @@ async function show(id) {
   $("#detail").hidden = false;
   $("#detail-title").textContent = c.subject || label("kind", c.kind);
   $("#detail-body").replaceChildren(facts([
-    ["类型", label("kind", c.kind)], ["状态", label("consultationStatus", c.status)], ["小组", c.group],
-    ["镇街（园区）", c.district], ["阶段", label("stage", c.stage)], ["资料", (c.documents || []).join("、")],
+    ["类型", label("kind", c.kind)], ["状态", label("consultationStatus", c.status)], ["小组", name("group", c.group)],
+    ["镇街（园区）", name("district", c.district)], ["阶段", label("stage", c.stage)], ["资料", (c.documents || []).join("、")],
     ["问题", c.question], ["提出日期", c.date], ["答复期限", c.due_date], ["结论", label("verdict", c.verdict)],
     ["意见", c.opinion], ["答复日期", c.answered_on], ["关闭日期", c.closed_on],
   ]));
@@ -56,6 +57,7 @@ page({
   roles: ["planner", "subdistrict", "government", "bureau"],
   init: async ({ session }) => {
     state.session = session;
+    name = await names();
     if (["government", "subdistrict", "bureau"].includes(session.role)) {
       const filter = session.role === "government" ? `government=${q(session.government)}`
         : session.role === "subdistrict" ? `district=${q(session.district)}` : "limit=200";

@@ -1,5 +1,5 @@
 // Home page: for each role what is waiting, counted through the public lists.
-import { api, bar, days, describeError, el, page, today, yesNo } from "./app.js";
+import { api, bar, days, describeError, el, names, page, today, yesNo } from "./app.js";
 import { ROLE_NAMES } from "./labels.js";
 
 const body = () => document.getElementById("home-body");
@@ -50,19 +50,22 @@ const HOMES = {
     }
     cards.push(await countCard("待答复的技术咨询", "/api/v1/consultations?status=requested", "/web/consultations.html", "去答复"));
     cards.push(await countCard("在办的意见建议", "/api/v1/recommendations?status=raised,forwarded,accepted", "/web/recommendations.html", "查看"));
-    return [el("p", { class: "lead" }, `小组 ${s.group}${s.district ? `，服务镇街（园区）${s.district}` : ""}`),
+    const name = await names(); // issue 16: names, not codes
+    return [el("p", { class: "lead" }, `${name("group", s.group)}${s.district ? `，服务${name("district", s.district)}` : ""}`),
       el("div", { class: "actions" }, el("a", { class: "button", href: "/web/visits.html#log" }, "记录一次走访")),
       el("div", { class: "cards" }, cards)];
   },
   async subdistrict(s) {
-    return [el("p", { class: "lead" }, `镇街（园区）${s.district}`), el("div", { class: "cards" },
+    const name = await names();
+    return [el("p", { class: "lead" }, name("district", s.district)), el("div", { class: "cards" },
       await countCard("待确认的走访", "/api/v1/visits?status=unconfirmed", "/web/visits.html?status=unconfirmed", "去确认"),
       await countCard("待落实的意见建议", "/api/v1/recommendations?status=forwarded,accepted", "/web/recommendations.html", "去办理"),
       await countCard("逾期的意见建议", "/api/v1/recommendations?overdue=true", "/web/overdue.html", "逾期事项"),
       await countCard("技术咨询", "/api/v1/consultations", "/web/consultations.html", "查看"))];
   },
   async government(s) {
-    return [el("p", { class: "lead" }, `${ROLE_NAMES.government} ${s.government}`), el("div", { class: "cards" },
+    const name = await names();
+    return [el("p", { class: "lead" }, name("government", s.government)), el("div", { class: "cards" },
       await countCard("收到的函件", "/api/v1/letters", "/web/letters.html", "查看函件"),
       await countCard("待决定采纳的建议", "/api/v1/recommendations?status=forwarded", "/web/recommendations.html?status=forwarded", "去办理"),
       await countCard("落实中的建议", "/api/v1/recommendations?status=accepted", "/web/recommendations.html?status=accepted", "报告进度"),

@@ -2,13 +2,14 @@
 // confirms or disputes; everyone in scope sees the month against the requirement.
 import {
   $, $$, api, badge, bindForm, clearErrors, days, describeError, el, facts, fillDatalist, fillSelect, Fresh, label,
-  page, pageStatus, param, setStatus, table, today, yesNo,
+  names, page, pageStatus, param, setStatus, table, today, yesNo,
 } from "./app.js";
 import { monthView } from "./views.js";
 
 const state = { session: null, group: null, district: null, month: null, status: "", visits: [], selected: null };
 const q = encodeURIComponent;
 const fresh = new Fresh();
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
 
 function allowed(node) {
   return !node.dataset.roles || node.dataset.roles.split(/\s+/).includes(state.session.role);
@@ -51,7 +52,7 @@ async function loadList() {
     rows: state.visits,
     columns: [
       { label: "日期", value: (v) => (v.last_date && v.last_date !== v.date ? `${v.date} 至 ${v.last_date}` : v.date) },
-      { label: "小组", value: (v) => v.group },
+      { label: "小组", value: (v) => name("group", v.group) },
       { label: "天数", num: true, value: (v) => days(v.days) },
       { label: "工作内容", value: (v) => (v.activities || []).map((a) => label("activity", a)).join("、") || "—" },
       { label: "当面交流", value: (v) => yesNo(v.leader_met) },
@@ -139,6 +140,7 @@ page({
   roles: ["planner", "subdistrict", "government", "bureau"],
   init: async ({ session }) => {
     state.session = session;
+    name = await names();
     const now = await today();
     state.month = /^\d{4}-\d{2}$/.test(param("month") || "") ? param("month") : now.slice(0, 7);
     state.status = param("status") || "";
