@@ -393,6 +393,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ),
     # R-OPN-4: followed by reference number without logging in.
     ("GET", f"{API}/opinions/<ref>"): allow(PUBLIC),
+    # R-OPN-1: the bureau assigns the district of an address-only opinion (its triage list).
+    ("POST", f"{API}/opinions/<ref>/district"): allow(BUREAU),
     ("POST", f"{API}/opinions/<ref>/acknowledge"): allow(
         "bureau", "planner", scope=(opinion, body(optional=True, group="group")), hide=True
     ),

@@ -215,9 +215,12 @@ class FeedbackApplication(ServiceApplication):
                     f"{point_field}：该位置不在任何责任规划师服务的镇街（园区）范围内",
                     field=point_field, rule="R-OPN-1",
                 )
+        elif address:
+            found = None  # R-OPN-1: only a street address: the bureau's triage list assigns the district
         else:
-            raise RuleViolated("district：请给出镇街（district）或位置（point）", field="district", rule="R-OPN-1")
-        group = self.directory.group_serving(found.code, date)
+            raise RuleViolated("district：请给出镇街（district）、位置（point）或地址（address）", field="district",
+                               rule="R-OPN-1")
+        group = self.directory.group_serving(found.code, date) if found else None
         person = Person(key=personal.new_person_key(), name=contact_name or None, phone=phone,
                         email=contact_email or None, app_user=app_user_id or None)
         keep_person = not person.empty
@@ -227,8 +230,8 @@ class FeedbackApplication(ServiceApplication):
             acknowledge_days=self.settings.opinion_acknowledge_days,
             answer_days=self.settings.opinion_answer_days,
             ref=new_ref(),
-            district=found.code,
-            government=found.government,
+            district=found.code if found else None,
+            government=found.government if found else None,
             group=group.code if group else None,
             category=category,
             text=text,
@@ -256,6 +259,18 @@ class FeedbackApplication(ServiceApplication):
             raise
         if keep_person or details.fields:  # a keyed request's save held back, then not stored (R-SEC-3)
             self.on_discard(lambda: self.vault.erase(person.key if keep_person else None, ref=opinion.ref))
+        return opinion
+
+    @command
+    def assign_district(self, ref: str, *, district: str, date: dt.date | None = None) -> Opinion:
+        """R-OPN-1: the bureau gives an address-only opinion its district (and so its group)."""
+        today = clock.today()
+        opinion = self.get_opinion(ref)
+        found = self.directory.require_district(district, rule="R-OPN-1")
+        serving = self.directory.group_serving(found.code, dt.date.fromisoformat(opinion.date))
+        opinion.assign_district(district=found.code, government=found.government,
+                                group=serving.code if serving else None, date=date or today, today=today)
+        self.save(opinion)
         return opinion
 
     @command

@@ -179,7 +179,7 @@ class Opinion(Aggregate):
         acknowledge_days: int,
         answer_days: int,
         ref: str,
-        district: str,
+        district: str | None,
         government: str | None,
         group: str | None,
         category: str,
@@ -224,7 +224,7 @@ class Opinion(Aggregate):
     def __init__(
         self,
         ref: str,
-        district: str,
+        district: str | None,
         government: str | None,
         group: str | None,
         category: str,
@@ -285,6 +285,24 @@ class Opinion(Aggregate):
         self.status = status
         self.group = group
         self.acknowledged_on = date
+
+    # R-OPN-1: one that came with only a street address waits in the bureau's triage list until
+    # the bureau assigns its district; its service levels run from receipt all the same.
+    def assign_district(self, *, district: str, government: str | None, group: str | None, date: dt.date,
+                        today: dt.date) -> None:
+        if self.district is not None:
+            raise RuleViolated(f"district：该意见已属于镇街 {self.district}，无需分派", field="district",
+                               rule="R-OPN-1")
+        check_status(self.status, ("received",), "分派镇街", "R-OPN-1")
+        check_not_future(date, today)
+        check_not_before(date, self.date, "date", "R-OPN-1", "意见收到日期")
+        self._district_assigned(ref=self.ref, district=district, government=government, group=group,
+                                date=date.isoformat(), acknowledge_due_date=self.acknowledge_due_date)
+
+    @event("DistrictAssigned")
+    def _district_assigned(self, ref: str, district: str, government: str | None, group: str | None,
+                           date: str, acknowledge_due_date: str) -> None:
+        self.district, self.government, self.group = district, government, group
 
     # R-OPN-2: 上传下达 at any point after acknowledgement, while not closed.
     def relay(self, *, date: dt.date, today: dt.date, comment: str) -> None:

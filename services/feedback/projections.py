@@ -198,6 +198,12 @@ class FeedbackListsProjection(Projection):
         assignments = ", ".join(f"{name} = %s" for name in columns)
         cur.execute(f"UPDATE fb_opinions SET {assignments} WHERE id = %s", (*columns.values(), envelope["subject"]))
 
+    @handles("OpinionDistrictAssigned")
+    def opinion_district_assigned(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        # R-OPN-1: an address-only opinion leaves the bureau's triage list for its district
+        d = envelope["data"]
+        self._opinion(cur, envelope, district=d["district"], government=d.get("government"), grp=d.get("group"))
+
     @handles("OpinionAcknowledged")
     def opinion_acknowledged(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         d = envelope["data"]
@@ -416,6 +422,18 @@ class NotificationOutboxProjection(Projection):
         self._enqueue(cur, envelope, "group", d.get("group"), {
             "ref": d["ref"], "district": d["district"], "acknowledge_due_date": d["acknowledge_due_date"],
             "message": f"新的群众意见 {d['ref']} 待受理（{d['acknowledge_due_date']} 前）",
+        })
+
+    @handles("OpinionDistrictAssigned")
+    def opinion_district_assigned(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        # R-OPN-1: once the bureau assigns the district, its group has the opinion to acknowledge
+        d = envelope["data"]
+        cur.execute("UPDATE fb_notify_opinions SET grp = %s, government = %s WHERE ref = %s",
+                    (d.get("group"), d.get("government"), d["ref"]))
+        due = d["acknowledge_due_date"]  # from receipt (R-OPN-1)
+        self._enqueue(cur, envelope, "group", d.get("group"), {
+            "ref": d["ref"], "district": d["district"], "acknowledge_due_date": due,
+            "message": f"新的群众意见 {d['ref']} 待受理（{due} 前）",
         })
 
     @handles("OpinionAcknowledged", "OpinionClosed")

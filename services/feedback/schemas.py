@@ -53,6 +53,12 @@ class AcknowledgeOpinion(Dated):
     group: Short | None = None
 
 
+class AssignDistrict(Dated):
+    """R-OPN-1: the district of an opinion that came with only a street address."""
+
+    district: Short
+
+
 class RelayOpinion(Dated):
     comment: str
 

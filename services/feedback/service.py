@@ -21,6 +21,7 @@ from services.feedback import open311, presenters, queries
 from services.feedback.application import FeedbackApplication
 from services.feedback.schemas import (
     AcknowledgeOpinion,
+    AssignDistrict,
     AnswerOpinion,
     Completion,
     ConsultationOpinion,
@@ -108,6 +109,12 @@ class FeedbackService(OperationsRoutes):
     def follow_opinion(self, request: Request, ref: str) -> Response:
         # R-OPN-4: no token; status, reply and the linked recommendation's progress only.
         return json_response(self.feedback.public_view(ref))
+
+    @route("POST", f"{API}/opinions/<ref>/district", body=AssignDistrict)
+    def assign_district(self, request: Request, ref: str) -> Response:
+        # R-OPN-1: the bureau's triage list: an address-only opinion gets its district
+        body = parse_body(request, AssignDistrict)
+        return json_response(self._staff_view(self.feedback.assign_district(ref, **_fields(body))))
 
     @route("POST", f"{API}/opinions/<ref>/acknowledge", body=AcknowledgeOpinion)
     def acknowledge_opinion(self, request: Request, ref: str) -> Response:

@@ -125,6 +125,9 @@ def programme_year(api: Any, unique: str) -> None:
     assert api.delete(f"{API}/opinions/{o1}/personal-data").status_code == 204
     o2 = w.opinion(d1, "2022-03-01")
     w.acknowledge(o2, "2022-03-02")
+    # R-OPN-1 (issue 16): one with only a street address waits until the bureau assigns its district
+    o3 = w.opinion(None, "2022-03-01", address="柳园路 1 号")
+    w.post(f"/opinions/{o3}/district", {"district": d1, "date": "2022-03-02"})
     escalated = w.post(f"/opinions/{o2}/escalate", {"date": "2022-03-03", "title": "增设路灯"})["recommendation"]["id"]
     r1, r2, r3 = (w.recommendation(g1, "2022-03-04", title) for title in ("修缮步道", "增设口袋公园", "拓宽巷道"))
     w.letter(gov, "L1", "2022-03-05", "2022-04-05", [r1, r2, escalated])

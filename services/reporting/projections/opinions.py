@@ -57,6 +57,13 @@ class OpinionsProjection(versions.GroupRowsProjection):
             ),
         )
 
+    @handles("OpinionDistrictAssigned")
+    def district_assigned(self, cur: Cursor, envelope: dict[str, Any]) -> None:
+        # R-OPN-1: an address-only opinion counts for its district once the bureau assigns it
+        data = envelope["data"]
+        append_step(cur, "rpt_opinions", data["ref"], None, None, district=data["district"],
+                    government=data.get("government"), grp=data.get("group"))
+
     @handles("OpinionAcknowledged")
     def acknowledged(self, cur: Cursor, envelope: dict[str, Any]) -> None:
         data = envelope["data"]

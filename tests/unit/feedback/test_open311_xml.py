@@ -149,3 +149,35 @@ def test_errors_in_georeport_shape_in_both_formats(server, world):
     assert refused.status_code == 422
     [error] = ET.fromstring(refused.content)
     assert (error.findtext("code"), error.findtext("field"), error.findtext("rule")) == ("422", "lat", "R-OPN-1")
+
+
+def test_address_only_request_waits_for_the_bureau_to_assign_its_district(server, api, runtime, world, frozen_clock):
+    # R-OPN-1 (amended): a request with only address_string (no lat/long, no district) is accepted into
+    # the bureau's triage list; the bureau assigns its district; its service levels run from receipt.
+    # R-SEC-4: the address never shows in an anonymous answer.
+    response = post(server, "xml", lat=None, long=None)
+    assert response.status_code == 201, response.text
+    ref = ET.fromstring(response.content).findtext("request/service_request_id")
+    client = GeoReport(server, output_format="xml")
+    waiting = client.get_service_request(ref)
+    assert (waiting["status"], waiting["agency_responsible"]) == ("open", None)
+    assert waiting["expected_datetime"] == "2026-07-15T23:59:59+08:00"  # R-OPN-2: 30 days from receipt
+    api.settle()
+    triage = [o for o in api.get("/api/v1/opinions").json_body["items"] if o["ref"] == ref]
+    assert [o["district"] for o in triage] == [None]
+    assert api.as_role("planner", group=world["group"]).post(f"/api/v1/opinions/{ref}/district",
+                                                            {"district": world["district"]}).status_code == 403
+    assigned = api.post(f"/api/v1/opinions/{ref}/district", {"district": world["district"]})
+    assert assigned.status_code == 200, assigned.json_body
+    assert assigned.json_body["district"] == world["district"]
+    again = api.post(f"/api/v1/opinions/{ref}/district", {"district": world["district"]})
+    assert again.status_code == 422 and again.json_body["error"]["rule"] == "R-OPN-1"
+    one = client.get_service_request(ref)
+    assert one["agency_responsible"].startswith("古楼街道")
+    assert one["expected_datetime"] == waiting["expected_datetime"]  # the service level still runs from receipt
+    api.settle()
+    [listed] = [o for o in api.get("/api/v1/opinions").json_body["items"] if o["ref"] == ref]
+    assert (listed["district"], listed["group"]) == (world["district"], world["group"])
+    raw = requests.get(f"{server}/requests.xml?service_request_id={ref}", timeout=30).content
+    assert ET.fromstring(raw).findtext("request/agency_responsible").startswith("古楼街道")
+    assert_nothing_private(raw)

@@ -103,6 +103,7 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("GET", f"{API}/opinions?district={{district}}", None,              "401 S S A A 403 403"),
     ("GET", f"{API}/opinions?government={{gov}}", None,                 "401 A A S A 403 403"),
     ("GET", f"{API}/opinions/{{ref}}", None,                            "A A A A A A A"),
+    ("POST", f"{API}/opinions/{{ref}}/district", {"district": "{district}"}, "401 403 403 403 A 403 403"),
     ("POST", f"{API}/opinions/{{ref}}/acknowledge", {},                 "401 H 403 403 A 403 403"),
     ("POST", f"{API}/opinions/{{ref}}/relay", {"comment": "请关注"},      "401 H 403 403 A 403 403"),
     ("POST", f"{API}/opinions/{{ref}}/answer", {"reply": "已处理"},       "401 H 403 403 A 403 403"),
