@@ -275,7 +275,7 @@ const SCENARIOS = {
     await page.click("#pick-form button[type=submit]");
     await page.waitForSelector("#summary:not([hidden])");
     const title = await text(page, "#summary-title");
-    return { tag, options, title, screenshot: await shot(page, "report-picker.png", false) };
+    return { tag, options, title, screenshot: await shot(page, "report-picker.png") };
   },
 
   // Issue 16: the settlements of one service year as a list, every group in it.
