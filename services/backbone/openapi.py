@@ -70,12 +70,89 @@ def _query_parameters(query: Any) -> list[dict[str, Any]]:
     if isinstance(query, dict):
         properties, required = query, []
     else:
-        schema = _without_null_defaults(query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}"))
+        schema = _without_null_defaults(
+            query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        )
         properties, required = schema.get("properties", {}), schema.get("required", [])
     return [
         {"name": name, "in": "query", "required": name in required, "schema": definition}
         for name, definition in properties.items()
     ]
+
+
+def _page(path: str) -> dict[str, Any]:
+    """A list's page (API.md "Lists"); GET /visits names its items ``visits``."""
+    key = "visits" if path == "/api/v1/visits" else "items"
+    return {
+        "type": "object",
+        "required": [key, "next_cursor"],
+        "properties": {
+            key: {"type": "array", "items": {"type": "object"}},
+            "next_cursor": {"type": ["string", "null"], "description": "下一页的 cursor；最后一页为 null"},
+        },
+    }
+
+
+# GeoReport v2 answers a client's mistake with its own error list, not the application's shape.
+OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+# Media types of ?format= (services/reporting/reports.FORMATS).
+_FORMAT_MEDIA = {
+    "json": "application/json",
+    "html": "text/html",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _content(media: Iterable[str], schema: dict[str, Any]) -> dict[str, Any]:
+    return {kind: {"schema": schema if kind.endswith("json") else {}} for kind in media}
+
+
+def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
+    """Success and error answers (issue 16): a list's page, Open311's arrays and error list in JSON or
+    XML, a report's formats, 204/302/text where the route answers so; a JSON object elsewhere."""
+    query = getattr(fn, "rps_query", None) or {}
+    names = set(query) if isinstance(query, dict) else {f.alias or n for n, f in query.model_fields.items()}
+    if "/open311/" in path:
+        media = ["text/xml" if path.endswith(".xml") else "application/json"]
+        single = path.endswith(("discovery.json", "discovery.xml")) or "/services/<" in path
+        success = {"type": "object"} if single else {"type": "array", "items": {"type": "object"}}
+        # A path or query value a store cannot keep is refused (R-SEC-3) before the route, in the application's shape.
+        refused = {"anyOf": [OPEN311_ERRORS, {"$ref": "#/components/schemas/Error"}]}
+        errors = {code: {"description": _STATUS_TEXT[code], "content": _content(media, OPEN311_ERRORS)}
+                  for code in ("400", "404", "422", "429", "503")}
+        errors["400"]["content"]["application/json"] = {"schema": refused}
+        return {"201" if method == "POST" else "200": {"description": "成功", "content": _content(media, success)},
+                **errors}
+    errors = {
+        code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code, text in _STATUS_TEXT.items()
+    }
+    if method == "DELETE":
+        return {"204": {"description": "成功，无内容"}, **errors}
+    if path == "/":
+        return {"302": {"description": "转到首页"}}
+    if path.startswith("/web/<") or path == "/metrics":
+        media = ["text/plain"] if path == "/metrics" else ["*/*"]
+        return {
+            "200": {"description": "成功", "content": {kind: {"schema": {}} for kind in media}},
+            "304": {"description": "未修改"},
+            **errors,
+        }
+    success_media = [_FORMAT_MEDIA[f] for f in query["format"]["enum"]] if "format" in names else ["application/json"]
+    body = _page(path) if "cursor" in names else {"type": "object"}
+    success = {"description": "成功", "content": _content(success_media, body)}
+    if method == "GET":
+        return {"200": success, **errors}
+    # POST/PUT: 201 where a new object was created (Location names it), 200 where an existing one changed.
+    return {"200": success, "201": success, **errors}
 
 
 def _operation(method: str, path: str, service: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -89,13 +166,7 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
         "tags": [service],
         "summary": doc[0] if doc else fn.__name__.replace("_", " "),
         "parameters": parameters,
-        "responses": {
-            "200" if method == "GET" else "201": {"description": "成功", "content": {"application/json": {"schema": {}}}},
-            **{
-                code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-                for code, text in _STATUS_TEXT.items()
-            },
-        },
+        "responses": _responses(method, path, fn),
     }
     operation["parameters"].extend(_query_parameters(getattr(fn, "rps_query", None)))
     if method == "POST":

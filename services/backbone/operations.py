@@ -15,6 +15,7 @@ from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, json_response, route
 
 MAX_FEED_LIMIT = 1000
+MAX_POSITION = 2**63 - 1  # a stored position is a BIGINT; past it is a 400, not the store's overflow (issue 16)
 # /health/ready answers within 2 s whatever its dependencies do (issue 15 item 4).
 READY_DEADLINE_SECONDS = 1.8
 BROKER_UP = Gauge("rps_broker_up", "1 when this process reaches the message broker (relay, consumer roles)", ["role"])
@@ -58,20 +59,22 @@ class OperationsRoutes:
         return json_response(openapi_document(self.runtime.service_objects()))
 
     @route("GET", "/api/v1/events/<service>", query={
-        "after": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1, "maximum": MAX_FEED_LIMIT},
+        "after": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_FEED_LIMIT},
     })
     def events(self, request: Request, service: str) -> Response:
         app = self.runtime.publisher_app(service)
         if app is None:
             raise NotFound(f"没有名为 {service} 的事件源", field="service")
-        after = _int_arg(request, "after", 0, minimum=0)
+        after = _int_arg(request, "after", 0, minimum=0, maximum=MAX_POSITION)
         limit = _int_arg(request, "limit", 100, minimum=1, maximum=MAX_FEED_LIMIT)
         envelopes = app.envelopes(after=after, limit=limit)
         next_after = envelopes[-1]["position"] if envelopes else after
         return json_response({"events": envelopes, "next_after": next_after})
 
 
-    @route("GET", "/api/v1/events/<service>/chain", query={"at": {"type": "integer", "minimum": 1}})
+    @route("GET", "/api/v1/events/<service>/chain",
+           query={"at": {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}})
     def chain(self, request: Request, service: str) -> Response:
         """This service's tamper-evident chain, recomputed now (R-RPT-5)."""
         app = self.runtime.publisher_app(service)
@@ -80,7 +83,7 @@ class OperationsRoutes:
         body = app.verify_chain().as_dict()
         at = request.args.get("at")
         if at is not None:
-            position = _int_arg(request, "at", 0, minimum=1)
+            position = _int_arg(request, "at", 0, minimum=1, maximum=MAX_POSITION)
             body["hash_at"] = app.recorder.chain_hashes(position, position).get(position)
         return json_response(body)
 

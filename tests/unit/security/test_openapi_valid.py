@@ -91,3 +91,18 @@ def test_every_handler_that_reads_a_body_documents_it(document, sources):
     form = document["paths"]["/api/v1/open311/v2/requests.json"]["post"]["requestBody"]["content"]
     assert set(form) == {"application/x-www-form-urlencoded", "multipart/form-data"}
     assert "service_code" in document["components"]["schemas"]["Open311Request"]["required"]
+
+
+# issue 16 "OpenAPI": all 93 success responses had an empty schema; Open311 errors had the application's shape.
+def test_success_answers_have_a_schema_and_open311_errors_the_georeport_shape(document):
+    empty = [f"{method} {path} {code}" for method, path, op in _operations(document)
+             for code, answer in op["responses"].items() if code.startswith("2")
+             for media, content in answer.get("content", {}).items() if media.endswith("json") and not content["schema"]]
+    assert empty == []
+    opinions = document["paths"]["/api/v1/opinions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"items", "next_cursor"} <= set(opinions["required"])
+    missing = document["paths"]["/api/v1/open311/v2/requests/{ref}.json"]["get"]["responses"]["404"]["content"]
+    assert missing["application/json"]["schema"]["items"]["required"] == ["code", "description"]
+    assert "text/xml" in document["paths"]["/api/v1/open311/v2/requests.xml"]["get"]["responses"]["200"]["content"]
+    report = document["paths"]["/api/v1/reports/{kind}/{period}"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "application/pdf", "text/html"} <= set(report)

@@ -19,7 +19,12 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from services.backbone.auth import issue_token
 from services.backbone.http import Gateway
@@ -27,6 +32,7 @@ from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 
 MAX_EXAMPLES = 5
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 CONFIG = schemathesis.Config.from_dict({
     # Generated (valid and invalid) inputs only: the schema's own examples and the
@@ -99,12 +105,13 @@ def _known_path(case, known: dict[str, str], world) -> dict[str, object] | None:
 @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=dt.timedelta(seconds=10), database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_generated_input_gets_a_500(case, app, headers, known, world):
-    # issue 8 / API.md "Status codes": a 500 for client input is a defect
-    case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
+    # issue 8 / API.md "Status codes": a 500 for client input is a defect; issue 16 "OpenAPI": every answer's
+    # status, content type and body are the ones the document declares (a generated client reads them)
+    case.call_and_validate(app=app, headers=headers, checks=CHECKS)
     params = _known_path(case, known, world)
     if params is not None:
         case.path_parameters = params
-        case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
+        case.call_and_validate(app=app, headers=headers, checks=CHECKS)
 
 
 def test_an_issued_report_number_past_any_stored_one_is_404(api):
