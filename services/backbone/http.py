@@ -439,13 +439,15 @@ def route(
     body: type[BaseModel] | None = None,
     forms: bool = False,
     query: type[BaseModel] | dict[str, dict[str, Any]] | None = None,
+    response: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a service method as the entrypoint of ``method path`` in both modes.
 
     ``body`` names the request schema for the OpenAPI document; ``forms``: the
     route takes form bodies (Open311), every other body is a JSON object;
     ``query`` declares the query parameters the handler reads, for the OpenAPI
-    document: the model it validates them with, or parameter name -> JSON schema.
+    document: the model it validates them with, or parameter name -> JSON schema;
+    ``response``: the JSON schema of a success answer where the handler returns a fixed shape.
     """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -465,6 +467,7 @@ def route(
         entrypoint.rps_body = body  # type: ignore[attr-defined]
         entrypoint.rps_query = query  # type: ignore[attr-defined]
         entrypoint.rps_forms = forms  # type: ignore[attr-defined]
+        entrypoint.rps_response = response  # type: ignore[attr-defined]
         return RouteEntrypoint.decorator(method, path)(entrypoint)
 
     return decorator

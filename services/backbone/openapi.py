@@ -147,8 +147,10 @@ def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
             **errors,
         }
     success_media = [_FORMAT_MEDIA[f] for f in query["format"]["enum"]] if "format" in names else ["application/json"]
-    body = _page(path) if "cursor" in names else {"type": "object"}
+    body = getattr(fn, "rps_response", None) or (_page(path) if "cursor" in names else {"type": "object"})
     success = {"description": "成功", "content": _content(success_media, body)}
+    if path == "/health/ready":  # not ready: 503 with the same body (which check failed)
+        errors["503"] = {"description": "未就绪", "content": _content(success_media, body)}
     if method == "GET":
         return {"200": success, **errors}
     # POST/PUT: 201 where a new object was created (Location names it), 200 where an existing one changed.

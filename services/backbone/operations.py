@@ -21,17 +21,24 @@ READY_DEADLINE_SECONDS = 1.8
 BROKER_UP = Gauge("rps_broker_up", "1 when this process reaches the message broker (relay, consumer roles)", ["role"])
 
 
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of an answer with exactly these fields, all present (for ``route(response=...)``)."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 class OperationsRoutes:
     """Mixed into every service class; ``runtime`` is injected in both modes."""
 
     name = "operations"
     runtime: Any
 
-    @route("GET", "/health/live")
+    @route("GET", "/health/live", response=_object(status={"const": "live"}))
     def health_live(self, request: Request) -> Response:
         return json_response({"status": "live"})
 
-    @route("GET", "/health/ready")
+    @route("GET", "/health/ready", response=_object(
+        status={"enum": ["ready", "not_ready"]}, checks={"type": "object", "additionalProperties": {"type": "string"}},
+    ))
     def health_ready(self, request: Request) -> Response:
         """Ready = this process can take writes now (issue 15 item 4), answered within 2 s.
 
@@ -61,7 +68,7 @@ class OperationsRoutes:
     @route("GET", "/api/v1/events/<service>", query={
         "after": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
         "limit": {"type": "integer", "minimum": 1, "maximum": MAX_FEED_LIMIT},
-    })
+    }, response=_object(events={"type": "array", "items": {"type": "object"}}, next_after={"type": "integer"}))
     def events(self, request: Request, service: str) -> Response:
         app = self.runtime.publisher_app(service)
         if app is None:

@@ -106,3 +106,11 @@ def test_success_answers_have_a_schema_and_open311_errors_the_georeport_shape(do
     assert "text/xml" in document["paths"]["/api/v1/open311/v2/requests.xml"]["get"]["responses"]["200"]["content"]
     report = document["paths"]["/api/v1/reports/{kind}/{period}"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "application/pdf", "text/html"} <= set(report)
+
+
+# issue 16 "OpenAPI": where a handler returns a fixed shape, the document names its fields.
+def test_fixed_answers_name_their_fields(document):
+    feed = document["paths"]["/api/v1/events/{service}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert feed["schema"]["required"] == ["events", "next_after"]
+    ready = document["paths"]["/health/ready"]["get"]["responses"]
+    assert ready["503"]["content"]["application/json"]["schema"]["required"] == ["status", "checks"]
