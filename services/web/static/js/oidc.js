@@ -23,7 +23,7 @@ async function challenge(verifier) {
 
 async function discover(issuer) {
   const response = await fetch(`${issuer}/.well-known/openid-configuration`, { credentials: "omit" });
-  if (!response.ok) throw new Error(`发现文档 HTTP ${response.status}`);
+  if (!response.ok) throw new Error("统一身份认证服务暂时无法访问，请稍后再试");
   return response.json();
 }
 
@@ -75,7 +75,7 @@ export async function finishLogin(oidc, query) {
   });
   const tokens = await response.json().catch(() => ({}));
   if (!response.ok || !tokens.access_token) {
-    throw new Error(tokens.error_description || tokens.error || `令牌端点 HTTP ${response.status}`);
+    throw new Error(tokens.error_description || tokens.error || "统一身份认证未完成，请重新登录");
   }
   return { token: tokens.access_token, next: pending.next || "/web/index.html" };
 }
