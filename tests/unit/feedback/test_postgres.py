@@ -113,3 +113,41 @@ def test_access_log_is_append_only_and_the_purge_runs_on_postgres(pg_runtime):
         with pytest.raises(psycopg.Error, match="append-only"):
             with db.transaction() as cur:
                 cur.execute(statement)
+
+
+def test_address_only_open311_request_in_triage_and_xml_on_postgres(pg_runtime):
+    # R-OPN-1 amended (issue 16): an address-only request waits with no district until the bureau
+    # assigns it; the XML lists read PostgreSQL's read model; R-SEC-4: the address never shows
+    import xml.etree.ElementTree as ET
+
+    runtime = pg_runtime
+    api = Api(runtime)
+    contracts = Contracts(runtime)
+    # after the reference data of the module's earlier tests
+    contracts.positions = itertools.count(contracts.projection.last_position("contracts") + 1)
+    contracts.government("gov3")
+    contracts.district("d3", "gov3", None)
+    contracts.group("g3", "d3")
+    posted = form_post(api, "/api/v1/open311/v2/requests.xml", urlencode(
+        {"service_code": "other", "address_string": "柳园路 9 号", "description": "井盖松动"}).encode())
+    assert posted.status_code == 201, posted.get_data(as_text=True)
+    ref = ET.fromstring(posted.get_data()).findtext("request/service_request_id")
+
+    def caught_up() -> None:
+        for projection in runtime.projections["feedback"]:
+            for source in projection.sources:
+                if source == "feedback":
+                    projection.catch_up(source, runtime.event_reader(source))
+
+    caught_up()
+    [row] = runtime.db("feedback").query("SELECT district, grp FROM fb_opinions WHERE ref = %s", (ref,))
+    assert (row["district"], row["grp"]) == (None, None)
+    assigned = api.post(f"/api/v1/opinions/{ref}/district", {"district": "d3"})
+    assert assigned.status_code == 200, assigned.json_body
+    caught_up()
+    raw = api.get(f"/api/v1/open311/v2/requests.xml?service_request_id={ref}").get_data()
+    request = ET.fromstring(raw).find("request")
+    assert request.findtext("service_request_id") == ref and request.findtext("agency_responsible")
+    assert "柳园路" not in raw.decode() and "井盖松动" not in raw.decode()
+    [row] = runtime.db("feedback").query("SELECT district, grp FROM fb_opinions WHERE ref = %s", (ref,))
+    assert (row["district"], row["grp"]) == ("d3", "g3")
