@@ -11,7 +11,6 @@ well inside `make test`'s budget.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tempfile
 from pathlib import Path
@@ -102,7 +101,8 @@ def _known_path(case, known: dict[str, str], world) -> dict[str, object] | None:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=dt.timedelta(seconds=10), database=None,
+# No per-example deadline: speed is measured by bench/, not by timed tests (a loaded CI core is not a defect).
+@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_generated_input_gets_a_500(case, app, headers, known, world):
     # issue 8 / API.md "Status codes": a 500 for client input is a defect; issue 16 "OpenAPI": every answer's
