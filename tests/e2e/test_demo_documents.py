@@ -4,7 +4,8 @@
 The year is played once for the module by a real `rps demo` process (JSON only); each report is then
 rendered here under `labels.strict()`, so a key another change adds to the report JSON without a
 Chinese label fails with its name. Checked: no internal identifier in the visible text of HTML, XLSX
-and PDF; every PDF glyph inside A4's printable area, no header one character a line; and the page
+and PDF; every PDF glyph inside A4's printable area, no header one character a line (nor its last
+character alone), no table heading alone at a page's foot; and the page
 counts of the ten-group year: monthly ≤ 4, quarterly ≤ 6, half-yearly ≤ 12, annual ≤ 14.
 """
 
@@ -68,7 +69,7 @@ def test_every_pdf_fits_a4_within_its_page_budget(year):
         read = V.pdf_pages(body)
         pages[stem] = len(read)
         found += [f"{stem}: {p}" for p in V.outside_printable_area(read)[:3] + V.one_character_stacks(read)
-                  + V.lone_header_characters(read)]
+                  + V.lone_header_characters(read) + V.headings_at_page_foot(read)]
         found += [f"{stem}: internal identifier {w!r}" for w in V.internal_identifiers(V.pdf_text(body), report, ENUMERATED)]
         if len(read) > MAX_PAGES[report["kind"]]:
             found.append(f"{stem}: {len(read)} pages, at most {MAX_PAGES[report['kind']]}")

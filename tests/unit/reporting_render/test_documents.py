@@ -44,6 +44,7 @@ def problems(report: dict[str, Any], fmt: str, body: bytes) -> list[str]:
     if fmt == "pdf":
         pages = V.pdf_pages(body)
         found += V.outside_printable_area(pages)[:5] + V.one_character_stacks(pages) + V.lone_header_characters(pages)
+        found += V.headings_at_page_foot(pages)
     return found
 
 

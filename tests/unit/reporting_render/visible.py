@@ -138,6 +138,24 @@ def lone_header_characters(pages: Iterable[PdfPage]) -> list[str]:
     return problems
 
 
+def headings_at_page_foot(pages: Iterable[PdfPage], running_mm: float = 18) -> list[str]:
+    """A table's header or band heading (a line all bold, in the tables' 8 pt or a caption's 10 pt)
+    as the last line of a page's body, its rows on the next page (issue 14, R-RPT-6). The running
+    header and the page number (within ``running_mm`` of the paper's edge) are not the body."""
+    problems = []
+    for page in pages:
+        lines: dict[int, list[dict]] = {}
+        for c in page.chars:
+            if c["text"].strip() and running_mm * MM < c["top"] and c["bottom"] < page.height - running_mm * MM:
+                lines.setdefault(round(c["top"]), []).append(c)
+        if not lines:
+            continue
+        last = lines[max(lines)]
+        if round(last[0]["size"]) in (8, 10) and all("Bold" in c["fontname"] for c in last):
+            problems.append(f"page {page.number}: {''.join(c['text'] for c in last)!r} at the page's foot")
+    return problems
+
+
 def report_words(report: Any) -> tuple[set[str], set[str]]:
     """(every key of the report JSON, every organisation code it gives a name for): none may be seen raw."""
     keys: set[str] = set()
