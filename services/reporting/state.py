@@ -51,7 +51,8 @@ def ensure(db: Database) -> None:
     with _lock:
         if db not in _ready:
             create_tables(db, TABLES)
-            _ready.add(db)
+            if db._joined_cursor() is None:  # inside a keyed request's transaction the CREATE may roll back
+                _ready.add(db)
 
 
 def _is_duplicate(exc: BaseException) -> bool:
