@@ -84,7 +84,12 @@ def item_reminders(facts: Facts, day: dt.date, settings: ReportSettings) -> list
         if item.kind == "recommendation" and status == "raised":
             continue  # nothing is due before the bureau forwards it
         group = facts.group_of(item)
-        to = _to("government", item.government) if item.kind == "recommendation" else _to("group", group)
+        if item.kind == "recommendation":
+            to = _to("government", item.government)
+        elif group is None:  # R-OPN-1: still in the bureau's triage (no district yet): the bureau must act
+            to = _to("bureau", "bureau")
+        else:
+            to = _to("group", group)
         where = {"group": group, "district": item.district, "government": item.government, "ref": item.ref,
                  "item": item.kind}
         overdue = item.overdue_days(day)

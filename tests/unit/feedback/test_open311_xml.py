@@ -181,3 +181,16 @@ def test_address_only_request_waits_for_the_bureau_to_assign_its_district(server
     raw = requests.get(f"{server}/requests.xml?service_request_id={ref}", timeout=30).content
     assert ET.fromstring(raw).findtext("request/agency_responsible").startswith("古楼街道")
     assert_nothing_private(raw)
+
+
+def test_an_opinion_waiting_in_triage_is_a_reminder_to_the_bureau(server, api, runtime, frozen_clock):
+    # R-RPT-8, R-OPN-1 (amended), R-OPN-2: an address-only opinion has no group yet; its coming
+    # acknowledgement deadline reminds the bureau, who must assign its district, not a group of nobody.
+    response = post(server, "xml", lat=None, long=None)
+    assert response.status_code == 201, response.text
+    ref = ET.fromstring(response.content).findtext("request/service_request_id")
+    api.settle()
+    answer = api.get("/api/v1/reminders?date=2026-06-15")
+    assert answer.status_code == 200, answer.json_body
+    [reminder] = [r for r in answer.json_body["reminders"] if r.get("ref") == ref]
+    assert reminder["kind"] == "due_soon" and reminder["to"] == {"role": "bureau", "code": "bureau"}
