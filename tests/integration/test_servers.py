@@ -120,7 +120,7 @@ def test_rabbitmq_killed_keeps_persistent_messages_and_starts_again(rabbit):
         channel.basic_publish(amqp.Message("lost"), routing_key="kept")
         conn.drain_events(timeout=1)
     rabbit.start()
-    assert wait_for(lambda: rabbit.queue("kept")["messages"] == 3, 30, "the three messages back")
+    assert wait_for(lambda: rabbit.queue("kept", from_node=True)["messages"] == 3, 60, "the three messages back")
 
 
 def test_rabbitmq_paused_hangs_then_answers_when_resumed(rabbit):
