@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -168,3 +169,24 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+NODE_PACKAGES = Path(__file__).resolve().parent / "web"
+
+
+def require_node_package(package: str, needed_for: str) -> None:
+    """Node.js and ``package`` from tests/web's pinned lock file, installed with `npm ci` when missing;
+    fails (never skips) saying what is missing (issue 15)."""
+    if shutil.which("node") is None:
+        import pytest
+
+        pytest.fail(f"Node.js is not installed (needed {needed_for})", pytrace=False)
+    if not (NODE_PACKAGES / "node_modules" / package).is_dir():
+        npm = shutil.which("npm")
+        done = npm and subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_PACKAGES,
+                                      capture_output=True, text=True, timeout=300)
+        if not done or done.returncode != 0:
+            import pytest
+
+            pytest.fail(f"{package} is not installed in tests/web and `npm ci` failed: "
+                        + (done.stderr[-500:] if done else "npm not found"), pytrace=False)

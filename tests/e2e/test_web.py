@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 import urllib.error
@@ -34,6 +33,7 @@ from services.backbone.settings import Settings
 from services.bootstrap import Runtime
 from services.web.service import WebService
 from tests.organisation import form_group
+from tests.processes import require_node_package
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER_DIR = ROOT / "tests" / "web"
@@ -133,16 +133,7 @@ def browser() -> Path:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian's chromium is not installed at {CHROMIUM} "
                     "(`make web-deps`, or apt-get install -y --no-install-recommends chromium)", pytrace=False)
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is not installed (needed to drive Chromium with playwright-core)", pytrace=False)
-    if not (DRIVER_DIR / "node_modules" / "playwright-core").is_dir():
-        npm = shutil.which("npm")
-        done = npm and subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=DRIVER_DIR,
-                                      capture_output=True, text=True, timeout=300)
-        if not done or done.returncode != 0:
-            pytest.fail("playwright-core is not installed in tests/web and `npm ci` failed: "
-                        + (done.stderr[-500:] if done else "npm not found"), pytrace=False)
+    require_node_package("playwright-core", "to drive Chromium with playwright-core")
     return DRIVER_DIR / "driver.js"
 
 

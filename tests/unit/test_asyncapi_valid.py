@@ -9,31 +9,18 @@ or parser fails, it does not skip (issue 15).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.processes import require_node_package
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "tests" / "web"
 
 
-def _parser_ready() -> None:
-    if shutil.which("node") is None:
-        pytest.fail("Node.js is not installed (needed to run @asyncapi/parser)", pytrace=False)
-    if not (WEB / "node_modules" / "@asyncapi" / "parser").is_dir():
-        npm = shutil.which("npm")
-        done = npm and subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB,
-                                      capture_output=True, text=True, timeout=300)
-        if not done or done.returncode != 0:
-            pytest.fail("@asyncapi/parser is not installed in tests/web and `npm ci` failed: "
-                        + (done.stderr[-500:] if done else "npm not found"), pytrace=False)
-
-
 # issue 16 "AsyncAPI": deliveryMode belongs to the AMQP operation binding, not the message binding.
 def test_docs_asyncapi_has_no_error_for_the_official_parser():
-    _parser_ready()
+    require_node_package("@asyncapi/parser", "to run @asyncapi/parser")
     done = subprocess.run(["node", str(WEB / "validate_asyncapi.js"), str(ROOT / "docs" / "asyncapi.yaml")],
                           cwd=WEB, capture_output=True, text=True, timeout=120)
     lines = done.stdout.splitlines()
