@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate, Conflict, RuleViolated
+from services.programme.terms import TERM_FIELDS, policy_terms  # R-CON-1: reporting reads them too
 from services.visits.calendar import contract_months, year_dates  # R-VIS-2: the dates of a service year
 from services.visits.calendar import term_end  # R-CON-2, R-VIS-2: one anniversary rule
 
@@ -48,8 +49,6 @@ DEFAULT_PASS_MARK = 60
 DEFAULT_LATE_AFTER_DAYS = 7
 # R-CON-2: a renewal may be dated at most this many days before the term's end (a setting).
 DEFAULT_RENEWAL_WINDOW_DAYS = 90
-# R-CON-1 (amended): the terms the policy names, each a separate text field of the contract.
-TERM_FIELDS = ("content", "standards", "depth", "period", "hours", "funding", "rights_obligations")
 TERM_TEXT_MAX = 20000
 MAX_LATE_AFTER_DAYS = 365
 MAX_SCORE = 100
@@ -130,15 +129,6 @@ def check_terms(terms: Mapping[str, Any] | None) -> dict[str, str | None]:
         if value is not None and len(value) > TERM_TEXT_MAX:
             raise RuleViolated(f"terms.{name}：不能超过 {TERM_TEXT_MAX} 字", field=f"terms.{name}", rule="R-CON-1")
         out[name] = check_text(value, f"terms.{name}", required=False)
-    return out
-
-
-def policy_terms(stored: Mapping[str, Any] | None, work_content: str | None) -> dict[str, str | None]:
-    """R-CON-1 (amended): every term of the policy (None: not agreed); 工作内容 falls back to
-    ``work_content`` (contracts signed before the terms were separate fields)."""
-    stored = stored or {}
-    out = {name: stored.get(name) for name in TERM_FIELDS}
-    out["content"] = out["content"] or work_content
     return out
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.contracts.domain import policy_terms
+from services.programme.terms import policy_terms
 
 
 def _json(value: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.backbone.persistence import Cursor, Database
 from services.backbone.tracking import Projection, handles
-from services.contracts.domain import TERM_FIELDS, policy_terms
+from services.programme.terms import TERM_FIELDS, policy_terms
 
 TABLE = "rpt_contract_terms"
 
