@@ -144,3 +144,15 @@ def run_daily(
             except Exception:  # the read models or the store briefly unavailable: the next poll tries again
                 log.exception("reminders of %s not issued yet; trying again in %.0f s", day, poll_seconds)
         stop.wait(poll_seconds)
+
+
+def embedded_worker(runtime: Any, *, poll_seconds: float = 60.0) -> Callable[[threading.Event], None]:
+    """R-RPT-8, embedded mode: today's reminders handed to the notifier once after start and
+    again at each new day (the cluster runs ``rps remind`` as a CronJob instead)."""
+    issuer = issuer_for(runtime)
+
+    def job(day: dt.date) -> Any:
+        runtime.drain(timeout=60.0)  # the read models first take in everything stored so far
+        return issue_day(runtime.db("reporting"), day, issuer)
+
+    return lambda stop: run_daily(stop, job, poll_seconds=poll_seconds)

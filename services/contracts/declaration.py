@@ -1,0 +1,13 @@
+"""The contracts service as the core sees it (services/backbone/declaration.py)."""
+
+from services.backbone.declaration import ServiceDeclaration
+
+SERVICE = ServiceDeclaration(
+    name="contracts",
+    service="services.contracts.service:ContractsService",
+    application="services.contracts.application:ContractsApplication",
+    projections="services.contracts.projections:PROJECTIONS",
+    event_modules=("services.contracts.domain",),
+    owns_organisation=True,
+    seed="services.contracts.seed:seed_liaocheng",
+)

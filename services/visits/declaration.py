@@ -1,0 +1,11 @@
+"""The visits service as the core sees it (services/backbone/declaration.py)."""
+
+from services.backbone.declaration import ServiceDeclaration
+
+SERVICE = ServiceDeclaration(
+    name="visits",
+    service="services.visits.service:VisitsService",
+    application="services.visits.application:VisitsApplication",
+    projections="services.visits.projections:PROJECTIONS",
+    event_modules=("services.visits.domain", "services.visits.settlement"),
+)
