@@ -27,90 +27,43 @@ from services.backbone.persistence import (
     event_store_env,
     open_database,
 )
-from services.backbone.settings import PUBLISHERS, SERVICES, ConfigurationError, Settings
+from services.backbone.declaration import declaration_of, installed_services, publisher_names, resolve, service_names
+from services.backbone.settings import ConfigurationError, Settings
 from services.backbone.tracking import Progress, Projection, Reader, rebuild
 
 log = logging.getLogger(__name__)
 
 
 def application_class(service: str) -> type[ServiceApplication]:
-    if service == "contracts":
-        from services.contracts.application import ContractsApplication
-
-        return ContractsApplication
-    if service == "visits":
-        from services.visits.application import VisitsApplication
-
-        return VisitsApplication
-    if service == "feedback":
-        from services.feedback.application import FeedbackApplication
-
-        return FeedbackApplication
-    raise ConfigurationError(f"{service} has no event store")
+    return declaration_of(service).application_class()
 
 
 def service_class(service: str) -> type:
-    if service == "contracts":
-        from services.contracts.service import ContractsService
-
-        return ContractsService
-    if service == "visits":
-        from services.visits.service import VisitsService
-
-        return VisitsService
-    if service == "feedback":
-        from services.feedback.service import FeedbackService
-
-        return FeedbackService
-    if service == "reporting":
-        from services.reporting.service import ReportingService
-
-        return ReportingService
-    if service == "web":
-        from services.web.service import WebService
-
-        return WebService
-    raise ConfigurationError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    return declaration_of(service).service_class()
 
 
 def projection_classes(consumer: str) -> list[type[Projection]]:
-    """The read models a service keeps: ``PROJECTIONS`` in its ``projections`` module."""
-    import importlib
-
-    try:
-        module = importlib.import_module(f"services.{consumer}.projections")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"services.{consumer}.projections":
-            raise
-        return []
-    return list(getattr(module, "PROJECTIONS", ()))
+    """The read models a service keeps (its declaration's ``projections``)."""
+    return declaration_of(consumer).projection_classes()
 
 
 def own_tables(service: str) -> tuple[str, ...]:
-    """Tables a service keeps that are not read models (``TABLES`` in its ``state`` module)."""
-    import importlib
-
-    try:
-        module = importlib.import_module(f"services.{service}.state")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"services.{service}.state":
-            raise
-        return ()
-    return tuple(getattr(module, "TABLES", ()))
+    """Tables a service keeps that are not read models (its declaration's ``tables``)."""
+    return declaration_of(service).own_tables()
 
 
 def consumers_of(source: str) -> tuple[str, ...]:
     """Services with a projection of ``source``'s events: their queues exist before any publish."""
     return tuple(
         consumer
-        for consumer in SERVICES
+        for consumer in service_names()
         if any(source in cls.sources for cls in projection_classes(consumer))
     )
 
 
 def queues_of(services: tuple[str, ...]) -> list[tuple[str, str]]:
     """(source, consumer) of the queues ``services`` publish to or consume from."""
-    queues = {(s, consumer) for s in services if s in PUBLISHERS for consumer in consumers_of(s)}
+    queues = {(s, consumer) for s in services if s in publisher_names() for consumer in consumers_of(s)}
     queues |= {(source, s) for s in services for cls in projection_classes(s) for source in cls.sources}
     return sorted(queues)
 
@@ -120,9 +73,8 @@ class Runtime:
 
     def __init__(self, settings: Settings, services: tuple[str, ...], *, create_tables_now: bool,
                  progress: Progress | None = None):
-        unknown = [s for s in services if s not in SERVICES]
-        if unknown:
-            raise ConfigurationError(f"unknown service {unknown[0]!r}; one of {', '.join(SERVICES)}")
+        for service in services:
+            declaration_of(service)  # an unknown name is refused here
         self.settings = settings
         self.services = services
         self.apps: dict[str, ServiceApplication] = {}
@@ -138,7 +90,7 @@ class Runtime:
         self.rebuild_seconds: dict[str, float] = {}  # of the last rebuild, per read model
         self._broker_gauges: Any = None
         for service in services:
-            if service in PUBLISHERS:
+            if declaration_of(service).publishes:
                 env = event_store_env(service, settings, create_table=create_tables_now)
                 self.apps[service] = application_class(service)(env=env)
                 if not settings.embedded:  # checks on checkout, connect and statement timeouts (issue 15 item 9)
@@ -189,7 +141,7 @@ class Runtime:
         """All services, SQLite under RPS_DATA_DIR; tables created on start."""
         if not settings.embedded:
             raise ConfigurationError("embedded mode needs AMQP_URI and DATABASE_URL unset")
-        return cls(settings, SERVICES, create_tables_now=True)
+        return cls(settings, service_names(), create_tables_now=True)
 
     @classmethod
     def cluster(cls, settings: Settings, services: tuple[str, ...]) -> "Runtime":
@@ -261,19 +213,13 @@ class Runtime:
 
     def refresh_gauges(self) -> None:
         """Bring gauges up to date before a scrape: lags, dead letters, and each
-        service's own figures (``refresh(runtime)`` in its ``metrics`` module)."""
-        import importlib
-
+        service's own figures (its declaration's ``metrics``: ``refresh(runtime)``)."""
         from services.backbone import metrics
 
         for service in self.services:
-            try:
-                module = importlib.import_module(f"services.{service}.metrics")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"services.{service}.metrics":
-                    raise
-                continue
-            module.refresh(self)
+            refresh = declaration_of(service).metrics
+            if refresh is not None:
+                resolve(refresh)(self)
 
         lags: dict[tuple[str, str], int] = {}
         for consumer, projections in self.projections.items():
@@ -337,39 +283,27 @@ class Runtime:
             self._threads.append(thread)
 
     def seed_if_new(self) -> int:
-        """First start of an embedded system: load Liaocheng's reference data (R-ORG-2)."""
-        from services.contracts.seed import seed_liaocheng
+        """First start of an embedded system: each service's reference data (R-ORG-2) into its new store."""
+        seeded = 0
+        for declaration in installed_services():
+            app = self.apps.get(declaration.name)
+            if declaration.seed is not None and app is not None and app.last_position() == 0:
+                seeded += resolve(declaration.seed)(app)
+        return seeded
 
-        app = self.apps.get("contracts")
-        if app is None or app.last_position() > 0:
-            return 0
-        return seed_liaocheng(app)  # type: ignore[arg-type]
-
-    def start_notifier(self) -> None:
-        """The feedback service's notification dispatcher, as a thread (embedded mode)."""
-        from services.feedback.notifications import dispatcher_for
-
-        thread = threading.Thread(target=dispatcher_for(self).run, args=(self.stopping,), name="notifier", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def start_reminders(self, *, poll_seconds: float = 60.0) -> None:
-        """R-RPT-8, embedded mode: today's reminders handed to the notifier once after start and
-        again at each new day (the cluster runs ``rps remind`` as a CronJob instead)."""
-        from services.reporting.daily_reminders import issue_day, issuer_for, run_daily
-
-        issuer = issuer_for(self)
-
-        def job(day: Any) -> Any:
-            self.drain(timeout=60.0)  # the read models first take in everything stored so far
-            return issue_day(self.db("reporting"), day, issuer)
-
-        thread = threading.Thread(
-            target=run_daily, args=(self.stopping, job), kwargs={"poll_seconds": poll_seconds}, name="reminders",
-            daemon=True,
-        )
-        thread.start()
-        self._threads.append(thread)
+    def start_workers(self, *, daily: bool = True) -> None:
+        """The services' background loops as threads (embedded mode; the cluster runs them as
+        processes and CronJobs). ``daily``: the daily jobs too (a demo playing a past year: none)."""
+        for declaration in installed_services():
+            if declaration.name not in self.services:
+                continue
+            for worker in declaration.workers:
+                if worker.daily and not daily:
+                    continue
+                run = resolve(worker.start)(self)
+                thread = threading.Thread(target=run, args=(self.stopping,), name=worker.name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def delivery_handlers(self, consumer: str) -> dict[str, Callable[[dict[str, Any]], Any]]:
         """Per source, what applies one of its events to each of ``consumer``'s read models."""
@@ -524,16 +458,16 @@ def migrate(settings: Settings, parked: dict[str, int] | None = None, broken: li
     done = []
     if not settings.embedded:
         ensure_postgres_database(settings)
-        for service in SERVICES:
+        for service in service_names():
             ensure_postgres_schema(settings, service)
-    runtime = Runtime(settings, SERVICES, create_tables_now=True, progress=progress)
+    runtime = Runtime(settings, service_names(), create_tables_now=True, progress=progress)
     try:
         for app in runtime.apps.values():
             app.create_tables()
-        done = [f"{s}: ok" for s in SERVICES] + runtime.rebuilt
-        from services.reporting.audit import migrate_chains
-
-        done += migrate_chains(runtime, broken)  # R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
+        done = [f"{s}: ok" for s in service_names()] + runtime.rebuilt
+        for declaration in installed_services():  # e.g. R-RPT-5, R-SEC-4: keyed links, redacted events, signed checkpoints
+            if declaration.migrations is not None:
+                done += resolve(declaration.migrations)(runtime, broken)
         if parked is not None:
             parked.update(runtime.parked_counts())
     finally:

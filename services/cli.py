@@ -52,11 +52,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     runtime = Runtime.embedded(settings)
     runtime.start_embedded_bus()
-    runtime.start_notifier()
     seeded = runtime.seed_if_new()
     if seeded:
         print(f"rps: first start, loaded {seeded} Liaocheng governments and sub-districts (R-ORG-2)", flush=True)
-    runtime.start_reminders()
+    runtime.start_workers()  # the notifier and the daily reminders
     host, port = settings.http_host_port
     server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
     stop = threading.Event()

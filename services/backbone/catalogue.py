@@ -6,21 +6,18 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import pkgutil
 from typing import Any
 
 import yaml
 
 from services.backbone.domain import Aggregate
 from services.backbone.envelope import TYPE_PREFIX
-from services.backbone.settings import PUBLISHERS
+from services.backbone.declaration import declaration_of, publisher_names
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
-# services.backbone.chain_checkpoint: the signed checkpoint `rps migrate` publishes in every stream (R-RPT-5).
-_DOMAIN_MODULES = {
-    "contracts": ("services.contracts.domain", "services.backbone.chain_checkpoint"),
-    "visits": ("services.visits.domain", "services.visits.settlement", "services.backbone.chain_checkpoint"),
-    "feedback": ("services.feedback.domain", "services.backbone.chain_checkpoint"),
-}
+# The signed checkpoint `rps migrate` publishes in every stream (R-RPT-5).
+_EVERY_STREAM = ("services.backbone.chain_checkpoint",)
 _SCALARS = {
     "str": "string", "int": "integer", "float": "number", "bool": "boolean",
     "Decimal": "string", "UUID": "string",  # as envelope.jsonable writes them
@@ -134,10 +131,20 @@ def _field_schema(name: str, annotation: Any) -> dict[str, Any]:
     return schema
 
 
+def _modules(service: str) -> list[Any]:
+    """The service's declared event modules and, for a package, every module in it."""
+    modules = []
+    for name in (*declaration_of(service).event_modules, *_EVERY_STREAM):
+        module = importlib.import_module(name)
+        modules.append(module)
+        for info in pkgutil.walk_packages(getattr(module, "__path__", ()), prefix=f"{name}."):
+            modules.append(importlib.import_module(info.name))
+    return modules
+
+
 def event_classes(service: str) -> list[type]:
     found: dict[str, type] = {}
-    for module_name in _DOMAIN_MODULES.get(service, ()):
-        module = importlib.import_module(module_name)
+    for module in _modules(service):
         for obj in vars(module).values():
             if not (inspect.isclass(obj) and issubclass(obj, Aggregate) and obj is not Aggregate):
                 continue
@@ -167,7 +174,7 @@ def catalogue() -> dict[str, dict[str, dict[str, Any]]]:
     schema allows it).
     """
     result: dict[str, dict[str, dict[str, Any]]] = {}
-    for service in PUBLISHERS:
+    for service in publisher_names():
         for cls in event_classes(service):
             name = getattr(cls, "event_type", None) or cls.__qualname__.replace(".", "")
             annotations = {f.name: f.type for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS}

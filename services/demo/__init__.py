@@ -129,7 +129,7 @@ def run_demo(*, data_dir: str | Path = "var/demo", out: str | Path = "out", mont
     server = None
     try:
         runtime.start_embedded_bus()
-        runtime.start_notifier()
+        runtime.start_workers(daily=False)
         seeded = runtime.seed_if_new()
         host, port = settings.http_host_port
         server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
