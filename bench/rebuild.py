@@ -274,7 +274,7 @@ class World:
     """1,000 groups and what happens to them, emitted month by month."""
 
     def __init__(self, stream: Stream, groups: int, years: int, start: dt.date):
-        from services.visits.domain import ContractTerms, GroupAssignment, Membership
+        from services.programme.assignment import ContractTerms, GroupAssignment, Membership
 
         self.s = stream
         self.rng = stream.rng
@@ -337,7 +337,7 @@ class World:
                      "experience_years": 8, "community_renewal": False}, 1, day, "bureau-admin", "bureau")
 
     def replace_planner(self, g: dict[str, Any], day: dt.date) -> None:
-        from services.visits.domain import GroupAssignment, Membership
+        from services.programme.assignment import GroupAssignment, Membership
 
         out = g["planners"][0]
         new = f"{out}r{day:%y%m}"
@@ -362,8 +362,8 @@ class World:
     # -- the visits service --------------------------------------------------------------------
 
     def visits(self, g: dict[str, Any], month: dt.date) -> None:
-        from services.visits.calendar import served_dates
-        from services.visits.duty import VisitFacts
+        from services.programme.calendar import served_dates
+        from services.programme.duty import VisitFacts
 
         rng, s = self.rng, self.s
         first = max(month, g["from"])
@@ -431,7 +431,8 @@ class World:
                 self.year_visits[(g["code"], year)].append(facts)
 
     def settle(self, g: dict[str, Any], year: int, day: dt.date) -> None:
-        from services.visits.settlement import calculate, settlement_id
+        from services.programme.fees import calculate
+        from services.visits.settlement import settlement_id
 
         visits = self.year_visits.pop((g["code"], year), [])
         calc = calculate(g["assignment"], year, visits)

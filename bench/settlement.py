@@ -23,8 +23,8 @@ off for it (compiling would cost more than the query). It is run
 Loading the plain tables (COPY) is untimed, as the domain paths get their
 visits in memory. Measured against it, in the same run:
 
-- ``calculate()`` per group: the visits domain's pure functions
-  (services/visits/settlement.py, duty.py, calendar.py), visits in memory;
+- ``calculate()`` per group: the programme's pure functions
+  (services/programme/fees.py, duty.py, calendar.py), visits in memory;
 - ``Settlement.issue()`` per group: the same plus the settlement aggregate
   and its event (nothing stored);
 - ``VisitsApplication.settle`` per group on SQLite (``Runtime.embedded`` on a
@@ -62,10 +62,12 @@ from bench.common import fresh_cluster, percentile
 from services.backbone import clock
 from services.backbone.settings import Settings
 from services.bootstrap import Runtime
-from services.visits.calendar import as_fraction, served_dates
-from services.visits.domain import ContractTerms, Facts, GroupAssignment, Membership, Visit
-from services.visits.duty import VisitFacts
-from services.visits.settlement import Settlement, calculate
+from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+from services.programme.calendar import as_fraction, served_dates
+from services.programme.duty import VisitFacts
+from services.programme.fees import calculate
+from services.visits.domain import Facts, Visit
+from services.visits.settlement import Settlement
 
 YEAR = 2021
 CONTRACT_START = dt.date(2021, 6, 1)

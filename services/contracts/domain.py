@@ -28,9 +28,9 @@ from typing import Any, Iterable, Mapping
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate, Conflict, RuleViolated
+from services.programme.assignment import DEDUCTION_RULES, DEFAULT_LATE_AFTER_DAYS  # visits reads them too
+from services.programme.calendar import contract_months, term_end, year_dates  # R-VIS-2, R-CON-2: one calendar
 from services.programme.terms import TERM_FIELDS, policy_terms  # R-CON-1: reporting reads them too
-from services.visits.calendar import contract_months, year_dates  # R-VIS-2: the dates of a service year
-from services.visits.calendar import term_end  # R-CON-2, R-VIS-2: one anniversary rule
 
 # Ids are uuid5 of "kind:code" in this namespace (never change it: stored ids depend on it).
 NAMESPACE = uuid.UUID("3c1f5a4e-2b7d-4d61-9f0a-6c8e1d2b7a90")
@@ -39,14 +39,12 @@ GOVERNMENT_KINDS = ("district_government", "admin_committee")
 DISTRICT_TYPES = ("historic", "built", "new")
 ORIGINS = ("tier1", "local")
 QUALIFICATIONS = ("senior_title", "registered_architect_class1", "registered_planner")
-DEDUCTION_RULES = ("max", "sum")
 SERVICE_YEAR_BASES = ("contract", "calendar")
 CONTACT_ENTITIES = ("government", "district")
 
 DEFAULT_TERM_YEARS = 3
 MAX_TERM_YEARS = 20
 DEFAULT_PASS_MARK = 60
-DEFAULT_LATE_AFTER_DAYS = 7
 # R-CON-2: a renewal may be dated at most this many days before the term's end (a setting).
 DEFAULT_RENEWAL_WINDOW_DAYS = 90
 TERM_TEXT_MAX = 20000
@@ -87,7 +85,7 @@ def day(value: str | dt.date) -> dt.date:
 
 def service_years(start: dt.date, end: dt.date, basis: str) -> list[dict[str, Any]]:
     """R-VIS-4: service years from the contract start (or calendar years), each with the
-    dates it holds: those of the months belonging to it (R-VIS-2, the visits service's
+    dates it holds: those of the months belonging to it (R-VIS-2, the programme's
     one definition), within the contract."""
     years = []
     for year in sorted({y for _, y in contract_months(start, end, basis)}):

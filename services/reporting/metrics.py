@@ -25,9 +25,9 @@ from prometheus_client import Counter, Gauge
 
 from services.backbone import clock
 from services.backbone.domain import DomainError
+from services.programme.calendar import month_bounds
+from services.programme.duty import month_compliance, year_record
 from services.reporting.views.facts import Facts, load
-from services.visits.calendar import month_bounds
-from services.visits.duty import month_compliance, year_record
 
 log = logging.getLogger(__name__)
 

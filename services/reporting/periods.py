@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from services.visits.calendar import Month, month_bounds, months_between
+from services.programme.calendar import Month, month_bounds, months_between
 
 KINDS = ("monthly", "quarterly", "half-yearly", "annual")
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits.

@@ -15,11 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from services.backbone.persistence import Database
+from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+from services.programme.calendar import as_fraction
+from services.programme.duty import VisitFacts
 from services.reporting.items import OPEN, Item
 from services.reporting.projections.steps import LAST_STEP_DATE
-from services.visits.calendar import as_fraction
-from services.visits.domain import ContractTerms, GroupAssignment, Membership
-from services.visits.duty import VisitFacts
 
 # The longest visit (R-VIS-1: 5 days) reaches this far past its date.
 LONGEST_VISIT_DAYS = 5

@@ -21,11 +21,11 @@ from typing import Any
 
 from services.backbone.domain import DomainError
 from services.backbone.persistence import Database
+from services.programme.calendar import days_between, month_bounds, service_days
+from services.programme.duty import DAYS_PER_YEAR, MONTHS_PER_YEAR, year_record
 from services.reporting.items import Item
 from services.reporting.settings import ReportSettings, report_settings
 from services.reporting.views.facts import Facts, load
-from services.visits.calendar import days_between, month_bounds, service_days
-from services.visits.duty import DAYS_PER_YEAR, MONTHS_PER_YEAR, year_record
 
 
 def _to(role: str, code: str | None) -> dict[str, Any]:

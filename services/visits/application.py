@@ -19,9 +19,9 @@ from services.backbone import clock, context
 from services.backbone.application import ServiceApplication, command
 from services.backbone.domain import DomainError, NotFound
 from services.backbone.persistence import Database
-from services.visits.calendar import Month, month_bounds
-from services.visits.domain import Facts, GroupAssignment, Visit, check_group
-from services.visits.duty import (
+from services.programme.assignment import GroupAssignment
+from services.programme.calendar import Month, month_bounds
+from services.programme.duty import (
     VisitFacts,
     check_service_year,
     contract_of,
@@ -30,8 +30,10 @@ from services.visits.duty import (
     month_year,
     year_record,
 )
+from services.programme.fees import calculate, fingerprint
+from services.visits.domain import Facts, Visit, check_group
 from services.visits.readmodel import ReadModels, VisitFilter
-from services.visits.settlement import Settlement, calculate, fingerprint, settlement_id
+from services.visits.settlement import Settlement, settlement_id
 
 
 class VisitsApplication(ServiceApplication):

@@ -21,8 +21,9 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
-from services.visits.calendar import served_dates, term_end
-from services.visits.domain import DEFAULT_LATE_AFTER_DAYS, visit_state_from_event
+from services.programme.assignment import DEFAULT_LATE_AFTER_DAYS
+from services.programme.calendar import served_dates, term_end
+from services.visits.domain import visit_state_from_event
 
 
 def _day_before(iso: str) -> str:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from services.backbone.persistence import Database
-from services.visits.calendar import as_fraction
-from services.visits.domain import ContractTerms, GroupAssignment, Membership
-from services.visits.duty import VisitFacts
+from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+from services.programme.calendar import as_fraction
+from services.programme.duty import VisitFacts
 from services.visits.projections import FACTS_STAMP_TABLE, VisitLedgerProjection
 
 def _date(value: str | None) -> dt.date | None:

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Request, Response
 from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
 from services.backbone.http import BadRequest, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
+from services.programme.calendar import month_bounds
 from services.visits.application import VisitsApplication
-from services.visits.calendar import month_bounds
 from services.visits.readmodel import BadCursor, VisitFilter
 from services.visits.schemas import Confirmation, CorrectVisit, LogVisit, Settle, VisitQuery, VoidVisit
 

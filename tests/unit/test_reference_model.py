@@ -433,8 +433,8 @@ def test_every_start_day_gives_the_reference_years_and_duty_months(year, month, 
     # production term end (R-CON-2: start + term years − 1 day, a 29 February start's anniversaries on
     # 28 February) and the calendar's service years, their dates and duty months equal the reference model's.
     from services.contracts.domain import term_end
-    from services.visits.domain import ContractTerms, GroupAssignment
-    from services.visits.duty import year_record
+    from services.programme.assignment import ContractTerms, GroupAssignment
+    from services.programme.duty import year_record
 
     found = []
     for day in range(1, calendar.monthrange(year, month)[1] + 1):

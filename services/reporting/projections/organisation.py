@@ -17,8 +17,8 @@ from typing import Any, Sequence
 from services.backbone.envelope import short_type
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
+from services.programme.calendar import term_end
 from services.reporting.projections import versions
-from services.visits.calendar import term_end
 
 DEFAULT_TERM_YEARS = 3
 # Events that change one group's assignment (R-ORG-1, R-CON-4), and the field naming it.

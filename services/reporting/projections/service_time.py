@@ -9,8 +9,8 @@ from typing import Any
 
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import handles
+from services.programme.calendar import served_dates
 from services.reporting.projections import versions
-from services.visits.calendar import served_dates
 
 
 def _last_date(date: str, days: Any) -> str:

@@ -20,6 +20,9 @@ from statistics import mean
 from typing import Any
 
 from services.backbone.domain import DomainError
+from services.programme.calendar import month_bounds, month_label, served_dates
+from services.programme.duty import VisitFacts, check_service_year
+from services.programme.fees import calculate
 from services.reporting import periods
 from services.reporting.items import RULES, counters
 from services.reporting.projections.contract_terms import contract_terms
@@ -28,9 +31,6 @@ from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, note, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, sort_key
 from services.reporting.views.governments import government_figures
-from services.visits.calendar import month_bounds, month_label, served_dates
-from services.visits.duty import VisitFacts, check_service_year
-from services.visits.settlement import calculate
 
 # R-FEE-1's figures compared between the latest settlement and the live calculation.
 COMPARED = (

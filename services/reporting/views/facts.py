@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.backbone.persistence import Database
+from services.programme.duty import VisitFacts
 from services.reporting.items import Item
 from services.reporting.readmodels import GroupInfo, Organisation, ReadModels, Scope
-from services.visits.duty import VisitFacts
 
 
 @dataclass

@@ -13,11 +13,11 @@ import datetime as dt
 from typing import Any
 
 from services.backbone.domain import DomainError
+from services.programme.calendar import Month, days_between, month_bounds, month_label, service_days
+from services.programme.duty import VisitFacts, month_compliance, required_days
 from services.reporting.items import RULES, counters
 from services.reporting.views.common import note
 from services.reporting.views.facts import Facts, default_year_start
-from services.visits.calendar import Month, days_between, month_bounds, month_label, service_days
-from services.visits.duty import VisitFacts, month_compliance, required_days
 
 
 def month_figures(facts: Facts, group: str, month: Month) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.visits.domain import Membership
+from services.programme.assignment import Membership
 from services.visits.readmodel import ReadModels
 from tests.unit.visits.feed import envelope
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from services.visits.calendar import (
+from services.programme.calendar import (
     add_years,
     contributions,
     contract_duty_months,

@@ -11,9 +11,9 @@ from fractions import Fraction
 
 import pytest
 
-from services.visits.domain import ContractTerms, GroupAssignment, Membership
-from services.visits.duty import VisitFacts
-from services.visits.settlement import Figures, calculate, round_half_up
+from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+from services.programme.duty import VisitFacts
+from services.programme.fees import Figures, calculate, round_half_up
 
 D = dt.date.fromisoformat
 

@@ -10,13 +10,13 @@ from fractions import Fraction
 
 import pytest
 
-from services.visits.calendar import (
+from services.programme.calendar import (
     contributions,
     half_days_between,
     service_days,
     service_half_days,
 )
-from services.visits.duty import month_compliance
+from services.programme.duty import month_compliance
 from tests.unit.visits.test_domain_worked_examples import contract, example_1_visits, group, visits
 
 D = dt.date.fromisoformat

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from services.backbone.domain import Conflict, RuleViolated
-from services.visits.domain import ContractTerms, Facts, Forbidden, GroupAssignment, Membership, Visit
+from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+from services.visits.domain import Facts, Forbidden, Visit
 
 D = dt.date.fromisoformat
 TERMS = ContractTerms(id="c", start_date=D("2021-06-01"), end_date=D("2024-05-31"), annual_fee_fen=6_000_000)

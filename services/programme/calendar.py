@@ -1,6 +1,6 @@
 """Dates of the duty calendar: service days, service years, duty months.
 
-Pure functions shared by the visits domain and the reports (R-VIS-2, R-VIS-4,
+Pure functions shared by the visits domain, contracts and the reports (R-VIS-2, R-VIS-4,
 R-VIS-5). Counting is exact: service days are counted in whole half-days
 (R-VIS-5 only ever puts 1.0 or 0.5 on a date), which are plain integers and
 much cheaper than Fractions; the functions that return days give Fractions

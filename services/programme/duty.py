@@ -14,7 +14,8 @@ from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
 from services.backbone.domain import RuleViolated
-from services.visits.calendar import (
+from services.programme.assignment import ContractTerms, GroupAssignment
+from services.programme.calendar import (
     MONTHS_PER_YEAR,
     Month,
     as_days,
@@ -24,7 +25,6 @@ from services.visits.calendar import (
     month_label,
     service_half_days,
 )
-from services.visits.domain import ContractTerms, GroupAssignment
 
 DAYS_PER_YEAR = 30  # R-VIS-4
 
