@@ -6,23 +6,22 @@ the outbox; ``appended`` wakes the relay so it need not poll hard.
 
 from __future__ import annotations
 
-import functools
 import logging
-import random
 import threading
-import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError
+from tenacity import Retrying
 
 from services.backbone import metrics
 from services.backbone.chain import ChainCheck, Rechained, verify_chain
 from services.backbone.chain_checkpoint import CHECKPOINT_KIND, Chain
 from services.backbone.domain import Conflict
 from services.backbone.envelope import envelope_from_event
+from services.backbone.retrying import on_lost_race
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +39,16 @@ SNAPSHOT_EVERY = 50
 def command(fn: F) -> F:
     """Retry a whole command when another writer saved the aggregate first."""
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(COMMAND_ATTEMPTS):
-            try:
-                return fn(*args, **kwargs)
-            except IntegrityError:
-                if attempt == COMMAND_ATTEMPTS - 1:
-                    raise Conflict("另一项修改已先保存，请刷新后重试") from None
-                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
-        raise AssertionError("unreachable")
+    return lost_race_retrying(COMMAND_ATTEMPTS, after_last=_lost_every_race).wraps(fn)  # type: ignore[return-value]
 
-    return wrapper  # type: ignore[return-value]
+
+def lost_race_retrying(attempts: int, **options: Any) -> Retrying:
+    """Tries of a write that may lose an optimistic-concurrency race (a command, a keyed request)."""
+    return on_lost_race(IntegrityError, attempts=attempts, pause_seconds=RETRY_PAUSE_SECONDS, **options)
+
+
+def _lost_every_race(_: Any) -> Any:
+    raise Conflict("另一项修改已先保存，请刷新后重试") from None
 
 
 class _Ticket:
@@ -247,9 +244,11 @@ class ServiceApplication(Application):
         self._saved(recordings)
         return recordings
 
-    def use_database(self, db: Any) -> None:
-        """Hand the application its service's own database (read models it decides on)."""
+    def wire(self, db: Any, settings: Any = None) -> None:
+        """Called once, by the runtime that built the application: its service's own database (read
+        models it decides on) and its service's typed settings (None for a service without any)."""
         self.db = db
+        self.settings = settings
 
     def create_tables(self) -> None:
         self.recorder.create_table()  # type: ignore[attr-defined]

@@ -31,7 +31,6 @@ import hmac
 import json
 import logging
 import os
-import random
 import re
 import threading
 import time
@@ -41,7 +40,7 @@ from typing import Any, Callable, Sequence
 from eventsourcing.persistence import IntegrityError
 from werkzeug.wrappers import Response
 
-from services.backbone.application import COMMAND_ATTEMPTS, RETRY_PAUSE_SECONDS, deferring
+from services.backbone.application import COMMAND_ATTEMPTS, deferring, lost_race_retrying
 from services.backbone.domain import Conflict, RuleViolated
 from services.backbone.persistence import Database
 
@@ -199,33 +198,35 @@ class IdempotencyStore:
         after COMMAND_ATTEMPTS lost races the 409 (``refuse``) is the answer replays get."""
         if app is None:
             return self._run_joined(claim, respond, failpoint)
-        for attempt in range(COMMAND_ATTEMPTS + 1):
-            with deferring(app) as held:
-                response = respond() if attempt < COMMAND_ATTEMPTS else refuse(Conflict("另一项修改已先保存，请刷新后重试"))
-            answer = self.answer(claim, response)
-            try:
-                if answer is None:  # nothing stored: the key is free for a retry
+        # The try after the last lost race stores no events: it refuses (409).
+        for attempt in lost_race_retrying(COMMAND_ATTEMPTS + 1):
+            with attempt:
+                refused = attempt.retry_state.attempt_number > COMMAND_ATTEMPTS
+                with deferring(app) as held:
+                    response = refuse(Conflict("另一项修改已先保存，请刷新后重试")) if refused else respond()
+                answer = self.answer(claim, response)
+                try:
+                    if answer is None:  # nothing stored: the key is free for a retry
+                        held.discard()
+                        self.release(claim)
+                        return response
+                    if failpoint == "after_write":  # crash tests (RPS_ENV=test only): nothing stored yet
+                        os._exit(137)
+                    app.commit_deferred(held, answer)
+                except IntegrityError:  # another writer saved one of its aggregates first: run again on fresh state
                     held.discard()
-                    self.release(claim)
-                    return response
-                if failpoint == "after_write":  # crash tests (RPS_ENV=test only): nothing stored yet
+                    raise
+                except KeyTakenOver:  # we were too slow: the request that took the key over answers
+                    held.discard()
+                    return self._taken_over(claim)
+                except BaseException:
+                    held.discard()
+                    self._release_quietly(claim)
+                    raise
+                if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered
                     os._exit(137)
-                app.commit_deferred(held, answer)
-            except IntegrityError:  # another writer saved one of its aggregates first: run again on fresh state
-                held.discard()
-                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2**attempt))
-                continue
-            except KeyTakenOver:  # we were too slow: the request that took the key over answers
-                held.discard()
-                return self._taken_over(claim)
-            except BaseException:
-                held.discard()
-                self._release_quietly(claim)
-                raise
-            if failpoint == "after_commit":  # crash tests (RPS_ENV=test only): stored, never answered
-                os._exit(137)
-            return response
-        raise AssertionError("unreachable: the last attempt stores no events")
+                return response
+        raise AssertionError("unreachable: every try returns or raises")
 
     def _run_joined(self, claim: Claim, respond: Callable[[], Response], failpoint: str | None) -> Response:
         """A service without events: what the request writes in the key's database (reporting's

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 from services.backbone import metrics
 from services.backbone.application import ServiceApplication
 from services.backbone.persistence import Cursor, Database
+from services.backbone.retrying import Interrupted, until_stopped
 from services.backbone.singleton import LeaseLost
 
 log = logging.getLogger(__name__)
@@ -100,28 +101,32 @@ class OutboxRelay:
 
         While active this relay is the only writer of its position, so it
         reads it once and then keeps it (two queries less per batch)."""
-        backoff = error_backoff
         position: int | None = None
+
+        def failed(error: BaseException, pause: float) -> None:
+            log.error("relay %s: publish failed; retrying in %.1fs", self.service, pause, exc_info=error)
+
         while not stop.is_set():
-            if not still_active():
-                log.error("relay %s: lost the lease; stopping", self.service)
-                return
-            try:
-                if position is None:
-                    position = self.position()
-                sent, position = self._relay_after(position)
-                if time.monotonic() - self._lag_measured >= LAG_INTERVAL_SECONDS:
-                    self.measure_lag(position)
-                backoff = error_backoff
+            try:  # broker or store down: keep the position, retry with back-off
+                for attempt in until_stopped(stop, first_pause=error_backoff, longest_pause=30.0,
+                                             give_up_on=(LeaseLost,), on_failure=failed):
+                    with attempt:
+                        if not still_active():
+                            raise LeaseLost("lost the lease")
+                        try:
+                            if position is None:
+                                position = self.position()
+                            sent, position = self._relay_after(position)
+                            if time.monotonic() - self._lag_measured >= LAG_INTERVAL_SECONDS:
+                                self.measure_lag(position)
+                        except Exception:
+                            position = None  # read it again: the save may or may not have landed
+                            raise
             except LeaseLost as exc:  # another relay took over: its position stands, ours is refused
                 log.error("relay %s: %s; stopping", self.service, exc)
                 return
-            except Exception:  # broker or store down: keep the position, retry
-                log.exception("relay %s: publish failed; retrying in %.1fs", self.service, backoff)
-                position = None  # read it again: the save may or may not have landed
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
+            except Interrupted:
+                return
             if sent < self.batch:
                 self.app.appended.wait(idle_seconds)
                 self.app.appended.clear()

@@ -42,6 +42,7 @@ from kombu.mixins import ConsumerMixin
 
 from services.backbone.amqp import decode_or_reject, events_exchange
 from services.backbone.envelope import MalformedEnvelope, encode, short_type, source_service
+from services.backbone.retrying import Interrupted, until_stopped
 from services.backbone.settings import ConfigurationError, Settings
 
 log = logging.getLogger(__name__)
@@ -182,33 +183,44 @@ def forwarder(url: str, stop: threading.Event, *, timeout: float = 10.0, max_bac
     ``Idempotency-Key`` is the envelope id, for receivers that deduplicate.
     """
 
+    def post(envelope: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            url,
+            data=encode(envelope),
+            method="POST",
+            headers={
+                "content-type": "application/cloudevents+json; charset=utf-8",
+                "Idempotency-Key": envelope["id"],
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (operator's URL)
+                if 200 <= response.status < 300:
+                    return
+                problem = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            problem = f"HTTP {exc.code}"
+        except (OSError, urllib.error.URLError) as exc:
+            problem = str(exc)
+        raise _NotForwarded(problem)
+
     def emit(envelope: dict[str, Any]) -> None:
-        pause = 0.5
-        while True:
-            request = urllib.request.Request(
-                url,
-                data=encode(envelope),
-                method="POST",
-                headers={
-                    "content-type": "application/cloudevents+json; charset=utf-8",
-                    "Idempotency-Key": envelope["id"],
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (operator's URL)
-                    if 200 <= response.status < 300:
-                        return
-                    problem = f"HTTP {response.status}"
-            except urllib.error.HTTPError as exc:
-                problem = f"HTTP {exc.code}"
-            except (OSError, urllib.error.URLError) as exc:
-                problem = str(exc)
-            log.warning("forwarding %s to %s failed (%s); again in %.1fs", envelope["id"], url, problem, pause)
-            if stop.wait(pause):
-                raise Stopped(envelope["id"])
-            pause = min(pause * 2, max_backoff)
+        def failed(error: BaseException, pause: float) -> None:
+            log.warning("forwarding %s to %s failed (%s); again in %.1fs", envelope["id"], url, error, pause)
+
+        try:
+            for attempt in until_stopped(stop, first_pause=0.5, longest_pause=max_backoff, retry_on=(_NotForwarded,),
+                                         on_failure=failed):
+                with attempt:
+                    post(envelope)
+        except Interrupted:
+            raise Stopped(envelope["id"]) from None
 
     return emit
+
+
+class _NotForwarded(Exception):
+    """The receiver did not take the event (its answer or the network's error)."""
 
 
 # -- the subscriber ----------------------------------------------------------------------------

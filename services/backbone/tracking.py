@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 from services.backbone import metrics, text
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor, Database, create_tables, is_transient
+from services.backbone.retrying import bounded
 
 log = logging.getLogger(__name__)
 
@@ -216,18 +217,20 @@ class Projection:
         is not the event's fault: that error is raised for the caller to retry
         the same delivery later, and nothing is parked.
         """
-        error: BaseException | None = None
-        for attempt in range(1, attempts + 1):
-            try:
-                return "applied" if self.handle(envelope) else "duplicate"
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                error = exc
-                log.warning("%s: %s failed (attempt %d/%d): %s", self.name, envelope.get("id"), attempt, attempts, exc)
-                if attempt < attempts:
-                    sleep(backoff_seconds * 2 ** (attempt - 1))
-        self.park(envelope, error, attempts)
+        try:
+            for attempt in bounded(attempts, backoff_seconds, sleep=sleep, retry_on=lambda exc: not is_transient(exc)):
+                with attempt:
+                    try:
+                        return "applied" if self.handle(envelope) else "duplicate"
+                    except Exception as exc:
+                        if not is_transient(exc):
+                            log.warning("%s: %s failed (attempt %d/%d): %s", self.name, envelope.get("id"),
+                                        attempt.retry_state.attempt_number, attempts, exc)
+                        raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            self.park(envelope, exc, attempts)
         return "parked"
 
     def deliver_run(self, envelopes: Sequence[dict[str, Any]], *, attempts: int = 5, backoff_seconds: float = 0.2) -> None:

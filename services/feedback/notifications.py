@@ -32,6 +32,7 @@ from typing import Any, Callable, Protocol
 from prometheus_client import Counter, Gauge
 
 from services.backbone.persistence import Database
+from services.backbone.retrying import PersistedSchedule
 from services.feedback.directory import Directory
 from services.feedback.personal import DISPATCHER, PersonalDataVault, mask_phone
 from services.feedback.settings import FeedbackSettings
@@ -169,8 +170,7 @@ class Dispatcher:
         self.notifier = notifier
         self.vault = PersonalDataVault(db)
         self.directory = Directory(db)
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
+        self.schedule = PersistedSchedule(max_attempts, backoff_seconds)
         self.clock = clock
         # `rps notify` (issue 15 item 5): asked before each message, so a dispatcher woken after
         # its lease passed to the standby stops mid-pass; the lease's check in each status write.
@@ -227,13 +227,13 @@ class Dispatcher:
             except Exception as exc:  # any failure of the far side: retry later, then park
                 attempts = row["attempts"] + 1
                 error = f"{type(exc).__name__}: {exc}"[:500]
-                if attempts >= self.max_attempts:
+                if self.schedule.gives_up(attempts):
                     self._set(row["id"], status="parked", attempts=attempts, last_error=error)
                     NOTIFICATIONS.labels("parked").inc()
                     log.warning("notification %s parked after %d attempts: %s", row["id"], attempts, error)
                 else:
-                    delay = self.backoff_seconds * 2 ** (attempts - 1)
-                    self._set(row["id"], attempts=attempts, last_error=error, next_attempt_at=now + delay)
+                    self._set(row["id"], attempts=attempts, last_error=error,
+                              next_attempt_at=now + self.schedule.pause(attempts))
                     NOTIFICATIONS.labels("failed").inc()
                 continue
             self._set(row["id"], status="delivered", attempts=row["attempts"] + 1, last_error=None,

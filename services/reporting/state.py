@@ -15,9 +15,12 @@ import json
 import sqlite3
 import threading
 import weakref
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from services.backbone.persistence import Database, create_tables
+from services.backbone.retrying import on_lost_race
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS rpt_issued ("
@@ -65,6 +68,11 @@ def _is_duplicate(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.errors.UniqueViolation)
 
 
+def _taking_the_next_number(write: F) -> F:
+    """Run a write that numbers its row again when a racer took the number (the loser takes the one after)."""
+    return on_lost_race(_is_duplicate, attempts=ATTEMPTS).wraps(write)  # type: ignore[return-value]
+
+
 class IssuedReports:
     """Numbered frozen copies of reports (R-RPT-7)."""
 
@@ -72,25 +80,20 @@ class IssuedReports:
         ensure(db)
         self.db = db
 
+    @_taking_the_next_number
     def issue(self, report: dict[str, Any], digest: str, *, issued_at: str, by: str | None, role: str | None) -> int:
         """Store the frozen report under the next number; returns the number."""
-        for attempt in range(ATTEMPTS):
-            try:
-                with self.db.transaction() as cur:
-                    row = cur.execute("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM rpt_issued").fetchone()
-                    number = int(row["n"])  # type: ignore[index]
-                    frozen = {**report, "issue": {"number": number, "issued_at": issued_at, "changed_since_issue": False}}
-                    cur.execute(
-                        "INSERT INTO rpt_issued (number, kind, period, issued_at, issued_by, issued_role, digest, report)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        (number, report["kind"], report["period"], issued_at, by, role, digest,
-                         json.dumps(frozen, ensure_ascii=False)),
-                    )
-                return number
-            except Exception as exc:
-                if not _is_duplicate(exc) or attempt == ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM rpt_issued").fetchone()
+            number = int(row["n"])  # type: ignore[index]
+            frozen = {**report, "issue": {"number": number, "issued_at": issued_at, "changed_since_issue": False}}
+            cur.execute(
+                "INSERT INTO rpt_issued (number, kind, period, issued_at, issued_by, issued_role, digest, report)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (number, report["kind"], report["period"], issued_at, by, role, digest,
+                 json.dumps(frozen, ensure_ascii=False)),
+            )
+        return number
 
     def store_file(self, number: int, fmt: str, content_type: str, filename: str, body: bytes) -> None:
         with self.db.transaction() as cur:
@@ -150,26 +153,21 @@ class BureauNotes:
         ensure(db)
         self.db = db
 
+    @_taking_the_next_number
     def add(self, kind: str, period: str, *, date: dt.date, text: str, by: str | None, role: str | None,
             created_at: str) -> dict[str, Any]:
-        for attempt in range(ATTEMPTS):
-            try:
-                with self.db.transaction() as cur:
-                    row = cur.execute(
-                        "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM rpt_notes WHERE kind = %s AND period = %s",
-                        (kind, period),
-                    ).fetchone()
-                    number = int(row["n"])  # type: ignore[index]
-                    cur.execute(
-                        "INSERT INTO rpt_notes (kind, period, number, date, text, author, role, created_at)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        (kind, period, number, date.isoformat(), text, by, role, created_at),
-                    )
-                return {"number": number, "date": date.isoformat(), "text": text, "author": by}
-            except Exception as exc:
-                if not _is_duplicate(exc) or attempt == ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        with self.db.transaction() as cur:
+            row = cur.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM rpt_notes WHERE kind = %s AND period = %s",
+                (kind, period),
+            ).fetchone()
+            number = int(row["n"])  # type: ignore[index]
+            cur.execute(
+                "INSERT INTO rpt_notes (kind, period, number, date, text, author, role, created_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (kind, period, number, date.isoformat(), text, by, role, created_at),
+            )
+        return {"number": number, "date": date.isoformat(), "text": text, "author": by}
 
     def list(self, kind: str, period: str) -> list[dict[str, Any]]:
         return [
