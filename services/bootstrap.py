@@ -15,6 +15,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
+from services.backbone import clock
 from services.backbone.application import ServiceApplication
 from services.backbone.deadlines import bound_event_store
 from services.backbone.persistence import (
@@ -76,6 +77,7 @@ class Runtime:
         for service in services:
             declaration_of(service)  # an unknown name is refused here
         self.settings = settings
+        clock.fix_today(settings.today)  # RPS_TODAY: the business date every part of this process uses
         self.services = services
         self.apps: dict[str, ServiceApplication] = {}
         self.dbs: dict[str, Database] = {}
@@ -98,7 +100,7 @@ class Runtime:
                 self.apps[service].recorder.keyring = settings.chain_keyring  # type: ignore[attr-defined]  # R-RPT-5
             self.dbs[service] = open_database(service, settings)
             if service in self.apps:
-                self.apps[service].use_database(self.dbs[service])
+                self.apps[service].wire(self.dbs[service], settings.of(service))
             self.projections[service] = [
                 cls(self._database_for(service, cls, create_tables_now)) for cls in projection_classes(service)
             ]

@@ -283,7 +283,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     day = args.date or clock.today()
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
-        result = issue_day(runtime.db("reporting"), day, issuer_for(runtime))
+        result = issue_day(runtime.db("reporting"), day, issuer_for(runtime), settings=settings.of("reporting"))
     except (IssueFailed, DomainError) as exc:
         print(f"rps remind: {day.isoformat()}: {exc}", file=sys.stderr)
         return 1
@@ -447,7 +447,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
     try:
         try:
-            report = live_report(runtime.db("reporting"), args.kind, args.period)
+            report = live_report(runtime.db("reporting"), args.kind, args.period, settings=settings.of("reporting"))
         except ValueError:
             print(
                 f"rps report: 无效的报告期 {args.period!r}（月 YYYY-MM，季 YYYY-Qn，半年 YYYY-Hn，服务年度 YYYY）",

@@ -2,33 +2,30 @@
 
 Tests fix the business date of a process with ``RPS_TODAY=YYYY-MM-DD`` (issue 15: no test
 compares the server's "today" with its own across midnight): ``today()`` is that date and
-``now()`` that date at the current time of day. Honoured only outside production
-(``RPS_ENV`` other than ``production``); in production it is ignored.
+``now()`` that date at the current time of day. ``Settings.from_env`` reads it (ignored in
+production) and the process's runtime fixes the clock with it when it starts (``fix_today``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
 
-
-def _fixed_today() -> dt.date | None:
-    raw = os.environ.get("RPS_TODAY", "").strip()
-    if not raw or os.environ.get("RPS_ENV", "development") == "production":
-        return None
-    return dt.date.fromisoformat(raw)
+_fixed_today: dt.date | None = None
 
 
-FIXED_TODAY = _fixed_today()
+def fix_today(day: dt.date | None) -> None:
+    """The business date of this process from now on (None: the real one)."""
+    global _fixed_today
+    _fixed_today = day
 
 
 def now() -> dt.datetime:
     current = dt.datetime.now(TZ)
-    if FIXED_TODAY is not None:
-        return dt.datetime.combine(FIXED_TODAY, current.timetz())
+    if _fixed_today is not None:
+        return dt.datetime.combine(_fixed_today, current.timetz())
     return current
 
 

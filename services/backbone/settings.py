@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from services.backbone.feed import feed_url
@@ -77,6 +78,17 @@ def _outside_data_dir(env: Mapping[str, str], name: str) -> str | None:
         if Path(path).resolve().is_relative_to(data_dir):
             raise ConfigurationError(f"{name}_FILE must not be inside RPS_DATA_DIR ({data_dir})")
     return _secret(env, name)
+
+
+def _fixed_today(env: Mapping[str, str]) -> dt.date | None:
+    """``RPS_TODAY``, honoured only outside production (where it is ignored)."""
+    raw = (env.get("RPS_TODAY") or "").strip()
+    if not raw or env.get("RPS_ENV") == "production":
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigurationError(f"RPS_TODAY must be YYYY-MM-DD, got {raw!r}") from None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -148,11 +160,16 @@ class Settings:
     db_statement_timeout_seconds: float = 10.0
     # Tests only (RPS_ENV=test): a named point where the process kills itself (crash tests).
     failpoint: str | None = None
+    # RPS_TODAY: the process's fixed business date (clock.fix_today); tests, never production.
+    today: dt.date | None = None
     # The chain keys (R-RPT-5): HMAC keys of the tamper-evident chain by id, and the id new
     # links are made with. Never in the database nor RPS_DATA_DIR; development and tests
     # use a fixed key, production refuses to start without them.
     chain_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
     chain_key_id: str | None = None
+    # Each installed service's own settings (its declaration's ``settings``: a frozen dataclass
+    # with ``from_env(env, *, production)``), read from the same environment at the same time.
+    services: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -302,9 +319,22 @@ class Settings:
             db_connect_timeout_seconds=_float(env, "RPS_DB_CONNECT_TIMEOUT_SECONDS", 3.0),
             db_statement_timeout_seconds=_float(env, "RPS_DB_STATEMENT_TIMEOUT_SECONDS", 10.0),
             failpoint=env.get("RPS_FAILPOINT") or None,
+            today=_fixed_today(env),
             chain_keys=_chain_keys(_outside_data_dir(env, "RPS_CHAIN_KEYS")),
             chain_key_id=env.get("RPS_CHAIN_KEY_ID") or None,
+            services=_service_settings(env, production=(env.get("RPS_ENV") or "development") == "production"),
         )
+
+    def of(self, service: str) -> Any:
+        """``service``'s own settings object (its defaults where these settings were not read from
+        an environment), or None for a service that declares none."""
+        found = self.services.get(service)
+        if found is not None:
+            return found
+        from services.backbone.declaration import declaration_of, resolve
+
+        declared = declaration_of(service).settings
+        return resolve(declared)() if declared is not None else None
 
     @property
     def embedded(self) -> bool:
@@ -330,3 +360,14 @@ class Settings:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_DBNAME": (url.path or "/").lstrip("/") or "rps",
         }
+
+
+def _service_settings(env: Mapping[str, str], *, production: bool) -> dict[str, Any]:
+    """Every installed service's settings, so a malformed one stops the process at start."""
+    from services.backbone.declaration import installed_services, resolve
+
+    return {
+        declaration.name: resolve(declaration.settings).from_env(env, production=production)
+        for declaration in installed_services()
+        if declaration.settings is not None
+    }

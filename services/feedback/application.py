@@ -78,21 +78,17 @@ class FeedbackApplication(ServiceApplication):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
-        self.settings = FeedbackSettings.from_env(self.env)
         self.db: Database | None = None
+        self.settings: FeedbackSettings
         self.directory: Directory
         self.vault: PersonalDataVault
 
-    def bind(self, db: Database) -> "FeedbackApplication":
-        """Attach the service's own database (directory, vault, lists); idempotent."""
-        if self.db is not db:
-            self.db = db
-            self.directory = Directory(db)
-            self.vault = PersonalDataVault(db)
-        return self
-
-    def use_database(self, db: Database) -> None:
-        self.bind(db)
+    def wire(self, db: Database, settings: FeedbackSettings | None = None) -> None:
+        """The service's own database (directory, vault, lists) and its settings (service levels,
+        retention, notifications; the defaults when none are given)."""
+        super().wire(db, settings or FeedbackSettings())
+        self.directory = Directory(db)
+        self.vault = PersonalDataVault(db)
 
     def construct_mapper(self) -> Mapper[uuid.UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=RedactingMapper)

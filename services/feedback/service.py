@@ -74,7 +74,7 @@ class FeedbackService(OperationsRoutes):
 
     @property
     def feedback(self) -> FeedbackApplication:
-        return self.app.bind(self.runtime.db("feedback"))
+        return self.app  # wired once, when the runtime built it
 
     def _created(self, payload: dict[str, Any], location: str) -> Response:
         return json_response(payload, 201, headers={"Location": location})

@@ -1,7 +1,7 @@
 """The feedback service's settings (DOMAIN.md: choices a rule leaves open are settings).
 
-Read from the environment once, when the application starts; every name is
-also accepted with the eventsourcing application prefix (``FEEDBACK_...``).
+Read from the environment once, when the process starts, with the other settings
+(``Settings.from_env``); the runtime hands them to the application (``wire``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class FeedbackSettings:
     personal_data_retention_days: int = 365
 
     @classmethod
-    def from_env(cls, env: Mapping[str, Any]) -> "FeedbackSettings":
+    def from_env(cls, env: Mapping[str, Any], *, production: bool = False) -> "FeedbackSettings":
         return cls(
             opinion_acknowledge_days=_int(env, "RPS_OPINION_ACKNOWLEDGE_DAYS", 5, minimum=1),
             opinion_answer_days=_int(env, "RPS_OPINION_ANSWER_DAYS", 30, minimum=1),

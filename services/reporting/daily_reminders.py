@@ -43,7 +43,7 @@ from services.backbone.auth import service_headers
 from services.backbone.persistence import Database
 from services.backbone.settings import ConfigurationError
 from services.reporting.reminders import reminders_on
-from services.reporting.settings import ReportSettings, report_settings
+from services.reporting.settings import ReportSettings
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,12 @@ def _error_message(exc: urllib.error.HTTPError) -> str:
         return exc.reason or ""
 
 
-def issuer_for(runtime: Any, settings: ReportSettings | None = None) -> Issuer:
+def issuer_for(runtime: Any) -> Issuer:
     """In-process where this process holds the feedback application, else over HTTP."""
     app = runtime.publisher_app("feedback")
     if app is not None:
         return in_process(app)
-    url = (settings or report_settings()).feedback_url
+    url = runtime.settings.of("reporting").feedback_url
     if not url:
         raise ConfigurationError(
             "set RPS_FEEDBACK_URL (e.g. http://feedback:8000): the feedback service the reminders are handed to"
@@ -153,6 +153,6 @@ def embedded_worker(runtime: Any, *, poll_seconds: float = 60.0) -> Callable[[th
 
     def job(day: dt.date) -> Any:
         runtime.drain(timeout=60.0)  # the read models first take in everything stored so far
-        return issue_day(runtime.db("reporting"), day, issuer)
+        return issue_day(runtime.db("reporting"), day, issuer, settings=runtime.settings.of("reporting"))
 
     return lambda stop: run_daily(stop, job, poll_seconds=poll_seconds)

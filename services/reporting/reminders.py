@@ -24,7 +24,7 @@ from services.backbone.persistence import Database
 from services.programme.calendar import days_between, month_bounds, service_days
 from services.programme.duty import DAYS_PER_YEAR, MONTHS_PER_YEAR, year_record
 from services.reporting.items import Item
-from services.reporting.settings import ReportSettings, report_settings
+from services.reporting.settings import ReportSettings
 from services.reporting.views.facts import Facts, load
 
 
@@ -133,7 +133,7 @@ def reminders(facts: Facts, day: dt.date, settings: ReportSettings) -> list[dict
 
 
 def reminders_on(db: Database, day: dt.date, *, settings: ReportSettings | None = None) -> dict[str, Any]:
-    settings = settings or report_settings()
+    settings = settings or ReportSettings()
     facts = load(db, day, day, day)
     found = reminders(facts, day, settings)
     counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ from services.reporting.projections.audit_trail import ENTITIES, AuditTrailProje
 from services.reporting.reminders import reminders_on
 from services.reporting.reports import FORMATS, Document
 from services.reporting.schemas import AddNote
+from services.reporting.settings import ReportSettings
 from services.reporting.state import BureauNotes
 from services.reporting.views import NOTED_KINDS
 
@@ -70,6 +71,10 @@ class ReportingService(OperationsRoutes):
     def db(self) -> Database:
         return self.runtime.db("reporting")
 
+    @property
+    def settings(self) -> ReportSettings:
+        return self.runtime.settings.of(self.name)  # read once, when the process started
+
     # -- reports (R-RPT-1..4, R-RPT-6, R-RPT-7) --------------------------------------
 
     @route("GET", f"{API}/reports/<kind>/<period>", query={"format": choice_query(*FORMATS)})
@@ -77,7 +82,7 @@ class ReportingService(OperationsRoutes):
         """A report: monthly YYYY-MM, quarterly YYYY-Qn, half-yearly YYYY-Hn, annual YYYY; ?format=json|html|xlsx|pdf."""
         kind, fmt = _kind(kind), _format(request)
         _check_period(kind, period)
-        report = reports.live_report(self.db, kind, period)
+        report = reports.live_report(self.db, kind, period, settings=self.settings)
         if fmt == "json":
             return json_response(report)
         return _download(reports.render(report, fmt))
@@ -87,7 +92,7 @@ class ReportingService(OperationsRoutes):
         """Issue the report of a period: a numbered frozen copy in every format (R-RPT-7)."""
         kind = _kind(kind)
         _check_period(kind, period)
-        answer = reports.issue_report(self.db, kind, period)
+        answer = reports.issue_report(self.db, kind, period, settings=self.settings)
         return json_response(answer, 201, headers={"Location": f"{API}/reports/issued/{answer['number']}"})
 
     @route("GET", f"{API}/reports/issued/<int:number>", query={"format": choice_query(*FORMATS)})
@@ -146,4 +151,4 @@ class ReportingService(OperationsRoutes):
             day = dt.date.fromisoformat(raw) if raw else clock.today()
         except ValueError:
             raise BadRequest("date：日期格式应为 YYYY-MM-DD", field="date", code="invalid_value") from None
-        return json_response(reminders_on(self.db, day))
+        return json_response(reminders_on(self.db, day, settings=self.settings))

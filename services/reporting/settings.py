@@ -1,14 +1,13 @@
 """The reporting service's settings (DOMAIN.md: choices a rule leaves open are settings).
 
-Read from the environment once, the first time a report is built in a
-process; nothing here connects to anything.
+Read from the environment once, when the process starts, with the other settings
+(``Settings.from_env``); the service takes them from its runtime. Nothing here
+connects to anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -65,7 +64,7 @@ class ReportSettings:
     feedback_url: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "ReportSettings":
+    def from_env(cls, env: Mapping[str, str], *, production: bool = False) -> "ReportSettings":
         return cls(
             issuer=env.get("RPS_REPORT_ISSUER") or DEFAULT_ISSUER,
             policy_window=_window(env.get("RPS_POLICY_WINDOW")),
@@ -74,8 +73,3 @@ class ReportSettings:
             feedback_url=_url(env.get("RPS_FEEDBACK_URL")),
         )
 
-
-@functools.lru_cache(maxsize=1)
-def report_settings() -> ReportSettings:
-    """The process's settings, read from the environment on first use."""
-    return ReportSettings.from_env(os.environ)

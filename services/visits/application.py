@@ -2,8 +2,8 @@
 
 What the rules need to know about groups and contracts comes from the
 service's own read models (``ReadModels``, fed by the contracts service's
-events); ``attach`` hands the application that database once the runtime
-has opened it. Business dates come from ``now`` (Asia/Shanghai), which
+events); ``wire`` hands the application that database once, when the runtime
+builds it. Business dates come from ``now`` (Asia/Shanghai), which
 tests may replace.
 """
 
@@ -49,20 +49,14 @@ class VisitsApplication(ServiceApplication):
 
     # -- wiring ------------------------------------------------------------------
 
-    def attach(self, db: Database) -> "VisitsApplication":
-        """Give the application the service's own database (its read models)."""
-        if self._reads is None or self._reads.db is not db:
-            self._reads = ReadModels(db)
-        return self
-
-    def use_database(self, db: Database) -> None:
-        super().use_database(db)
-        self.attach(db)
+    def wire(self, db: Database, settings: Any = None) -> None:
+        super().wire(db, settings)
+        self._reads = ReadModels(db)
 
     @property
     def reads(self) -> ReadModels:
         if self._reads is None:
-            raise RuntimeError("VisitsApplication.attach(db) must be called before commands that read groups")
+            raise RuntimeError("VisitsApplication.wire(db) must be called before commands that read groups")
         return self._reads
 
     def today(self) -> dt.date:

@@ -56,7 +56,7 @@ class VisitsService(OperationsRoutes):
 
     @property
     def visits(self) -> VisitsApplication:
-        return self.app.attach(self.runtime.db("visits"))
+        return self.app  # wired once, when the runtime built it
 
     # -- visits ------------------------------------------------------------------
 

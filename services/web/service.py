@@ -29,7 +29,7 @@ from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
 from services.web.schemas import DevToken
-from services.web.settings import WebSettings, web_settings
+from services.web.settings import WebSettings
 
 STATIC = Path(__file__).resolve().parent / "static"
 HOME = "/web/index.html"
@@ -152,7 +152,7 @@ class WebService(OperationsRoutes):
     def web_settings(self) -> WebSettings:
         if self.settings_override is not None:
             return self.settings_override
-        return web_settings(bool(self.runtime.settings.production))
+        return self.runtime.settings.of(self.name)  # read once, when the process started
 
     @route("GET", "/")
     def root(self, request: Request) -> Response:

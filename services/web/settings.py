@@ -1,4 +1,5 @@
-"""The web pages' settings: how people sign in (read from the environment once).
+"""The web pages' settings: how people sign in (read from the environment once, when the
+process starts, with the other settings; the service takes them from its runtime).
 
 Production signs people in at the city's identity provider with OpenID
 Connect (authorization code with PKCE, run by the page itself): the provider
@@ -9,8 +10,6 @@ same claims as a development token (``sub``, ``role``, ``group``,
 
 from __future__ import annotations
 
-import functools
-import os
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -60,8 +59,3 @@ class WebSettings:
             oidc_audience=env.get("RPS_OIDC_AUDIENCE") or None,
         )
 
-
-@functools.lru_cache(maxsize=2)
-def web_settings(production: bool = False) -> WebSettings:
-    """The process's settings, read from the environment on first use."""
-    return WebSettings.from_env(os.environ, production=production)

@@ -70,6 +70,45 @@ def test_settings_refuse_half_a_cluster():
     }
 
 
+
+def test_every_services_settings_are_read_at_start_with_the_rest():
+    # Issue 17: one way to read settings. Each service's own variables are read by Settings.from_env
+    # into its typed object (DOMAIN.md settings: R-OPN-2 service levels, R-RPT-8 reminders); a
+    # malformed one stops the process at start, naming the variable.
+    settings = Settings.from_env({"RPS_OPINION_ANSWER_DAYS": "12", "RPS_REMINDER_VISIT_DAY": "15"})
+    assert settings.of("feedback").opinion_answer_days == 12
+    assert settings.of("reporting").visit_reminder_day == 15
+    assert settings.of("contracts") is None  # declares no settings of its own
+    assert Settings().of("feedback").opinion_answer_days == 30  # not read from an environment: the defaults
+    for name, bad in (("RPS_OPINION_ANSWER_DAYS", "0"), ("RPS_REMINDER_VISIT_DAY", "31"),
+                      ("RPS_OIDC_ISSUER", "ftp://sso")):
+        with pytest.raises(ConfigurationError, match=name):
+            Settings.from_env({name: bad})
+
+
+def test_the_business_date_is_a_setting_ignored_in_production(tmp_path):
+    # Issue 15: RPS_TODAY fixes a test process's business date; the runtime fixes the clock at start.
+    import base64
+    import datetime as dt
+
+    from services.backbone import clock
+    from services.bootstrap import Runtime
+
+    assert Settings.from_env({"RPS_TODAY": "2022-03-04"}).today == dt.date(2022, 3, 4)
+    with pytest.raises(ConfigurationError, match="RPS_TODAY"):
+        Settings.from_env({"RPS_TODAY": "2022-13-01"})
+    production = {"RPS_ENV": "production", "RPS_JWKS_URL": "https://idp.example/jwks", "RPS_JWT_ISSUER": "i",
+                  "RPS_JWT_AUDIENCE": "a", "RPS_PSEUDONYM_KEY": "k" * 32,
+                  "RPS_CHAIN_KEYS": "k1:" + base64.b64encode(b"c" * 32).decode()}
+    assert Settings.from_env({**production, "RPS_TODAY": "2022-03-04"}).today is None
+    runtime = Runtime(Settings(data_dir=tmp_path, today=dt.date(2022, 3, 4)), ("web",), create_tables_now=True)
+    try:
+        assert clock.today() == dt.date(2022, 3, 4)
+    finally:
+        runtime.close()
+        clock.fix_today(None)
+    assert clock.today() != dt.date(2022, 3, 4)
+
 @pytest.mark.parametrize(
     "exc, status, code",
     [

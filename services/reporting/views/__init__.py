@@ -14,7 +14,7 @@ from services.backbone import clock
 from services.backbone.persistence import Database
 from services.reporting import periods
 from services.reporting.readmodels import ReadModels
-from services.reporting.settings import ReportSettings, report_settings
+from services.reporting.settings import ReportSettings
 from services.reporting.state import BureauNotes
 from services.reporting.views import annual, monthly, monthly_cache, periodic
 from services.reporting.views.common import figures_digest
@@ -37,7 +37,7 @@ def build_report_and_digest(
     The digest takes the sections to cover (all when None), as ``figures_digest`` does."""
     if kind == "monthly" and cached:
         report, digest = monthly_cache.monthly_report(
-            db, periods.parse(kind, period), today or clock.today(), settings or report_settings()
+            db, periods.parse(kind, period), today or clock.today(), settings or ReportSettings()
         )
         return warn_when_nobody_on_duty(report), digest
     report = warn_when_nobody_on_duty(build_report(db, kind, period, today=today, settings=settings))
@@ -70,7 +70,7 @@ def build_report(
     """The live report of ``kind`` for ``period``, computed from the read models
     (``periods.BadPeriod`` when malformed)."""
     today = today or clock.today()
-    settings = settings or report_settings()
+    settings = settings or ReportSettings()
     if kind == "monthly":
         return monthly.monthly_report(db, period, today=today, settings=settings)
     if kind == "annual":

@@ -15,7 +15,7 @@ from typing import Any
 from services.backbone import clock
 from services.backbone.persistence import Database
 from services.reporting import periods
-from services.reporting.settings import ReportSettings, report_settings
+from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, load, sort_key
 from services.reporting.views.groups import groups_in, item_notes, monthly_row
@@ -30,7 +30,7 @@ def monthly_report(
     computed from the read models (``monthly_cache`` keeps it per group for ``live_report``)."""
     p = periods.parse("monthly", period)
     today = today or clock.today()
-    return build(load(db, p.first, p.last, today, bounded=True), p, settings or report_settings())
+    return build(load(db, p.first, p.last, today, bounded=True), p, settings or ReportSettings())
 
 
 def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import pytest
 
 from services.backbone import clock
 from services.backbone.persistence import SQLiteDatabase, create_tables
+from services.backbone.settings import Settings
 from services.feedback.application import FeedbackApplication
 from services.feedback.projections import PROJECTIONS
 from tests.unit.feedback.conftest import POINT_INSIDE, POINT_OUTSIDE, Contracts
@@ -264,8 +265,8 @@ def test_erasure_removes_personal_data_and_keeps_the_opinion(api, runtime, world
 
 def test_service_levels_come_from_the_environment(tmp_path, unique):
     # R-OPN-2: 5 and 30 days are settings (pure application test on in-memory events)
-    app = FeedbackApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "RPS_OPINION_ACKNOWLEDGE_DAYS": "2",
-                                   "RPS_OPINION_ANSWER_DAYS": "10"})
+    app = FeedbackApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    settings = Settings.from_env({"RPS_OPINION_ACKNOWLEDGE_DAYS": "2", "RPS_OPINION_ANSWER_DAYS": "10"})
     db = SQLiteDatabase(tmp_path / "feedback.sqlite")
     create_tables(db, ())
     runtime = type("R", (), {"projections": {"feedback": [cls(db) for cls in PROJECTIONS]}})()
@@ -274,7 +275,7 @@ def test_service_levels_come_from_the_environment(tmp_path, unique):
     contracts = Contracts(runtime)
     contracts.government("gov")
     contracts.district("d1", "gov")
-    app.bind(db)
+    app.wire(db, settings.of("feedback"))
     opinion = app.submit_opinion(district="d1", category="other", text="x", date=dt.date(2022, 3, 1))
     assert (opinion.acknowledge_due_date, opinion.due_date) == ("2022-03-03", "2022-03-11")
     assert opinion.group is None  # no group serves d1 yet
