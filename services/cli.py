@@ -367,10 +367,12 @@ def _group_district(settings, group: str) -> str | None:
     """Issue 15 item 10: a planner's token for a group carries its district, read from contracts'
     store when it can be reached (otherwise the token goes without; the policy finds it)."""
     from services.backbone.auth import group_district
+    from services.backbone.declaration import organisation_owner
     from services.bootstrap import Runtime
 
     try:
-        runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("contracts",))
+        runtime = (Runtime.embedded(settings) if settings.embedded
+                   else Runtime.cluster(settings, (organisation_owner().name,)))
     except Exception as exc:  # the store is not reachable from here: a token without the district
         print(f"rps token: district of {group} not looked up ({type(exc).__name__})", file=sys.stderr)
         return None

@@ -233,18 +233,15 @@ def issue_token(
 
 
 def group_district(runtime: Any, group: str | None) -> str | None:
-    """The district ``group`` serves, where this process holds contracts' store (embedded, or a
-    runtime that includes contracts): a planner's token for a group carries it (issue 15 item
-    10). Elsewhere None: the access policy finds it from the group."""
-    app = getattr(runtime, "apps", {}).get("contracts")
-    if app is None or not group:
-        return None
-    from services.backbone.domain import NotFound
+    """The district ``group`` serves, where this process holds the store of the service that keeps
+    the organisation (embedded, or a runtime that includes it): a planner's token for a group
+    carries it (issue 15 item 10). Elsewhere None: the access policy finds it from the group."""
+    from services.backbone.declaration import organisation_owner
 
-    try:
-        return app.get_group(group).district
-    except NotFound:
+    owner = organisation_owner()
+    if owner.name not in getattr(runtime, "apps", {}) or not group:
         return None
+    return owner.scope_loader().district_of_group(runtime, group)
 
 
 def service_headers(settings: Settings) -> dict[str, str]:

@@ -5,6 +5,8 @@ from services.backbone.declaration import ServiceDeclaration
 SERVICE = ServiceDeclaration(
     name="contracts",
     service="services.contracts.service:ContractsService",
+    policy="services.contracts.policy:POLICY",
+    scope="services.contracts.policy:SCOPE",
     application="services.contracts.application:ContractsApplication",
     projections="services.contracts.projections:PROJECTIONS",
     event_modules=("services.contracts.domain",),

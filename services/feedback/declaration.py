@@ -12,6 +12,8 @@ def _notifier(runtime: Any) -> Callable[..., None]:
 SERVICE = ServiceDeclaration(
     name="feedback",
     service="services.feedback.service:FeedbackService",
+    policy="services.feedback.policy:POLICY",
+    scope="services.feedback.policy:SCOPE",
     application="services.feedback.application:FeedbackApplication",
     projections="services.feedback.projections:PROJECTIONS",
     event_modules=("services.feedback.domain",),

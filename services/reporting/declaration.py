@@ -5,6 +5,7 @@ from services.backbone.declaration import ServiceDeclaration, Worker
 SERVICE = ServiceDeclaration(
     name="reporting",
     service="services.reporting.service:ReportingService",
+    policy="services.reporting.policy:POLICY",
     projections="services.reporting.projections:PROJECTIONS",
     tables="services.reporting.state:TABLES",
     default_consumer=True,

@@ -5,5 +5,6 @@ from services.backbone.declaration import ServiceDeclaration
 SERVICE = ServiceDeclaration(
     name="web",
     service="services.web.service:WebService",
+    policy="services.web.policy:POLICY",
     settings="services.web.settings:WebSettings",
 )
