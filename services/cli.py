@@ -70,49 +70,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """One service in its own nameko container (what a Deployment runs)."""
-    # nameko runs on eventlet. psycopg's default C wait function would block
-    # the hub for a whole query; wait_select yields to other green threads.
+    """One service in its own nameko container (what a Deployment runs): every role it has
+    (HTTP, its outbox relay, its read models' consumer), or those ``--role`` names."""
+    # nameko runs on eventlet, whose patching psycopg does not detect: its default C wait
+    # function would block the hub for a whole query; wait_select yields to other green threads.
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     import eventlet
 
     eventlet.monkey_patch()
     import eventlet.wsgi
-    from nameko.containers import ServiceContainer
 
     from services.backbone.http import MAX_HEADER_LINE
 
     # A 9 KB token reaches the gate and gets its 401, not eventlet's own 400 (issue 15 item 10).
     eventlet.wsgi.MAX_HEADER_LINE = MAX_HEADER_LINE
 
-    from services.backbone.dependencies import RUNTIME_KEY
-    from services.bootstrap import Runtime, service_class
+    from services.backbone import hosting
 
     settings = _settings()
-    runtime = Runtime.cluster(settings, (args.service,))
-    config = {
-        "AMQP_URI": settings.amqp_uri,
-        "WEB_SERVER_ADDRESS": settings.http,
-        RUNTIME_KEY: runtime,
-    }
-    container = ServiceContainer(service_class(args.service), config)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: eventlet.spawn_n(container.stop))
-
-    def heartbeat() -> None:
-        # An idle hub sleeps until its next timer; this tick makes it run the
-        # stop a signal scheduled within a second (pods stop inside their grace).
-        while True:
-            eventlet.sleep(1.0)
-
-    eventlet.spawn_n(heartbeat)
-    container.start()
-    print(f"rps: {args.service} serving on http://{settings.http}", flush=True)
-    try:
-        container.wait()
-    finally:
-        runtime.close()
-    return 0
+    has = hosting.roles_of(args.service)
+    lacking = {"relay": "has no event store", "project": "keeps no projections"}
+    for role in args.role or ():
+        if role not in has:
+            print(f"rps {args.command}: {args.service} {lacking[role]}", file=sys.stderr)
+            return 2
+    roles = tuple(role for role in hosting.ROLES if role in (args.role or has))
+    if set(roles) - {"http"}:
+        _metrics_server(settings)
+    return hosting.serve(args.service, roles, settings)
 
 
 def _metrics_server(settings) -> None:
@@ -123,102 +108,13 @@ def _metrics_server(settings) -> None:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
-    """The outbox relay of one service: its notification log to RabbitMQ."""
-    from services.backbone.amqp import AmqpPublisher, BrokerGauges
-    from services.backbone.operations import watch_broker
-    from services.backbone.relay import OutboxRelay
-    from services.backbone.singleton import Lease, session_connector
-    from services.bootstrap import Runtime, consumers_of, queues_of
-
-    settings = _settings()
-    runtime = Runtime.cluster(settings, (args.service,))
-    if args.service not in runtime.apps:
-        print(f"rps relay: {args.service} has no event store", file=sys.stderr)
-        return 2
-    _metrics_server(settings)
-    watch_broker(settings.amqp_uri or "", "relay", runtime.stopping)  # rps_broker_up (issue 15 item 4)
-    publisher = AmqpPublisher(settings.amqp_uri or "", consumers_of)
-    lock = Lease(runtime.db(args.service), f"relay:{args.service}", settings.lease_seconds,
-                 connect=session_connector(settings))
-    relay = OutboxRelay(
-        runtime.app(args.service), runtime.db(args.service), publisher, batch=settings.relay_batch, fence=lock.fence
-    )
-    _stop_on_signals(runtime.stopping)
-    broker = BrokerGauges.configured(settings, queues_of((args.service,)))
-
-    def measure() -> None:
-        # Active or standby, whatever the publisher is doing (blocked by an alarm, say):
-        # the outbox's backlog from the database, the queues' from the broker.
-        while not runtime.stopping.wait(2.0):
-            try:
-                relay.measure_lag()
-            except Exception as exc:  # the database is away: measure next time
-                log.warning("relay %s: lag not measured: %s", args.service, exc)
-            broker.refresh()
-
-    threading.Thread(target=measure, name="gauges", daemon=True).start()
-    try:
-        # Active while holding the lease; back to standby whenever it is lost
-        # (frozen past it, PostgreSQL away, network cut); a former holder's
-        # position write is refused by its fencing token.
-        while lock.acquire(runtime.stopping):
-            print(f"rps: relaying {args.service}.events", flush=True)
-            relay.run(runtime.stopping, idle_seconds=settings.relay_idle_seconds, still_active=lock.held)
-            lock.release()
-    finally:
-        lock.release()
-        publisher.close()
-        runtime.close()
-    return 0
+    """The outbox relay of one service: its notification log to RabbitMQ (`rps serve SERVICE --role relay`)."""
+    return cmd_serve(argparse.Namespace(**{**vars(args), "role": ["relay"]}))
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    """A service's projection runner: its queues to its read models."""
-    from services.backbone.amqp import AmqpConsumer
-    from services.backbone.singleton import Lease, session_connector
-    from services.bootstrap import Runtime
-
-    settings = _settings()
-    runtime = Runtime.cluster(settings, (args.consumer,))
-    projections = runtime.projections[args.consumer]
-    if not projections:
-        print(f"rps project: {args.consumer} keeps no projections", file=sys.stderr)
-        return 2
-    handlers = runtime.delivery_handlers(args.consumer)
-    _metrics_server(settings)
-    from services.backbone.operations import watch_broker
-
-    watch_broker(settings.amqp_uri or "", "consumer", runtime.stopping)  # rps_broker_up (issue 15 item 4)
-    consumer = AmqpConsumer(
-        settings.amqp_uri or "", args.consumer, handlers, prefetch=settings.consumer_prefetch,
-        run_handlers=runtime.run_handlers(args.consumer),
-        heartbeat=max(2, int(settings.lease_seconds / 3)),
-    )
-    stop = threading.Event()
-
-    def on_signal(*_: object) -> None:
-        stop.set()
-        consumer.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    lock = Lease(runtime.db(args.consumer), f"project:{args.consumer}", settings.lease_seconds,
-                 connect=session_connector(settings))
-    consumer.still_active = lock.held
-    for projection in projections:  # each run's transaction checks the lease's token
-        projection.fence = lock.fence
-    try:
-        while lock.acquire(stop):
-            # A frozen former holder's deliveries go back to the queue when the broker drops it.
-            consumer.wait_until_alone(stop, settings.lease_seconds)
-            print(f"rps: projecting into {args.consumer} from {', '.join(handlers)}", flush=True)
-            consumer.should_stop = False
-            consumer.run()
-            lock.release()
-    finally:
-        lock.release()
-        runtime.close()
-    return 0
+    """A service's projection runner: its queues to its read models (`rps serve CONSUMER --role project`)."""
+    return cmd_serve(argparse.Namespace(**{**vars(args), "service": args.consumer, "role": ["project"]}))
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -618,22 +514,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="the data directory (default: RPS_DATA_DIR, else var); "
                    "a demo's directory opens on the demo's last business date")
     p = _command(
-        sub, "serve", "one service's HTTP API against RabbitMQ and PostgreSQL (a Deployment)",
-        "Serves one service's HTTP API (nameko) on RPS_HTTP, with its event store in PostgreSQL "
-        "(DATABASE_URL) and its RPC and events on RabbitMQ (AMQP_URI). `web` serves the web pages.",
-        "AMQP_URI=amqp://guest:guest@localhost:5672// DATABASE_URL=postgresql://localhost/rps rps serve visits",
+        sub, "serve", "one service whole against RabbitMQ and PostgreSQL (a Deployment)",
+        "Runs one service in one nameko container, with its event store in PostgreSQL (DATABASE_URL) "
+        "and its events on RabbitMQ (AMQP_URI): its HTTP API on RPS_HTTP, its outbox relay if it keeps "
+        "events and its read models' consumer if it keeps any (one active relay and consumer in the "
+        "cluster, others standby). --role runs only some of them. `web` serves the web pages.",
+        "AMQP_URI=amqp://guest:guest@localhost:5672// DATABASE_URL=postgresql://localhost/rps rps serve visits\n"
+        "rps serve visits --role http               # the API only; relays and consumers scaled apart\n"
+        "rps serve visits --role relay              # = rps relay visits",
         cmd_serve)
     p.add_argument("service", choices=SERVICES, help="the service to serve")
+    p.add_argument("--role", action="append", choices=("http", "relay", "project"),
+                   help="run only this role (repeatable; default: every role the service has)")
     p = _command(
         sub, "relay", "publish a service's stored events to RabbitMQ (one active, others standby)",
         "Reads a service's notification log in order and publishes each event to the topic exchange "
-        "SERVICE.events with publisher confirms; a lease keeps one relay active per service.",
+        "SERVICE.events with publisher confirms; a lease keeps one relay active per service. "
+        "The same as `rps serve SERVICE --role relay`.",
         "rps relay contracts", cmd_relay)
     p.add_argument("service", choices=PUBLISHERS, help="the service whose events to publish")
     p = _command(
         sub, "project", "a service's projection runner: its queues into its read models",
         "Consumes the events a service's read models need from its queues (catching up from the "
-        "event feeds first) and applies each once; a lease keeps one runner active per service.",
+        "event feeds first) and applies each once; a lease keeps one runner active per service. "
+        "The same as `rps serve CONSUMER --role project`.",
         "rps project              # reporting's read models\nrps project feedback", cmd_project)
     p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES,
                    help="the service whose read models to keep (default: reporting)")

@@ -1,8 +1,7 @@
 """Contracts entrypoints: decode, call the application, encode.
 
 HTTP routes per API.md (plus the reads other services and the bureau need:
-``/districts/{code}/serving``, ``/groups/{code}/terms``, ``/organisation``)
-and the same three reads as nameko RPC for the other services in the cluster.
+``/districts/{code}/serving``, ``/groups/{code}/terms``, ``/organisation``).
 """
 
 from __future__ import annotations
@@ -10,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from nameko.rpc import rpc
 from werkzeug.wrappers import Request, Response
 
-from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
+from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.http import (
     DATE_QUERY,
     TEXT_QUERY,
@@ -95,15 +93,6 @@ def _date(request: Request, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise BadRequest(f"{name}：日期格式错误，应为 YYYY-MM-DD", field=name, code="wrong_type") from None
-
-
-def _iso(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
         raise BadRequest(f"{name}：日期格式错误，应为 YYYY-MM-DD", field=name, code="wrong_type") from None
 
 
@@ -316,17 +305,3 @@ class ContractsService(OperationsRoutes):
     @route("GET", f"{API}/organisation", query={"date": DATE_QUERY})
     def organisation_http(self, request: Request) -> Response:
         return json_response(self.app.organisation(_date(request, "date")))
-
-    # -- RPC for the other services (cluster); same answers as the GETs ----
-
-    @rpc
-    def serving(self, district: str, date: str | None = None) -> dict[str, Any]:
-        return self.app.serving(district, _iso(date, "date"))
-
-    @rpc
-    def group_terms(self, group: str) -> dict[str, Any]:
-        return self.app.group_terms(group)
-
-    @rpc
-    def organisation(self, date: str | None = None) -> dict[str, Any]:
-        return self.app.organisation(_iso(date, "date"))

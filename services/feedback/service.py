@@ -13,7 +13,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import clock
-from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
+from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.domain import NotFound
 from services.backbone.http import json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import clock, context
-from services.backbone.dependencies import RuntimeProvider
+from services.backbone.hosting import RuntimeProvider
 from services.backbone.domain import NotFound, RuleViolated
 from services.backbone.http import DATE_QUERY, BadRequest, choice_query, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes

@@ -7,7 +7,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.backbone.dependencies import ApplicationProvider, RuntimeProvider
+from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.http import BadRequest, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
 from services.programme.calendar import month_bounds

@@ -14,7 +14,7 @@ def test_a_visit_travels_through_the_cluster_into_the_report(processes, cluster_
     env = {"AMQP_URI": cluster_settings.amqp_uri, "DATABASE_URL": cluster_settings.database_url}
     processes.env.update(env)
     processes.run("migrate")  # again: migrations are safe to repeat
-    contracts, visits, reporting = (processes.start_http("serve", s)[1] for s in ("contracts", "visits", "reporting"))
+    contracts, visits, reporting = (processes.start_http("serve", s, "--role", "http")[1] for s in ("contracts", "visits", "reporting"))
     for service in ("contracts", "visits"):
         processes.start("relay", service, env={"RPS_RELAY_IDLE_SECONDS": "0.1"})
     processes.start("project", "visits")

@@ -157,7 +157,7 @@ def test_a_frozen_relay_is_replaced_within_a_lease_period_and_woken_goes_back_to
     # Issue 15 item 5: SIGSTOP the active relay; the standby relays within a lease period; SIGCONT:
     # the former holder publishes nothing that counts twice and never moves the position back.
     f = failover
-    _, visits = f.p.start_http("serve", "visits")
+    _, visits = f.p.start_http("serve", "visits", "--role", "http")
     first, second = _pair(f, "relay", "visits", "relay:visits", "relay", "visits")
     f.start("project", "project", "reporting")
     positions: list[int] = []
@@ -185,7 +185,7 @@ def test_a_frozen_projection_runner_is_replaced_within_a_lease_period_and_counts
     # Issue 15 item 5: SIGSTOP the active `rps project reporting`; the standby applies within a lease
     # period (the frozen one's unacknowledged deliveries come back to it); SIGCONT: nothing applied twice.
     f = failover
-    _, visits = f.p.start_http("serve", "visits")
+    _, visits = f.p.start_http("serve", "visits", "--role", "http")
     f.start("relay", "relay", "visits")
     first, second = _pair(f, "project", "reporting", "project:reporting", "project", "reporting")
     statuses = _freeze_while_commands_flow(f, visits, "project", first, second, "reporting", "project:reporting")
@@ -198,7 +198,7 @@ def test_a_killed_relay_is_replaced_at_once_not_after_its_lease(failover, fault_
     # takes over within a poll, not after the default 15 s lease (a frozen holder is waited for).
     f = failover
     f.p.env["RPS_LEASE_SECONDS"] = "15"
-    _, visits = f.p.start_http("serve", "visits")
+    _, visits = f.p.start_http("serve", "visits", "--role", "http")
     first, second = _pair(f, "relay", "visits", "relay:visits", "relay", "visits")
     f.start("project", "project", "reporting")
     statuses: list[int] = []

@@ -47,7 +47,7 @@ class Cluster:
         )
 
     def serve(self, service: str) -> Http:
-        return self.p.start_http("serve", service)[1]
+        return self.p.start_http("serve", service, "--role", "http")[1]  # relays and runners apart
 
     def relay(self, service: str = "visits"):
         return self.p.start("relay", service)

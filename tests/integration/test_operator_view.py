@@ -84,7 +84,7 @@ def post(http, group, n: int, day: int = 1) -> list[int]:
 def test_reporting_lag_shows_while_its_runner_is_down(system, settings, group, private_rabbitmq):
     # Issue 15 item 11: the backlog of reporting's queue, by the broker, from the relay and the
     # reporting API process alike (no `rps project reporting` runs), with nobody consuming it.
-    _, visits = system.start_http("serve", "visits")
+    _, visits = system.start_http("serve", "visits", "--role", "http")
     port = free_port()
     system.start("relay", "visits", env={"RPS_METRICS_PORT": str(port)})
     assert post(visits, group, 7) == [201] * 7
@@ -103,7 +103,7 @@ def test_reporting_lag_shows_while_its_runner_is_down(system, settings, group, p
 
 def test_a_relay_blocked_by_a_disk_alarm_says_so_and_its_lag_is_the_backlog(system, settings, group, private_rabbitmq, fault_figures):
     # Issue 15 item 11: the relay logged nothing and reported lag 0 while the API reported 225.
-    _, visits = system.start_http("serve", "visits")
+    _, visits = system.start_http("serve", "visits", "--role", "http")
     port = free_port()
     system.start("relay", "visits", env={"RPS_METRICS_PORT": str(port)})
     assert post(visits, group, 3) == [201] * 3
@@ -136,7 +136,7 @@ def test_with_the_management_api_the_lag_counts_what_a_runner_holds_unacknowledg
 
     from services.backbone.amqp import BrokerGauges
 
-    _, visits = system.start_http("serve", "visits")
+    _, visits = system.start_http("serve", "visits", "--role", "http")
     system.start("relay", "visits")
     assert post(visits, group, 6) == [201] * 6
     wait_for(lambda: private_rabbitmq.queue("evt-visits--reporting")["messages"] == 6, what="6 published")
