@@ -12,7 +12,7 @@ TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672//
 # The test runs' environment: the servers, and the venv's tools (kubectl when installed there) on PATH.
 TEST_ENV = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_AMQP_URI=$(TEST_AMQP_URI) PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: install run demo test unit integration e2e faults test-tools services lint bench k8s-lint images asyncapi clean
+.PHONY: install run demo test unit integration e2e faults test-tools services lint bench k8s-lint k8s-manifests images asyncapi clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -135,6 +135,10 @@ bench: install services
 # Render every overlay and validate it offline (also part of `make test`).
 k8s-lint: install kubectl-check
 	$(TEST_ENV) $(BIN)/pytest -q tests/unit/infra
+
+# Each service's Deployments (infra/k8s/base/services/), from the service declarations.
+k8s-manifests: install
+	$(BIN)/python infra/k8s/generate.py
 
 # Container images, where a Docker engine exists (none on the development machines).
 images:

@@ -20,16 +20,23 @@ INFRA = REPO / "infra"
 K8S = INFRA / "k8s"
 OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomization.yaml"))
 
-# The HTTP services (`rps serve SERVICE`): every one of settings.SERVICES
+# The HTTP services (`rps serve SERVICE --role http`): every one of settings.SERVICES
 # (test_kustomize checks that the two agree).
 API_SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
 PUBLISHERS = ("contracts", "visits", "feedback")
 PROJECTORS = ("reporting", "visits", "feedback", "contracts")
+
+
+def _singleton_roles(service: str) -> list[str]:
+    roles = [role for role, has in (("relay", service in PUBLISHERS), ("project", service in PROJECTORS)) if has]
+    return [part for role in roles for part in ("--role", role)]
+
+
 # The singletons (a lease, one active and one standby): Deployment ->
-# the `rps` arguments it runs and the image it runs them from.
+# the `rps` arguments it runs and the image it runs them from. Each service's
+# worker runs its relay and its read models' consumer; the dispatcher is feedback's.
 WORKERS = {
-    **{f"relay-{s}": (["relay", s], f"rps-{s}") for s in PUBLISHERS},
-    **{f"project-{s}": (["project", s], f"rps-{s}") for s in PROJECTORS},
+    **{f"{s}-worker": (["serve", s, *_singleton_roles(s)], f"rps-{s}") for s in API_SERVICES if _singleton_roles(s)},
     "notify": (["notify"], "rps-feedback"),
 }
 HTTP_PORT = 8000

@@ -109,16 +109,17 @@ def test_each_api_service_has_deployment_service_pdb_and_autoscaler(overlay):
     for service in API_SERVICES:
         deployment = named(docs, "Deployment", service)
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] + container["args"] == ["rps", "serve", service]
+        assert container["command"] + container["args"] == ["rps", "serve", service, "--role", "http"]
         named(docs, "Service", service)
         named(docs, "PodDisruptionBudget", service)
         named(docs, "HorizontalPodAutoscaler", service)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_relays_projection_runners_and_notifier_run_two_replicas_with_metrics(overlay):
+def test_workers_and_notifier_run_two_replicas_with_metrics(overlay):
     docs = render(overlay)
-    assert {f"relay-{s}" for s in rps_settings.PUBLISHERS} <= set(WORKERS)
+    # Every publisher's outbox is relayed by its worker.
+    assert all("relay" in WORKERS[f"{s}-worker"][0] for s in rps_settings.PUBLISHERS)
     for name, (args, image) in WORKERS.items():
         deployment = named(docs, "Deployment", name)
         # Two on purpose: the lease keeps one active, the other on standby.

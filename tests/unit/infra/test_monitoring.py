@@ -350,7 +350,7 @@ def test_operator_resources_are_well_formed(overlay, metrics):
     labels = set().union(*metrics.values())
     assert [p for m in monitors for p in service_monitor_problems(m, labels)] == []
     ports = {e["port"] for m in monitors for e in m["spec"]["endpoints"]}
-    assert ports == {"http", "metrics"}, "services on their HTTP port, relays/projectors on 9100"
+    assert ports == {"http", "metrics"}, "services on their HTTP port, workers on 9100"
 
 
 def _job_regexes(expr: str) -> list[str]:
@@ -409,8 +409,8 @@ def _boards() -> list[dict]:
 def test_every_scraped_service_is_watched_for_being_down(overlay):
     docs = render(overlay)
     jobs = scraped_jobs(docs)
-    # The HTTP services on `http`; the relays, runners and the notifier on `metrics`.
-    assert {"web", "notify", "relay-visits", "project-reporting"} <= set(jobs), jobs
+    # The HTTP services on `http`; the workers (relays, consumers) and the notifier on `metrics`.
+    assert {"web", "notify", "visits-worker", "reporting-worker"} <= set(jobs), jobs
     assert job_coverage_problems(docs, alert_rules(), _boards()) == []
 
 

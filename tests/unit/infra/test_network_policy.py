@@ -40,8 +40,7 @@ SERVERS = {
 }
 NEEDS = {
     "api": {"dns", "postgresql", "rabbitmq", "https"},  # https: the IdP's JWKS
-    "relay": {"dns", "postgresql", "rabbitmq"},
-    "projector": {"dns", "postgresql", "rabbitmq", "api"},  # api: the event feeds
+    "worker": {"dns", "postgresql", "rabbitmq", "api"},  # the relay and the consumer; api: the event feeds
     "notifier": {"dns", "postgresql", "https"},  # https: the notification gateway
     "migration": {"dns", "postgresql", "api"},
     "reminders": {"dns", "postgresql", "api"},  # api: feedback's reminders endpoint
@@ -138,7 +137,7 @@ def network_problems(docs) -> list[str]:
             for target in targets:
                 expect(pod, target, port, protocol, server in needs)
         metrics_port = HTTP if role(pod) == "api" else METRICS
-        scraped = role(pod) in ("api", "relay", "projector", "notifier")
+        scraped = role(pod) in ("api", "worker", "notifier")
         expect(PROMETHEUS, pod, metrics_port, "TCP", scraped)
         expect(INGRESS_CONTROLLER, pod, HTTP, "TCP", role(pod) == "api")
         expect(INGRESS_CONTROLLER, pod, METRICS, "TCP", False)

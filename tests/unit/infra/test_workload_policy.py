@@ -29,9 +29,9 @@ def _workloads(docs):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_workload_is_non_root_read_only_limited_and_configured(overlay):
     workloads = _workloads(render(overlay))
-    # 5 services, 3 relays, 4 projection runners, the notifier, the migration, the daily reminders
-    # and the nightly purge of personal data (R-SEC-4)
-    assert len(workloads) == len(API_SERVICES) + len(WORKERS) + 1 + len(CRONJOBS) == 16, [
+    # 5 services, 4 workers (3 relays, 4 consumers), the notifier, the migration, the daily
+    # reminders and the nightly purge of personal data (R-SEC-4)
+    assert len(workloads) == len(API_SERVICES) + len(WORKERS) + 1 + len(CRONJOBS) == 13, [
         w["metadata"]["name"] for w in workloads]
     problems = [p for w in workloads for p in workload_problems(w)]
     assert problems == []

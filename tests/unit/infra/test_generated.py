@@ -1,0 +1,61 @@
+"""Issue 17 item 5: the Kubernetes manifests follow from the service declarations. Each
+installed service's Deployments (infra/k8s/base/services/, written by infra/k8s/generate.py)
+are what its declaration generates: a service with read models is deployed with their
+consumer, one with an outbox with its relay."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+
+from services.backbone.declaration import installed_services
+
+from .manifests import K8S
+
+GENERATED = K8S / "base" / "services"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("rps_k8s_generate", K8S / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_manifests_are_what_the_declarations_generate():
+    stale = _generator().differences(GENERATED)
+    assert stale == [], f"run `make k8s-manifests` (infra/k8s/generate.py): {stale} differ"
+
+
+def test_a_changed_or_left_over_file_is_caught(tmp_path: Path):
+    generator = _generator()
+    generator.write(tmp_path)
+    assert generator.differences(tmp_path) == []
+    first = sorted(tmp_path.glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("replicas: 2", "replicas: 1"), encoding="utf-8")
+    (tmp_path / "retired.yaml").write_text("{}\n", encoding="utf-8")
+    assert set(generator.differences(tmp_path)) >= {"retired.yaml"}
+
+
+def test_each_service_runs_every_role_it_declares():
+    # An outbox is relayed and read models are consumed wherever the service is deployed.
+    docs = {
+        doc["metadata"]["name"]: doc
+        for path in GENERATED.glob("*.yaml") if path.name != "kustomization.yaml"
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc and doc["kind"] == "Deployment"
+    }
+    for declaration in installed_services():
+        name = declaration.name
+        http = docs[name]["spec"]["template"]["spec"]["containers"][0]
+        assert http["args"] == ["serve", name, "--role", "http"]
+        wanted = [r for r, has in (("relay", declaration.publishes), ("project", bool(declaration.projection_classes())))
+                  if has]
+        if not wanted:
+            assert f"{name}-worker" not in docs
+            continue
+        worker = docs[f"{name}-worker"]
+        assert worker["spec"]["replicas"] == 2  # one active, one standby (the leases)
+        args = worker["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert args == ["serve", name, *(part for role in wanted for part in ("--role", role))]
