@@ -30,16 +30,8 @@ from services.backbone import clock
 from services.demo import reports
 from services.reporting.render.values import format_money
 from services.demo.client import ApiError, Client, token_issuer
-from services.demo.scenario import (
-    BUREAU,
-    EXPECTED_SETTLEMENTS,
-    GROUP,
-    STORY_LAST,
-    YEAR_FIRST,
-    YEAR_LAST,
-    Tally,
-    Year,
-)
+from services.demo.plot import BUREAU, EXPECTED_SETTLEMENTS, GROUP, STORY_LAST, YEAR_FIRST, YEAR_LAST
+from services.demo.scenario import Tally, Year
 
 MARKER = clock.DEMO_MARKER
 SHANGHAI = ZoneInfo("Asia/Shanghai")
