@@ -37,14 +37,35 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str
     month = (p.first.year, p.first.month)
     rows = [r for r in (monthly_row(facts, g, month) for g in groups_in(facts, p.first, p.last)) if r is not None]
     rows.sort(key=sort_key)
-    ended = p.last < facts.today
-    loose = loose_notes(facts, p)
+    return assemble(
+        p, settings, facts.today, period_warnings(p, settings, facts.today),
+        rows=rows, findings=top_level(rows, "findings"), warnings=top_level(rows, "warnings"),
+        loose=loose_notes(facts, p), totals=totals(rows),
+    )
+
+
+def assemble(
+    p: periods.Period,
+    settings: ReportSettings,
+    today: dt.date,
+    period_notes: list[dict[str, Any]],
+    *,
+    rows: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    warnings: list[dict[str, Any]],
+    loose: list[dict[str, Any]],
+    totals: dict[str, Any],
+) -> dict[str, Any]:
+    """The report's top level from its groups' rows and notes (``build``, and the cache's
+    report from the parts it kept): the notes no group serves (``loose``) are findings
+    once the month has ended, warnings while it runs."""
+    ended = p.last < today
     return {
-        **header(p, settings, facts.today),
-        "warnings": period_warnings(p, settings, facts.today) + top_level(rows, "warnings") + ([] if ended else loose),
-        "findings": top_level(rows, "findings") + (loose if ended else []),
+        **header(p, settings, today),
+        "warnings": period_notes + warnings + ([] if ended else loose),
+        "findings": findings + (loose if ended else []),
         "groups": rows,
-        "totals": totals(rows),
+        "totals": totals,
         "issue": None,
     }
 

@@ -37,10 +37,10 @@ from services.reporting.periods import Period
 from services.reporting.projections import versions as keys
 from services.reporting.readmodels import Organisation, ReadModels, Scope
 from services.reporting.settings import ReportSettings
-from services.reporting.views.common import ISSUE_RULE, figure_sections, figures_json, header, period_warnings, top_level
+from services.reporting.views.common import ISSUE_RULE, figure_sections, figures_json, period_warnings, top_level
 from services.reporting.views.facts import Facts, load, sort_key
 from services.reporting.views.groups import groups_in, monthly_row, takes_part
-from services.reporting.views.monthly import loose_notes, totals
+from services.reporting.views.monthly import assemble, loose_notes, totals
 
 # This month, last month and one more per database: an entry of a month with
 # tens of thousands of overdue items holds each of their notes twice and, once
@@ -233,17 +233,13 @@ def _report(
     entry: Entry, p: Period, settings: ReportSettings, today: dt.date
 ) -> tuple[dict[str, Any], Callable[..., str]]:
     """``monthly.build``'s report from an entry: new top-level lists and totals, shared rows and notes."""
-    ended = p.last < today
     warnings = period_warnings(p, settings, today)
-    report = {
-        **header(p, settings, today),
-        "warnings": warnings + entry.warnings + ([] if ended else entry.loose),
-        "findings": entry.findings + (entry.loose if ended else []),
-        "groups": list(entry.rows),
-        "totals": {k: dict(v) if isinstance(v, dict) else v for k, v in entry.totals.items()},
-        "issue": None,
-    }
-    return report, functools.partial(_figures_digest, entry, report, warnings, ended)
+    report = assemble(
+        p, settings, today, warnings,
+        rows=list(entry.rows), findings=entry.findings, warnings=entry.warnings, loose=entry.loose,
+        totals={k: dict(v) if isinstance(v, dict) else v for k, v in entry.totals.items()},
+    )
+    return report, functools.partial(_figures_digest, entry, report, warnings, p.last < today)
 
 
 def _figures_digest(
