@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from services.backbone.domain import Aggregate
-from services.backbone.envelope import TYPE_PREFIX
+from services.backbone.envelope import TYPE_PREFIX, event_type_name
 from services.backbone.declaration import declaration_of, publisher_names
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
@@ -155,7 +155,7 @@ def event_classes(service: str) -> list[type]:
                     and attr not in ("Event", "Created")
                     and dataclasses.is_dataclass(candidate)
                 ):
-                    found[getattr(candidate, "event_type", None) or candidate.__qualname__.replace(".", "")] = candidate
+                    found[event_type_name(candidate)] = candidate
     return [found[name] for name in sorted(found)]
 
 
@@ -176,7 +176,7 @@ def catalogue() -> dict[str, dict[str, dict[str, Any]]]:
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for service in publisher_names():
         for cls in event_classes(service):
-            name = getattr(cls, "event_type", None) or cls.__qualname__.replace(".", "")
+            name = event_type_name(cls)
             annotations = {f.name: f.type for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS}
             if name in _DECLARED_FIELDS:
                 if annotations:

@@ -16,10 +16,11 @@ import uuid
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate
+from services.backbone.topics import register_previous
 
 _NAMESPACE = uuid.UUID("5b0c7e2a-93d4-4c51-8f36-2a9e7d41c0b8")
 CHECKPOINT_KIND = "migrate"
-CHECKPOINT_EVENT = "ChainKeyed"  # Chain.Keyed's type (routing key)
+CHECKPOINT_EVENT = "ChainKeyed"  # Chain.ChainKeyed's type (routing key)
 
 
 def checkpoint_id(service: str, position: int) -> uuid.UUID:
@@ -30,22 +31,21 @@ def checkpoint_id(service: str, position: int) -> uuid.UUID:
 class Chain(Aggregate):
     """A signed checkpoint of a service's tamper-evident chain, published by ``rps migrate``."""
 
-    @event("Keyed")
+    @event("ChainKeyed")
     def __init__(self, service: str, position: int, hash: str, key_id: str, signature: str, relinked: int,
                  redacted: int) -> None:
-        """``rps migrate`` keyed the service's links again up to ``position`` (``relinked`` links, after
-        redacting ``redacted`` events, R-SEC-4); ``hash`` is the link there and ``signature`` the chain
-        key's (id ``key_id``) over it as a ``migrate`` checkpoint."""
+        """`rps migrate` keyed the publishing service's chain again up to `position` (R-RPT-5): `hash` is
+        the link there, `signature` the chain key's (id `key_id`) over it as a `migrate` checkpoint;
+        `relinked` links were made again after `redacted` events were redacted (R-SEC-4). Reporting
+        keeps it once the signature holds."""
         self.service, self.position, self.hash = service, position, hash
 
     @classmethod
     def checkpoint(cls, service: str, position: int, **fields: object) -> "Chain":
-        return cls._create(cls.Keyed, id=checkpoint_id(service, position), service=service, position=position,
+        return cls._create(cls.ChainKeyed, id=checkpoint_id(service, position), service=service, position=position,
                            **fields)
 
 
-Chain.Keyed.__doc__ = (  # type: ignore[attr-defined]
-    "`rps migrate` keyed the publishing service's chain again up to `position` (R-RPT-5): `hash` is the link"
-    " there, `signature` the chain key's (id `key_id`) over it as a `migrate` checkpoint; `relinked` links"
-    " were made again after `redacted` events were redacted (R-SEC-4). Reporting keeps it once the signature holds."
-)
+register_previous({  # the topics stored before the event was named as its type (previous-release fixture)
+    "services.backbone.chain_checkpoint:Chain.Keyed": "services.backbone.chain_checkpoint:Chain.ChainKeyed",
+})

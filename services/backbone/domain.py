@@ -6,9 +6,10 @@ aggregates raise them from small ``check_...`` methods, never ``assert``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Mapping
 
 from eventsourcing.domain import Aggregate as _Aggregate
+from eventsourcing.domain import CommandMethodDecorator
 
 from services.backbone import context
 
@@ -45,13 +46,31 @@ class Aggregate(_Aggregate):
 
     The metadata is fixed when the event is triggered (not in the replayed
     method body), so loading an aggregate never depends on the caller.
+
+    An event's class is named as its type on the bus: ``@event("VisitLogged")``
+    (``services.backbone.envelope.event_type_name``); the docstring of the
+    method it decorates describes the event in the catalogue.
     """
+
+    # Event classes published under another event's type, by class name. A resubmission is the
+    # submission again (consumers keep the highest revision), but it needs a class of its own:
+    # the first event creates the aggregate, and eventsourcing keeps one class per name.
+    republished_as: ClassVar[Mapping[str, str]] = {}
 
     class Event(_Aggregate.Event):
         meta: dict
 
     class Created(Event, _Aggregate.Created):
         pass
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # eventsourcing makes the @event classes here
+        for decorator in vars(cls).values():
+            doc = getattr(getattr(decorator, "decorated_func", None), "__doc__", None)
+            if isinstance(decorator, CommandMethodDecorator) and decorator.event_cls_name and doc:
+                getattr(cls, decorator.event_cls_name).__doc__ = " ".join(doc.split())  # one paragraph
+        for name, published in cls.__dict__.get("republished_as", {}).items():
+            getattr(cls, name).published_as = published
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("meta", context.current().event_meta())

@@ -20,12 +20,11 @@ _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_top
 
 
 def event_type_name(event: Any) -> str:
-    """``Visit.Logged`` -> ``VisitLogged``: aggregate and past-tense fact.
-
-    An event class may name itself with ``event_type`` where the catalogue's
-    name is not aggregate + event (``Group.PlannerReplaced`` -> ``PlannerReplaced``).
-    """
-    return getattr(type(event), "event_type", None) or type(event).__qualname__.replace(".", "")
+    """An event's (or event class's) type on the bus, the routing key: its class's name, as
+    ``@event("VisitLogged")`` made it. A resubmission publishes as the submission it repeats
+    (``Aggregate.republished_as``)."""
+    cls = event if isinstance(event, type) else type(event)
+    return getattr(cls, "published_as", None) or cls.__name__
 
 
 def jsonable(value: Any) -> Any:

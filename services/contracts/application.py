@@ -18,12 +18,12 @@ import uuid
 from typing import Any, Iterable, Iterator, Mapping
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.utils import get_topic
 
 from services.backbone import clock
 from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.backbone.settings import ConfigurationError
+from services.backbone.topics import stored_topics
 from services.contracts.domain import (
     DEFAULT_LATE_AFTER_DAYS,
     DEFAULT_PASS_MARK,
@@ -379,10 +379,10 @@ class ContractsApplication(ServiceApplication):
 
     def _created(self, event_class: type) -> Iterator[Any]:
         """Creation events of one kind, in notification order (finds aggregates by code)."""
-        topic = get_topic(event_class)
+        topics = stored_topics(event_class)  # the previous release's too
         start = 1
         while True:
-            batch = self.recorder.select_notifications(start=start, limit=_SCAN_BATCH, topics=[topic])
+            batch = self.recorder.select_notifications(start=start, limit=_SCAN_BATCH, topics=topics)
             for notification in batch:
                 yield self.mapper.to_domain_event(notification)
             if len(batch) < _SCAN_BATCH:
@@ -392,7 +392,7 @@ class ContractsApplication(ServiceApplication):
     def _groups(self, *, district: str | None = None, contract: str | None = None) -> list[Group]:
         ids = [
             e.originator_id
-            for e in self._created(Group.Formed)
+            for e in self._created(Group.GroupFormed)
             if (district is None or e.district == district) and (contract is None or e.contract == contract)
         ]
         return self.aggregates(ids)
@@ -430,10 +430,10 @@ class ContractsApplication(ServiceApplication):
     def organisation(self, date: dt.date | None = None) -> dict[str, Any]:
         """Governments, their districts, and who served each district on ``date`` (default today)."""
         on = date or clock.today()
-        governments = self.aggregates(e.originator_id for e in self._created(Government.Registered))
-        districts = self.aggregates(e.originator_id for e in self._created(District.Registered))
-        groups = self.aggregates(e.originator_id for e in self._created(Group.Formed))
-        contracts = {c.code: c for c in self.aggregates(e.originator_id for e in self._created(Contract.Signed))}
+        governments = self.aggregates(e.originator_id for e in self._created(Government.GovernmentRegistered))
+        districts = self.aggregates(e.originator_id for e in self._created(District.DistrictRegistered))
+        groups = self.aggregates(e.originator_id for e in self._created(Group.GroupFormed))
+        contracts = {c.code: c for c in self.aggregates(e.originator_id for e in self._created(Contract.ContractSigned))}
         serving: dict[str, Group] = {}
         for group in groups:
             contract = contracts.get(group.contract)

@@ -17,12 +17,12 @@ from typing import Any, Callable, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic
 
 from services.backbone import clock, context
 from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, command
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.backbone.persistence import Database
+from services.backbone.topics import stored_topics
 from services.feedback import personal
 from services.feedback.directory import Directory
 from services.feedback.domain import (
@@ -51,8 +51,9 @@ def new_ref() -> str:
     return "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
 
 
-_RECEIVED, _ERASED, _OPINION = (get_topic(Opinion.Received), get_topic(Opinion.PersonalDataErased),  # type: ignore[attr-defined]
-                                get_topic(Opinion))
+# Every topic each was stored under (the previous release's too).
+_RECEIVED, _ERASED, _OPINION = (stored_topics(Opinion.OpinionSubmitted), stored_topics(Opinion.PersonalDataErased),  # type: ignore[attr-defined]
+                                stored_topics(Opinion))
 
 
 class RedactingMapper(Mapper[uuid.UUID]):
@@ -63,9 +64,9 @@ class RedactingMapper(Mapper[uuid.UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
-        if isinstance(event, Opinion.Received):  # type: ignore[attr-defined]
+        if isinstance(event, Opinion.OpinionSubmitted):  # type: ignore[attr-defined]
             redact_received(event.__dict__)
-        elif isinstance(event, Snapshot) and event.topic == _OPINION:
+        elif isinstance(event, Snapshot) and event.topic in _OPINION:
             redact_received(event.state)
         return event
 
@@ -112,7 +113,7 @@ class FeedbackApplication(ServiceApplication):
                 if mapper.cipher or mapper.compressor:
                     continue  # not used by this system; such a store keeps its snapshots
                 data = mapper.transcoder.decode(bytes(state))
-                if data.get("topic") == _OPINION and redact_received(data.get("state") or {}):
+                if data.get("topic") in _OPINION and redact_received(data.get("state") or {}):
                     rewritten.append((mapper.transcoder.encode(data), oid, version))
             for params in rewritten:
                 cur.execute(f"UPDATE {table} SET state = {mark} WHERE originator_id = {mark}"
@@ -123,13 +124,13 @@ class FeedbackApplication(ServiceApplication):
         """``rps migrate`` (R-SEC-4): an ``OpinionSubmitted`` stored with personal fields -> its
         state without them, the fields moved to the vault; an erasure met on the way erases
         what was moved. None where the stored event stays as it is."""
-        if topic not in (_RECEIVED, _ERASED):
+        if topic not in (*_RECEIVED, *_ERASED):
             return None
         mapper = self.mapper
         plain = mapper.cipher.decrypt(state) if mapper.cipher else state
         plain = mapper.compressor.decompress(plain) if mapper.compressor else plain
         data = mapper.transcoder.decode(plain)
-        if topic == _ERASED:
+        if topic in _ERASED:
             self.vault.erase(None, ref=data["ref"])
             return None
         held = redact_received(data)

@@ -31,6 +31,7 @@ from services.programme.duty import (
     year_record,
 )
 from services.programme.fees import calculate, fingerprint
+import services.visits.previous_topics  # noqa: F401 (what the previous release stored keeps loading)
 from services.visits.domain import Facts, Visit, check_group
 from services.visits.readmodel import ReadModels, VisitFilter
 from services.visits.settlement import Settlement, settlement_id

@@ -177,7 +177,7 @@ class Facts:
 
 
 class Visit(Aggregate):
-    @event("Logged")
+    @event("VisitLogged")
     def __init__(
         self,
         group: str,
@@ -333,7 +333,7 @@ class Visit(Aggregate):
 
     # -- events ----------------------------------------------------------------
 
-    @event("Corrected")
+    @event("VisitCorrected")
     def _corrected(
         self,
         date: str,
@@ -374,14 +374,14 @@ class Visit(Aggregate):
             {"action": "corrected", "changed": changed, "previous": previous, "reason": reason, "by": by, "role": by_role}
         )
 
-    @event("Voided")
+    @event("VisitVoided")
     def _voided(self, reason: str, by: str, by_role: str) -> None:
         self.voided = True
         self.void_reason = reason
         self.revision += 1
         self.history.append({"action": "voided", "reason": reason, "by": by, "role": by_role})
 
-    @event("Confirmed")
+    @event("VisitConfirmed")
     def _confirmed(self, leader_met_confirmed: bool | None, by: str) -> None:
         self.confirmation = "confirmed"
         self.leader_met_confirmed = leader_met_confirmed
@@ -389,7 +389,7 @@ class Visit(Aggregate):
         self.dispute_reason = None
         self.history.append({"action": "confirmed", "leader_met_confirmed": leader_met_confirmed, "by": by})
 
-    @event("Disputed")
+    @event("VisitDisputed")
     def _disputed(self, reason: str, by: str) -> None:
         self.confirmation = "disputed"
         self.dispute_reason = reason

@@ -37,7 +37,7 @@ class Settlement(Aggregate):
     def create_id(group: str, service_year: int, number: int) -> uuid.UUID:
         return settlement_id(group, service_year, number)
 
-    @event("Issued")
+    @event("FeeSettled")
     def __init__(
         self,
         group: str,
@@ -138,7 +138,7 @@ class Settlement(Aggregate):
     def supersede(self, *, by: str, number: int) -> None:
         self._superseded(by=by, by_number=number)
 
-    @event("Superseded")
+    @event("FeeSettlementSuperseded")
     def _superseded(self, by: str, by_number: int) -> None:
         self.superseded_by = by
 
@@ -165,8 +165,3 @@ class Settlement(Aggregate):
         if with_inputs:
             out["inputs"] = self.inputs
         return out
-
-
-# The catalogue's names (docs/asyncapi.yaml): a settlement is a fee settled.
-Settlement.Issued.event_type = "FeeSettled"  # type: ignore[attr-defined]
-Settlement.Superseded.event_type = "FeeSettlementSuperseded"  # type: ignore[attr-defined]

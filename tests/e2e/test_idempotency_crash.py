@@ -78,7 +78,7 @@ def test_a_crash_after_the_commit_stores_once_on_postgres(processes, cluster_set
     with psycopg.connect(cluster_settings.database_url, autocommit=True) as conn:
         stored = conn.execute(
             "SELECT originator_id::text, COUNT(*) FROM visits.visits_events WHERE topic LIKE %s GROUP BY 1",
-            ("%Visit.Logged%",),
+            ("%:Visit.VisitLogged",),
         ).fetchall()
     # projected: no relay runs here; the figure is the store's
     fault_figures(faults=KEYS, sent=KEYS, acknowledged=len(ids), stored=sum(n for _, n in stored),

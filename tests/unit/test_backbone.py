@@ -23,7 +23,7 @@ from eventsourcing.domain import event
 class Visit(Aggregate):
     """A stand-in aggregate: the backbone does not depend on any service's domain."""
 
-    @event("Logged")
+    @event("VisitLogged")
     def __init__(self, group: str, date: str, days: float) -> None:
         self.group, self.date, self.days = group, date, days
 

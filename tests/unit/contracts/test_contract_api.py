@@ -158,7 +158,7 @@ def test_a_contract_signed_before_terms_existed_still_loads(api, runtime, unique
     code = f"old-{unique}"
     start = dt.date(2021, 6, 1)
     old = Contract._create(
-        Contract.Signed, id=contract_id(code), id_=code, team="老团队", institution=None,
+        Contract.ContractSigned, id=contract_id(code), id_=code, team="老团队", institution=None,
         start_date=start.isoformat(), term_years=3, end_date=term_end(start, 3).isoformat(), annual_fee_fen=6_000_000,
         deduction_rule="max", service_year_basis="contract", settle_confirmed_only=False, late_after_days=7,
         work_content="驻点服务", evaluation_weights={}, pass_mark=60,

@@ -26,7 +26,7 @@ def test_the_annual_report_shows_each_contracts_terms_and_signing_date(world, ap
     old = w.code("old")
     start = dt.date(2021, 6, 1)
     runtime.app("contracts").save(Contract._create(  # as stored before signed_on and terms existed
-        Contract.Signed, id=contract_id(old), id_=old, team="老团队", institution=None, start_date=start.isoformat(),
+        Contract.ContractSigned, id=contract_id(old), id_=old, team="老团队", institution=None, start_date=start.isoformat(),
         term_years=3, end_date=term_end(start, 3).isoformat(), annual_fee_fen=6_000_000, deduction_rule="max",
         service_year_basis="contract", settle_confirmed_only=False, late_after_days=7, work_content="驻点服务",
         evaluation_weights={}, pass_mark=60,

@@ -1,0 +1,46 @@
+"""The topics feedback's previous release stored (``services.feedback.domain`` was one module and
+the events were named after their aggregate), each registered for the class it is now. Generated
+with tests/fixtures/previous-release/topics_table.py from what that release wrote."""
+
+from services.backbone.topics import register_previous
+
+register_previous({
+    "services.feedback.domain:AnnualSummary": "services.feedback.domain.annual_summary:AnnualSummary",
+    "services.feedback.domain:AnnualSummary.Resubmitted": "services.feedback.domain.annual_summary:AnnualSummary.AnnualSummaryResubmitted",
+    "services.feedback.domain:AnnualSummary.Submitted": "services.feedback.domain.annual_summary:AnnualSummary.AnnualSummarySubmitted",
+    "services.feedback.domain:Consultation": "services.feedback.domain.consultation:Consultation",
+    "services.feedback.domain:Consultation.Answered": "services.feedback.domain.consultation:Consultation.ConsultationOpinionIssued",
+    "services.feedback.domain:Consultation.Closed": "services.feedback.domain.consultation:Consultation.ConsultationClosed",
+    "services.feedback.domain:Consultation.Requested": "services.feedback.domain.consultation:Consultation.ConsultationRequested",
+    "services.feedback.domain:Letter": "services.feedback.domain.letter:Letter",
+    "services.feedback.domain:Letter.Sent": "services.feedback.domain.letter:Letter.LetterIssued",
+    "services.feedback.domain:Opinion": "services.feedback.domain.opinion:Opinion",
+    "services.feedback.domain:Opinion.Acknowledged": "services.feedback.domain.opinion:Opinion.OpinionAcknowledged",
+    "services.feedback.domain:Opinion.Answered": "services.feedback.domain.opinion:Opinion.OpinionAnswered",
+    "services.feedback.domain:Opinion.Closed": "services.feedback.domain.opinion:Opinion.OpinionClosed",
+    "services.feedback.domain:Opinion.DistrictAssigned": "services.feedback.domain.opinion:Opinion.OpinionDistrictAssigned",
+    "services.feedback.domain:Opinion.Escalated": "services.feedback.domain.opinion:Opinion.OpinionEscalated",
+    "services.feedback.domain:Opinion.PersonalDataErased": "services.feedback.domain.opinion:Opinion.PersonalDataErased",
+    "services.feedback.domain:Opinion.Received": "services.feedback.domain.opinion:Opinion.OpinionSubmitted",
+    "services.feedback.domain:Opinion.Relayed": "services.feedback.domain.opinion:Opinion.OpinionRelayed",
+    "services.feedback.domain:Publicity": "services.feedback.domain.publicity:Publicity",
+    "services.feedback.domain:Publicity.Recorded": "services.feedback.domain.publicity:Publicity.PublicityRecorded",
+    "services.feedback.domain:Rating": "services.feedback.domain.rating:Rating",
+    "services.feedback.domain:Rating.Resubmitted": "services.feedback.domain.rating:Rating.RatingResubmitted",
+    "services.feedback.domain:Rating.Submitted": "services.feedback.domain.rating:Rating.RatingSubmitted",
+    "services.feedback.domain:Recommendation": "services.feedback.domain.recommendation:Recommendation",
+    "services.feedback.domain:Recommendation.Accepted": "services.feedback.domain.recommendation:Recommendation.RecommendationAccepted",
+    "services.feedback.domain:Recommendation.Completed": "services.feedback.domain.recommendation:Recommendation.RecommendationCompleted",
+    "services.feedback.domain:Recommendation.Declined": "services.feedback.domain.recommendation:Recommendation.RecommendationDeclined",
+    "services.feedback.domain:Recommendation.Forwarded": "services.feedback.domain.recommendation:Recommendation.RecommendationForwarded",
+    "services.feedback.domain:Recommendation.ProgressReported": "services.feedback.domain.recommendation:Recommendation.ImplementationProgressReported",
+    "services.feedback.domain:Recommendation.Raised": "services.feedback.domain.recommendation:Recommendation.RecommendationRaised",
+    "services.feedback.domain:Recommendation.Reopened": "services.feedback.domain.recommendation:Recommendation.RecommendationReopened",
+    "services.feedback.domain:Recommendation.Verified": "services.feedback.domain.recommendation:Recommendation.RecommendationVerified",
+    "services.feedback.domain:Recommendation.Withdrawn": "services.feedback.domain.recommendation:Recommendation.RecommendationWithdrawn",
+    "services.feedback.domain:Reminders": "services.feedback.domain.reminders:Reminders",
+    "services.feedback.domain:Reminders.Issued": "services.feedback.domain.reminders:Reminders.RemindersIssued",
+    "services.feedback.domain:WorkSummary": "services.feedback.domain.work_summary:WorkSummary",
+    "services.feedback.domain:WorkSummary.Resubmitted": "services.feedback.domain.work_summary:WorkSummary.WorkSummaryResubmitted",
+    "services.feedback.domain:WorkSummary.Submitted": "services.feedback.domain.work_summary:WorkSummary.WorkSummarySubmitted",
+})
