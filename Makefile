@@ -132,6 +132,13 @@ bench: install services
 	$(BIN)/python -W ignore -m bench.settlement
 	$(BIN)/python -W ignore -m bench.rebuild
 
+# A/B on one history made once by the domain: BASE's rebuild benchmark and the work tree's, side by side
+# (bench/ab.py), e.g. make bench-ab BASE=v1.2 AB_ARGS="--events 100000 --repeat 3".
+.PHONY: bench-ab
+bench-ab: install
+	@test -n "$(BASE)" || { echo "make bench-ab BASE=<commit> [AB_ARGS=...]"; exit 1; }
+	$(BIN)/python -W ignore -m bench.ab $(BASE) $(AB_ARGS)
+
 # Render every overlay and validate it offline (also part of `make test`).
 k8s-lint: install kubectl-check
 	$(TEST_ENV) $(BIN)/pytest -q tests/unit/infra

@@ -166,6 +166,7 @@ class Stream:
         self.positions = {s: 0 for s in SOURCES}
         self.cutoffs = dict(self.positions)
         self.count = 0
+        self.refused = 0  # steps the domain refused (left out, as the service would refuse them)
         self.types: Counter[str] = Counter()
         self.last_visit = dt.date.min
         self.history_last_visit = dt.date.min
@@ -296,6 +297,7 @@ class World:
                 g["group"].replace(out=leaving, incoming=joining, contract=self.contracts[g["contract"]], date=day,
                                    reason="工作调动", today=day)
             except DomainError:  # refused (before the group's first day, say): the new planner waits unassigned
+                self.s.refused += 1
                 return
         self.s.emit("contracts", g["group"], leaving, joining)
         g["planners"][0] = new
@@ -367,6 +369,7 @@ class World:
                         elif confirm_roll < 0.88:
                             visit.dispute(reason="当日未见到规划师", by=office)
             except DomainError:  # refused, as the service would refuse it: nothing of it is stored
+                s.refused += 1
                 continue
             s.emit("visits", visit)
             s.last_visit = max(s.last_visit, date)
@@ -625,6 +628,7 @@ def generate(directory: str, events: int, held_back: int, groups: int, seed: int
     last_day = stream.history_last_visit if stream.history_last_visit > dt.date.min else start
     result.update({
         "counts": dict(stream.cutoffs), "total": min(stream.count, events), "types": dict(stream.types), "years": years,
+        "refused": stream.refused,
         "held_back": {s: stream.positions[s] - stream.cutoffs[s] for s in SOURCES},
         "start": start.isoformat(), "end": world.end.isoformat(), "last_day": last_day.isoformat(),
         "seconds": time.perf_counter() - started, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -683,7 +687,8 @@ def main() -> None:
     print(directory)
     counts = ", ".join(f"{s} {thousands(made['counts'][s])}" for s in SOURCES)
     types = ", ".join(f"{k} {v}" for k, v in sorted(made["types"].items(), key=lambda kv: -kv[1]))
-    print(f"  {thousands(made['total'])} events ({counts}), generated in {made['seconds']:.0f} s; types: {types}")
+    print(f"  {thousands(made['total'])} events ({counts}), generated in {made['seconds']:.0f} s "
+          f"({thousands(made['refused'])} steps the domain refused left out); types: {types}")
 
 
 if __name__ == "__main__":
