@@ -26,9 +26,9 @@ from pathlib import Path
 import psycopg
 
 from bench.common import fresh_cluster, percentile, summary
+from bench.history import Organisation
 from services.bootstrap import Runtime
 from tests.processes import RPS, Http, free_port, token
-from tests.unit.visits.feed import ContractsFeed
 
 
 def main() -> None:
@@ -37,7 +37,8 @@ def main() -> None:
     servers = int(sys.argv[3]) if len(sys.argv) > 3 else 1  # `rps serve visits` replicas, as a Deployment scales
     with fresh_cluster() as settings:
         runtime = Runtime.cluster(settings, ("visits",))
-        groups = [ContractsFeed(runtime).setup(f"bench{i}") for i in range(8)]
+        organisation = Organisation(runtime)  # made by contracts' aggregates
+        groups = [organisation.setup(f"bench{i}") for i in range(8)]
         runtime.close()
         env = {**os.environ, "AMQP_URI": settings.amqp_uri, "DATABASE_URL": settings.database_url,
                "RPS_RELAY_IDLE_SECONDS": "0.02", "PYTHONWARNINGS": "ignore"}

@@ -607,6 +607,69 @@ class World:
         self.evaluations(self.end)
 
 
+# -- an organisation for the benchmarks that drive one service -----------------------------------
+
+
+class Organisation:
+    """Contracts' aggregates make a group's organisation (a contract, a district, two planners, the
+    group); its events go to a runtime's consumers of contracts, as the bus would hand them on."""
+
+    def __init__(self, runtime: Any, consumers: tuple[str, ...] = ("visits",)):
+        from services.contracts.domain import Government
+
+        self.runtime = runtime
+        self.consumers = consumers
+        # A block of positions of its own: organisations made into one shared database never collide.
+        self.position = 10_000_000 + random.randrange(10**6) * 1000
+        self.government = Government.register(code="dongchangfu", name="东昌府区人民政府", kind="district_government")
+        self.publish(self.government)
+        self.groups: dict[str, tuple[Any, list[Any]]] = {}
+
+    def publish(self, *aggregates: Any) -> None:
+        from services.backbone.envelope import envelope_from_event
+
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                self.position += 1
+                envelope = envelope_from_event("contracts", event, self.position)
+                for consumer in self.consumers:
+                    for projection in self.runtime.projections.get(consumer, ()):
+                        if "contracts" in projection.sources:
+                            projection.handle(envelope)
+
+    def setup(self, unique: str, *, start_date: str = "2021-06-01", from_date: str | None = None,
+              annual_fee_fen: int = 6_000_000, deduction_rule: str = "max") -> Any:
+        """``c-``, ``d-``, ``p1-``, ``p2-`` and ``g-{unique}``, the group serving from ``from_date``."""
+        from services.contracts.domain import Contract, District, Group, Planner
+        from tests.unit.visits.feed import Setup
+
+        start = dt.date.fromisoformat(start_date)
+        serves_from = dt.date.fromisoformat(from_date or start_date)
+        contract = Contract.sign(code=f"c-{unique}", team="规划团队", institution="聊城市规划设计研究院", start_date=start,
+                                 term_years=3, annual_fee_fen=annual_fee_fen, deduction_rule=deduction_rule,
+                                 service_year_basis="contract", settle_confirmed_only=False, late_after_days=7,
+                                 work_content="驻点服务", evaluation_weights=None, pass_mark=60, signed_on=start, today=start)
+        district = District.register(code=f"d-{unique}", name=f"d-{unique}街道", types=["built"],
+                                     government=self.government, leader="主任", contact="联系人")
+        planners = [Planner.appoint(code=f"p{k}-{unique}", name=f"规划师p{k}-{unique}", origin=origin,
+                                    qualifications=["registered_planner"], experience_years=10, community_renewal=False,
+                                    institution=None, date=start, today=start)
+                    for k, origin in ((1, "tier1"), (2, "local"))]
+        self.publish(contract, district, *planners)
+        group = Group.form(code=f"g-{unique}", district=district, contract=contract, planners=planners,
+                           from_date=serves_from, today=serves_from)
+        self.publish(group, *planners)
+        self.groups[group.code] = (group, planners)
+        return Setup(contract=contract.code, district=district.code, group=group.code, tier1=planners[0].code,
+                     local=planners[1].code)
+
+    def end_group(self, code: str, date: str, reason: str = "派驻结束") -> None:
+        group, planners = self.groups[code]
+        last = dt.date.fromisoformat(date)
+        group.end(date=last, reason=reason, planners=planners, today=last)
+        self.publish(group, *planners)
+
+
 # -- generation, once per machine ----------------------------------------------------------------
 
 

@@ -29,9 +29,10 @@ visits in memory. Measured against it, in the same run:
   and its event (nothing stored);
 - ``VisitsApplication.settle`` per group on SQLite (``Runtime.embedded`` on a
   temporary directory) and on PostgreSQL (``Runtime.cluster`` on a fresh
-  database from ``bench.common.fresh_cluster``): the contracts facts fed to
-  the visits read models by ``ContractsFeed``, the visits saved to the event
-  store and caught up by the ledger before the clock starts; each settle
+  database from ``bench.common.fresh_cluster``): the contracts facts made by
+  contracts' aggregates and fed to the visits read models
+  (``bench.history.Organisation``), the visits saved to the event store and
+  caught up by the ledger before the clock starts; each settle
   reads the group, its earlier settlements and the year's visits, computes,
   and stores the settlement's ``FeeSettled`` (one transaction).
 
@@ -117,7 +118,7 @@ def make_group(i: int) -> tuple[str, str, str, str, int, str, dt.date, dt.date |
 
 def assignment_of(code: str, tier1: str, local: str, fee: int, rule: str, from_date: dt.date,
                   end_date: dt.date | None) -> GroupAssignment:
-    """What the visits read models make of ContractsFeed.setup (+ end_group), built by hand."""
+    """What the visits read models make of Organisation.setup (+ end_group), built by hand."""
     unique = code[2:]
     return GroupAssignment(
         code=code,
@@ -355,9 +356,9 @@ def domain_issue(groups: list[Group]) -> tuple[dict[str, Result], float]:
 def application_settle(runtime: Runtime, groups: list[Group], plans: dict[str, list[dict[str, Any]]]
                        ) -> tuple[dict[str, Result], float, list[float], float]:
     """Contracts facts and visits in place (untimed), then ``settle`` for every group (timed)."""
-    from tests.unit.visits.feed import ContractsFeed
+    from bench.history import Organisation
 
-    feed = ContractsFeed(runtime)
+    feed = Organisation(runtime)
     app = runtime.app("visits")
     started = time.perf_counter()
     for g in groups:
