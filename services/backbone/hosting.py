@@ -277,27 +277,36 @@ def hosted_class(service_cls: type, roles: Collection[str]) -> type:
     return type(f"{service_cls.__name__}Host", (base,), namespace)
 
 
-def serve(service: str, roles: Collection[str], settings: Any) -> int:
-    """Run ``service``'s ``roles`` in one container until SIGTERM or SIGINT."""
+def _stop_on_signals(container: ServiceContainer) -> Callable[[], None]:
+    """What stops ``container`` at SIGTERM or SIGINT, in a green thread. The hub learns of a signal
+    as asyncio's loop does: the interpreter writes its number to a pipe the hub watches (an idle hub
+    would sleep through a handler's scheduled stop until its next timer, up to a minute)."""
+    import os
     import signal
 
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)  # the pipe says it; the handler only keeps the process alive
+
+    def stop_when_signalled() -> None:
+        os.read(read_end, 64)  # green: waits in the hub
+        container.stop()
+
+    return stop_when_signalled
+
+
+def serve(service: str, roles: Collection[str], settings: Any) -> int:
+    """Run ``service``'s ``roles`` in one container until SIGTERM or SIGINT."""
     from services.bootstrap import service_class
 
     container = ServiceContainer(hosted_class(service_class(service), roles), {
         "WEB_SERVER_ADDRESS": settings.http,
         SETTINGS_KEY: settings,
     })
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        # A signal handler runs outside any green thread: it only schedules the stop.
-        signal.signal(sig, lambda *_: eventlet.spawn_n(container.stop))
-
-    def heartbeat() -> None:
-        # An idle hub sleeps until its next timer (up to a minute); this tick makes it run
-        # the stop a signal scheduled within a second (pods stop inside their grace).
-        while True:
-            eventlet.sleep(1.0)
-
-    eventlet.spawn_n(heartbeat)
+    eventlet.spawn_n(_stop_on_signals(container))
     container.start()
     if "http" in roles:
         print(f"rps: {service} serving on http://{settings.http}", flush=True)
