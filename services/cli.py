@@ -176,8 +176,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from services.reporting.daily_reminders import IssueFailed, issue_day, issuer_for
 
     settings = _settings(maintenance=True)
-    day = args.date or clock.today()
     runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
+    day = args.date or clock.today()  # after the runtime: it fixes the clock (RPS_TODAY)
     try:
         result = issue_day(runtime.db("reporting"), day, issuer_for(runtime), settings=settings.of("reporting"))
     except (IssueFailed, DomainError) as exc:
