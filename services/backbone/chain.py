@@ -26,8 +26,9 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
+
+from services.backbone.retrying import reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -196,14 +197,14 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             schema=schema, events=Identifier(self.events_table_name)
         ).as_bytes(None)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @reconnecting((InterfaceError, OperationalError))
     def has_events(self, originator_id: Any) -> bool:
         """Whether the aggregate has any stored event (without reading them)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql_has_events, (originator_id,), prepare=True)
             return curs.fetchone() is not None
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @reconnecting((InterfaceError, OperationalError))
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         answer = kwargs.pop("idempotency", None)
         if answer is not None:

@@ -9,6 +9,8 @@ retry the services make.
   is asked to stop; the pause is ``stop.wait``, so a stop cuts it short.
 - ``bounded``: a handler that keeps failing is given up after a number of
   tries with a doubling pause (the caller parks what it gave up on).
+- ``reconnecting``: a store call whose connection dropped is tried again
+  a few times, as eventsourcing's own recorders do.
 - ``PersistedSchedule``: a delivery whose tries are counted in a table (the
   notifier's outbox) is tried again at a later pass: the same stop and wait
   policies, asked about the stored count instead of slept in a loop.
@@ -29,10 +31,11 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
     wait_none,
+    wait_random,
     wait_random_exponential,
 )
 
-T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Interrupted(Exception):
@@ -99,6 +102,18 @@ def bounded(attempts: int, backoff_seconds: float, *, sleep: Callable[[float], A
         sleep=sleep,
         reraise=True,
     )
+
+
+def reconnecting(errors: tuple[type[BaseException], ...], *, attempts: int = 10,
+                 pause_seconds: float = 0.2) -> Callable[[F], F]:
+    """A store call tried again while it fails with ``errors`` (a dropped connection), as
+    eventsourcing's recorders do: up to ``attempts`` tries, pause_seconds (±5 %) apart."""
+    return Retrying(
+        retry=retry_if_exception_type(errors),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random(pause_seconds * 0.95, pause_seconds * 1.05),
+        reraise=True,
+    ).wraps  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

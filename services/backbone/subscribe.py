@@ -362,23 +362,27 @@ class Subscriber:
 
     def _read_page(self, source: str, after: int) -> list[dict[str, Any]]:
         """One page of the feed; an unreachable service is waited for, a refused token is fatal."""
-        pause = 1.0
-        while True:
-            try:
-                return self.read_feed(source, after, self.page_size)
-            except urllib.error.HTTPError as exc:
-                if exc.code in (401, 403, 404):
-                    raise ConfigurationError(
-                        f"{source}'s feed answered {exc.code}: check RPS_EVENTS_URL_{source.upper()} and the token "
-                        "(RPS_SERVICE_TOKEN; the feed is for operators and services)"
-                    ) from None
-                problem = f"HTTP {exc.code}"
-            except OSError as exc:  # URLError, refused, timed out
-                problem = str(exc)
+
+        def unavailable(error: BaseException, pause: float) -> None:
+            problem = f"HTTP {error.code}" if isinstance(error, urllib.error.HTTPError) else str(error)
             log.warning("%s: %s's feed unavailable (%s); again in %.0fs", self.queue_name, source, problem, pause)
-            if self.stop_event.wait(pause):
-                raise Stopped(f"{source}'s feed")
-            pause = min(pause * 2, 30.0)
+
+        try:
+            for attempt in until_stopped(self.stop_event, first_pause=1.0, longest_pause=30.0,
+                                         retry_on=(OSError,), on_failure=unavailable):  # URLError, refused, timed out
+                with attempt:
+                    try:
+                        return self.read_feed(source, after, self.page_size)
+                    except urllib.error.HTTPError as exc:
+                        if exc.code in (401, 403, 404):
+                            raise ConfigurationError(
+                                f"{source}'s feed answered {exc.code}: check RPS_EVENTS_URL_{source.upper()} and the "
+                                "token (RPS_SERVICE_TOKEN; the feed is for operators and services)"
+                            ) from None
+                        raise
+        except Interrupted:
+            raise Stopped(f"{source}'s feed") from None
+        raise AssertionError("unreachable: every try returns or raises")
 
     def on_message(self, body: Any, message: Any) -> None:
         envelope = decode_or_reject(body, message, self.queue_name)

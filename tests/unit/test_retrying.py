@@ -162,3 +162,63 @@ def test_the_relay_stops_when_its_lease_is_lost_and_when_stopped_while_failing()
     stop = Stop(pauses=3)
     relay.run(stop, error_backoff=1.0)  # returns: no exception out of the relay's thread
     assert stop.waited == [1.0, 2.0, 4.0] and saved["position"] == 0
+
+
+def _subscriber(answers: list[Any], stop: threading.Event) -> Any:
+    from services.backbone.subscribe import Subscriber
+
+    subscriber = Subscriber.__new__(Subscriber)  # only what reading a feed's page needs
+    subscriber.stop_event, subscriber.queue_name, subscriber.page_size = stop, "sub", 100
+    pending = iter(answers)
+
+    def read_feed(source: str, after: int, limit: int) -> list[dict[str, Any]]:
+        answer = next(pending)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    subscriber.read_feed = read_feed
+    return subscriber
+
+
+def test_a_feed_that_is_down_is_waited_for_and_a_refused_token_is_fatal_at_once():
+    import urllib.error
+
+    from services.backbone.settings import ConfigurationError
+    from services.backbone.subscribe import Stopped
+
+    down = urllib.error.URLError("refused")
+    stop = Stop()
+    page = [{"position": 1}]
+    assert _subscriber([down, urllib.error.HTTPError("u", 503, "busy", {}, None), page], stop)._read_page("visits", 0) == page
+    assert stop.waited == [1.0, 2.0]
+
+    stop = Stop()
+    with pytest.raises(ConfigurationError):
+        _subscriber([urllib.error.HTTPError("u", 403, "forbidden", {}, None)], stop)._read_page("visits", 0)
+    assert stop.waited == []
+
+    with pytest.raises(Stopped):
+        _subscriber([down] * 10, Stop(pauses=3))._read_page("visits", 0)
+
+
+def test_a_dropped_connection_is_tried_again_ten_times_about_a_fifth_of_a_second_apart(monkeypatch):
+    # services/backbone/chain.py's recorder calls, as eventsourcing's own recorders retry them.
+    import time
+
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    from services.backbone.retrying import reconnecting
+
+    pauses: list[float] = []
+    monkeypatch.setattr(time, "sleep", pauses.append)
+    tries = []
+
+    @reconnecting((InterfaceError, OperationalError))
+    def insert() -> None:
+        tries.append(1)
+        raise OperationalError("server closed the connection")
+
+    with pytest.raises(OperationalError):
+        insert()
+    assert len(tries) == 10 and len(pauses) == 9 and all(0.19 <= p <= 0.21 for p in pauses)
