@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from services.backbone.persistence import Database
+from services.programme.organisation import contacts_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -63,21 +64,23 @@ def _page(
     row_to_item: Callable[[dict[str, Any]], dict[str, Any]],
     *,
     ranked_by: str | None = None,
+    key: str = "code",
 ) -> dict[str, Any]:
-    """A page in code order; ``ranked_by``: an integer column ranked first (highest first), then code."""
+    """A page in ``key`` order (the code; a contract's or planner's is its id); ``ranked_by``: an
+    integer column ranked first (highest first), then the key."""
     clauses = list(where)
     args = list(params)
     if page.after is not None and ranked_by:
         rank = 0 if page.rank is None else page.rank
-        clauses.append(f"({ranked_by} < %s OR ({ranked_by} = %s AND code > %s))")
+        clauses.append(f"({ranked_by} < %s OR ({ranked_by} = %s AND {key} > %s))")
         args.extend([rank, rank, page.after])
     elif page.after is not None:
-        clauses.append("code > %s")
+        clauses.append(f"{key} > %s")
         args.append(page.after)
     sql = f"SELECT * FROM {table}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    sql += f" ORDER BY {ranked_by + ' DESC, ' if ranked_by else ''}code LIMIT %s"
+    sql += f" ORDER BY {ranked_by + ' DESC, ' if ranked_by else ''}{key} LIMIT %s"
     args.append(page.limit + 1)
     rows = db.query(sql, args)
     more = len(rows) > page.limit
@@ -85,18 +88,19 @@ def _page(
     last = rows[-1] if rows else None
     return {
         "items": [row_to_item(r) for r in rows],
-        "next_cursor": (encode_cursor(last["code"], int(last[ranked_by]) if ranked_by else None)
+        "next_cursor": (encode_cursor(last[key], int(last[ranked_by]) if ranked_by else None)
                         if more and last is not None else None),
     }
 
 
 def _government(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("code", "name", "kind", "leader", "department", "contact")}
+    return {**{k: row[k] for k in ("code", "name", "kind")}, **contacts_of(row)}
 
 
 def _district(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        **{k: row[k] for k in ("code", "name", "government", "leader", "department", "contact")},
+        **{k: row[k] for k in ("code", "name", "government")},
+        **contacts_of(row),
         "types": json.loads(row["types"]),
         "has_boundary": bool(row["has_boundary"]),
     }
@@ -104,7 +108,7 @@ def _district(row: dict[str, Any]) -> dict[str, Any]:
 
 def _contract(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["code"],
+        "id": row["id"],
         **{
             k: row[k]
             for k in (
@@ -129,7 +133,7 @@ def _contract(row: dict[str, Any]) -> dict[str, Any]:
 
 def _planner(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["code"],
+        "id": row["id"],
         **{k: row[k] for k in ("name", "origin", "experience_years", "institution", "appointed_on", "dismissed_on")},
         "qualifications": json.loads(row["qualifications"]),
         "community_renewal": bool(row["community_renewal"]),
@@ -141,11 +145,12 @@ def _planner(row: dict[str, Any]) -> dict[str, Any]:
 
 def _group(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        **{k: row[k] for k in ("code", "district", "government", "contract", "from_date", "end_date")},
-        "tier1": row["tier1_planner"],
-        "local": row["local_planner"],
-        "planners": [row["tier1_planner"], row["local_planner"]],
-        "status": "ended" if row["end_date"] else "active",
+        **{k: row[k] for k in ("code", "district", "government", "contract", "from_date")},
+        "end_date": row["ended_on"],
+        "tier1": row["tier1"],
+        "local": row["local"],
+        "planners": [row["tier1"], row["local"]],
+        "status": "ended" if row["ended_on"] else "active",
     }
 
 
@@ -174,7 +179,7 @@ def list_contracts(db: Database, page: Page, *, status: str | None = None) -> di
         where.append("ended_on IS NULL")
     elif status == "ended":
         where.append("ended_on IS NOT NULL")
-    return _page(db, "ctr_contracts", where, [], page, _contract)
+    return _page(db, "ctr_contracts", where, [], page, _contract, key="id")
 
 
 def list_planners(
@@ -205,7 +210,7 @@ def list_planners(
     if qualification:
         where.append("qualifications LIKE %s")
         params.append(f'%"{qualification}"%')
-    return _page(db, "ctr_planners", where, params, page, _planner, ranked_by="community_renewal")
+    return _page(db, "ctr_planners", where, params, page, _planner, ranked_by="community_renewal", key="id")
 
 
 def list_groups(
@@ -227,16 +232,16 @@ def list_groups(
             where.append(f"{column} = %s")
             params.append(value)
     if planner:
-        where.append("(tier1_planner = %s OR local_planner = %s)")
+        where.append("(tier1 = %s OR local = %s)")
         params.extend([planner, planner])
     if status == "active":
-        where.append("end_date IS NULL")
+        where.append("ended_on IS NULL")
     elif status == "ended":
-        where.append("end_date IS NOT NULL")
+        where.append("ended_on IS NOT NULL")
     if date_to is not None:
         where.append("from_date <= %s")
         params.append(date_to.isoformat())
     if date_from is not None:
-        where.append("(end_date IS NULL OR end_date >= %s)")
+        where.append("(ended_on IS NULL OR ended_on >= %s)")
         params.append(date_from.isoformat())
     return _page(db, "ctr_groups", where, params, page, _group)

@@ -1,5 +1,6 @@
 """Reading the contracts service's reference data as the feedback service keeps it
-(``DirectoryProjection``): governments, districts with boundaries, groups."""
+(``DirectoryProjection``, the organisation under ``fb_dir_``): governments,
+districts with boundaries, groups."""
 
 from __future__ import annotations
 

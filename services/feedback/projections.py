@@ -1,8 +1,9 @@
 """The feedback service's read models (fed by events, exactly once).
 
-- ``DirectoryProjection``: governments, districts (with boundaries) and groups
-  as the contracts service publishes them; opinions find their district and
-  group here, recommendations their government.
+- ``DirectoryProjection``: the organisation (the programme's one projection
+  of the contracts service's events: governments, districts with boundaries,
+  groups) under ``fb_dir_``; opinions find their district and group here,
+  recommendations their government.
 - ``FeedbackListsProjection``: the feedback service's own lists (opinions,
   recommendations, letters, consultations) with the columns lists filter on.
 - ``NotificationOutboxProjection``: turns status changes, and each day's
@@ -25,6 +26,9 @@ from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.feedback import personal
 from services.feedback.domain import Letter
+from services.programme.organisation import OrganisationProjection, organisation_schema, organisation_tables
+
+DIRECTORY_PREFIX = "fb_dir_"
 
 
 def _json(value: Any) -> str | None:
@@ -46,81 +50,14 @@ def _requested_at(envelope: dict[str, Any], date: str) -> str:
     return dt.datetime.combine(dt.date.fromisoformat(date), dt.time(0), clock.TZ).isoformat()
 
 
-class DirectoryProjection(Projection):
+class DirectoryProjection(OrganisationProjection):
+    """The organisation (the programme's one projection of it) under ``fb_dir_``."""
+
     name = "feedback.directory"
     consumer = "feedback"
-    sources = ("contracts",)
-    table_names = ("fb_dir_governments", "fb_dir_districts", "fb_dir_groups")
-    tables = (
-        "CREATE TABLE IF NOT EXISTS fb_dir_governments ("
-        " code TEXT PRIMARY KEY, name TEXT, kind TEXT, leader TEXT, department TEXT, contact TEXT)",
-        "CREATE TABLE IF NOT EXISTS fb_dir_districts ("
-        " code TEXT PRIMARY KEY, name TEXT, government TEXT, types TEXT, leader TEXT, contact TEXT,"
-        " boundary TEXT)",
-        "CREATE TABLE IF NOT EXISTS fb_dir_groups ("
-        " code TEXT PRIMARY KEY, district TEXT NOT NULL, contract TEXT, tier1 TEXT, local TEXT,"
-        " from_date TEXT, ended_on TEXT, end_reason TEXT)",
-    )
-
-    @handles("GovernmentRegistered")
-    def government_registered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute(
-            "INSERT INTO fb_dir_governments (code, name, kind, leader, department, contact)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-            " kind = excluded.kind, leader = excluded.leader, department = excluded.department,"
-            " contact = excluded.contact",
-            (d["code"], d.get("name"), d.get("kind"), _json(d.get("leader")), _json(d.get("department")),
-             _json(d.get("contact"))),
-        )
-
-    @handles("DistrictRegistered")
-    def district_registered(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute(
-            "INSERT INTO fb_dir_districts (code, name, government, types, leader, contact, boundary)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-            " government = excluded.government, types = excluded.types, leader = excluded.leader,"
-            " contact = excluded.contact, boundary = excluded.boundary",
-            (d["code"], d.get("name"), d.get("government"), _json(d.get("types") or []), _json(d.get("leader")),
-             _json(d.get("contact")), _json(d.get("boundary"))),
-        )
-
-    @handles("DistrictBoundarySet")
-    def boundary_set(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute("UPDATE fb_dir_districts SET boundary = %s WHERE code = %s", (_json(d.get("boundary")), d["code"]))
-
-    @handles("DistrictTypesChanged")
-    def types_changed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute("UPDATE fb_dir_districts SET types = %s WHERE code = %s", (_json(d.get("types") or []), d["code"]))
-
-    @handles("GroupFormed")
-    def group_formed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute(
-            "INSERT INTO fb_dir_groups (code, district, contract, tier1, local, from_date)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET district = excluded.district,"
-            " contract = excluded.contract, tier1 = excluded.tier1, local = excluded.local,"
-            " from_date = excluded.from_date, ended_on = NULL, end_reason = NULL",
-            (d["code"], d["district"], d.get("contract"), d.get("tier1"), d.get("local"), d.get("from_date")),
-        )
-
-    @handles("PlannerReplaced")
-    def planner_replaced(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        incoming, outgoing = d.get("in"), d.get("out")
-        cur.execute("UPDATE fb_dir_groups SET tier1 = %s WHERE code = %s AND tier1 = %s", (incoming, d["group"], outgoing))
-        cur.execute("UPDATE fb_dir_groups SET local = %s WHERE code = %s AND local = %s", (incoming, d["group"], outgoing))
-
-    @handles("GroupAssignmentEnded")
-    def assignment_ended(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        d = envelope["data"]
-        cur.execute(
-            "UPDATE fb_dir_groups SET ended_on = %s, end_reason = %s WHERE code = %s",
-            (d.get("date"), d.get("reason"), d["group"]),
-        )
+    prefix = DIRECTORY_PREFIX
+    table_names = organisation_tables(DIRECTORY_PREFIX)
+    tables = organisation_schema(DIRECTORY_PREFIX)
 
 
 class VisitsDirectoryProjection(Projection):

@@ -18,6 +18,7 @@ from services.backbone.persistence import Database
 from services.programme.assignment import ContractTerms, GroupAssignment, Membership
 from services.programme.calendar import as_fraction
 from services.programme.duty import VisitFacts
+from services.programme.organisation import contract_terms
 from services.reporting.items import OPEN, Item
 from services.reporting.projections.steps import LAST_STEP_DATE
 
@@ -140,20 +141,7 @@ class ReadModels:
         for r in self.db.query("SELECT code, name, government, types FROM rpt_districts"):
             org.districts[r["code"]] = {**r, "types": json.loads(r["types"])}
         for r in self.db.query("SELECT * FROM rpt_contracts"):
-            end = dt.date.fromisoformat(r["end_date"])
-            if r["ended_on"]:
-                end = min(end, dt.date.fromisoformat(r["ended_on"]))
-            org.contracts[r["id"]] = ContractTerms(
-                id=r["id"],
-                start_date=dt.date.fromisoformat(r["start_date"]),
-                end_date=end,
-                annual_fee_fen=int(r["annual_fee_fen"]),
-                deduction_rule=r["deduction_rule"],
-                service_year_basis=r["service_year_basis"],
-                settle_confirmed_only=bool(r["settle_confirmed_only"]),
-                late_after_days=int(r["late_after_days"]),
-                leader_meeting_counts_for_visit=bool(r["leader_meeting_counts_for_visit"]),
-            )
+            org.contracts[r["id"]] = contract_terms(r)
         for r in self.db.query("SELECT id, name, origin, community_renewal, dismissed_on FROM rpt_planners"):
             org.planners[r["id"]] = dict(r)
         periods: dict[str, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)

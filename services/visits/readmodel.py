@@ -17,6 +17,7 @@ from services.backbone.persistence import Database
 from services.programme.assignment import ContractTerms, GroupAssignment, Membership
 from services.programme.calendar import as_fraction
 from services.programme.duty import VisitFacts
+from services.programme.organisation import contract_terms
 from services.visits.projections import FACTS_STAMP_TABLE, VisitLedgerProjection
 
 def _date(value: str | None) -> dt.date | None:
@@ -120,23 +121,7 @@ class ReadModels:
 
     @staticmethod
     def _contract(rows: list[dict[str, Any]]) -> ContractTerms | None:
-        if not rows:
-            return None
-        row = rows[0]
-        end = dt.date.fromisoformat(row["end_date"])
-        if row["ended_on"]:
-            end = min(end, dt.date.fromisoformat(row["ended_on"]))
-        return ContractTerms(
-            id=row["id"],
-            start_date=dt.date.fromisoformat(row["start_date"]),
-            end_date=end,
-            annual_fee_fen=int(row["annual_fee_fen"]),
-            deduction_rule=row["deduction_rule"],
-            service_year_basis=row["service_year_basis"],
-            settle_confirmed_only=bool(row["settle_confirmed_only"]),
-            late_after_days=int(row["late_after_days"]),
-            leader_meeting_counts_for_visit=bool(row["leader_meeting_counts_for_visit"]),
-        )
+        return contract_terms(rows[0]) if rows else None
 
     # -- the visit ledger -----------------------------------------------------------
 
