@@ -27,7 +27,7 @@ _OBJECTS = ("dict", "Dict", "Mapping")
 
 # Events whose field names Python or eventsourcing reserve (``id``, ``in``) take
 # keyword arguments instead of dataclass fields (``keyworded_init`` in
-# services/contracts/domain.py), so their fields cannot be read off the class.
+# services/contracts/domain/checks.py), so their fields cannot be read off the class.
 # They are declared here, and tests/unit/test_catalogues.py checks every
 # declaration against what a real scenario's events carry.
 _DECLARED_FIELDS: dict[str, dict[str, str]] = {
