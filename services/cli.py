@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import signal
 import sys
@@ -12,29 +10,12 @@ import threading
 import warnings
 from typing import Callable, Sequence
 
+from services.backbone.commands import metrics_server as _metrics_server
+from services.backbone.commands import settings as _settings
+from services.backbone.commands import stop_on_signals as _stop_on_signals
+
 # nameko needs eventlet; its deprecation notice is not news to our users.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
-
-log = logging.getLogger("rps")
-
-
-def _settings(maintenance: bool = False):
-    """Settings from the environment. ``maintenance``: a command that reads or rewrites whole
-    histories (migrate, rebuild, reports, audits) runs its statements without the request path's
-    statement timeout, unless RPS_DB_STATEMENT_TIMEOUT_SECONDS is set explicitly."""
-    import dataclasses
-
-    from services.backbone.settings import Settings
-
-    settings = Settings.from_env()
-    if maintenance and not os.environ.get("RPS_DB_STATEMENT_TIMEOUT_SECONDS"):
-        settings = dataclasses.replace(settings, db_statement_timeout_seconds=0)
-    return settings
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -100,13 +81,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return hosting.serve(args.service, roles, settings)
 
 
-def _metrics_server(settings) -> None:
-    if settings.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.metrics_port)
-
-
 def cmd_relay(args: argparse.Namespace) -> int:
     """The outbox relay of one service: its notification log to RabbitMQ (`rps serve SERVICE --role relay`)."""
     return cmd_serve(argparse.Namespace(**{**vars(args), "role": ["relay"]}))
@@ -117,107 +91,11 @@ def cmd_project(args: argparse.Namespace) -> int:
     return cmd_serve(argparse.Namespace(**{**vars(args), "service": args.consumer, "role": ["project"]}))
 
 
-def cmd_seed(args: argparse.Namespace) -> int:
-    """Load the reference data of DOMAIN.md R-ORG-2 (skips what exists)."""
-    from services.bootstrap import Runtime
-    from services.contracts.seed import seed_liaocheng
-
-    settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("contracts",))
-    try:
-        created = seed_liaocheng(runtime.app("contracts"))  # type: ignore[arg-type]
-    finally:
-        runtime.close()
-    print(f"{args.dataset}: {created} created")
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Play service year 2021 for the ten Liaocheng districts over HTTP and write its reports (make demo)."""
     from services.demo import run_demo
 
     return run_demo(data_dir=args.data_dir, out=args.out, months=args.months, formats=args.formats)
-
-
-def cmd_notify(args: argparse.Namespace) -> int:
-    """The feedback service's notification dispatcher (one active instance)."""
-    from services.backbone.singleton import Lease, session_connector
-    from services.bootstrap import Runtime
-    from services.feedback.notifications import dispatcher_for
-
-    settings = _settings()
-    runtime = Runtime.cluster(settings, ("feedback",))
-    _stop_on_signals(runtime.stopping)
-    _metrics_server(settings)
-    lock = Lease(runtime.db("feedback"), "notify:feedback", settings.lease_seconds, connect=session_connector(settings))
-    try:
-        while lock.acquire(runtime.stopping):
-            print("rps: delivering notifications", flush=True)
-            dispatcher = dispatcher_for(runtime)
-            dispatcher.still_active, dispatcher.fence = lock.held, lock.fence
-            while not runtime.stopping.is_set() and lock.held():
-                try:
-                    dispatcher.dispatch_once()
-                except Exception:  # the database is briefly down: try again after the pause
-                    log.exception("notification dispatcher: pass failed")
-                runtime.stopping.wait(1.0)
-            lock.release()
-    finally:
-        lock.release()
-        runtime.close()
-    return 0
-
-
-def cmd_remind(args: argparse.Namespace) -> int:
-    """R-RPT-8: a date's reminders (default today) handed to the feedback service's notifier, once per date."""
-    from services.backbone import clock
-    from services.backbone.domain import DomainError
-    from services.bootstrap import Runtime
-    from services.reporting.daily_reminders import IssueFailed, issue_day, issuer_for
-
-    settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
-    day = args.date or clock.today()  # after the runtime: it fixes the clock (RPS_TODAY)
-    try:
-        result = issue_day(runtime.db("reporting"), day, issuer_for(runtime), settings=settings.of("reporting"))
-    except (IssueFailed, DomainError) as exc:
-        print(f"rps remind: {day.isoformat()}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        runtime.close()
-    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result["counts"].items())) or "none"
-    done = "issued" if result["issued"] else "already issued before (nothing sent again)"
-    print(f"rps remind: {result['date']}: {result['count']} reminder(s) {done} [{counts}]")
-    return 0
-
-
-def _date(text: str):
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
-
-
-def cmd_purge_personal_data(args: argparse.Namespace) -> int:
-    """R-SEC-4: erase residents' personal data kept past RPS_PERSONAL_DATA_RETENTION_DAYS; the opinions stay."""
-    from services.bootstrap import Runtime
-    from services.feedback.retention import purge_personal_data
-
-    settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("feedback",))
-    try:
-        result = purge_personal_data(runtime.app("feedback"), dry_run=args.dry_run)  # type: ignore[arg-type]
-    finally:
-        runtime.close()
-    for item in result.due:  # references and dates only, never the data
-        print(f"{item.ref}\t{'due' if args.dry_run else 'erased'}\tsince {item.since.isoformat()}")
-    done = len(result.due) if args.dry_run else len(result.erased)
-    print(f"rps purge-personal-data: {'would erase' if args.dry_run else 'erased'} the personal data of {done}"
-          f" opinion(s) closed or last changed before {result.cutoff.isoformat()}"
-          f" (retention {result.retention_days} days)")
-    return 0
 
 
 def cmd_asyncapi(args: argparse.Namespace) -> int:
@@ -296,10 +174,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    from services.backbone.declaration import default_consumer
     from services.bootstrap import Runtime
 
     settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
+    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, (default_consumer(),))
     try:
         known = {name for consumer, kept in runtime.projections.items() if kept
                  for name in (consumer, *(p.name for p in kept))}
@@ -334,62 +213,6 @@ def _print_parked(parked: dict[str, int]) -> None:
     total = sum(parked.values())
     print(f"{total} events parked" + (": see `rps dead-letters list --consumer CONSUMER`, fix the cause, "
                                       "then `rps dead-letters replay`" if total else ""))
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """A report as the events say now, in any format (R-RPT-6)."""
-    from services.bootstrap import Runtime
-    from services.reporting.reports import live_report, render
-
-    settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, ("reporting",))
-    try:
-        try:
-            report = live_report(runtime.db("reporting"), args.kind, args.period, settings=settings.of("reporting"))
-        except ValueError:
-            print(
-                f"rps report: 无效的报告期 {args.period!r}（月 YYYY-MM，季 YYYY-Qn，半年 YYYY-Hn，服务年度 YYYY）",
-                file=sys.stderr,
-            )
-            return 2
-        if args.format == "json":
-            body = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
-        else:
-            body = render(report, args.format).body
-    finally:
-        runtime.close()
-    if args.out:
-        with open(args.out, "wb") as f:
-            f.write(body)
-        print(f"wrote {args.out}")
-    elif args.format == "json":
-        sys.stdout.write(body.decode())
-    else:
-        print("rps report: give --out FILE for binary formats", file=sys.stderr)
-        return 2
-    return 0
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    """Recompute every service's keyed chain and compare it with the signed checkpoints reporting keeps."""
-    from services.backbone.settings import SERVICES
-    from services.bootstrap import Runtime
-    from services.reporting.audit import verify_all
-
-    settings = _settings(maintenance=True)
-    runtime = Runtime.embedded(settings) if settings.embedded else Runtime.cluster(settings, SERVICES)
-    try:
-        result = verify_all(runtime)
-    finally:
-        runtime.close()
-    for check in result["services"]:
-        if check["intact"]:
-            # R-RPT-5: links made before keying hold only until `rps migrate` keys them
-            unkeyed = f" ({check['unkeyed']} made before keying: run `rps migrate`)" if check.get("unkeyed") else ""
-            print(f"{check['service']}: intact, {check['links']} links{unkeyed}, head {check['head_position']}")
-        else:
-            print(f"{check['service']}: BROKEN at position {check['broken_at']}: {check['problem']}")
-    return 0 if result["intact"] else 1
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
@@ -481,10 +304,10 @@ def _command(sub, name: str, summary: str, description: str, examples: str | Cal
 
 def projection_names() -> dict[str, list[str]]:
     """The read models `rps rebuild` accepts, per service that keeps them."""
-    from services.backbone.settings import SERVICES
+    from services.backbone.declaration import service_names
     from services.bootstrap import projection_classes
 
-    return {s: [c.name for c in projection_classes(s)] for s in SERVICES if projection_classes(s)}
+    return {s: [c.name for c in projection_classes(s)] for s in service_names() if projection_classes(s)}
 
 
 def _rebuild_examples() -> str:
@@ -497,7 +320,15 @@ def _rebuild_examples() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from services.backbone.auth import ROLES
-    from services.backbone.settings import PUBLISHERS, SERVICES
+    from services.backbone.declaration import (
+        default_consumer,
+        installed_services,
+        publisher_names,
+        resolve,
+        service_names,
+    )
+
+    services, consumer = service_names(), default_consumer()
 
     parser = _Parser(
         prog="rps", description="责任规划师制度管理系统 (Responsible Planner System): run, operate and query it.",
@@ -523,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rps serve visits --role http               # the API only; relays and consumers scaled apart\n"
         "rps serve visits --role relay              # = rps relay visits",
         cmd_serve)
-    p.add_argument("service", choices=SERVICES, help="the service to serve")
+    p.add_argument("service", choices=services, help="the service to serve")
     p.add_argument("--role", action="append", choices=("http", "relay", "project"),
                    help="run only this role (repeatable; default: every role the service has)")
     p = _command(
@@ -532,15 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
         "SERVICE.events with publisher confirms; a lease keeps one relay active per service. "
         "The same as `rps serve SERVICE --role relay`.",
         "rps relay contracts", cmd_relay)
-    p.add_argument("service", choices=PUBLISHERS, help="the service whose events to publish")
+    p.add_argument("service", choices=publisher_names(), help="the service whose events to publish")
     p = _command(
         sub, "project", "a service's projection runner: its queues into its read models",
         "Consumes the events a service's read models need from its queues (catching up from the "
         "event feeds first) and applies each once; a lease keeps one runner active per service. "
         "The same as `rps serve CONSUMER --role project`.",
-        "rps project              # reporting's read models\nrps project feedback", cmd_project)
-    p.add_argument("consumer", nargs="?", default="reporting", choices=SERVICES,
-                   help="the service whose read models to keep (default: reporting)")
+        f"rps project              # {consumer}'s read models\nrps project feedback", cmd_project)
+    p.add_argument("consumer", nargs="?", default=consumer, choices=services,
+                   help=f"the service whose read models to keep (default: {consumer})")
     _command(
         sub, "migrate", "create or upgrade the schemas, key the audit chains, rebuild changed read models",
         "Creates or upgrades every service's tables in PostgreSQL (only adds), rebuilds the read models "
@@ -565,11 +396,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/asyncapi.yaml", help="the file (default docs/asyncapi.yaml)")
     p.add_argument("--check", action="store_true", help="only compare the file with the code")
     p = _command(
-        sub, "seed", "load reference data (Liaocheng's governments and sub-districts)",
-        "Loads the governments and sub-districts of R-ORG-2; what exists is skipped.",
-        "rps seed liaocheng", cmd_seed)
-    p.add_argument("dataset", choices=["liaocheng"], help="the data set")
-    p = _command(
         sub, "demo", "play a past service year over HTTP and write its reports (make demo)",
         "Starts a fresh embedded system, plays service year 2021 (2021-06-01 .. 2022-05-31, and its "
         "settlement in June 2022) for the ten Liaocheng sub-districts through the HTTP API, and writes "
@@ -579,23 +405,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="where the reports and index.html go (default out)")
     p.add_argument("--months", type=int, default=12, metavar="N", help="play only the first N months (1-12)")
     p.add_argument("--formats", default="json,html,xlsx,pdf", help="report formats, comma-separated (json always)")
-    _command(
-        sub, "notify", "the feedback service's notification dispatcher (one active, others standby)",
-        "Delivers the notifications feedback's outbox holds (reminders, letters) to the gateway, "
-        "parking what cannot be delivered after its retries.",
-        "rps notify", cmd_notify)
-    p = _command(
-        sub, "remind", "hand a date's reminders to the notifier, once per date (R-RPT-8; a CronJob)",
-        "Computes a date's reminders from reporting's read models and hands them to feedback, which "
-        "records them once per date; a second run for the same date sends nothing again.",
-        "rps remind\nrps remind --date 2022-03-21", cmd_remind)
-    p.add_argument("--date", type=_date, help="the business date, YYYY-MM-DD (default: today in Asia/Shanghai)")
-    p = _command(
-        sub, "purge-personal-data", "erase residents' personal data past its retention period (R-SEC-4; a CronJob)",
-        "Erases residents' personal data of opinions closed or last changed more than "
-        "RPS_PERSONAL_DATA_RETENTION_DAYS ago; the opinions stay. Prints references and dates only.",
-        "rps purge-personal-data --dry-run\nrps purge-personal-data", cmd_purge_personal_data)
-    p.add_argument("--dry-run", action="store_true", help="only list the opinions whose data is due")
     p = _command(
         sub, "rebuild", "rebuild read models from the event history (progress on a terminal)",
         "Drops read models and applies their sources' whole history again; events that cannot be applied "
@@ -604,21 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("projection", nargs="?", metavar="PROJECTION",
                    help="a service or one read model (default: all; names below)")
     p = _command(
-        sub, "report", "print a report as the events say now (R-RPT-6)",
-        "Computes a report from the read models and prints it (JSON) or writes it (--out).",
-        "rps report monthly 2022-03\nrps report quarterly 2022-Q1 --format xlsx --out q1.xlsx\n"
-        "rps report annual 2021 --format pdf --out annual.pdf", cmd_report)
-    p.add_argument("kind", choices=["monthly", "quarterly", "half-yearly", "annual"], help="the report")
-    p.add_argument("period", help="YYYY-MM, YYYY-Qn, YYYY-Hn or the service year YYYY")
-    p.add_argument("--format", default="json", choices=["json", "html", "xlsx", "pdf"], help="default json")
-    p.add_argument("--out", metavar="FILE", help="write to FILE (needed for xlsx and pdf)")
-    p = _command(
         sub, "dead-letters", "list or replay events parked after their retries",
         "Lists the events a service's read models parked (R-SEC-3), or applies them again after a fix.",
         "rps dead-letters list --consumer reporting\nrps dead-letters replay --consumer reporting --id 42",
         cmd_dead_letters)
     p.add_argument("action", choices=["list", "replay"], help="list them, or apply them again")
-    p.add_argument("--consumer", default="reporting", choices=SERVICES, help="whose read models (default reporting)")
+    p.add_argument("--consumer", default=consumer, choices=services, help=f"whose read models (default {consumer})")
     p.add_argument("--id", action="append", help="replay only this parked event (repeatable)")
     p = _command(
         sub, "subscribe", "another department's subscriber: print or forward chosen events",
@@ -632,11 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forward-url", help="POST each event to this URL instead of printing it")
     p.add_argument("--state", help="where positions are kept (default: var/subscribe-NAME.json)")
     p.add_argument("--queue-type", default="quorum", choices=["quorum", "classic"], help="of a new queue (default quorum)")
-    p = _command(
-        sub, "audit", "verify the audit trail's keyed chains (R-RPT-5)",
-        "Recomputes every service's keyed chain and compares it with the signed checkpoints; exit 1 when broken.",
-        "rps audit verify", cmd_audit)
-    p.add_argument("action", choices=["verify"], help="the check")
+    for declaration in installed_services():  # e.g. seed, notify, remind, report, audit
+        for command in declaration.cli_commands():
+            p = _command(sub, command.name, command.summary, command.description, command.examples,
+                         resolve(command.run))
+            if command.arguments is not None:
+                resolve(command.arguments)(p)
     return parser
 
 

@@ -20,11 +20,6 @@ from services.backbone.feed import feed_url
 if TYPE_CHECKING:
     from services.backbone.chain import Keyring
 
-SERVICES = ("contracts", "visits", "feedback", "reporting", "web")
-# Services that own an event store and publish what it records.
-PUBLISHERS = ("contracts", "visits", "feedback")
-
-
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the process refuses to start."""
 
@@ -283,9 +278,11 @@ class Settings:
             )
         if db and not db.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("DATABASE_URL must be a postgresql:// URL")
+        from services.backbone.declaration import publisher_names
+
         events_urls = {  # the full feed path or the service's base URL (issue 16)
             name: feed_url(env[f"RPS_EVENTS_URL_{name.upper()}"], name)
-            for name in PUBLISHERS
+            for name in publisher_names()
             if env.get(f"RPS_EVENTS_URL_{name.upper()}")
         }
         return cls(

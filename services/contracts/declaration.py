@@ -12,4 +12,5 @@ SERVICE = ServiceDeclaration(
     event_modules=("services.contracts.domain",),
     owns_organisation=True,
     seed="services.contracts.seed:seed_liaocheng",
+    commands="services.contracts.commands:COMMANDS",
 )

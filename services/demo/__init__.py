@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from services.backbone import clock
 from services.demo import reports
-from services.reporting.render.values import format_money
 from services.demo.client import ApiError, Client, token_issuer
 from services.demo.plot import BUREAU, EXPECTED_SETTLEMENTS, GROUP, STORY_LAST, YEAR_FIRST, YEAR_LAST
 from services.demo.scenario import Tally, Year
@@ -276,7 +275,7 @@ def _summary(say: Callable[[str], None], t: Tally, settlements: list[dict], inde
     if settlements:
         payable = sum(s["payable_fen"] for s in settlements)
         off = [s["group"] for s in settlements if not s["check"].startswith("✓")]
-        say(f"  结算 settlements          {len(settlements)} groups, payable {format_money(payable)} 元"
+        say(f"  结算 settlements          {len(settlements)} groups, payable {reports.money(payable)} 元"
             + (f"; differs from the plan: {', '.join(off)}" if off else " (all as planned)"))
     say(f"  报告 reports              {index} ({files} files"
         + (f", {warnings} format warning(s)" if warnings else "") + ")")

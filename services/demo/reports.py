@@ -12,11 +12,11 @@ import html
 import json
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 from services.demo.client import Client, Role
-from services.reporting.render.values import format_money
 
 FORMATS = ("json", "html", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -135,9 +135,15 @@ def _error_line(body: bytes) -> str:
 # -- the index page ----------------------------------------------------------------------------
 
 
+def money(fen: int) -> str:
+    """Integer fen as the reports print yuan (¥ 1,234.50). The demo is a client: it reads the
+    reports' JSON over HTTP and imports nothing of the reporting service."""
+    return f"{'-' if fen < 0 else ''}¥ {Decimal(abs(fen)) / 100:,.2f}"
+
+
 def _fen(value: Any) -> str:
     """Money as people read it: yuan with two decimals (the JSON keeps integer fen)."""
-    return format_money(value) if isinstance(value, int) else "—"
+    return money(value) if isinstance(value, int) else "—"
 
 
 def write_index(out: Path, written: list[Written], facts: dict[str, Any]) -> Path:

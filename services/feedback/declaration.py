@@ -19,4 +19,5 @@ SERVICE = ServiceDeclaration(
     event_modules=("services.feedback.domain",),
     settings="services.feedback.settings:FeedbackSettings",
     workers=(Worker("notifier", _notifier),),
+    commands="services.feedback.commands:COMMANDS",
 )

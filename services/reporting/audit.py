@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from services.backbone.chain import ChainCheck, check_against_checkpoints
 from services.backbone.persistence import Database
-from services.backbone.settings import PUBLISHERS, ConfigurationError
+from services.backbone.declaration import publisher_names
+from services.backbone.settings import ConfigurationError
 
 
 def _remote(url: str, headers: dict[str, str], at: int | None = None) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def _reporting_db(runtime: Any) -> Database | None:
 def verify_all(runtime: Any) -> dict[str, Any]:
     db = _reporting_db(runtime)
     kept = kept_checkpoints(db) if db is not None else {}
-    results = [_checked(runtime, service, kept.get(service, [])).as_dict() for service in PUBLISHERS]
+    results = [_checked(runtime, service, kept.get(service, [])).as_dict() for service in publisher_names()]
     return {"intact": all(r["intact"] for r in results), "services": results}
 
 
@@ -90,7 +91,7 @@ def migrate_chains(runtime: Any, broken: list[str] | None = None) -> list[str]:
     keyring = runtime.settings.chain_keyring
     kept = kept_checkpoints(db)
     lines: list[str] = []
-    for service in PUBLISHERS:
+    for service in publisher_names():
         app = runtime.publisher_app(service)
         if app is None:
             continue

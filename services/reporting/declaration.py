@@ -13,4 +13,5 @@ SERVICE = ServiceDeclaration(
     metrics="services.reporting.metrics:refresh",
     migrations="services.reporting.audit:migrate_chains",
     workers=(Worker("reminders", "services.reporting.daily_reminders:embedded_worker", daily=True),),
+    commands="services.reporting.commands:COMMANDS",
 )

@@ -211,13 +211,14 @@ def test_the_contacts_exist_only_in_the_vault(swept):
 
 def test_no_unmasked_phone_or_name_in_any_event_body(swept):
     # R-OPN-3, R-SEC-4: events carry the masked phone and an opaque key only
-    from services.backbone.settings import PUBLISHERS, Settings
+    from services.backbone.declaration import publisher_names
+    from services.backbone.settings import Settings
     from services.bootstrap import Runtime
 
     runtime = Runtime.embedded(Settings(data_dir=swept["data"]))
     try:
         bodies = []
-        for service in PUBLISHERS:
+        for service in publisher_names():
             after = 0
             while True:
                 page = runtime.app(service).envelopes(after, 1000)

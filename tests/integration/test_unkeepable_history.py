@@ -11,7 +11,7 @@ import uuid
 
 import psycopg
 
-from services.backbone.settings import SERVICES
+from services.backbone.declaration import service_names
 from services.bootstrap import Runtime
 from services.contracts.domain import Government
 from tests.processes import RPS
@@ -31,7 +31,7 @@ def test_a_history_with_nul_text_projects_and_migrate_parks_the_rest_and_exits_0
     # R-SEC-3 amended (issue 15 item 1)
     settings = cluster_settings
     code, poison = f"g{uuid.uuid4().hex[:8]}", f"p{uuid.uuid4().hex[:8]}"
-    runtime = Runtime(settings, SERVICES, create_tables_now=False)
+    runtime = Runtime(settings, service_names(), create_tables_now=False)
     try:
         contracts = runtime.app("contracts")
         # stored as the edge took it before the fix: the application does not look at characters
@@ -53,7 +53,7 @@ def test_a_history_with_nul_text_projects_and_migrate_parks_the_rest_and_exits_0
     assert f"{directory.name}: 1 applied" in replayed.stdout
 
     # every read model stale (as after an upgrade): rps migrate rebuilds them all from the events
-    for schema in SERVICES:
+    for schema in service_names():
         _query(settings, schema, "SELECT 1")
         with psycopg.connect(settings.database_url, options=f"-c search_path={schema}", autocommit=True) as conn:
             conn.execute("DELETE FROM read_model_schemas")
@@ -67,7 +67,7 @@ def test_a_history_with_nul_text_projects_and_migrate_parks_the_rest_and_exits_0
     assert _query(settings, "reporting", "SELECT name FROM rpt_governments WHERE code = %s", (code,)) == [
         ("某\ufffd区\ufffd",)
     ]
-    parked = [row[0] for schema in SERVICES for row in _query(settings, schema, "SELECT id FROM dead_letters")]
+    parked = [row[0] for schema in service_names() for row in _query(settings, schema, "SELECT id FROM dead_letters")]
     assert len(parked) == takers and all(f":contracts:" in p for p in parked)
     listed = _rps(settings, "dead-letters", "list", "--consumer", "contracts")
     assert listed.returncode == 0 and "1 parked" in listed.stdout

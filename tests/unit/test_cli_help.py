@@ -8,7 +8,7 @@ import argparse
 import pytest
 
 from services import cli
-from services.backbone.settings import SERVICES
+from services.backbone.declaration import service_names
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
@@ -41,6 +41,6 @@ def test_rebuild_help_lists_every_read_model_it_accepts(capsys):
     with pytest.raises(SystemExit):
         cli.main(["rebuild", "-h"])
     text = capsys.readouterr().out
-    names = [c.name for s in SERVICES for c in projection_classes(s)]
+    names = [c.name for s in service_names() for c in projection_classes(s)]
     assert "reporting.settlements" in names
     assert [n for n in names if n not in text] == []

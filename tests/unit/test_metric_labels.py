@@ -8,7 +8,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.backbone import metrics
-from services.backbone.settings import PUBLISHERS, SERVICES
+from services.backbone.declaration import publisher_names, service_names
 from services.bootstrap import projection_classes
 from tests.organisation import form_group
 
@@ -31,14 +31,14 @@ def test_consumer_names_the_service_and_projection_the_read_model(api, unique):
     form_group(lambda method, path, body: (lambda r: (r.status_code, r.json_body))(api.post(path, body)), unique)
     api.settle()
     api.runtime.refresh_gauges()
-    owner = {cls.name: cls.consumer for s in SERVICES for cls in projection_classes(s)}
+    owner = {cls.name: cls.consumer for s in service_names() for cls in projection_classes(s)}
     consumed = _series("rps_events_consumed")
     assert any(labels["projection"] == "contracts.directory" for labels in consumed)
     for name in EVENT_METRICS:
         for labels in _series(name):  # (other tests' projections too: the registry is the process's)
             assert labels["consumer"] not in owner, f"{name}: a read model's name as the consumer: {labels}"
             if labels.get("projection") in owner:
-                assert owner[labels["projection"]] == labels["consumer"] in SERVICES, (name, labels)
-                assert labels["source"] in PUBLISHERS, (name, labels)
+                assert owner[labels["projection"]] == labels["consumer"] in service_names(), (name, labels)
+                assert labels["source"] in publisher_names(), (name, labels)
     lags = {(labels["consumer"], labels["source"]) for labels in _series("rps_projection_lag_notifications")}
     assert ("reporting", "visits") in lags and ("contracts", "contracts") in lags

@@ -23,7 +23,7 @@ import orjson
 
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
-from services.backbone.settings import PUBLISHERS
+from services.backbone.declaration import publisher_names
 from services.backbone.tracking import Covers, Projection
 
 ENTITIES = (
@@ -147,7 +147,7 @@ State = tuple[tuple[str, str], dict[str, Any]]  # (own entity, what the aggregat
 class AuditTrailProjection(Projection):
     name = "reporting.audit"
     consumer = "reporting"
-    sources = PUBLISHERS
+    sources = publisher_names()
     table_names = ("rpt_audit", "rpt_audit_subjects")  # the latter an older release's, dropped on a rebuild
     tables = (
         "CREATE TABLE IF NOT EXISTS rpt_audit ("

@@ -18,7 +18,7 @@ from services.backbone.chain import DEVELOPMENT_KEYRING, Keyring
 from services.backbone.chain_checkpoint import CHECKPOINT_EVENT, CHECKPOINT_KIND
 from services.backbone.envelope import short_type, source_service
 from services.backbone.persistence import Cursor
-from services.backbone.settings import PUBLISHERS
+from services.backbone.declaration import publisher_names
 from services.backbone.tracking import Projection
 
 
@@ -46,7 +46,7 @@ class ChainHeadsProjection(Projection):
     keyring: Keyring = DEVELOPMENT_KEYRING
     name = "reporting.chain_heads"
     consumer = "reporting"
-    sources = PUBLISHERS
+    sources = publisher_names()
     table_names = ("chain_heads",)
     tables = (
         "CREATE TABLE IF NOT EXISTS chain_heads ("

@@ -205,11 +205,11 @@ def built_services(script: Path = DOCKER / "build-images.sh") -> set[str]:
 
 @pytest.mark.parametrize("path", dockerfiles(), ids=lambda p: str(p.relative_to(REPO)))
 def test_an_image_for_every_service_and_only_those(path):
-    from services.backbone.settings import SERVICES
+    from services.backbone.declaration import service_names
 
     # web included: it is `rps serve web` from the same package.
-    assert build_arg_services(path) == set(SERVICES)
-    assert built_services() == set(SERVICES)
+    assert build_arg_services(path) == set(service_names())
+    assert built_services() == set(service_names())
 
 
 def data_files() -> list[Path]:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from services.backbone import settings as rps_settings
+from services.backbone.declaration import publisher_names, service_names
 from services.backbone.settings import ConfigurationError, Settings
 from services.feedback.settings import FeedbackSettings
 from services.reporting.settings import ReportSettings
@@ -99,8 +99,8 @@ def test_schema_validation_rejects_a_misspelt_field_and_a_wrong_type(validator):
 
 
 def test_every_service_of_the_settings_is_deployed():
-    # A service added to settings.SERVICES needs its Deployment, image and routes here.
-    assert set(API_SERVICES) == set(rps_settings.SERVICES)
+    # A service added to the entry points rps.services needs its Deployment, image and routes here.
+    assert set(API_SERVICES) == set(service_names())
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -119,7 +119,7 @@ def test_each_api_service_has_deployment_service_pdb_and_autoscaler(overlay):
 def test_workers_and_notifier_run_two_replicas_with_metrics(overlay):
     docs = render(overlay)
     # Every publisher's outbox is relayed by its worker.
-    assert all("relay" in WORKERS[f"{s}-worker"][0] for s in rps_settings.PUBLISHERS)
+    assert all("relay" in WORKERS[f"{s}-worker"][0] for s in publisher_names())
     for name, (args, image) in WORKERS.items():
         deployment = named(docs, "Deployment", name)
         # Two on purpose: the lease keeps one active, the other on standby.
@@ -203,7 +203,7 @@ def unread_keys(data: dict[str, str], modules: list[Path] = SETTINGS_MODULES) ->
     for key in data:
         feed = re.fullmatch(r"RPS_EVENTS_URL_([A-Z]+)", key)
         if feed:
-            if feed.group(1).lower() not in rps_settings.PUBLISHERS:
+            if feed.group(1).lower() not in publisher_names():
                 unread.append(key)
         elif f'"{key}"' not in sources:
             unread.append(key)
@@ -337,7 +337,7 @@ def test_secret_check_catches_a_missing_key_an_optional_one_and_a_written_value(
 def test_event_feed_urls_point_at_the_publishing_services(overlay):
     docs = render(overlay)
     data = next(c for c in of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("rps-config"))["data"]
-    for service in rps_settings.PUBLISHERS:
+    for service in publisher_names():
         url = urlsplit(data[f"RPS_EVENTS_URL_{service.upper()}"])
         assert url.hostname == service and url.path == f"/api/v1/events/{service}"
         ports = {p["port"] for p in named(docs, "Service", url.hostname)["spec"]["ports"]}

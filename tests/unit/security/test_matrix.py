@@ -262,10 +262,10 @@ def test_the_matrix_covers_every_declared_route(world: World):
     from werkzeug.routing import Map, Rule
 
     from services.backbone.http import routes_of
-    from services.backbone.settings import SERVICES
+    from services.backbone.declaration import service_names
     from services.bootstrap import service_class
 
-    declared = {(m, p) for name in SERVICES for m, p, _ in routes_of(service_class(name)())}
+    declared = {(m, p) for name in service_names() for m, p, _ in routes_of(service_class(name)())}
     adapter = Map([Rule(p, methods=[m], endpoint=f"{m} {p}") for m, p in sorted(declared)]).bind("localhost")
     names = {**world.own.values(), "fresh": "x"}
     covered = {adapter.match(_fill(path, names).split("?")[0], method=method)[0] for method, path, _, _ in MATRIX}

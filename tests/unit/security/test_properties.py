@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.backbone.http import routes_of
-from services.backbone.settings import SERVICES
+from services.backbone.declaration import service_names
 from services.bootstrap import service_class
 from tests.unit.security.conftest import World
 
@@ -24,7 +24,7 @@ BUDGET = settings(max_examples=150, deadline=None, suppress_health_check=[Health
 def commands() -> list[tuple[str, str, list[str]]]:
     """Every command route with a JSON body: method, path, the field names of its schema."""
     found = []
-    for name in SERVICES:
+    for name in service_names():
         for method, path, bound in routes_of(service_class(name)()):
             if method not in ("POST", "PUT") or "open311" in path:
                 continue
