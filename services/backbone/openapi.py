@@ -80,9 +80,8 @@ def _query_parameters(query: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _page(path: str) -> dict[str, Any]:
-    """A list's page (API.md "Lists"); GET /visits names its items ``visits``."""
-    key = "visits" if path == "/api/v1/visits" else "items"
+def list_page(key: str = "items") -> dict[str, Any]:
+    """A list's page (API.md "Lists"): ``key`` holds its items (a route may name them otherwise)."""
     return {
         "type": "object",
         "required": [key, "next_cursor"],
@@ -147,7 +146,7 @@ def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
             **errors,
         }
     success_media = [_FORMAT_MEDIA[f] for f in query["format"]["enum"]] if "format" in names else ["application/json"]
-    body = getattr(fn, "rps_response", None) or (_page(path) if "cursor" in names else {"type": "object"})
+    body = getattr(fn, "rps_response", None) or (list_page() if "cursor" in names else {"type": "object"})
     success = {"description": "成功", "content": _content(success_media, body)}
     if path == "/health/ready":  # not ready: 503 with the same body (which check failed)
         errors["503"] = {"description": "未就绪", "content": _content(success_media, body)}

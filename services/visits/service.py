@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.http import BadRequest, json_response, parse_body, route
+from services.backbone.openapi import list_page
 from services.backbone.operations import OperationsRoutes
 from services.programme.calendar import month_bounds
 from services.visits.application import VisitsApplication
@@ -66,7 +67,7 @@ class VisitsService(OperationsRoutes):
         visit = self.visits.log_visit(**body.model_dump())
         return json_response(visit.as_dict(), 201, headers={"Location": f"/api/v1/visits/{visit.id}"})
 
-    @route("GET", "/api/v1/visits", query=VisitQuery)
+    @route("GET", "/api/v1/visits", query=VisitQuery, response=list_page("visits"))
     def list_visits(self, request: Request) -> Response:
         query = parse_query(request, VisitQuery)
         first, last = query.from_, query.to
