@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import signal
 import threading
 from typing import Any
 
 
 def settings(maintenance: bool = False) -> Any:
-    """Settings from the environment. ``maintenance``: a command that reads or rewrites whole
-    histories (migrate, rebuild, reports, audits) runs its statements without the request path's
-    statement timeout, unless RPS_DB_STATEMENT_TIMEOUT_SECONDS is set explicitly."""
-    import dataclasses
-
+    """Settings from the environment (``Settings.from_env``: ``maintenance`` for a command that
+    reads or rewrites whole histories)."""
     from services.backbone.settings import Settings
 
-    read = Settings.from_env()
-    if maintenance and not os.environ.get("RPS_DB_STATEMENT_TIMEOUT_SECONDS"):
-        read = dataclasses.replace(read, db_statement_timeout_seconds=0)
-    return read
+    return Settings.from_env(maintenance=maintenance)
 
 
 def runtime_for(settings: Any, services: tuple[str, ...]) -> Any:

@@ -268,7 +268,10 @@ class Settings:
         return (self.pseudonym_key or DEV_PSEUDONYM_KEY).encode()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, maintenance: bool = False) -> "Settings":
+        """``maintenance``: a command that reads or rewrites whole histories (migrate, rebuild,
+        reports, audits) runs its statements without the request path's statement timeout,
+        unless RPS_DB_STATEMENT_TIMEOUT_SECONDS is set."""
         env = os.environ if env is None else env
         amqp = env.get("AMQP_URI") or None
         db = env.get("DATABASE_URL") or None
@@ -314,7 +317,7 @@ class Settings:
             trusted_proxy_hops=_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
             idempotency_in_flight_seconds=_int(env, "RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
             db_connect_timeout_seconds=_float(env, "RPS_DB_CONNECT_TIMEOUT_SECONDS", 3.0),
-            db_statement_timeout_seconds=_float(env, "RPS_DB_STATEMENT_TIMEOUT_SECONDS", 10.0),
+            db_statement_timeout_seconds=_float(env, "RPS_DB_STATEMENT_TIMEOUT_SECONDS", 0.0 if maintenance else 10.0),
             failpoint=env.get("RPS_FAILPOINT") or None,
             today=_fixed_today(env),
             chain_keys=_chain_keys(_outside_data_dir(env, "RPS_CHAIN_KEYS")),

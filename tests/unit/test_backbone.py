@@ -80,6 +80,10 @@ def test_every_services_settings_are_read_at_start_with_the_rest():
     assert settings.of("reporting").visit_reminder_day == 15
     assert settings.of("contracts") is None  # declares no settings of its own
     assert Settings().of("feedback").opinion_answer_days == 30  # not read from an environment: the defaults
+    # Issue 15 item 9: maintenance commands run without the request path's statement timeout unless it is set.
+    assert Settings.from_env({}).db_statement_timeout_seconds == 10
+    assert Settings.from_env({}, maintenance=True).db_statement_timeout_seconds == 0
+    assert Settings.from_env({"RPS_DB_STATEMENT_TIMEOUT_SECONDS": "5"}, maintenance=True).db_statement_timeout_seconds == 5
     for name, bad in (("RPS_OPINION_ANSWER_DAYS", "0"), ("RPS_REMINDER_VISIT_DAY", "31"),
                       ("RPS_OIDC_ISSUER", "ftp://sso")):
         with pytest.raises(ConfigurationError, match=name):
