@@ -1,5 +1,5 @@
-"""The one way to retry: tenacity's policies, named for the four kinds of
-retry the services make.
+"""The one way to retry: tenacity's policies, named for the kinds of retry
+the services make.
 
 - ``on_lost_race``: a write that lost an optimistic-concurrency race runs
   again on fresh state after a random pause in a doubling window, so racers
@@ -92,7 +92,8 @@ def until_stopped(
         yield attempt
 
 
-def bounded(attempts: int, backoff_seconds: float, *, sleep: Callable[[float], Any], retry_on: Callable[[BaseException], bool]) -> Retrying:
+def bounded(attempts: int, backoff_seconds: float, *, sleep: Callable[[float], Any],
+            retry_on: Callable[[BaseException], bool]) -> Retrying:
     """Up to ``attempts`` tries while the error passes ``retry_on``, pausing
     backoff_seconds * 2**(n-1) after try n; the last error is raised."""
     return Retrying(
