@@ -258,11 +258,13 @@ def main() -> None:
     parser.add_argument("--churn", default="5,50,500", help="new events before each cached report, per series")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace the Python heap (slower)")
+    parser.add_argument("--fresh-history", action="store_true",
+                        help="make the history again (after a change of the domain's events) instead of the cached one")
     args = parser.parse_args()
     churn = [int(n) for n in args.churn.split(",") if n]
     held_back = args.calls * sum(churn)  # generated after the history, applied between reports
 
-    history = made_once(args.events, held_back, args.groups, args.seed)  # once per machine (bench/history.py)
+    history = made_once(args.events, held_back, args.groups, args.seed, fresh=args.fresh_history)  # once per machine
     gen = load(history)
     tmp = Path(tempfile.mkdtemp(prefix="rps-bench-rebuild-"))
     try:
