@@ -7,7 +7,6 @@ projection runner's tests address it by position).
 from services.reporting.projections.audit_trail import AuditTrailProjection
 from services.reporting.projections.chain_heads import ChainHeadsProjection
 from services.reporting.projections.consultations import ConsultationsProjection
-from services.reporting.projections.contract_terms import ContractTermsProjection
 from services.reporting.projections.opinions import OpinionsProjection
 from services.reporting.projections.organisation import OrganisationProjection
 from services.reporting.projections.paperwork import PaperworkProjection
@@ -25,7 +24,6 @@ PROJECTIONS = [
     RecommendationsProjection,
     ConsultationsProjection,
     PaperworkProjection,
-    ContractTermsProjection,
     ProgressProjection,
     AuditTrailProjection,
 ]

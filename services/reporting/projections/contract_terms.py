@@ -1,5 +1,6 @@
 """The contracts' signing dates and the terms the policy names (R-CON-1 amended),
-for the annual report's contracts section.
+for the annual report's contracts section, read from the organisation's
+``rpt_contracts`` (``organisation.py``).
 
 Contracts signed before these fields existed have neither: their row keeps
 ``signed_on`` empty and each term empty, except 工作内容, which falls back to
@@ -10,34 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.backbone.persistence import Cursor, Database
-from services.backbone.tracking import Projection, handles
-from services.programme.terms import TERM_FIELDS, policy_terms
+from services.backbone.persistence import Database
+from services.programme.terms import TERM_FIELDS
+from services.reporting.projections.organisation import PREFIX
 
-TABLE = "rpt_contract_terms"
-
-
-class ContractTermsProjection(Projection):
-    name = "reporting.contract_terms"
-    consumer = "reporting"
-    sources = ("contracts",)
-    table_names = (TABLE,)
-    tables = (
-        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-        " id TEXT PRIMARY KEY, team TEXT, signed_on TEXT, start_date TEXT, terms TEXT NOT NULL DEFAULT '{}')",
-    )
-
-    @handles("ContractSigned")
-    def signed(self, cur: Cursor, envelope: dict[str, Any]) -> None:
-        data = envelope["data"]
-        terms = policy_terms(data.get("terms"), data.get("work_content"))
-        cur.execute(
-            f"INSERT INTO {TABLE} (id, team, signed_on, start_date, terms) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (id) DO UPDATE SET team = excluded.team, signed_on = excluded.signed_on,"
-            " start_date = excluded.start_date, terms = excluded.terms",
-            (data["id"], data.get("team"), data.get("signed_on"), data.get("start_date"),
-             json.dumps(terms, ensure_ascii=False, sort_keys=True)),
-        )
+TABLE = f"{PREFIX}contracts"
 
 
 # R-CON-1: the policy's names of the terms (工作内容、工作标准、工作深度、工作周期、工作时间、工作经费及权利义务).
