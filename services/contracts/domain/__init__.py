@@ -38,6 +38,7 @@ from services.contracts.domain.checks import (
     bad_boundary,
     check_boundary,
     check_code,
+    check_contacts,
     check_deduction_rule,
     check_email,
     check_fee,
@@ -73,7 +74,7 @@ from services.programme.assignment import DEDUCTION_RULES, DEFAULT_LATE_AFTER_DA
 from services.programme.calendar import term_end  # importers of both
 from services.programme.terms import TERM_FIELDS, policy_terms  # importers of both
 
-from services.contracts.domain import previous_topics  # noqa: E402,F401 (what the previous release stored keeps loading)
+from services.contracts.domain import previous_topics  # noqa: F401 (what the previous release stored keeps loading)
 
 __all__ = [
     "CONTACT_ENTITIES",
@@ -101,6 +102,7 @@ __all__ = [
     "bad_boundary",
     "check_boundary",
     "check_code",
+    "check_contacts",
     "check_deduction_rule",
     "check_email",
     "check_experience",

@@ -101,6 +101,17 @@ def check_text(value: str | None, field: str, *, required: bool = True) -> str |
     return value.strip()
 
 
+def check_contacts(
+    leader: str | None, department: str | None, contact: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """R-ORG-7: the responsible leader, department and contact person, each optional."""
+    return (
+        check_text(leader, "leader", required=False),
+        check_text(department, "department", required=False),
+        check_text(contact, "contact", required=False),
+    )
+
+
 def check_terms(terms: Mapping[str, Any] | None) -> dict[str, str | None]:
     """R-CON-1 (amended): the policy's terms, each an optional text (None: not given)."""
     terms = dict(terms or {})

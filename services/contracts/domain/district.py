@@ -9,7 +9,15 @@ from typing import Any, Iterable
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate
-from services.contracts.domain.checks import bad_boundary, check_boundary, check_code, check_text, check_types, district_id
+from services.contracts.domain.checks import (
+    bad_boundary,
+    check_boundary,
+    check_code,
+    check_contacts,
+    check_text,
+    check_types,
+    district_id,
+)
 from services.contracts.domain.government import Government
 
 
@@ -87,11 +95,7 @@ class District(Aggregate):
         self.boundary = boundary
 
     def change_contacts(self, *, leader: str | None, contact: str | None, department: str | None = None) -> bool:
-        new = (
-            check_text(leader, "leader", required=False),
-            check_text(department, "department", required=False),
-            check_text(contact, "contact", required=False),
-        )
+        new = check_contacts(leader, department, contact)
         if new == (self.leader, self.department, self.contact):
             return False
         self._contacts_changed(entity="district", code=self.code, leader=new[0], department=new[1], contact=new[2])

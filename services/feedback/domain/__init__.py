@@ -59,7 +59,7 @@ from services.feedback.domain.reminders import (
     REMINDER_ROLES,
     Reminders,
 )
-from services.feedback.domain import previous_topics  # noqa: E402,F401 (what the previous release stored keeps loading)
+from services.feedback.domain import previous_topics  # noqa: F401 (what the previous release stored keeps loading)
 
 __all__ = [
     "ANNUAL_SUMMARY_KINDS",
