@@ -32,7 +32,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -42,7 +41,7 @@ from werkzeug.wrappers import Response
 
 from services.backbone.application import COMMAND_ATTEMPTS, deferring, lost_race_retrying
 from services.backbone.domain import Conflict, RuleViolated
-from services.backbone.persistence import Database
+from services.backbone.persistence import Database, PurgeSchedule
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,6 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the IETF draft's
 PENDING_TIMEOUT_SECONDS = 60
 # Answers kept for a replay; others (5xx, 429) leave the key free for a retry.
 _KEPT_HEADERS = ("Content-Type", "Location")
-_PURGE_EVERY_SECONDS = 60
 
 now: Callable[[], float] = time.time
 
@@ -278,13 +276,9 @@ class IdempotencyStore:
     def _purge(self) -> None:
         """Drop records past the retention, at most once a minute per database."""
         at = now()
-        with _purge_lock:
-            if at - _last_purge.get(id(self.db), 0.0) < _PURGE_EVERY_SECONDS:
-                return
-            _last_purge[id(self.db)] = at
-        with self.db.transaction() as cur:
-            cur.execute("DELETE FROM idempotency_keys WHERE created_at < %s", (int(at) - self.retention_seconds,))
+        if _purges.due(self.db, at):
+            with self.db.transaction() as cur:
+                cur.execute("DELETE FROM idempotency_keys WHERE created_at < %s", (int(at) - self.retention_seconds,))
 
 
-_purge_lock = threading.Lock()
-_last_purge: dict[int, float] = {}
+_purges = PurgeSchedule(every_seconds=60)

@@ -18,7 +18,7 @@ import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, ContextManager, Iterator, Sequence
 
 from services.backbone.settings import Settings
 
@@ -111,8 +111,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
+        """A transaction of its own, or a savepoint of the one this context joined (``joined``)."""
+        joined = self._joined_cursor()
+        if joined is not None:
+            with _savepoint(joined):
+                yield joined
+            return
+        with self._own_transaction() as cur:
+            yield cur
+
+    def _own_transaction(self) -> ContextManager[Cursor]:
+        """BEGIN .. COMMIT (ROLLBACK on an exception) on a connection of this database."""
         raise NotImplementedError
-        yield  # pragma: no cover
 
     @contextmanager
     def joined(self) -> Iterator[Cursor]:
@@ -140,6 +150,24 @@ class Database:
         pass
 
 
+class PurgeSchedule:
+    """When a table's expired rows are due to be deleted: at most once per ``every_seconds``
+    per database, however many requests come (idempotency keys, rate-limit counters)."""
+
+    def __init__(self, every_seconds: float) -> None:
+        self.every_seconds = every_seconds
+        self._lock = threading.Lock()
+        self._last: dict[int, float] = {}
+
+    def due(self, db: Database, at: float) -> bool:
+        """True (and ``at`` noted as the last purge) when ``db``'s last purge is that long ago."""
+        with self._lock:
+            if at - self._last.get(id(db), 0.0) < self.every_seconds:
+                return False
+            self._last[id(db)] = at
+            return True
+
+
 class SQLiteDatabase(Database):
     engine = "sqlite"
 
@@ -154,12 +182,7 @@ class SQLiteDatabase(Database):
         self._lock = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        joined = self._joined_cursor()
-        if joined is not None:
-            with _savepoint(joined):
-                yield joined
-            return
+    def _own_transaction(self) -> Iterator[Cursor]:
         with self._lock:
             raw = self._conn.cursor()
             raw.execute("BEGIN IMMEDIATE")
@@ -213,12 +236,7 @@ class PostgresDatabase(Database):
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        joined = self._joined_cursor()
-        if joined is not None:
-            with _savepoint(joined):
-                yield joined
-            return
+    def _own_transaction(self) -> Iterator[Cursor]:
         with self._pool.connection() as conn:
             with conn.transaction():
                 with conn.cursor() as raw:

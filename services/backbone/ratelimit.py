@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
 import unicodedata
 from typing import Callable
@@ -24,11 +23,10 @@ from typing import Callable
 from services.backbone import clock
 from services.backbone.domain import DomainError
 from services.backbone.idempotency import pseudonym
-from services.backbone.persistence import Database
+from services.backbone.persistence import Database, PurgeSchedule
 
 now: Callable[[], float] = time.time
 
-_PURGE_EVERY_SECONDS = 60
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
@@ -116,13 +114,9 @@ class RateLimiter:
 
     def _purge(self) -> None:
         at = now()
-        with _purge_lock:
-            if at - _last_purge.get(id(self.db), 0.0) < _PURGE_EVERY_SECONDS:
-                return
-            _last_purge[id(self.db)] = at
-        with self.db.transaction() as cur:
-            cur.execute("DELETE FROM rate_limit_counters WHERE expires_at < %s", (int(at),))
+        if _purges.due(self.db, at):
+            with self.db.transaction() as cur:
+                cur.execute("DELETE FROM rate_limit_counters WHERE expires_at < %s", (int(at),))
 
 
-_purge_lock = threading.Lock()
-_last_purge: dict[int, float] = {}
+_purges = PurgeSchedule(every_seconds=60)
