@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from services.backbone.feed import feed_url
@@ -24,14 +24,40 @@ class ConfigurationError(Exception):
     """A setting is missing or malformed; the process refuses to start."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def env_int(
+    env: Mapping[str, Any], name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """``name`` as a whole number, ``default`` when unset or empty, within ``minimum`` (..
+    ``maximum``) when given; otherwise a ConfigurationError naming the variable (every
+    service's settings read their numbers so)."""
+    return _number(env, name, default, int, "an integer", minimum, maximum)
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, float, "a number")
+
+
+def _number(
+    env: Mapping[str, Any],
+    name: str,
+    default: Any,
+    parse: Callable[[Any], Any],
+    what: str,
+    minimum: Any = None,
+    maximum: Any = None,
+) -> Any:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        value = parse(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be {what}, got {raw!r}") from None
+    if maximum is not None and not minimum <= value <= maximum:
+        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
@@ -84,16 +110,6 @@ def _fixed_today(env: Mapping[str, str]) -> dt.date | None:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise ConfigurationError(f"RPS_TODAY must be YYYY-MM-DD, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
 
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -293,13 +309,13 @@ class Settings:
             database_url=db,
             data_dir=Path(env.get("RPS_DATA_DIR") or "var"),
             http=env.get("RPS_HTTP") or "127.0.0.1:8000",
-            relay_batch=_int(env, "RPS_RELAY_BATCH", 200),
+            relay_batch=env_int(env, "RPS_RELAY_BATCH", 200),
             relay_idle_seconds=_float(env, "RPS_RELAY_IDLE_SECONDS", 0.5),
-            consumer_prefetch=_int(env, "RPS_CONSUMER_PREFETCH", 100),
+            consumer_prefetch=env_int(env, "RPS_CONSUMER_PREFETCH", 100),
             lease_seconds=max(1.0, _float(env, "RPS_LEASE_SECONDS", 15.0)),
             rabbitmq_management_url=(env.get("RPS_RABBITMQ_MANAGEMENT_URL") or "").rstrip("/") or None,
-            metrics_port=_int(env, "RPS_METRICS_PORT", 0),
-            retry_attempts=max(1, _int(env, "RPS_RETRY_ATTEMPTS", 5)),
+            metrics_port=env_int(env, "RPS_METRICS_PORT", 0),
+            retry_attempts=max(1, env_int(env, "RPS_RETRY_ATTEMPTS", 5)),
             retry_backoff_seconds=_float(env, "RPS_RETRY_BACKOFF_SECONDS", 0.2),
             events_urls=events_urls,
             environment=env.get("RPS_ENV") or "development",
@@ -307,15 +323,15 @@ class Settings:
             jwt_issuer=env.get("RPS_JWT_ISSUER") or None,
             jwt_audience=env.get("RPS_JWT_AUDIENCE") or None,
             jwt_algorithms=tuple(a.strip() for a in (env.get("RPS_JWT_ALGORITHMS") or "").split(",") if a.strip()),
-            jwt_leeway_seconds=_int(env, "RPS_JWT_LEEWAY_SECONDS", 30),
+            jwt_leeway_seconds=env_int(env, "RPS_JWT_LEEWAY_SECONDS", 30),
             jwt_secret=_secret(env, "RPS_JWT_SECRET"),
             service_token=_secret(env, "RPS_SERVICE_TOKEN"),
             pseudonym_key=_secret(env, "RPS_PSEUDONYM_KEY"),
-            idempotency_retention_hours=_int(env, "RPS_IDEMPOTENCY_RETENTION_HOURS", 24),
-            rate_limit_per_minute=_int(env, "RPS_RATE_LIMIT_PER_MINUTE", 10),
-            rate_limit_phone_per_day=_int(env, "RPS_RATE_LIMIT_PHONE_PER_DAY", 5),
-            trusted_proxy_hops=_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
-            idempotency_in_flight_seconds=_int(env, "RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
+            idempotency_retention_hours=env_int(env, "RPS_IDEMPOTENCY_RETENTION_HOURS", 24),
+            rate_limit_per_minute=env_int(env, "RPS_RATE_LIMIT_PER_MINUTE", 10),
+            rate_limit_phone_per_day=env_int(env, "RPS_RATE_LIMIT_PHONE_PER_DAY", 5),
+            trusted_proxy_hops=env_int(env, "RPS_TRUSTED_PROXY_HOPS", 0),
+            idempotency_in_flight_seconds=env_int(env, "RPS_IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
             db_connect_timeout_seconds=_float(env, "RPS_DB_CONNECT_TIMEOUT_SECONDS", 3.0),
             db_statement_timeout_seconds=_float(env, "RPS_DB_STATEMENT_TIMEOUT_SECONDS", 0.0 if maintenance else 10.0),
             failpoint=env.get("RPS_FAILPOINT") or None,

@@ -9,20 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from services.backbone.settings import ConfigurationError
-
-
-def _int(env: Mapping[str, Any], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
-    return value
+from services.backbone.settings import env_int
 
 
 @dataclass(frozen=True)
@@ -47,13 +34,13 @@ class FeedbackSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, Any], *, production: bool = False) -> "FeedbackSettings":
         return cls(
-            opinion_acknowledge_days=_int(env, "RPS_OPINION_ACKNOWLEDGE_DAYS", 5, minimum=1),
-            opinion_answer_days=_int(env, "RPS_OPINION_ANSWER_DAYS", 30, minimum=1),
-            recommendation_due_days=_int(env, "RPS_RECOMMENDATION_DUE_DAYS", 60, minimum=1),
-            consultation_due_days=_int(env, "RPS_CONSULTATION_DUE_DAYS", 30, minimum=1),
-            notify_max_attempts=_int(env, "RPS_NOTIFY_MAX_ATTEMPTS", 5, minimum=1),
-            notify_backoff_seconds=_int(env, "RPS_NOTIFY_BACKOFF_SECONDS", 30),
+            opinion_acknowledge_days=env_int(env, "RPS_OPINION_ACKNOWLEDGE_DAYS", 5, minimum=1),
+            opinion_answer_days=env_int(env, "RPS_OPINION_ANSWER_DAYS", 30, minimum=1),
+            recommendation_due_days=env_int(env, "RPS_RECOMMENDATION_DUE_DAYS", 60, minimum=1),
+            consultation_due_days=env_int(env, "RPS_CONSULTATION_DUE_DAYS", 30, minimum=1),
+            notify_max_attempts=env_int(env, "RPS_NOTIFY_MAX_ATTEMPTS", 5, minimum=1),
+            notify_backoff_seconds=env_int(env, "RPS_NOTIFY_BACKOFF_SECONDS", 30, minimum=0),
             notify_webhook_url=env.get("RPS_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("RPS_NOTIFY_WEBHOOK_SECRET") or None,
-            personal_data_retention_days=_int(env, "RPS_PERSONAL_DATA_RETENTION_DAYS", 365, minimum=1),
+            personal_data_retention_days=env_int(env, "RPS_PERSONAL_DATA_RETENTION_DAYS", 365, minimum=1),
         )

@@ -11,23 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
-from services.backbone.settings import ConfigurationError
+from services.backbone.settings import ConfigurationError, env_int
 
 DEFAULT_ISSUER = "聊城市自然资源和规划局"
 DEFAULT_POLICY_WINDOW = (dt.date(2021, 6, 1), dt.date(2023, 5, 31))  # R-CON-3
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
 
 
 def _window(raw: str | None) -> tuple[dt.date, dt.date]:
@@ -68,8 +55,8 @@ class ReportSettings:
         return cls(
             issuer=env.get("RPS_REPORT_ISSUER") or DEFAULT_ISSUER,
             policy_window=_window(env.get("RPS_POLICY_WINDOW")),
-            visit_reminder_day=_int(env, "RPS_REMINDER_VISIT_DAY", 20, minimum=1, maximum=28),
-            due_within_days=_int(env, "RPS_REMINDER_DUE_WITHIN_DAYS", 7, minimum=0, maximum=90),
+            visit_reminder_day=env_int(env, "RPS_REMINDER_VISIT_DAY", 20, minimum=1, maximum=28),
+            due_within_days=env_int(env, "RPS_REMINDER_DUE_WITHIN_DAYS", 7, minimum=0, maximum=90),
             feedback_url=_url(env.get("RPS_FEEDBACK_URL")),
         )
 
