@@ -91,6 +91,7 @@ class Runtime:
         self.stopping = threading.Event()
         self.rebuild_seconds: dict[str, float] = {}  # of the last rebuild, per read model
         self._broker_gauges: Any = None
+        self._gateway: Any = None
         for service in services:
             if declaration_of(service).publishes:
                 env = event_store_env(service, settings, create_table=create_tables_now)
@@ -248,6 +249,21 @@ class Runtime:
 
             self._broker_gauges = BrokerGauges.configured(self.settings, queues_of(self.services))
         return self._broker_gauges
+
+    def local_client(self, service: str) -> Any:
+        """A WSGI client of ``service``'s HTTP API where this process serves it (embedded),
+        else None: one service reaches another only by its public API, the same gate
+        (token, policy, checks) as over the network."""
+        if service not in self.services:
+            return None
+        from werkzeug.test import Client
+
+        from services.backbone.http import Gateway
+
+        with self._idempotency_lock:
+            if self._gateway is None:
+                self._gateway = Gateway(self.service_objects())
+        return Client(self._gateway)
 
     def service_objects(self) -> list[Any]:
         """Plain instances of the service classes, with what nameko would inject."""

@@ -15,9 +15,9 @@ were reminded of, and when, stays in the event history. An event store of
 reporting's own, with a relay and a feedback projection of it, would be
 three more moving parts for one event a day.
 
-**How they get there.** Embedded mode hands them over in-process (the
-feedback application is in the same process): a thread of ``rps run``
-issues today's reminders after start and again at each new day. In the
+**How they get there.** Embedded mode posts them to feedback's route in-process
+(the process serves feedback's API too; the same gate, with the job's own token):
+a thread of ``rps run`` issues today's reminders after start and again at each new day. In the
 cluster, ``rps remind`` (the CronJob ``remind``) posts them to
 ``RPS_FEEDBACK_URL`` with the service token (role ``operator``,
 ``services.backbone.auth.service_headers``).
@@ -38,8 +38,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable
 
-from services.backbone import clock, context
-from services.backbone.auth import service_headers
+from services.backbone import clock
+from services.backbone.auth import issue_token, service_headers
 from services.backbone.persistence import Database
 from services.backbone.settings import ConfigurationError
 from services.reporting.reminders import reminders_on
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/v1/daily-reminders"
 # Who the events name as their actor when the job runs in-process (R-SEC-2).
-JOB = context.Actor(subject="reminder-job", role="system")
+JOB_SUBJECT = "reminder-job"
 
 # (date, reminders) -> {"date", "issued" (false: the date was issued before), "count", "counts"}
 Issuer = Callable[[dt.date, list[dict[str, Any]]], dict[str, Any]]
@@ -59,16 +59,23 @@ class IssueFailed(Exception):
     """The feedback service did not take the reminders (unreachable, or it refused them)."""
 
 
-def in_process(app: Any) -> Issuer:
-    """Embedded mode: the feedback application's command, called directly."""
+def _body(day: dt.date, reminders: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"date": day.isoformat(), "reminders": reminders}, ensure_ascii=False).encode()
+
+
+def in_process(client: Any, headers: Callable[[], dict[str, str]]) -> Issuer:
+    """Embedded mode: feedback's ``POST /api/v1/daily-reminders`` called in this process
+    (``client``: a WSGI test client of the process's gateway), through the same gate as over
+    the network: reporting reaches feedback only by its public API."""
 
     def issue(day: dt.date, reminders: list[dict[str, Any]]) -> dict[str, Any]:
-        with context.acting(context.RequestContext(actor=JOB, correlation_id=context.new_correlation_id())):
-            issued, created = app.issue_reminders(date=day, reminders=reminders)
-        counts: dict[str, int] = {}
-        for item in issued.reminders:
-            counts[item["kind"]] = counts.get(item["kind"], 0) + 1
-        return {"date": issued.date, "issued": created, "count": len(issued.reminders), "counts": counts}
+        response = client.post(PATH, data=_body(day, reminders),
+                               headers={"Content-Type": "application/json; charset=utf-8", **headers()})
+        body = response.get_json(silent=True) or {}
+        if response.status_code >= 400:
+            message = (body.get("error") or {}).get("message", "") if isinstance(body, dict) else ""
+            raise IssueFailed(f"feedback answered {response.status_code}: {message}")
+        return body
 
     return issue
 
@@ -82,9 +89,8 @@ def over_http(base_url: str, headers: Callable[[], dict[str, str]], *, timeout: 
     url = base_url.rstrip("/") + PATH
 
     def issue(day: dt.date, reminders: list[dict[str, Any]]) -> dict[str, Any]:
-        body = json.dumps({"date": day.isoformat(), "reminders": reminders}, ensure_ascii=False).encode()
         request = urllib.request.Request(
-            url, data=body, method="POST",
+            url, data=_body(day, reminders), method="POST",
             headers={"Content-Type": "application/json; charset=utf-8", **headers()},
         )
         try:
@@ -106,16 +112,23 @@ def _error_message(exc: urllib.error.HTTPError) -> str:
 
 
 def issuer_for(runtime: Any) -> Issuer:
-    """In-process where this process holds the feedback application, else over HTTP."""
-    app = runtime.publisher_app("feedback")
-    if app is not None:
-        return in_process(app)
+    """In-process where this process serves feedback's API too, else over HTTP."""
+    client = runtime.local_client("feedback")
+    if client is not None:
+        return in_process(client, lambda: _job_headers(runtime.settings))
     url = runtime.settings.of("reporting").feedback_url
     if not url:
         raise ConfigurationError(
             "set RPS_FEEDBACK_URL (e.g. http://feedback:8000): the feedback service the reminders are handed to"
         )
     return over_http(url, lambda: service_headers(runtime.settings))
+
+
+def _job_headers(settings: Any) -> dict[str, str]:
+    """The job's own token (R-SEC-2: the events name it as their actor), or the configured service token."""
+    if settings.service_token is None and settings.signing_secret is not None:
+        return {"Authorization": f"Bearer {issue_token(settings, 'operator', subject=JOB_SUBJECT, ttl_seconds=600)}"}
+    return service_headers(settings)
 
 
 def issue_day(db: Database, day: dt.date, issuer: Issuer, *, settings: ReportSettings | None = None) -> dict[str, Any]:
