@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from services.backbone.http import DATE_QUERY, TEXT_QUERY, BadRequest, page_query
 from services.backbone.persistence import Database
@@ -173,74 +173,77 @@ def _days_over(due: str | None, today: dt.date) -> int:
     return max(0, (today - dt.date.fromisoformat(due)).days) if due else 0
 
 
+def _page(
+    db: Database,
+    args: Mapping[str, str],
+    today: dt.date,
+    filters: tuple[str, ...],
+    table: str,
+    columns: str,
+    item: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A list's answer: the page of ``table``'s rows the query asks for, each as ``item`` makes it."""
+    rows, next_cursor = run_list(db, table, columns, parse_list_args(args, filters), today)
+    return {"items": [item(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _item_due(row: dict[str, Any], today: dt.date, open_statuses: tuple[str, ...]) -> dict[str, Any]:
+    """A row of an item with a due date: ``overdue_days`` while it is open (``open_statuses``)."""
+    item = {k: row[k] for k in row if k != "grp"}
+    item["group"] = row["grp"]
+    item["overdue_days"] = _days_over(row["due_date"], today) if row["status"] in open_statuses else 0
+    item["overdue"] = item["overdue_days"] > 0
+    return item
+
+
 def list_opinions(db: Database, args: Mapping[str, str], today: dt.date) -> dict[str, Any]:
-    query = parse_list_args(args, OPINION_FILTERS)
-    rows, next_cursor = run_list(
-        db, "fb_opinions",
+    def item(row: dict[str, Any]) -> dict[str, Any]:
+        out = {k: row[k] for k in row if k not in ("id", "grp", "lat", "lon")}
+        out["group"] = row["grp"]
+        out["public"] = bool(row["public"])
+        out["relayed"] = bool(row["relayed"])
+        out["point"] = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
+        late_ack = row["status"] == "received" and row["acknowledge_due_date"] < today.isoformat()
+        late_answer = row["status"] in ("received", "acknowledged") and row["due_date"] < today.isoformat()
+        out["overdue"] = late_ack or late_answer
+        return out
+
+    return _page(
+        db, args, today, OPINION_FILTERS, "fb_opinions",
         "id, ref, district, government, grp, category, channel, public, text, status, date, acknowledge_due_date,"
         " due_date, acknowledged_on, answered_on, closed_on, reply, recommendation, relayed, lat, lon, address,"
         " media_url, contact_phone_masked, updated_at",
-        query, today,
+        item,
     )
-    items = []
-    for row in rows:
-        item = {k: row[k] for k in row if k not in ("id", "grp", "lat", "lon")}
-        item["group"] = row["grp"]
-        item["public"] = bool(row["public"])
-        item["relayed"] = bool(row["relayed"])
-        item["point"] = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
-        late_ack = row["status"] == "received" and row["acknowledge_due_date"] < today.isoformat()
-        late_answer = row["status"] in ("received", "acknowledged") and row["due_date"] < today.isoformat()
-        item["overdue"] = late_ack or late_answer
-        items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
 
 
 def list_recommendations(db: Database, args: Mapping[str, str], today: dt.date) -> dict[str, Any]:
-    query = parse_list_args(args, RECOMMENDATION_FILTERS)
-    rows, next_cursor = run_list(
-        db, "fb_recommendations",
+    return _page(
+        db, args, today, RECOMMENDATION_FILTERS, "fb_recommendations",
         "id, grp, district, government, title, category, source, status, date, letter, letter_no, forwarded_on,"
         " due_date, percent, decided_on, completed_on, verified_on, updated_at",
-        query, today,
+        lambda row: _item_due(row, today, ("forwarded", "accepted")),
     )
-    items = []
-    for row in rows:
-        item = {k: row[k] for k in row if k != "grp"}
-        item["group"] = row["grp"]
-        open_ = row["status"] in ("forwarded", "accepted")
-        item["overdue_days"] = _days_over(row["due_date"], today) if open_ else 0
-        item["overdue"] = item["overdue_days"] > 0
-        items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
 
 
 def list_letters(db: Database, args: Mapping[str, str], today: dt.date) -> dict[str, Any]:
-    query = parse_list_args(args, LETTER_FILTERS)
-    rows, next_cursor = run_list(db, "fb_letters", "id, letter_no, government, date, due_date, items, districts,"
-                                 " groups_", query, today)
-    items = []
-    for row in rows:
-        item = {k: row[k] for k in row if k != "groups_"}
-        item["districts"] = json.loads(row["districts"] or "[]")
-        item["groups"] = json.loads(row["groups_"] or "[]")
-        items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
+    def item(row: dict[str, Any]) -> dict[str, Any]:
+        out = {k: row[k] for k in row if k != "groups_"}
+        out["districts"] = json.loads(row["districts"] or "[]")
+        out["groups"] = json.loads(row["groups_"] or "[]")
+        return out
+
+    return _page(
+        db, args, today, LETTER_FILTERS, "fb_letters",
+        "id, letter_no, government, date, due_date, items, districts, groups_",
+        item,
+    )
 
 
 def list_consultations(db: Database, args: Mapping[str, str], today: dt.date) -> dict[str, Any]:
-    query = parse_list_args(args, CONSULTATION_FILTERS)
-    rows, next_cursor = run_list(
-        db, "fb_consultations",
+    return _page(
+        db, args, today, CONSULTATION_FILTERS, "fb_consultations",
         "id, grp, district, government, kind, subject, stage, asked_by, status, date, due_date, verdict,"
         " answered_on, closed_on",
-        query, today,
+        lambda row: _item_due(row, today, ("requested",)),
     )
-    items = []
-    for row in rows:
-        item = {k: row[k] for k in row if k != "grp"}
-        item["group"] = row["grp"]
-        item["overdue_days"] = _days_over(row["due_date"], today) if row["status"] == "requested" else 0
-        item["overdue"] = item["overdue_days"] > 0
-        items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
