@@ -222,58 +222,49 @@ class ReadModels:
         With ``scope``, only the rows of its groups and districts, chosen as above.
         """
         dates = _Dates()
-        items: list[Item] = []
-        for r in self._item_rows("rpt_opinions", OPINION_COLUMNS, "opinion", last, since, scope):
-            items.append(
-                Item(
-                    kind="opinion",
-                    ref=r["id"],
-                    group=r["grp"],
-                    district=r["district"],
-                    government=r["government"],
-                    date=dates[r["date"]],
-                    due_date=dates.optional(r["due_date"]),
-                    acknowledge_due=dates.optional(r["acknowledge_due_date"]),
-                    steps=_steps(r["steps"], dates),
-                    category=r["category"],
-                    resolution=r["resolution"],
-                )
+
+        def item(kind: str, r: dict[str, Any], **facts: Any) -> Item:
+            """What every item has, from its row; ``facts``, what its kind adds."""
+            return Item(
+                kind=kind,
+                ref=r["id"],
+                group=r["grp"],
+                district=r["district"],
+                government=r["government"],
+                date=dates[r["date"]],
+                due_date=dates.optional(r["due_date"]),
+                steps=_steps(r["steps"], dates),
+                **facts,
             )
+
+        items = [
+            item(
+                "opinion",
+                r,
+                acknowledge_due=dates.optional(r["acknowledge_due_date"]),
+                category=r["category"],
+                resolution=r["resolution"],
+            )
+            for r in self._item_rows("rpt_opinions", OPINION_COLUMNS, "opinion", last, since, scope)
+        ]
         recommendations = self._item_rows(
             "rpt_recommendations", RECOMMENDATION_COLUMNS, "recommendation", last, since, scope, due=True
         )
-        for r in recommendations:
-            items.append(
-                Item(
-                    kind="recommendation",
-                    ref=r["id"],
-                    group=r["grp"],
-                    district=r["district"],
-                    government=r["government"],
-                    date=dates[r["date"]],
-                    due_date=dates.optional(r["due_date"]),
-                    steps=_steps(r["steps"], dates),
-                    category=r["category"],
-                    title=r["title"],
-                    letter_no=r["letter_no"],
-                    forwarded_on=dates.optional(r["forwarded_on"]),
-                )
+        items.extend(
+            item(
+                "recommendation",
+                r,
+                category=r["category"],
+                title=r["title"],
+                letter_no=r["letter_no"],
+                forwarded_on=dates.optional(r["forwarded_on"]),
             )
-        for r in self._item_rows("rpt_consultations", CONSULTATION_COLUMNS, "consultation", last, since, scope):
-            items.append(
-                Item(
-                    kind="consultation",
-                    ref=r["id"],
-                    group=r["grp"],
-                    district=r["district"],
-                    government=r["government"],
-                    date=dates[r["date"]],
-                    due_date=dates.optional(r["due_date"]),
-                    steps=_steps(r["steps"], dates),
-                    category=r["kind"],
-                    title=r["subject"],
-                )
-            )
+            for r in recommendations
+        )
+        items.extend(
+            item("consultation", r, category=r["kind"], title=r["subject"])
+            for r in self._item_rows("rpt_consultations", CONSULTATION_COLUMNS, "consultation", last, since, scope)
+        )
         return items
 
     def _item_rows(
