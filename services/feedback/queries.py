@@ -16,6 +16,9 @@ from typing import Any, Callable, Mapping
 
 from services.backbone.http import DATE_QUERY, TEXT_QUERY, BadRequest, page_query
 from services.backbone.persistence import Database
+from services.feedback.domain.consultation import consultation_overdue_days
+from services.feedback.domain.opinion import opinion_overdue
+from services.feedback.domain.recommendation import recommendation_overdue_days
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -169,10 +172,6 @@ LETTER_FILTERS = ("government", "from", "to")
 CONSULTATION_FILTERS = ("district", "group", "government", "status", "from", "to", "overdue", "kind")
 
 
-def _days_over(due: str | None, today: dt.date) -> int:
-    return max(0, (today - dt.date.fromisoformat(due)).days) if due else 0
-
-
 def _page(
     db: Database,
     args: Mapping[str, str],
@@ -187,12 +186,12 @@ def _page(
     return {"items": [item(row) for row in rows], "next_cursor": next_cursor}
 
 
-def _item_due(row: dict[str, Any], today: dt.date, open_statuses: tuple[str, ...]) -> dict[str, Any]:
-    """A row of an item with a due date: ``overdue_days`` while it is open (``open_statuses``)."""
+def _item_due(row: dict[str, Any], overdue_days: int) -> dict[str, Any]:
+    """A row of an item with a due date, and the days it is overdue (its aggregate's rule)."""
     item = {k: row[k] for k in row if k != "grp"}
     item["group"] = row["grp"]
-    item["overdue_days"] = _days_over(row["due_date"], today) if row["status"] in open_statuses else 0
-    item["overdue"] = item["overdue_days"] > 0
+    item["overdue_days"] = overdue_days
+    item["overdue"] = overdue_days > 0
     return item
 
 
@@ -203,9 +202,7 @@ def list_opinions(db: Database, args: Mapping[str, str], today: dt.date) -> dict
         out["public"] = bool(row["public"])
         out["relayed"] = bool(row["relayed"])
         out["point"] = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
-        late_ack = row["status"] == "received" and row["acknowledge_due_date"] < today.isoformat()
-        late_answer = row["status"] in ("received", "acknowledged") and row["due_date"] < today.isoformat()
-        out["overdue"] = late_ack or late_answer
+        out["overdue"] = opinion_overdue(row["status"], row["acknowledge_due_date"], row["due_date"], today)
         return out
 
     return _page(
@@ -222,7 +219,7 @@ def list_recommendations(db: Database, args: Mapping[str, str], today: dt.date) 
         db, args, today, RECOMMENDATION_FILTERS, "fb_recommendations",
         "id, grp, district, government, title, category, source, status, date, letter, letter_no, forwarded_on,"
         " due_date, percent, decided_on, completed_on, verified_on, updated_at",
-        lambda row: _item_due(row, today, ("forwarded", "accepted")),
+        lambda row: _item_due(row, recommendation_overdue_days(row["status"], row["due_date"], today)),
     )
 
 
@@ -245,5 +242,5 @@ def list_consultations(db: Database, args: Mapping[str, str], today: dt.date) ->
         db, args, today, CONSULTATION_FILTERS, "fb_consultations",
         "id, grp, district, government, kind, subject, stage, asked_by, status, date, due_date, verdict,"
         " answered_on, closed_on",
-        lambda row: _item_due(row, today, ("requested",)),
+        lambda row: _item_due(row, consultation_overdue_days(row["status"], row["due_date"], today)),
     )

@@ -85,3 +85,8 @@ def check_status(current: str, allowed: Iterable[str], action: str, rule: str) -
 def check_year(year: int, today: dt.date, rule: str) -> None:
     if year < 2000 or year > today.year:
         raise RuleViolated(f"year：年份应在 2000 到 {today.year} 之间", field="year", rule=rule)
+
+
+def days_past(due_date: str | None, today: dt.date) -> int:
+    """Days ``today`` is past an (inclusive) due date; 0 when it is not, or there is none."""
+    return max(0, (today - dt.date.fromisoformat(due_date)).days) if due_date else 0

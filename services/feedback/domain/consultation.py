@@ -16,6 +16,7 @@ from services.feedback.domain.checks import (
     check_not_future,
     check_status,
     check_text,
+    days_past,
 )
 
 
@@ -25,6 +26,11 @@ ASKER_ROLES = {"government": "government", "district": "subdistrict"}
 ASKER_NAMES = {"government": "区政府（管委会）", "district": "镇街"}
 STAGES = ("plan", "design", "implementation")
 VERDICTS = ("agree", "agree_with_changes", "disagree")
+
+
+def consultation_overdue_days(status: str, due_date: str | None, today: dt.date) -> int:
+    """R-CSL-1: days past the (inclusive) due date while no opinion is issued; 0 when not overdue."""
+    return days_past(due_date, today) if status == "requested" else 0
 
 
 def check_asker(asked_by: str, role: str | None, message: str) -> None:
@@ -124,6 +130,4 @@ class Consultation(Aggregate):
         self.closed_on = date
 
     def overdue_days(self, today: dt.date) -> int:
-        if self.status != "requested":
-            return 0
-        return max(0, (today - dt.date.fromisoformat(self.due_date)).days)
+        return consultation_overdue_days(self.status, self.due_date, today)

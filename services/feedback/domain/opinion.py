@@ -26,6 +26,13 @@ PUBLIC_POINT_DECIMALS = 3
 PERSONAL_ALWAYS = ("address", "media_url")
 
 
+def opinion_overdue(status: str, acknowledge_due_date: str, due_date: str, today: dt.date) -> bool:
+    """R-OPN-2 service levels: acknowledgement and answer due dates are inclusive."""
+    if status == "received" and today > dt.date.fromisoformat(acknowledge_due_date):
+        return True
+    return status in ("received", "acknowledged") and today > dt.date.fromisoformat(due_date)
+
+
 def public_point(point: dict[str, float] | None) -> dict[str, float] | None:
     """A public opinion's point as shown: rounded to 3 decimals (about 100 m)."""
     if not point:
@@ -264,7 +271,4 @@ class Opinion(Aggregate):
         self.contact_phone_masked = None
 
     def overdue(self, today: dt.date) -> bool:
-        """R-OPN-2 service levels: acknowledgement and answer due dates are inclusive."""
-        if self.status == "received" and today > dt.date.fromisoformat(self.acknowledge_due_date):
-            return True
-        return self.status in ("received", "acknowledged") and today > dt.date.fromisoformat(self.due_date)
+        return opinion_overdue(self.status, self.acknowledge_due_date, self.due_date, today)
