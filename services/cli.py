@@ -10,7 +10,6 @@ import threading
 import warnings
 from typing import Callable, Sequence
 
-from services.backbone.commands import metrics_server as _metrics_server
 from services.backbone.commands import settings as _settings
 from services.backbone.commands import stop_on_signals as _stop_on_signals
 
@@ -76,8 +75,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"rps {args.command}: {args.service} {lacking[role]}", file=sys.stderr)
             return 2
     roles = tuple(role for role in hosting.ROLES if role in (args.role or has))
-    if set(roles) - {"http"}:
-        _metrics_server(settings)
     return hosting.serve(args.service, roles, settings)
 
 

@@ -80,12 +80,11 @@ class ApplicationProvider(DependencyProvider):
         return self.host.runtime.app(self.service)
 
 
-def hold_lease(lease: Any, stopping: threading.Event, act: Callable[[], None], announce: str) -> None:
+def hold_lease(lease: Any, stopping: threading.Event, act: Callable[[], None]) -> None:
     """Act while this process holds ``lease``; back to standby whenever it is lost (frozen past
     it, PostgreSQL away, network cut): a former holder's write is refused by its fencing token."""
     try:
         while lease.acquire(stopping):
-            print(announce, flush=True)
             act()
             lease.release()
     finally:
@@ -106,7 +105,10 @@ class _SingletonRole:
         with eventlet.Timeout(STOP_SECONDS, False):
             for thread in threads:
                 if thread is not None:
-                    thread.wait()
+                    try:
+                        thread.wait()
+                    except Exception:  # the container has its error already (it kills itself)
+                        pass
         for thread in threads:
             if thread is not None and not thread.dead:
                 log.warning("%s: not stopped within %.0fs; ended", self, STOP_SECONDS)
@@ -141,11 +143,11 @@ class OutboxRelayRole(_SingletonRole, DependencyProvider):
         self.broker = BrokerGauges.configured(settings, queues_of((service,)))
         watch_broker(settings.amqp_uri or "", "relay", self.stopping)  # rps_broker_up (issue 15 item 4)
         self.gauges_thread = self._spawn(self._measure, f"relay {service}: gauges")
-        self.thread = self._spawn(functools.partial(
-            hold_lease, self.lease, self.stopping, self._relay, f"rps: relaying {service}.events",
-        ), f"relay {service}")
+        self.thread = self._spawn(functools.partial(hold_lease, self.lease, self.stopping, self._relay),
+                                  f"relay {service}")
 
     def _relay(self) -> None:
+        print(f"rps: relaying {self.relay.service}.events", flush=True)
         self.relay.run(self.stopping, idle_seconds=self.host.runtime.settings.relay_idle_seconds,
                        still_active=self.lease.held)
 
@@ -206,16 +208,15 @@ class ProjectionConsumer(_SingletonRole, Entrypoint):
         for projection in runtime.projections[name]:  # each run's transaction checks the lease's token
             projection.fence = self.lease.fence
         watch_broker(settings.amqp_uri or "", "consumer", self.stopping)  # rps_broker_up (issue 15 item 4)
-        self.thread = self._spawn(functools.partial(
-            hold_lease, self.lease, self.stopping, self._consume,
-            f"rps: projecting into {name} from {', '.join(handlers)}",
-        ), f"project {name}")
+        self.thread = self._spawn(functools.partial(hold_lease, self.lease, self.stopping, self._consume),
+                                  f"project {name}")
 
     def _consume(self) -> None:
         # A frozen former holder's deliveries go back to the queue when the broker drops it.
         self.consumer.wait_until_alone(self.stopping, self.host.runtime.settings.lease_seconds)
         if self.stopping.is_set():
             return
+        print(f"rps: projecting into {self.consumer.consumer} from {', '.join(self.consumer.handlers)}", flush=True)
         self.consumer.should_stop = False
         self.consumer.run()
 
@@ -250,6 +251,26 @@ class ProjectionConsumer(_SingletonRole, Entrypoint):
 project = ProjectionConsumer.decorator
 
 
+class MetricsExporter(DependencyProvider):
+    """Prometheus on RPS_METRICS_PORT for the relay and consumer roles, served in the hub (an API
+    process has /metrics). prometheus_client's own server would block the hub: its socketserver
+    was imported, with the unpatched selector, before eventlet patched the process."""
+
+    def start(self) -> None:
+        import eventlet.wsgi
+        from prometheus_client import make_wsgi_app
+
+        self.socket = eventlet.listen(("0.0.0.0", self.container.config[SETTINGS_KEY].metrics_port))
+        self.thread = self.container.spawn_managed_thread(
+            functools.partial(eventlet.wsgi.server, self.socket, make_wsgi_app(), log_output=False),
+            identifier="metrics",
+        )
+
+    def stop(self) -> None:
+        self.thread.kill()
+        self.socket.close()
+
+
 def _apply_events(self: Any, source: str, envelopes: list[dict[str, Any]]) -> None:
     """Apply a run of ``source``'s events to each of this service's read models that reads it."""
     self.runtime.run_handlers(self.name)[source](envelopes)
@@ -264,10 +285,12 @@ def roles_of(service: str) -> tuple[str, ...]:
     return ("http",) + (("relay",) if declared.publishes else ()) + (("project",) if declared.projection_classes() else ())
 
 
-def hosted_class(service_cls: type, roles: Collection[str]) -> type:
+def hosted_class(service_cls: type, roles: Collection[str], metrics_port: int = 0) -> type:
     """The nameko service class of ``roles``: the service's own class (its routes) when it serves
-    HTTP, with the relay and the consumer added as extensions."""
+    HTTP, with the relay, the consumer and their metrics added as extensions."""
     namespace: dict[str, Any] = {"name": service_cls.name, "__module__": __name__}
+    if metrics_port and set(roles) - {"http"}:
+        namespace["metrics_exporter"] = MetricsExporter()
     if "relay" in roles:
         namespace["outbox_relay"] = OutboxRelayRole()
     if "project" in roles:
@@ -302,7 +325,7 @@ def serve(service: str, roles: Collection[str], settings: Any) -> int:
     """Run ``service``'s ``roles`` in one container until SIGTERM or SIGINT."""
     from services.bootstrap import service_class
 
-    container = ServiceContainer(hosted_class(service_class(service), roles), {
+    container = ServiceContainer(hosted_class(service_class(service), roles, settings.metrics_port), {
         "WEB_SERVER_ADDRESS": settings.http,
         SETTINGS_KEY: settings,
     })
