@@ -112,6 +112,28 @@ def check_contacts(
     )
 
 
+class HasContacts:
+    """R-ORG-7 for a government and a district: replacing their three contacts. Each declares
+    its own ``_contacts_changed`` event (the ContactsChanged its stored topic names it by)."""
+
+    code: str
+    leader: str | None
+    department: str | None
+    contact: str | None
+
+    def _replace_contacts(
+        self, entity: str, leader: str | None, department: str | None, contact: str | None
+    ) -> bool:
+        """False (no event) when the checked contacts are the ones it has."""
+        new = check_contacts(leader, department, contact)
+        if new == (self.leader, self.department, self.contact):
+            return False
+        self._contacts_changed(  # type: ignore[attr-defined]
+            entity=entity, code=self.code, leader=new[0], department=new[1], contact=new[2]
+        )
+        return True
+
+
 def check_terms(terms: Mapping[str, Any] | None) -> dict[str, str | None]:
     """R-CON-1 (amended): the policy's terms, each an optional text (None: not given)."""
     terms = dict(terms or {})

@@ -10,10 +10,10 @@ from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate
 from services.contracts.domain.checks import (
+    HasContacts,
     bad_boundary,
     check_boundary,
     check_code,
-    check_contacts,
     check_text,
     check_types,
     district_id,
@@ -21,7 +21,7 @@ from services.contracts.domain.checks import (
 from services.contracts.domain.government import Government
 
 
-class District(Aggregate):
+class District(HasContacts, Aggregate):
     """A sub-district (镇街/园区) under a government: the unit a group serves."""
 
     @staticmethod
@@ -95,11 +95,8 @@ class District(Aggregate):
         self.boundary = boundary
 
     def change_contacts(self, *, leader: str | None, contact: str | None, department: str | None = None) -> bool:
-        new = check_contacts(leader, department, contact)
-        if new == (self.leader, self.department, self.contact):
-            return False
-        self._contacts_changed(entity="district", code=self.code, leader=new[0], department=new[1], contact=new[2])
-        return True
+        """Replace the contacts (the department is optional, R-ORG-7); False (no event) when nothing changes."""
+        return self._replace_contacts("district", leader, department, contact)
 
     @event("ContactsChanged")
     def _contacts_changed(

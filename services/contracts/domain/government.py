@@ -9,10 +9,10 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.backbone.domain import Aggregate
-from services.contracts.domain.checks import check_code, check_contacts, check_government_kind, check_text, government_id
+from services.contracts.domain.checks import HasContacts, check_code, check_government_kind, check_text, government_id
 
 
-class Government(Aggregate):
+class Government(HasContacts, Aggregate):
     """A district government or a development zone's administrative committee."""
 
     @staticmethod
@@ -55,11 +55,7 @@ class Government(Aggregate):
 
     def change_contacts(self, *, leader: str | None, department: str | None, contact: str | None) -> bool:
         """Replace the three contacts; False (no event) when nothing changes."""
-        new = check_contacts(leader, department, contact)
-        if new == (self.leader, self.department, self.contact):
-            return False
-        self._contacts_changed(entity="government", code=self.code, leader=new[0], department=new[1], contact=new[2])
-        return True
+        return self._replace_contacts("government", leader, department, contact)
 
     @event("ContactsChanged")
     def _contacts_changed(
