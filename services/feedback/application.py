@@ -23,7 +23,7 @@ from services.backbone.application import SNAPSHOT_EVERY, ServiceApplication, co
 from services.backbone.domain import Conflict, NotFound, RuleViolated
 from services.backbone.persistence import Database
 from services.backbone.topics import stored_topics
-from services.feedback import personal
+from services.feedback import personal, presenters
 from services.feedback.directory import Directory
 from services.feedback.domain import (
     AnnualSummary,
@@ -381,7 +381,7 @@ class FeedbackApplication(ServiceApplication):
             "reply": opinion.reply,
             "public": opinion.public,
             "text": opinion.text if opinion.public else None,
-            "updated_at": opinion.modified_on.astimezone(clock.TZ).isoformat(timespec="seconds"),
+            "updated_at": presenters.updated_at(opinion),
             "recommendation": None,
         }
         if opinion.recommendation:

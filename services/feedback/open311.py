@@ -23,6 +23,7 @@ from services.backbone.domain import DomainError, NotFound
 from services.backbone.http import BadRequest, error_response, json_response
 from services.backbone.http import form_fields as http_form_fields
 from services.backbone.persistence import Database
+from services.feedback import presenters
 from services.feedback.domain import CATEGORIES, CATEGORY_NAMES, public_point
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -330,7 +331,7 @@ def request_from_opinion(opinion: Any, directory: Any, recommendation: Any | Non
         "category": opinion.category, "public": opinion.public, "text": opinion.text, "status": opinion.status,
         "due_date": opinion.due_date, "reply": opinion.reply, "recommendation": opinion.recommendation,
         "lat": point.get("lat"), "lon": point.get("lon"), "requested_at": requested,
-        "updated_at": opinion.modified_on.astimezone(clock.TZ).replace(microsecond=0).isoformat(),
+        "updated_at": presenters.updated_at(opinion),
         "district_name": district.name if district else None,
         "government_name": government["name"] if government else None,
         "rec_status": recommendation.status if recommendation else None,

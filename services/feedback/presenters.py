@@ -20,11 +20,16 @@ from services.feedback.domain import (
 )
 
 
+def updated_at(aggregate: Any) -> str:
+    """When an aggregate last changed, as every answer shows it (Asia/Shanghai, to the second)."""
+    return aggregate.modified_on.astimezone(clock.TZ).isoformat(timespec="seconds")
+
+
 def _common(aggregate: Any) -> dict[str, Any]:
     return {
         "id": str(aggregate.id),
         "version": aggregate.version,
-        "updated_at": aggregate.modified_on.astimezone(clock.TZ).isoformat(timespec="seconds"),
+        "updated_at": updated_at(aggregate),
     }
 
 
