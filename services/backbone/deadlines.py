@@ -137,10 +137,8 @@ def bound_event_store(app: Any, settings: Settings) -> None:
 def write_probe(settings: Settings, schema: str) -> None:
     """Raise unless PostgreSQL can take a write now: it answers, is not read-only (a standby, or
     ``default_transaction_read_only``), and its disk takes a temporary file. Within 2 s."""
-    params = settings.postgres_params()
     with connection_class(PROBE_DEADLINE_SECONDS).connect(
-        host=params["POSTGRES_HOST"], port=params["POSTGRES_PORT"], user=params["POSTGRES_USER"],
-        password=params["POSTGRES_PASSWORD"], dbname=params["POSTGRES_DBNAME"],
+        **settings.postgres_connection(),
         connect_timeout=PROBE_CONNECT_SECONDS, autocommit=False,
         options=f"-c statement_timeout={int(PROBE_DEADLINE_SECONDS * 1000)} -c search_path={schema}",
     ) as conn:

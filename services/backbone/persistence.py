@@ -208,17 +208,13 @@ class PostgresDatabase(Database):
 
         from services.backbone import deadlines
 
-        params = settings.postgres_params()
+        connection = settings.postgres_connection()
         self.schema = schema
         limits = deadlines.connect_kwargs(settings)
         self._pool = deadlines.BoundedPool(
             conninfo="",
             kwargs={
-                "host": params["POSTGRES_HOST"],
-                "port": params["POSTGRES_PORT"],
-                "user": params["POSTGRES_USER"],
-                "password": params["POSTGRES_PASSWORD"],
-                "dbname": params["POSTGRES_DBNAME"],
+                **connection,
                 "options": f"-c search_path={schema} {limits['options']}",
                 "row_factory": dict_row,
                 "connect_timeout": limits["connect_timeout"],
@@ -272,17 +268,9 @@ def ensure_postgres_database(settings: Settings) -> None:
     import psycopg
     from psycopg import sql
 
-    params = settings.postgres_params()
-    dbname = params["POSTGRES_DBNAME"]
-    with psycopg.connect(
-        host=params["POSTGRES_HOST"],
-        port=params["POSTGRES_PORT"],
-        user=params["POSTGRES_USER"],
-        password=params["POSTGRES_PASSWORD"],
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
+    params = settings.postgres_connection()
+    dbname = params["dbname"]
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True, connect_timeout=5) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
@@ -292,16 +280,7 @@ def ensure_postgres_schema(settings: Settings, schema: str) -> None:
     import psycopg
     from psycopg import sql
 
-    params = settings.postgres_params()
-    with psycopg.connect(
-        host=params["POSTGRES_HOST"],
-        port=params["POSTGRES_PORT"],
-        user=params["POSTGRES_USER"],
-        password=params["POSTGRES_PASSWORD"],
-        dbname=params["POSTGRES_DBNAME"],
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
+    with psycopg.connect(**settings.postgres_connection(), autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 

@@ -377,6 +377,17 @@ class Settings:
             "POSTGRES_DBNAME": (url.path or "/").lstrip("/") or "rps",
         }
 
+    def postgres_connection(self) -> dict[str, str]:
+        """The same parameters in psycopg's names (host, port, user, password, dbname)."""
+        params = self.postgres_params()
+        return {
+            "host": params["POSTGRES_HOST"],
+            "port": params["POSTGRES_PORT"],
+            "user": params["POSTGRES_USER"],
+            "password": params["POSTGRES_PASSWORD"],
+            "dbname": params["POSTGRES_DBNAME"],
+        }
+
 
 def _service_settings(env: Mapping[str, str], *, production: bool) -> dict[str, Any]:
     """Every installed service's settings, so a malformed one stops the process at start."""
