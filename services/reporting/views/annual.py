@@ -24,13 +24,14 @@ from services.programme.calendar import month_bounds, month_label, served_dates
 from services.programme.duty import VisitFacts, check_service_year
 from services.programme.fees import calculate
 from services.reporting import periods
-from services.reporting.items import RULES, counters
+from services.reporting.items import counters
 from services.reporting.projections.contract_terms import contract_terms
 from services.reporting.readmodels import GroupInfo, Organisation
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, note, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, sort_key
 from services.reporting.views.governments import government_figures
+from services.reporting.views.groups import item_notes, loose_notes
 
 # R-FEE-1's figures compared between the latest settlement and the live calculation.
 COMPARED = (
@@ -124,12 +125,7 @@ def group_year(
     elif last < today:
         warnings.append(note("R-FEE-1", f"{year} 服务年度已结束，尚未结算"))
     as_of = min(last, today)
-    for item in facts.group_items(info.code):
-        days = item.overdue_days(as_of)
-        if days:
-            (findings if last < today else warnings).append(
-                note(RULES[item.kind], item.overdue_message(as_of), kind=item.kind, ref=item.ref, overdue_days=days)
-            )
+    (findings if last < today else warnings).extend(item_notes(facts, info.code, as_of))
     return {
         **facts.names(info.code),
         "contract": info.contract,
@@ -261,8 +257,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
             if not any(s["government"] == code for s in government_summaries):
                 warnings.append(note("R-EVA-3", f"{code} 尚未提交年度落实情况总结", government=code))
 
-    loose = [{**n, "group": None} for n in _loose_notes(facts, as_of)]
-    (findings if ended else warnings).extend(loose)
+    (findings if ended else warnings).extend(loose_notes(facts, as_of))
     return {
         **header(p, settings, today),
         "service_year": year,
@@ -308,11 +303,3 @@ def contracts_sections(facts: Facts, rows: list[dict[str, Any]]) -> dict[str, li
         c["end_date"] = terms.end_date.isoformat() if terms is not None else None
     return {"contracts": contracts, "contract_terms": clauses}
 
-
-def _loose_notes(facts: Facts, as_of: dt.date) -> list[dict[str, Any]]:
-    out = []
-    for item in facts.by_group.get(None, []):
-        days = item.overdue_days(as_of)
-        if days:
-            out.append(note(RULES[item.kind], item.overdue_message(as_of), kind=item.kind, ref=item.ref, overdue_days=days))
-    return out

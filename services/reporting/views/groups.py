@@ -74,6 +74,11 @@ def item_notes(facts: Facts, group: str | None, as_of: dt.date) -> list[dict[str
     return out
 
 
+def loose_notes(facts: Facts, as_of: dt.date) -> list[dict[str, Any]]:
+    """The overdue items no group serves (no group of their own, none serving their district then)."""
+    return [{**n, "group": None} for n in item_notes(facts, None, as_of)]
+
+
 def _split(notes: list[dict[str, Any]], ended: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return (notes, []) if ended else ([], notes)
 

@@ -18,7 +18,7 @@ from services.reporting import periods
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, load, sort_key
-from services.reporting.views.groups import groups_in, item_notes, monthly_row
+from services.reporting.views.groups import groups_in, loose_notes, monthly_row
 
 COUNTER_FAMILIES = ("opinions", "recommendations", "consultations", "publicity")
 
@@ -40,7 +40,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str
     return assemble(
         p, settings, facts.today, period_warnings(p, settings, facts.today),
         rows=rows, findings=top_level(rows, "findings"), warnings=top_level(rows, "warnings"),
-        loose=loose_notes(facts, p), totals=totals(rows),
+        loose=loose_notes(facts, p.as_of(facts.today)), totals=totals(rows),
     )
 
 
@@ -68,11 +68,6 @@ def assemble(
         "totals": totals,
         "issue": None,
     }
-
-
-def loose_notes(facts: Facts, p: periods.Period) -> list[dict[str, Any]]:
-    """The overdue items no group serves (no group of their own, none serving their district then)."""
-    return [{**n, "group": None} for n in item_notes(facts, None, p.as_of(facts.today))]
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

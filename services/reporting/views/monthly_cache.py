@@ -39,8 +39,8 @@ from services.reporting.readmodels import Organisation, ReadModels, Scope
 from services.reporting.settings import ReportSettings
 from services.reporting.views.common import ISSUE_RULE, figure_sections, figures_json, period_warnings, top_level
 from services.reporting.views.facts import Facts, load, sort_key
-from services.reporting.views.groups import groups_in, monthly_row, takes_part
-from services.reporting.views.monthly import assemble, loose_notes, totals
+from services.reporting.views.groups import groups_in, loose_notes, monthly_row, takes_part
+from services.reporting.views.monthly import assemble, totals
 
 # This month, last month and one more per database: an entry of a month with
 # tens of thousands of overdue items holds each of their notes twice and, once
@@ -172,7 +172,8 @@ def monthly_report(
 
 def _whole(db: Database, p: Period, today: dt.date, versions: dict[str, int]) -> Entry:
     facts = load(db, p.first, p.last, today, bounded=True)
-    return _entry(versions, facts.org, _parts(facts, p, groups_in(facts, p.first, p.last)), loose_notes(facts, p))
+    parts = _parts(facts, p, groups_in(facts, p.first, p.last))
+    return _entry(versions, facts.org, parts, loose_notes(facts, p.as_of(facts.today)))
 
 
 def _changed(
@@ -197,7 +198,7 @@ def _changed(
     parts = {g: part for g, part in entry.parts.items() if g not in groups}
     # Membership too: a group off duty enters with a visit dated in the month, leaves when it is moved out.
     parts.update(_parts(facts, p, [g for g in groups if takes_part(facts, g, p.first, p.last)]))
-    loose = loose_notes(facts, p) if districts else entry.loose
+    loose = loose_notes(facts, p.as_of(facts.today)) if districts else entry.loose
     return _entry(versions, org, parts, loose), Outcome("groups", len(groups))
 
 

@@ -20,7 +20,7 @@ from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, note, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, sort_key
 from services.reporting.views.governments import government_figures, rate, rate_number
-from services.reporting.views.groups import groups_in, item_notes, period_row
+from services.reporting.views.groups import groups_in, loose_notes, period_row
 
 COUNTER_FAMILIES = ("opinions", "recommendations", "consultations", "publicity")
 NUMBERS = (
@@ -44,7 +44,7 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings, notes: list
     rows.sort(key=sort_key)
     as_of = p.as_of(facts.today)
     ended = p.last < facts.today
-    loose = [{**n, "group": None} for n in item_notes(facts, None, as_of)]
+    loose = loose_notes(facts, as_of)
     governments = government_figures(facts.items, facts.org, p.first, p.last, as_of)
     report: dict[str, Any] = {
         **header(p, settings, facts.today),
