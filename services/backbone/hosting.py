@@ -271,11 +271,6 @@ class MetricsExporter(DependencyProvider):
         self.socket.close()
 
 
-def _apply_events(self: Any, source: str, envelopes: list[dict[str, Any]]) -> None:
-    """Apply a run of ``source``'s events to each of this service's read models that reads it."""
-    self.runtime.run_handlers(self.name)[source](envelopes)
-
-
 def roles_of(service: str) -> tuple[str, ...]:
     """Every role ``service`` has: HTTP always, the relay if it keeps events, the consumer if it
     keeps read models."""
@@ -294,8 +289,13 @@ def hosted_class(service_cls: type, roles: Collection[str], metrics_port: int = 
     if "relay" in roles:
         namespace["outbox_relay"] = OutboxRelayRole()
     if "project" in roles:
+        def apply_events(self: Any, source: str, envelopes: list[dict[str, Any]]) -> None:
+            """Apply a run of ``source``'s events to each of this service's read models that reads it."""
+            self.runtime.run_handlers(self.name)[source](envelopes)
+
         namespace["runtime"] = RuntimeProvider()
-        namespace["apply_events"] = project(_apply_events)
+        # A function of this class's own: the decorator marks the function it is given.
+        namespace["apply_events"] = project(apply_events)
     base = service_cls if "http" in roles else object
     return type(f"{service_cls.__name__}Host", (base,), namespace)
 
