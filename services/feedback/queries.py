@@ -16,9 +16,8 @@ from typing import Any, Callable, Mapping
 
 from services.backbone.http import DATE_QUERY, TEXT_QUERY, BadRequest, page_query
 from services.backbone.persistence import Database
-from services.feedback.domain.consultation import consultation_overdue_days
-from services.feedback.domain.opinion import opinion_overdue
-from services.feedback.domain.recommendation import recommendation_overdue_days
+from services.feedback.domain.checks import iso_day
+from services.programme.overdue import consultation_overdue_days, opinion_overdue_days, recommendation_overdue_days
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -202,7 +201,8 @@ def list_opinions(db: Database, args: Mapping[str, str], today: dt.date) -> dict
         out["public"] = bool(row["public"])
         out["relayed"] = bool(row["relayed"])
         out["point"] = {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None
-        out["overdue"] = opinion_overdue(row["status"], row["acknowledge_due_date"], row["due_date"], today)
+        out["overdue"] = opinion_overdue_days(
+            row["status"], iso_day(row["acknowledge_due_date"]), iso_day(row["due_date"]), today) > 0
         return out
 
     return _page(
@@ -219,7 +219,7 @@ def list_recommendations(db: Database, args: Mapping[str, str], today: dt.date) 
         db, args, today, RECOMMENDATION_FILTERS, "fb_recommendations",
         "id, grp, district, government, title, category, source, status, date, letter, letter_no, forwarded_on,"
         " due_date, percent, decided_on, completed_on, verified_on, updated_at",
-        lambda row: _item_due(row, recommendation_overdue_days(row["status"], row["due_date"], today)),
+        lambda row: _item_due(row, recommendation_overdue_days(row["status"], iso_day(row["due_date"]), today)),
     )
 
 
@@ -242,5 +242,5 @@ def list_consultations(db: Database, args: Mapping[str, str], today: dt.date) ->
         db, args, today, CONSULTATION_FILTERS, "fb_consultations",
         "id, grp, district, government, kind, subject, stage, asked_by, status, date, due_date, verdict,"
         " answered_on, closed_on",
-        lambda row: _item_due(row, consultation_overdue_days(row["status"], row["due_date"], today)),
+        lambda row: _item_due(row, consultation_overdue_days(row["status"], iso_day(row["due_date"]), today)),
     )

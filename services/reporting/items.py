@@ -4,13 +4,8 @@ An ``Item`` keeps its status history with business dates, so its status,
 whether it is overdue (and by how many days) and whether it is still open
 can be read as of any day: "overdue as of" is the earlier of the period's
 last day and today (API.md), and a past report does not change when the
-item moves on. Due dates are inclusive.
-
-- Opinions (R-OPN-2): overdue while ``received`` after the acknowledgement
-  due date, or while ``received``/``acknowledged`` after the answer due date.
-- Recommendations (R-REC-3): overdue while ``forwarded``/``accepted`` after
-  the letter's due date (not completed or declined).
-- Consultations (R-CSL-1): overdue while ``requested`` after the due date.
+item moves on. When each kind is overdue is the programme's rule
+(``services.programme.overdue``: R-OPN-2, R-REC-3, R-CSL-1).
 """
 
 from __future__ import annotations
@@ -18,6 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from services.programme.overdue import (
+    consultation_overdue_days,
+    opinion_due,
+    opinion_overdue_days,
+    recommendation_overdue_days,
+)
 
 DONE = ("completed", "verified")  # R-RPT-2: completed or verified; a reopened one is accepted again
 OPEN = {
@@ -98,30 +100,19 @@ class Item:
 
     def _overdue_days(self, status: str | None, day: dt.date) -> int:
         """``overdue_days`` once the status on ``day`` is known."""
-        if status is None:
-            return 0
-        days = 0
         if self.kind == "opinion":
-            # R-OPN-2: counted from the due date the finding names (the answer's once it has passed).
-            due = self._overdue_due_date(status, day)
-            if status in ("received", "acknowledged") and due and day > due:
-                days = (day - due).days
-        elif self.kind == "recommendation":
-            if status in ("forwarded", "accepted") and self.due_date and day > self.due_date:
-                days = (day - self.due_date).days
-        elif status == "requested" and self.due_date and day > self.due_date:
-            days = (day - self.due_date).days
-        return days
+            return opinion_overdue_days(status, self.acknowledge_due, self.due_date, day)
+        if self.kind == "recommendation":
+            return recommendation_overdue_days(status, self.due_date, day)
+        return consultation_overdue_days(status, self.due_date, day)
 
     def overdue_due_date(self, day: dt.date) -> dt.date | None:
         """The due date an overdue item missed (the acknowledgement's while an opinion is unacknowledged)."""
         return self._overdue_due_date(self.status_on(day), day)
 
     def _overdue_due_date(self, status: str | None, day: dt.date) -> dt.date | None:
-        if self.kind == "opinion" and status == "received" and self.acknowledge_due and (
-            not self.due_date or day <= self.due_date
-        ):
-            return self.acknowledge_due
+        if self.kind == "opinion":
+            return opinion_due(status, self.acknowledge_due, self.due_date, day)
         return self.due_date
 
     # -- how reports show it -------------------------------------------------------

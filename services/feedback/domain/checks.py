@@ -87,6 +87,6 @@ def check_year(year: int, today: dt.date, rule: str) -> None:
         raise RuleViolated(f"year：年份应在 2000 到 {today.year} 之间", field="year", rule=rule)
 
 
-def days_past(due_date: str | None, today: dt.date) -> int:
-    """Days ``today`` is past an (inclusive) due date; 0 when it is not, or there is none."""
-    return max(0, (today - dt.date.fromisoformat(due_date)).days) if due_date else 0
+def iso_day(value: str | None) -> dt.date | None:
+    """An aggregate's or a row's ISO date as the programme's rules take it (None stays None)."""
+    return dt.date.fromisoformat(value) if value else None

@@ -16,8 +16,9 @@ from services.feedback.domain.checks import (
     check_not_future,
     check_status,
     check_text,
-    days_past,
+    iso_day,
 )
+from services.programme.overdue import consultation_overdue_days
 
 
 CONSULTATION_KINDS = ("project_review", "advice")
@@ -26,11 +27,6 @@ ASKER_ROLES = {"government": "government", "district": "subdistrict"}
 ASKER_NAMES = {"government": "区政府（管委会）", "district": "镇街"}
 STAGES = ("plan", "design", "implementation")
 VERDICTS = ("agree", "agree_with_changes", "disagree")
-
-
-def consultation_overdue_days(status: str, due_date: str | None, today: dt.date) -> int:
-    """R-CSL-1: days past the (inclusive) due date while no opinion is issued; 0 when not overdue."""
-    return days_past(due_date, today) if status == "requested" else 0
 
 
 def check_asker(asked_by: str, role: str | None, message: str) -> None:
@@ -130,4 +126,4 @@ class Consultation(Aggregate):
         self.closed_on = date
 
     def overdue_days(self, today: dt.date) -> int:
-        return consultation_overdue_days(self.status, self.due_date, today)
+        return consultation_overdue_days(self.status, iso_day(self.due_date), today)

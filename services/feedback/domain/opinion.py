@@ -18,19 +18,14 @@ from services.feedback.domain.checks import (
     check_not_future,
     check_status,
     check_text,
+    iso_day,
 )
+from services.programme.overdue import opinion_overdue_days
 
 
 # R-SEC-4: what an opinion's events must not carry, and how the public point is shown.
 PUBLIC_POINT_DECIMALS = 3
 PERSONAL_ALWAYS = ("address", "media_url")
-
-
-def opinion_overdue(status: str, acknowledge_due_date: str, due_date: str, today: dt.date) -> bool:
-    """R-OPN-2 service levels: acknowledgement and answer due dates are inclusive."""
-    if status == "received" and today > dt.date.fromisoformat(acknowledge_due_date):
-        return True
-    return status in ("received", "acknowledged") and today > dt.date.fromisoformat(due_date)
 
 
 def public_point(point: dict[str, float] | None) -> dict[str, float] | None:
@@ -271,4 +266,4 @@ class Opinion(Aggregate):
         self.contact_phone_masked = None
 
     def overdue(self, today: dt.date) -> bool:
-        return opinion_overdue(self.status, self.acknowledge_due_date, self.due_date, today)
+        return opinion_overdue_days(self.status, iso_day(self.acknowledge_due_date), iso_day(self.due_date), today) > 0

@@ -17,17 +17,13 @@ from services.feedback.domain.checks import (
     check_not_future,
     check_status,
     check_text,
-    days_past,
+    iso_day,
 )
+from services.programme.overdue import recommendation_overdue_days
 
 
 SOURCES = ("survey", "opinion", "consultation", "evaluation")
 LINK_NAMES = {"opinions": "公众意见", "visits": "到访记录"}
-
-
-def recommendation_overdue_days(status: str, due_date: str | None, today: dt.date) -> int:
-    """R-REC-3: days past the (inclusive) due date while not completed or declined; 0 when not overdue."""
-    return days_past(due_date, today) if status in ("forwarded", "accepted") else 0
 
 
 def check_links(kind: str, links: list[str], districts: dict[str, str | None], district: str) -> None:
@@ -249,4 +245,4 @@ class Recommendation(Aggregate):
         self.last_step_on = date
 
     def overdue_days(self, today: dt.date) -> int:
-        return recommendation_overdue_days(self.status, self.due_date, today)
+        return recommendation_overdue_days(self.status, iso_day(self.due_date), today)
