@@ -26,7 +26,7 @@ BACKLOG = 300
 # What a loaded two-core machine gives a request now and then; a hub blocked by a role's wait
 # (a consumer's one-second drain, a relay's idle wait) would hold most requests that long.
 SLOWEST_SECONDS = 2.0
-TYPICAL_SECONDS = 0.3
+TYPICAL_SECONDS = 0.5
 STOP_SECONDS = 5.0
 
 
@@ -59,7 +59,7 @@ def test_one_process_serves_relays_and_projects_without_blocking_and_stops_on_si
         assert list(pool.map(lambda i: visit(http, i), range(BACKLOG))) == [201] * BACKLOG
     api.send_signal(signal.SIGTERM)
     api.wait(timeout=STOP_SECONDS)
-    assert api.returncode == 0
+    assert api.returncode == 0, processes.log("serve", "visits", "--role", "http")[-3000:]
     assert ready_messages(cluster_settings.amqp_uri, "evt-visits--visits") in (None, 0)
 
     # The whole service: its relay publishes the backlog, its consumer projects it, and meanwhile
@@ -86,9 +86,9 @@ def test_one_process_serves_relays_and_projects_without_blocking_and_stops_on_si
     log = processes.log("serve", "visits")
     print(f"{len(latencies)} calls during the backlog: median {statistics.median(latencies):.3f}s,"
           f" slowest {max(latencies):.3f}s")
-    assert set(statuses) == {200, 201}
-    assert "rps: relaying visits.events" in log and "rps: projecting into visits from contracts, visits" in log
-    assert max(latencies) < SLOWEST_SECONDS and statistics.median(latencies) < TYPICAL_SECONDS
+    assert set(statuses) == {200, 201}, {s: statuses.count(s) for s in set(statuses)}
+    assert "rps: relaying visits.events" in log and "rps: projecting into visits from contracts, visits" in log, log[-3000:]
+    assert max(latencies) < SLOWEST_SECONDS and statistics.median(latencies) < TYPICAL_SECONDS, sorted(latencies)
     # Every event went out once to each consumer's queue: reporting's (nobody consumes it here) holds them all.
     wait_for(lambda: ready_messages(cluster_settings.amqp_uri, "evt-visits--reporting") == stored,
              what="every stored visit published to reporting's queue")
@@ -98,7 +98,7 @@ def test_one_process_serves_relays_and_projects_without_blocking_and_stops_on_si
     whole.wait(timeout=STOP_SECONDS + 5)
     took = time.monotonic() - signalled
     print(f"stopped {took:.1f}s after SIGTERM")
-    assert whole.returncode == 0 and took < STOP_SECONDS
+    assert whole.returncode == 0 and took < STOP_SECONDS, processes.log("serve", "visits")[-3000:]
     # A clean stop hands both leases back at once: a standby elsewhere takes over without waiting.
     live = _sql(cluster_settings, "SELECT name FROM visits.leases WHERE expires_at > clock_timestamp()")
     assert live == []
