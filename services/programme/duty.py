@@ -192,6 +192,20 @@ def duty_calendar(record: YearRecord) -> dict[str, Any]:
     }
 
 
+def month_visits(visits: Iterable[VisitFacts], m_first: dt.date, m_last: dt.date) -> tuple[int, dict[str, Any]]:
+    """R-RPT-1: how many of a month's visits stand, and their states as a month's figures
+    show them (a leader met; unconfirmed, disputed and late ones; the voided ones)."""
+    in_month = [v for v in visits if m_first <= v.date <= m_last]
+    live = [v for v in in_month if not v.voided]
+    return len(live), {
+        "leader_met": any(v.met_leader for v in live),
+        "unconfirmed_visits": sum(1 for v in live if v.confirmation == "unconfirmed"),
+        "disputed_visits": sum(1 for v in live if v.confirmation == "disputed"),
+        "late_visits": sum(1 for v in live if v.late),
+        "voided_visits": len(in_month) - len(live),
+    }
+
+
 def month_compliance(
     assignment: GroupAssignment,
     month: Month,
@@ -210,7 +224,7 @@ def month_compliance(
     m_first, m_last = month_bounds(*month)
     duty = assignment.duty_months(year)
     live = [v for v in visits if not v.voided]
-    in_month = [v for v in live if m_first <= v.date <= m_last]
+    visit_count, visit_states = month_visits(visits, m_first, m_last)
     per_date = service_half_days((v.date, v.days) for v in live if v.date <= m_last)
     halves_in_month = halves_to_date = 0  # one pass over the dates
     for date, halves in per_date.items():
@@ -224,12 +238,11 @@ def month_compliance(
     required = required_days(len(duty_to_date))
     is_duty = month in duty
     visited = has_visit(contract, month, live, halves_in_month)
-    leader_met = any(v.met_leader for v in in_month)
     notes: list[dict[str, str]] = []
     if is_duty:
         if not visited:
             notes.append({"rule": "R-VIS-2", "message": "本月为履职月，没有到片区服务"})
-        if not leader_met:
+        if not visit_states["leader_met"]:
             notes.append({"rule": "R-VIS-3", "message": "本月为履职月，没有与镇街（园区）主要负责同志当面交流"})
         if days_to_date < required:
             notes.append(
@@ -245,16 +258,12 @@ def month_compliance(
         "month": month_label(month),
         "service_year": year,
         "duty_month": is_duty,
-        "visits": len(in_month),
+        "visits": visit_count,
         "days_in_month": float(days_in_month),
         "days_in_service_year": float(days_to_date),
         "required_days_to_date": float(required),
         "has_visit": visited,
-        "leader_met": leader_met,
-        "unconfirmed_visits": sum(1 for v in in_month if v.confirmation == "unconfirmed"),
-        "disputed_visits": sum(1 for v in in_month if v.confirmation == "disputed"),
-        "late_visits": sum(1 for v in in_month if v.late),
-        "voided_visits": sum(1 for v in visits if v.voided and m_first <= v.date <= m_last),
+        **visit_states,
         "month_ended": ended,
         "findings": notes if ended else [],
         "warnings": [] if ended else notes,

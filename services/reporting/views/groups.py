@@ -14,7 +14,7 @@ from typing import Any
 
 from services.backbone.domain import DomainError
 from services.programme.calendar import Month, days_between, month_bounds, month_label, service_days
-from services.programme.duty import VisitFacts, month_compliance, required_days
+from services.programme.duty import VisitFacts, month_compliance, month_visits, required_days
 from services.reporting.items import RULES, counters
 from services.reporting.views.common import note
 from services.reporting.views.facts import Facts, default_year_start
@@ -39,23 +39,19 @@ def _unknown_group_month(group: str, month: Month, visits: list[VisitFacts], tod
     year_start = default_year_start(m_first)
     live = [v for v in visits if not v.voided]
     per_date = service_days((v.date, v.days) for v in live)
-    in_month = [v for v in live if m_first <= v.date <= m_last]
+    visit_count, visit_states = month_visits(visits, m_first, m_last)
     days_in_month = days_between(per_date, m_first, m_last)
     return {
         "group": group,
         "month": month_label(month),
         "service_year": year_start.year,
         "duty_month": False,
-        "visits": len(in_month),
+        "visits": visit_count,
         "days_in_month": float(days_in_month),
         "days_in_service_year": float(days_between(per_date, year_start, m_last)),
         "required_days_to_date": 0.0,
         "has_visit": days_in_month > 0,
-        "leader_met": any(v.met_leader for v in in_month),
-        "unconfirmed_visits": sum(1 for v in in_month if v.confirmation == "unconfirmed"),
-        "disputed_visits": sum(1 for v in in_month if v.confirmation == "disputed"),
-        "late_visits": sum(1 for v in in_month if v.late),
-        "voided_visits": sum(1 for v in visits if v.voided and m_first <= v.date <= m_last),
+        **visit_states,
         "month_ended": m_last < today,
         "findings": [],
         "warnings": [],
