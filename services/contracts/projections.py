@@ -7,9 +7,7 @@ queries read the aggregates instead.
 
 from __future__ import annotations
 
-from services.programme.organisation import OrganisationProjection, organisation_schema, organisation_tables
-
-PREFIX = "ctr_"
+from services.programme.organisation import OrganisationProjection
 
 
 class DirectoryProjection(OrganisationProjection):
@@ -17,9 +15,7 @@ class DirectoryProjection(OrganisationProjection):
 
     name = "contracts.directory"
     consumer = "contracts"
-    prefix = PREFIX
-    table_names = organisation_tables(PREFIX)
-    tables = organisation_schema(PREFIX)
+    prefix = "ctr_"
 
 
 PROJECTIONS = [DirectoryProjection]

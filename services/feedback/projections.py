@@ -26,7 +26,7 @@ from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.feedback import personal
 from services.feedback.domain import Letter
-from services.programme.organisation import OrganisationProjection, organisation_schema, organisation_tables
+from services.programme.organisation import OrganisationProjection
 
 DIRECTORY_PREFIX = "fb_dir_"
 
@@ -56,8 +56,6 @@ class DirectoryProjection(OrganisationProjection):
     name = "feedback.directory"
     consumer = "feedback"
     prefix = DIRECTORY_PREFIX
-    table_names = organisation_tables(DIRECTORY_PREFIX)
-    tables = organisation_schema(DIRECTORY_PREFIX)
 
 
 class VisitsDirectoryProjection(Projection):

@@ -109,11 +109,20 @@ def contract_terms(row: dict[str, Any]) -> ContractTerms:
 
 
 class OrganisationProjection(Projection):
-    """The organisation under ``prefix``; a subclass sets ``name``, ``consumer``, ``prefix``,
-    ``tables`` (``organisation_schema(prefix)`` and any of its own) and ``table_names``."""
+    """The organisation under ``prefix``; a subclass sets ``name``, ``consumer`` and ``prefix``,
+    and its ``tables`` and ``table_names`` follow (with any ``own_tables`` it adds)."""
 
     sources = ("contracts",)
     prefix: str = ""
+    own_tables: tuple[str, ...] = ()  # a subclass's own statements, after the organisation's
+    own_tables_first: bool = False  # or before them (the order is in the schema's fingerprint)
+    own_table_names: tuple[str, ...] = ()  # of its own tables, those reset() drops
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        schema = organisation_schema(cls.prefix)
+        cls.tables = (*cls.own_tables, *schema) if cls.own_tables_first else (*schema, *cls.own_tables)
+        cls.table_names = organisation_tables(cls.prefix) + cls.own_table_names
 
     # -- governments and districts (R-ORG-2, R-ORG-3, R-ORG-6, R-ORG-7) ----------
 

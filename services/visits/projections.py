@@ -24,7 +24,7 @@ from services.backbone.envelope import short_type
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.programme.calendar import served_dates
-from services.programme.organisation import OrganisationProjection, organisation_schema, organisation_tables
+from services.programme.organisation import OrganisationProjection
 from services.visits.domain import visit_state_from_event
 
 FACTS_STAMP_TABLE = "vis_facts_stamp"
@@ -47,12 +47,12 @@ class AssignmentsProjection(OrganisationProjection):
     name = "visits.assignments"
     consumer = "visits"
     prefix = "vis_"
-    table_names = organisation_tables(prefix) + (FACTS_STAMP_TABLE,)
-    tables = (
+    own_tables = (
         f"CREATE TABLE IF NOT EXISTS {FACTS_STAMP_TABLE} (id INTEGER PRIMARY KEY, stamp TEXT NOT NULL)",
         f"INSERT INTO {FACTS_STAMP_TABLE} (id, stamp) VALUES (1, 'created') ON CONFLICT (id) DO NOTHING",
-        *organisation_schema(prefix),
     )
+    own_tables_first = True
+    own_table_names = (FACTS_STAMP_TABLE,)
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
         super().apply(cur, envelopes)

@@ -25,8 +25,7 @@ class OrganisationProjection(versions.VersionedProjection, organisation.Organisa
     name = "reporting.organisation"
     consumer = "reporting"
     prefix = PREFIX
-    table_names = organisation.organisation_tables(PREFIX)
-    tables = (*organisation.organisation_schema(PREFIX), versions.CREATE_TABLE)
+    own_tables = (versions.CREATE_TABLE,)  # the versions every report read model moves: not its to drop
 
     def keys_before(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> set[str]:
         return self._group_keys(cur, envelopes)
