@@ -56,13 +56,11 @@ def session_connector(settings: Any) -> Callable[[], Any]:
     """A dedicated connection for the holder's session lock (its death ends the session)."""
     import psycopg
 
-    p = settings.postgres_params()
+    params = settings.postgres_connection()
 
     def connect() -> Any:
         return psycopg.connect(
-            host=p["POSTGRES_HOST"], port=p["POSTGRES_PORT"], user=p["POSTGRES_USER"],
-            password=p["POSTGRES_PASSWORD"], dbname=p["POSTGRES_DBNAME"], autocommit=True,
-            connect_timeout=5, application_name="rps-lease",
+            **params, autocommit=True, connect_timeout=5, application_name="rps-lease",
             # A peer that vanished without closing (a node lost) is noticed within seconds.
             keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
         )
