@@ -439,7 +439,8 @@ def route(
     body: type[BaseModel] | None = None,
     forms: bool = False,
     query: type[BaseModel] | dict[str, dict[str, Any]] | None = None,
-    response: dict[str, Any] | None = None,
+    response: type[BaseModel] | dict[str, Any] | None = None,
+    status: int | tuple[int, ...] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a service method as the entrypoint of ``method path`` in both modes.
 
@@ -447,7 +448,8 @@ def route(
     route takes form bodies (Open311), every other body is a JSON object;
     ``query`` declares the query parameters the handler reads, for the OpenAPI
     document: the model it validates them with, or parameter name -> JSON schema;
-    ``response``: the JSON schema of a success answer where the handler returns a fixed shape.
+    ``response``: the success answer's model (the one that serialises it) or JSON schema;
+    ``status``: the success status(es) the handler answers with (default 204 for DELETE, else 200).
     """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -468,6 +470,7 @@ def route(
         entrypoint.rps_query = query  # type: ignore[attr-defined]
         entrypoint.rps_forms = forms  # type: ignore[attr-defined]
         entrypoint.rps_response = response  # type: ignore[attr-defined]
+        entrypoint.rps_status = status  # type: ignore[attr-defined]
         return RouteEntrypoint.decorator(method, path)(entrypoint)
 
     return decorator

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from pydantic import BaseModel
+
 from services.backbone.http import FORM_TYPES, routes_of
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -80,6 +82,15 @@ def _query_parameters(query: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _model_schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
+    """Registers ``model`` (and the models it nests) in the components; answers its reference."""
+    schema = _without_null_defaults(model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}"))
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def list_page(key: str = "items") -> dict[str, Any]:
     """A list's page (API.md "Lists"): ``key`` holds its items (a route may name them otherwise)."""
     return {
@@ -114,7 +125,7 @@ def _content(media: Iterable[str], schema: dict[str, Any]) -> dict[str, Any]:
     return {kind: {"schema": schema if kind.endswith("json") else {}} for kind in media}
 
 
-def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
+def _responses(method: str, path: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
     """Success and error answers (issue 16): a list's page, Open311's arrays and error list in JSON or
     XML, a report's formats, 204/302/text where the route answers so; a JSON object elsewhere."""
     query = getattr(fn, "rps_query", None) or {}
@@ -134,7 +145,9 @@ def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
         code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for code, text in _STATUS_TEXT.items()
     }
-    if method == "DELETE":
+    declared = getattr(fn, "rps_status", None) or (204 if method == "DELETE" else 200)
+    statuses = [str(code) for code in (declared if isinstance(declared, tuple) else (declared,))]
+    if statuses == ["204"]:
         return {"204": {"description": "成功，无内容"}, **errors}
     if path == "/":
         return {"302": {"description": "转到首页"}}
@@ -147,13 +160,13 @@ def _responses(method: str, path: str, fn: Any) -> dict[str, Any]:
         }
     success_media = [_FORMAT_MEDIA[f] for f in query["format"]["enum"]] if "format" in names else ["application/json"]
     body = getattr(fn, "rps_response", None) or (list_page() if "cursor" in names else {"type": "object"})
+    if isinstance(body, type) and issubclass(body, BaseModel):
+        body = _model_schema(body, components, "serialization")
     success = {"description": "成功", "content": _content(success_media, body)}
     if path == "/health/ready":  # not ready: 503 with the same body (which check failed)
         errors["503"] = {"description": "未就绪", "content": _content(success_media, body)}
-    if method == "GET":
-        return {"200": success, **errors}
-    # POST/PUT: 201 where a new object was created (Location names it), 200 where an existing one changed.
-    return {"200": success, "201": success, **errors}
+    # 201 where a new object was created (Location names it), 200 where one is read or changed.
+    return {**{code: success for code in statuses}, **errors}
 
 
 def _operation(method: str, path: str, service: str, fn: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +180,7 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
         "tags": [service],
         "summary": doc[0] if doc else fn.__name__.replace("_", " "),
         "parameters": parameters,
-        "responses": _responses(method, path, fn),
+        "responses": _responses(method, path, fn, components),
     }
     operation["parameters"].extend(_query_parameters(getattr(fn, "rps_query", None)))
     if method == "POST":
@@ -176,14 +189,11 @@ def _operation(method: str, path: str, service: str, fn: Any, components: dict[s
         )
     body = getattr(fn, "rps_body", None)
     if body is not None:
-        schema = _without_null_defaults(body.model_json_schema(ref_template="#/components/schemas/{model}"))
-        for name, definition in schema.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components.setdefault(body.__name__, schema)
+        reference = _model_schema(body, components, "validation")
         operation["requestBody"] = {
             "required": True,
             "content": {
-                media: {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}
+                media: {"schema": reference}
                 for media in (FORM_TYPES if getattr(fn, "rps_forms", False) else ("application/json",))
             },
         }

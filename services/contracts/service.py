@@ -106,7 +106,7 @@ class ContractsService(OperationsRoutes):
 
     # -- governments -----------------------------------------------------
 
-    @route("POST", f"{API}/governments", body=RegisterGovernment)
+    @route("POST", f"{API}/governments", body=RegisterGovernment, status=201)
     def register_government(self, request: Request) -> Response:
         body = parse_body(request, RegisterGovernment)
         government = self.app.register_government(**body.model_dump())
@@ -129,7 +129,7 @@ class ContractsService(OperationsRoutes):
 
     # -- districts -------------------------------------------------------
 
-    @route("POST", f"{API}/districts", body=RegisterDistrict)
+    @route("POST", f"{API}/districts", body=RegisterDistrict, status=201)
     def register_district(self, request: Request) -> Response:
         body = parse_body(request, RegisterDistrict)
         district = self.app.register_district(**body.model_dump())
@@ -171,7 +171,7 @@ class ContractsService(OperationsRoutes):
 
     # -- contracts -------------------------------------------------------
 
-    @route("POST", f"{API}/contracts", body=SignContract)
+    @route("POST", f"{API}/contracts", body=SignContract, status=201)
     def sign_contract(self, request: Request) -> Response:
         body = parse_body(request, SignContract)
         contract = self.app.sign_contract(**body.model_dump())
@@ -187,13 +187,13 @@ class ContractsService(OperationsRoutes):
     def get_contract(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_contract(code).as_dict())
 
-    @route("POST", f"{API}/contracts/<code>/evaluations", body=Evaluation)
+    @route("POST", f"{API}/contracts/<code>/evaluations", body=Evaluation, status=201)
     def evaluate_team(self, request: Request, code: str) -> Response:
         body = parse_body(request, Evaluation)
         evaluation = self.app.evaluate_team(code, **body.model_dump())
         return _created(evaluation, f"{API}/contracts/{code}")
 
-    @route("POST", f"{API}/contracts/<code>/renewals", body=Renewal)
+    @route("POST", f"{API}/contracts/<code>/renewals", body=Renewal, status=201)
     def renew_contract(self, request: Request, code: str) -> Response:
         body = parse_body(request, Renewal)
         contract = self.app.renew_contract(code, **body.model_dump())
@@ -206,7 +206,7 @@ class ContractsService(OperationsRoutes):
 
     # -- planners --------------------------------------------------------
 
-    @route("POST", f"{API}/planners", body=AppointPlanner)
+    @route("POST", f"{API}/planners", body=AppointPlanner, status=201)
     def appoint_planner(self, request: Request) -> Response:
         body = parse_body(request, AppointPlanner)
         fields = body.model_dump()
@@ -241,7 +241,7 @@ class ContractsService(OperationsRoutes):
         planner = self.app.get_planner(code)
         return json_response({**planner.as_dict(), **PlannerContacts(self._db()).get(planner.code)})
 
-    @route("POST", f"{API}/planners/<code>/evaluations", body=PlannerEvaluation)
+    @route("POST", f"{API}/planners/<code>/evaluations", body=PlannerEvaluation, status=201)
     def evaluate_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, PlannerEvaluation)
         evaluation = self.app.evaluate_planner(code, **body.model_dump())
@@ -254,7 +254,7 @@ class ContractsService(OperationsRoutes):
 
     # -- groups ----------------------------------------------------------
 
-    @route("POST", f"{API}/groups", body=FormGroup)
+    @route("POST", f"{API}/groups", body=FormGroup, status=201)
     def form_group(self, request: Request) -> Response:
         body = parse_body(request, FormGroup)
         group = self.app.form_group(**body.model_dump())
@@ -287,7 +287,7 @@ class ContractsService(OperationsRoutes):
     def group_terms_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.group_terms(code))
 
-    @route("POST", f"{API}/groups/<code>/replacements", body=Replacement)
+    @route("POST", f"{API}/groups/<code>/replacements", body=Replacement, status=201)
     def replace_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, Replacement)
         group = self.app.replace_planner(

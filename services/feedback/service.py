@@ -88,7 +88,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- opinions ----------------------------------------------------------------
 
-    @route("POST", f"{API}/opinions", body=SubmitOpinion)
+    @route("POST", f"{API}/opinions", body=SubmitOpinion, status=201)
     def submit_opinion(self, request: Request) -> Response:
         body = parse_body(request, SubmitOpinion)
         opinion = self.feedback.submit_opinion(**_fields(body))
@@ -131,7 +131,7 @@ class FeedbackService(OperationsRoutes):
         body = parse_body(request, AnswerOpinion)
         return json_response(self._staff_view(self.feedback.answer_opinion(ref, **_fields(body))))
 
-    @route("POST", f"{API}/opinions/<ref>/escalate", body=EscalateOpinion)
+    @route("POST", f"{API}/opinions/<ref>/escalate", body=EscalateOpinion, status=201)
     def escalate_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, EscalateOpinion)
         opinion, recommendation = self.feedback.escalate_opinion(ref, **_fields(body))
@@ -152,7 +152,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- recommendations ----------------------------------------------------------------
 
-    @route("POST", f"{API}/recommendations", body=RaiseRecommendation)
+    @route("POST", f"{API}/recommendations", body=RaiseRecommendation, status=201)
     def raise_recommendation(self, request: Request) -> Response:
         body = parse_body(request, RaiseRecommendation)
         rec = self.feedback.raise_recommendation(**_fields(body))
@@ -205,7 +205,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- letters --------------------------------------------------------------------
 
-    @route("POST", f"{API}/letters", body=SendLetter)
+    @route("POST", f"{API}/letters", body=SendLetter, status=201)
     def send_letter(self, request: Request) -> Response:
         body = parse_body(request, SendLetter)
         letter, items = self.feedback.send_letter(**_fields(body))
@@ -223,7 +223,7 @@ class FeedbackService(OperationsRoutes):
 
     # -- consultations -------------------------------------------------------------------
 
-    @route("POST", f"{API}/consultations", body=RequestConsultation)
+    @route("POST", f"{API}/consultations", body=RequestConsultation, status=201)
     def request_consultation(self, request: Request) -> Response:
         body = parse_body(request, RequestConsultation)
         consultation = self.feedback.request_consultation(**_fields(body))
@@ -252,29 +252,29 @@ class FeedbackService(OperationsRoutes):
 
     # -- publicity, summaries, ratings -----------------------------------------------------
 
-    @route("POST", f"{API}/publicity", body=RecordPublicity)
+    @route("POST", f"{API}/publicity", body=RecordPublicity, status=201)
     def record_publicity(self, request: Request) -> Response:
         body = parse_body(request, RecordPublicity)
         return json_response(presenters.publicity(self.feedback.record_publicity(**_fields(body))), 201)
 
-    @route("POST", f"{API}/work-summaries", body=SubmitWorkSummary)
+    @route("POST", f"{API}/work-summaries", body=SubmitWorkSummary, status=201)
     def submit_work_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitWorkSummary)
         return json_response(presenters.work_summary(self.feedback.submit_work_summary(**_fields(body))), 201)
 
-    @route("POST", f"{API}/ratings", body=SubmitRating)
+    @route("POST", f"{API}/ratings", body=SubmitRating, status=201)
     def submit_rating(self, request: Request) -> Response:
         body = parse_body(request, SubmitRating)
         return json_response(presenters.rating(self.feedback.submit_rating(**_fields(body))), 201)
 
-    @route("POST", f"{API}/annual-summaries", body=SubmitAnnualSummary)
+    @route("POST", f"{API}/annual-summaries", body=SubmitAnnualSummary, status=201)
     def submit_annual_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitAnnualSummary)
         return json_response(presenters.annual_summary(self.feedback.submit_annual_summary(**_fields(body))), 201)
 
     # -- reminders (R-RPT-8) ----------------------------------------------------------------------
 
-    @route("POST", f"{API}/daily-reminders", body=IssueReminders)
+    @route("POST", f"{API}/daily-reminders", body=IssueReminders, status=(201, 200))
     def issue_reminders(self, request: Request) -> Response:
         """A date's reminders from reporting's daily job, recorded once and handed to the notifier;
         201 the first time, 200 (``issued: false``) when the date was issued before."""
@@ -315,11 +315,11 @@ class FeedbackService(OperationsRoutes):
     def open311_service_xml(self, request: Request, code: str) -> Response:
         return open311.answering("service_definition", "xml", lambda: open311.service_definition(code))
 
-    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request)
+    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request, status=201)
     def open311_post_request(self, request: Request) -> Response:
         return open311.answering("requests", "json", lambda: self._open311_submit(request), 201)
 
-    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request)
+    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request, status=201)
     def open311_post_request_xml(self, request: Request) -> Response:
         return open311.answering("requests", "xml", lambda: self._open311_submit(request), 201)
 

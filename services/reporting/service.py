@@ -87,7 +87,7 @@ class ReportingService(OperationsRoutes):
             return json_response(report)
         return _download(reports.render(report, fmt))
 
-    @route("POST", f"{API}/reports/<kind>/<period>/issue")
+    @route("POST", f"{API}/reports/<kind>/<period>/issue", status=201)
     def issue(self, request: Request, kind: str, period: str) -> Response:
         """Issue the report of a period: a numbered frozen copy in every format (R-RPT-7)."""
         kind = _kind(kind)
@@ -105,7 +105,7 @@ class ReportingService(OperationsRoutes):
             return json_response(reports.issued(self.db, number))
         return _download(reports.issued_document(self.db, number, fmt))
 
-    @route("POST", f"{API}/reports/<kind>/<period>/notes", body=AddNote)
+    @route("POST", f"{API}/reports/<kind>/<period>/notes", body=AddNote, status=201)
     def add_note(self, request: Request, kind: str, period: str) -> Response:
         """The bureau's note on a half-yearly report (R-RPT-3) or the annual programme review (R-EVA-4)."""
         kind = _kind(kind)

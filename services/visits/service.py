@@ -61,7 +61,7 @@ class VisitsService(OperationsRoutes):
 
     # -- visits ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/visits", body=LogVisit)
+    @route("POST", "/api/v1/visits", body=LogVisit, status=201)
     def log_visit(self, request: Request) -> Response:
         body = parse_body(request, LogVisit)
         visit = self.visits.log_visit(**body.model_dump())
@@ -124,7 +124,7 @@ class VisitsService(OperationsRoutes):
 
     # -- settlements ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/settlements", body=Settle)
+    @route("POST", "/api/v1/settlements", body=Settle, status=(201, 200))
     def settle(self, request: Request) -> Response:
         body = parse_body(request, Settle)
         settlement, issued = self.visits.settle(group=body.group, service_year=body.service_year)
