@@ -47,6 +47,9 @@ MAX_BODY_BYTES = 1_000_000
 MAX_HEADER_LINE = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# A route's error renderer: ``error_response`` (the application's shape) or one that reshapes its
+# answer (Open311's error list), the status staying the one ``error_response`` decides.
+ErrorRenderer = Callable[[BaseException], Response]
 
 
 class BadRequest(Exception):
@@ -328,7 +331,9 @@ def client_address(request: Request, trusted_hops: int) -> str:
 
 
 def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, request: Request,
-           values: dict[str, Any], correlation: str, forms: bool = False) -> Response:
+           values: dict[str, Any], correlation: str, forms: bool = False,
+           render: ErrorRenderer = error_response) -> Response:
+    """The gate, then the handler; every refusal and error in the route's shape (``render``)."""
     runtime = service.runtime
     try:
         actor = auth.authenticate(request, auth.verifier_of(runtime))
@@ -337,7 +342,7 @@ def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, re
         if isinstance(exc, auth.Unauthenticated):
             log.info("token refused: route=%s %s reason=%s correlation=%s",
                      method, path, safe_log(exc.message), correlation)
-        return error_response(exc)
+        return render(exc)
     with context.acting(context.RequestContext(actor=actor, correlation_id=correlation)):
         try:
             check_url(request, values)
@@ -346,14 +351,14 @@ def _serve(service: Any, fn: Callable[..., Response], method: str, path: str, re
             rule = policy.authorize(call)  # the role first; then any scope the body names
             request_object(request, forms=forms)  # strict JSON for every body, whether or not the handler parses it
             if method == "POST" and request.headers.get(idempotency.HEADER) is not None:
-                return _idempotent(service, fn, path, request, values, rule, actor)
-            return _run(service, fn, path, request, values, rule, actor)
+                return _idempotent(service, fn, path, request, values, rule, actor, render)
+            return _run(service, fn, path, request, values, rule, actor, render)
         except Exception as exc:  # mapped in one place; never leaks a trace
-            return error_response(exc)
+            return render(exc)
 
 
 def _idempotent(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],
-                rule: policy.Rule, actor: context.Actor) -> Response:
+                rule: policy.Rule, actor: context.Actor, render: ErrorRenderer) -> Response:
     """R-SEC-3: run once per key, caller and path; a replay gets the first answer."""
     settings = service.runtime.settings
     key = request.headers[idempotency.HEADER]
@@ -378,12 +383,12 @@ def _idempotent(service: Any, fn: Callable[..., Response], path: str, request: R
         return replay
     # The events and the key's answer are stored in one transaction (idempotency.py).
     return store.run(claim, service.runtime.publisher_app(service.name),
-                     lambda: _run(service, fn, path, request, values, rule, actor), error_response,
+                     lambda: _run(service, fn, path, request, values, rule, actor, render), render,
                      failpoint=settings.failpoint)
 
 
 def _run(service: Any, fn: Callable[..., Response], path: str, request: Request, values: dict[str, Any],
-         rule: policy.Rule, actor: context.Actor) -> Response:
+         rule: policy.Rule, actor: context.Actor, render: ErrorRenderer) -> Response:
     """The handler, behind the anonymous intake's rate limit where the route has one (R-SEC-5)."""
     limiter, phone_bucket = None, None
     if rule.intake is not None and actor.role not in auth.STAFF:
@@ -405,7 +410,7 @@ def _run(service: Any, fn: Callable[..., Response], path: str, request: Request,
     try:
         response = fn(service, request, **values)
     except Exception as exc:
-        response = error_response(exc)
+        response = render(exc)
     if limiter is not None and phone_bucket is not None and response.status_code >= 300:
         limiter.release_phone(phone_bucket)  # refused input stored nothing: it does not use up the number
     return response
@@ -441,6 +446,7 @@ def route(
     query: type[BaseModel] | dict[str, dict[str, Any]] | None = None,
     response: type[BaseModel] | dict[str, Any] | None = None,
     status: int | tuple[int, ...] | None = None,
+    errors: ErrorRenderer = error_response,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a service method as the entrypoint of ``method path`` in both modes.
 
@@ -449,7 +455,9 @@ def route(
     ``query`` declares the query parameters the handler reads, for the OpenAPI
     document: the model it validates them with, or parameter name -> JSON schema;
     ``response``: the success answer's model (the one that serialises it) or JSON schema;
-    ``status``: the success status(es) the handler answers with (default 204 for DELETE, else 200).
+    ``status``: the success status(es) the handler answers with (default 204 for DELETE, else 200);
+    ``errors``: how the route answers a refusal, the gate's (401, 403, 400, 413, 429) as well as
+    the handler's (Open311: the standard's error list in the path's format).
     """
 
     def decorator(fn: Callable[..., Response]) -> Callable[..., Response]:
@@ -457,7 +465,7 @@ def route(
         def entrypoint(self: Any, request: Request, **values: Any) -> Response:
             started = time.perf_counter()
             correlation = correlation_id(request)
-            response = _serve(self, fn, method, path, request, values, correlation, forms)
+            response = _serve(self, fn, method, path, request, values, correlation, forms, errors)
             response.headers["X-Correlation-ID"] = correlation
             spent = time.perf_counter() - started
             metrics.HTTP_LATENCY.labels(getattr(self, "name", "?"), path, method, str(response.status_code)).observe(spent)
@@ -471,6 +479,7 @@ def route(
         entrypoint.rps_forms = forms  # type: ignore[attr-defined]
         entrypoint.rps_response = response  # type: ignore[attr-defined]
         entrypoint.rps_status = status  # type: ignore[attr-defined]
+        entrypoint.rps_errors = errors  # type: ignore[attr-defined]
         return RouteEntrypoint.decorator(method, path)(entrypoint)
 
     return decorator

@@ -103,15 +103,9 @@ def list_page(key: str = "items") -> dict[str, Any]:
     }
 
 
-# GeoReport v2 answers a client's mistake with its own error list, not the application's shape.
-OPEN311_ERRORS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["code", "description"],
-        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
-    },
-}
+# A route with its own error renderer (Open311: GeoReport v2's error list) answers every refusal in
+# that shape, the gate's included; these are the statuses it can answer.
+_RENDERED_ERRORS = {**_STATUS_TEXT, "413": "请求体过大"}
 # Media types of ?format= (services/reporting/reports.FORMATS).
 _FORMAT_MEDIA = {
     "json": "application/json",
@@ -130,15 +124,13 @@ def _responses(method: str, path: str, fn: Any, components: dict[str, Any]) -> d
     XML, a report's formats, 204/302/text where the route answers so; a JSON object elsewhere."""
     query = getattr(fn, "rps_query", None) or {}
     names = set(query) if isinstance(query, dict) else {f.alias or n for n, f in query.model_fields.items()}
-    if "/open311/" in path:
-        media = ["text/xml" if path.endswith(".xml") else "application/json"]
+    renderer = getattr(fn, "rps_errors", None)
+    if hasattr(renderer, "schema"):  # Open311 (open311.Errors): its format's media type, its error list
+        media = [renderer.media]
         single = path.endswith(("discovery.json", "discovery.xml")) or "/services/<" in path
         success = {"type": "object"} if single else {"type": "array", "items": {"type": "object"}}
-        # A path or query value a store cannot keep is refused (R-SEC-3) before the route, in the application's shape.
-        refused = {"anyOf": [OPEN311_ERRORS, {"$ref": "#/components/schemas/Error"}]}
-        errors = {code: {"description": _STATUS_TEXT[code], "content": _content(media, OPEN311_ERRORS)}
-                  for code in ("400", "404", "422", "429", "503")}
-        errors["400"]["content"]["application/json"] = {"schema": refused}
+        errors = {code: {"description": text, "content": {renderer.media: {"schema": renderer.schema}}}
+                  for code, text in _RENDERED_ERRORS.items()}
         return {"201" if method == "POST" else "200": {"description": "成功", "content": _content(media, success)},
                 **errors}
     errors = {

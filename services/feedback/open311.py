@@ -14,12 +14,12 @@ import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import clock
-from services.backbone.domain import DomainError, NotFound
+from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, error_response, json_response
 from services.backbone.http import form_fields as http_form_fields
 from services.backbone.persistence import Database
@@ -162,16 +162,6 @@ def answer(kind: str, payload: Any, fmt: str, status: int = 200) -> Response:
     return json_response(payload, status)
 
 
-def answering(kind: str, fmt: str, make: Callable[[], Any], status: int = 200) -> Response:
-    """``make()``'s payload as ``kind``; a client's mistake as the standard's error list."""
-    try:
-        return answer(kind, make(), fmt, status)
-    except Exception as exc:
-        if not is_client_error(exc):
-            raise
-        return error(exc, fmt)
-
-
 def discovery(base_url: str) -> dict[str, Any]:
     """GeoReport v2 service discovery: where the endpoint is and what it speaks."""
     return {
@@ -201,7 +191,8 @@ def service_definition(code: str) -> dict[str, Any]:
 
 
 def error(exc: BaseException, fmt: str = "json") -> Response:
-    """The standard's error list, with the status the one mapping decides."""
+    """The standard's error list, with the status and headers (Retry-After, WWW-Authenticate)
+    the one mapping decides."""
     response = error_response(exc)
     body = json.loads(response.get_data())["error"]
     field = _FIELD_NAMES.get(body.get("field"), body.get("field"))
@@ -212,11 +203,42 @@ def error(exc: BaseException, fmt: str = "json") -> Response:
             item["description"] = body["message"].replace(body["field"], field, 1)
     if body.get("rule"):
         item["rule"] = body["rule"]
-    return answer("errors", [item], fmt, response.status_code)
+    reshaped = answer("errors", [item], fmt, response.status_code)
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            reshaped.headers[name] = value
+    return reshaped
 
 
-def is_client_error(exc: BaseException) -> bool:
-    return isinstance(exc, (BadRequest, DomainError))
+# GeoReport v2's error list, as ``error`` writes it (JSON; the XML names its elements so).
+ERROR_LIST = {
+    "type": "array",
+    "xml": {"name": "errors", "wrapped": True},
+    "items": {
+        "type": "object",
+        "xml": {"name": "error"},
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"},
+                       "field": {"type": "string"}, "rule": {"type": "string"}},
+    },
+}
+
+
+class Errors:
+    """An Open311 route's ``route(errors=...)``: every refusal, the gate's (401, 403, 400, 413, 429)
+    as well as the handler's, as the standard's error list in the path's format."""
+
+    schema = ERROR_LIST
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.media = FORMATS[fmt]
+
+    def __call__(self, exc: BaseException) -> Response:
+        return error(exc, self.fmt)
+
+
+JSON_ERRORS, XML_ERRORS = Errors("json"), Errors("xml")
 
 
 def _datetime_arg(raw: str, name: str) -> dt.date:

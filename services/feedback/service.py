@@ -284,68 +284,69 @@ class FeedbackService(OperationsRoutes):
         return json_response(presenters.reminders(issued, created), 201 if created else 200)
 
     # -- Open311 GeoReport v2 -----------------------------------------------------------------
-    # Errors keep the status the one mapping decides, in the standard's list shape.
+    # Errors keep the status the one mapping decides, in the standard's list shape: the route's
+    # ``errors`` renders the gate's refusals (401, 429, 400 ...) and the handler's alike.
 
     # XML is the standard's base format; every call answers in the format of its extension.
 
-    @route("GET", f"{OPEN311}/discovery.json")
+    @route("GET", f"{OPEN311}/discovery.json", errors=open311.JSON_ERRORS)
     def open311_discovery(self, request: Request) -> Response:
         return self._open311_discovery(request, "json")
 
-    @route("GET", f"{OPEN311}/discovery.xml")
+    @route("GET", f"{OPEN311}/discovery.xml", errors=open311.XML_ERRORS)
     def open311_discovery_xml(self, request: Request) -> Response:
         return self._open311_discovery(request, "xml")
 
     def _open311_discovery(self, request: Request, fmt: str) -> Response:
         return open311.answer("discovery", open311.discovery(request.host_url.rstrip("/") + OPEN311), fmt)
 
-    @route("GET", f"{OPEN311}/services.json")
+    @route("GET", f"{OPEN311}/services.json", errors=open311.JSON_ERRORS)
     def open311_services(self, request: Request) -> Response:
         return open311.answer("services", open311.services(), "json")
 
-    @route("GET", f"{OPEN311}/services.xml")
+    @route("GET", f"{OPEN311}/services.xml", errors=open311.XML_ERRORS)
     def open311_services_xml(self, request: Request) -> Response:
         return open311.answer("services", open311.services(), "xml")
 
-    @route("GET", f"{OPEN311}/services/<code>.json")
+    @route("GET", f"{OPEN311}/services/<code>.json", errors=open311.JSON_ERRORS)
     def open311_service(self, request: Request, code: str) -> Response:
-        return open311.answering("service_definition", "json", lambda: open311.service_definition(code))
+        return open311.answer("service_definition", open311.service_definition(code), "json")
 
-    @route("GET", f"{OPEN311}/services/<code>.xml")
+    @route("GET", f"{OPEN311}/services/<code>.xml", errors=open311.XML_ERRORS)
     def open311_service_xml(self, request: Request, code: str) -> Response:
-        return open311.answering("service_definition", "xml", lambda: open311.service_definition(code))
+        return open311.answer("service_definition", open311.service_definition(code), "xml")
 
-    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request, status=201)
+    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request, status=201, errors=open311.JSON_ERRORS)
     def open311_post_request(self, request: Request) -> Response:
-        return open311.answering("requests", "json", lambda: self._open311_submit(request), 201)
+        return open311.answer("requests", self._open311_submit(request), "json", 201)
 
-    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request, status=201)
+    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request, status=201, errors=open311.XML_ERRORS)
     def open311_post_request_xml(self, request: Request) -> Response:
-        return open311.answering("requests", "xml", lambda: self._open311_submit(request), 201)
+        return open311.answer("requests", self._open311_submit(request), "xml", 201)
 
     def _open311_submit(self, request: Request) -> list[dict[str, Any]]:
         opinion = self.feedback.submit_opinion(**open311.opinion_from_form(open311.form_fields(request)))
         notice = f"已收到，请凭编号 {opinion.ref} 查询办理情况"
         return [{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}]
 
-    @route("GET", f"{OPEN311}/requests.json", query=_OPEN311_FIND)
+    @route("GET", f"{OPEN311}/requests.json", query=_OPEN311_FIND, errors=open311.JSON_ERRORS)
     def open311_requests(self, request: Request) -> Response:
-        return open311.answering("requests", "json", lambda: self._open311_find(request))
+        return open311.answer("requests", self._open311_find(request), "json")
 
-    @route("GET", f"{OPEN311}/requests.xml", query=_OPEN311_FIND)
+    @route("GET", f"{OPEN311}/requests.xml", query=_OPEN311_FIND, errors=open311.XML_ERRORS)
     def open311_requests_xml(self, request: Request) -> Response:
-        return open311.answering("requests", "xml", lambda: self._open311_find(request))
+        return open311.answer("requests", self._open311_find(request), "xml")
 
     def _open311_find(self, request: Request) -> list[dict[str, Any]]:
         return open311.find_requests(self.runtime.db("feedback"), request.args)
 
-    @route("GET", f"{OPEN311}/requests/<ref>.json")
+    @route("GET", f"{OPEN311}/requests/<ref>.json", errors=open311.JSON_ERRORS)
     def open311_request(self, request: Request, ref: str) -> Response:
-        return open311.answering("requests", "json", lambda: self._open311_one(ref))
+        return open311.answer("requests", self._open311_one(ref), "json")
 
-    @route("GET", f"{OPEN311}/requests/<ref>.xml")
+    @route("GET", f"{OPEN311}/requests/<ref>.xml", errors=open311.XML_ERRORS)
     def open311_request_xml(self, request: Request, ref: str) -> Response:
-        return open311.answering("requests", "xml", lambda: self._open311_one(ref))
+        return open311.answer("requests", self._open311_one(ref), "xml")
 
     def _open311_one(self, ref: str) -> list[dict[str, Any]]:
         feedback = self.feedback

@@ -7,6 +7,7 @@ standard library's parser against GeoReport v2's element names."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import xml.etree.ElementTree as ET
 from typing import Iterator
@@ -16,6 +17,7 @@ import requests
 from georeport import GeoReport
 from werkzeug.serving import make_server
 
+from services.backbone import clock, ratelimit
 from services.backbone.http import Gateway
 
 OPEN311 = "/api/v1/open311/v2"
@@ -28,6 +30,8 @@ REQUEST_FIELDS = [
 PRIVATE = {"address_string": "柳园路 1 号 3 单元", "media_url": "http://example.org/photo-991.jpg",
            "description": "我家楼下的井盖松动了", "phone": "13812345678", "first_name": "三", "last_name": "张",
            "lat": "36.451234", "long": "115.981234"}
+# Mid-minute: the rate limiter's window does not end during a test.
+NOON = dt.datetime(2022, 3, 15, 10, 0, 30, tzinfo=clock.TZ).timestamp()
 
 
 @pytest.fixture
@@ -194,3 +198,57 @@ def test_an_opinion_waiting_in_triage_is_a_reminder_to_the_bureau(server, api, r
     assert answer.status_code == 200, answer.json_body
     [reminder] = [r for r in answer.json_body["reminders"] if r.get("ref") == ref]
     assert reminder["kind"] == "due_soon" and reminder["to"] == {"role": "bureau", "code": "bureau"}
+
+
+def error_item(response: requests.Response, fmt: str) -> dict:
+    """The one error of a GeoReport v2 error list, read as the format carries it."""
+    if fmt == "json":
+        [item] = response.json()
+        return {k: str(v) for k, v in item.items()}
+    root = ET.fromstring(response.content)
+    assert root.tag == "errors" and [e.tag for e in root] == ["error"]
+    return {child.tag: child.text for child in root[0]}
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_the_gates_refusals_are_in_georeport_shape_too(server, world, runtime, monkeypatch, fmt):
+    # issue 16: a refusal raised before the handler (token 401, text a store cannot keep 400,
+    # rate limit 429) answers the standard's error list in the path's format, as the handler's do
+    media = "text/xml" if fmt == "xml" else "application/json"
+    forged = requests.get(f"{server}/requests.{fmt}", headers={"Authorization": "Bearer not.a.token"}, timeout=30)
+    assert forged.status_code == 401 and forged.headers["Content-Type"].startswith(media)
+    assert error_item(forged, fmt)["code"] == "401"
+
+    nul = post(server, fmt, description="井盖\x00松动", phone=None)
+    assert nul.status_code == 400 and nul.headers["Content-Type"].startswith(media)
+    assert {k: error_item(nul, fmt).get(k) for k in ("code", "field", "rule")} == {
+        "code": "400", "field": "description", "rule": "R-SEC-3"}
+    in_query = requests.get(f"{server}/requests.{fmt}", params={"status": "open\x00"}, timeout=30)
+    assert in_query.status_code == 400 and error_item(in_query, fmt)["field"] == "status"
+
+    # the address (this test's loopback) has used up its minute: the next submission is 429
+    monkeypatch.setattr(ratelimit, "now", lambda: NOON)
+    settings = runtime.settings
+    limiter = ratelimit.RateLimiter(runtime.db("feedback"), settings.pseudonym_secret,
+                                    per_minute=settings.rate_limit_per_minute,
+                                    phone_per_day=settings.rate_limit_phone_per_day)
+    for _ in range(settings.rate_limit_per_minute):
+        limiter.check_address("127.0.0.1")
+    limited = post(server, fmt, phone=None)
+    assert limited.status_code == 429 and limited.headers["Content-Type"].startswith(media)
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert {k: error_item(limited, fmt).get(k) for k in ("code", "rule")} == {"code": "429", "rule": "R-SEC-5"}
+
+
+def test_openapi_describes_open311_errors_in_georeport_shape(runtime):
+    # issue 16: every error an Open311 operation answers (the gate's 401/413/429 included) has the
+    # standard's list shape, in the operation's own format
+    from services.backbone.openapi import openapi_document
+
+    paths = openapi_document(runtime.service_objects())["paths"]
+    for path, media in ((f"{OPEN311}/requests.json", "application/json"), (f"{OPEN311}/requests.xml", "text/xml")):
+        responses = paths[path]["post"]["responses"]
+        for status in ("400", "401", "403", "413", "422", "429", "503"):
+            [(kind, content)] = responses[status]["content"].items()
+            assert kind == media and content["schema"]["items"]["required"] == ["code", "description"], (path, status)
+        assert responses["400"]["content"][media]["schema"]["xml"] == {"name": "errors", "wrapped": True}
