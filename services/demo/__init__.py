@@ -116,6 +116,7 @@ def run_demo(*, data_dir: str | Path = "var/demo", out: str | Path = "out", mont
     # Started as `rps run` starts the embedded system, without the daily
     # reminders: the demo plays a past year, and today's reminders of it would
     # only be noise in its output.
+    say(f"rps demo: starting the embedded system (data in {data}) ...")
     runtime = Runtime.embedded(settings)
     server = None
     try:
@@ -126,7 +127,7 @@ def run_demo(*, data_dir: str | Path = "var/demo", out: str | Path = "out", mont
         server = make_server(host, port, Gateway(runtime.service_objects()), threaded=True)
         threading.Thread(target=server.serve_forever, name="demo-http", daemon=True).start()
         base = f"http://{host}:{server.port}"
-        say(f"rps demo: embedded system on {base} (data in {data}); {seeded} governments and sub-districts seeded")
+        say(f"rps demo: embedded system on {base}; {seeded} governments and sub-districts seeded")
         client = Client(base, tokens)
         try:
             return _play(client, data, Path(out), months, wanted, say, started)
@@ -193,6 +194,8 @@ def _screens(client: Client, out: Path, tally: object, say: Callable[[str], None
         return
     refs = getattr(tally, "today_refs", [])
     ref = refs[0].split()[0] if refs else ""
+    # Issue 16: the browser takes a quarter of a minute; say so before it starts.
+    say("rps demo: opening each role's home page in Chromium for a screenshot ...")
     args = {"base": client.base_url, "screens": str((out / "screens").resolve()),
             "a": {"group": "g-gulou", "government": "dongchangfu"}, "b": {"district": "gulou"}, "ref": ref}
     try:

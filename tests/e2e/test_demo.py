@@ -113,6 +113,11 @@ def test_the_demo_says_its_progress_its_year_and_how_to_browse_it(demo):
     progress = [line for line in done.stdout.splitlines() if line.strip().startswith("report ")]
     assert progress[0].strip().startswith("report 1/") and progress[-1].strip().startswith(
         f"report {len(progress)}/{len(progress)}:")
+    # each month played is a line, in order, as it ends; piped, no terminal codes
+    months = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("  2021-")]
+    assert months == ["2021-06", "2021-07", "2021-08"]
+    assert "\x1b" not in done.stdout + done.stderr
+    assert "starting the embedded system" in done.stdout.splitlines()[0]
     assert f"rps run --data {root / 'var'}" in done.stdout.splitlines()[-1]
     assert "rps.access" not in done.stderr  # one line per request would bury the story
 
