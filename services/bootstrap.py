@@ -311,7 +311,8 @@ class Runtime:
 
     def start_workers(self, *, daily: bool = True) -> None:
         """The services' background loops as threads (embedded mode; the cluster runs them as
-        processes and CronJobs). ``daily``: the daily jobs too (a demo playing a past year: none)."""
+        roles of their services' containers and CronJobs). ``daily``: the daily jobs too (a demo
+        playing a past year: none)."""
         for declaration in installed_services():
             if declaration.name not in self.services:
                 continue

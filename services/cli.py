@@ -51,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """One service in its own nameko container (what a Deployment runs): every role it has
-    (HTTP, its outbox relay, its read models' consumer), or those ``--role`` names."""
+    (HTTP, its outbox relay, its read models' consumer, its workers' roles), or those ``--role`` names."""
     # nameko runs on eventlet, whose patching psycopg does not detect: its default C wait
     # function would block the hub for a whole query; wait_select yields to other green threads.
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
@@ -72,9 +72,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     lacking = {"relay": "has no event store", "project": "keeps no projections"}
     for role in args.role or ():
         if role not in has:
-            print(f"rps {args.command}: {args.service} {lacking[role]}", file=sys.stderr)
+            print(f"rps {args.command}: {args.service} {lacking.get(role, f'has no role {role}')}", file=sys.stderr)
             return 2
-    roles = tuple(role for role in hosting.ROLES if role in (args.role or has))
+    roles = tuple(role for role in has if role in (args.role or has))
     return hosting.serve(args.service, roles, settings)
 
 
@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         publisher_names,
         resolve,
         service_names,
+        worker_roles,
     )
 
     services, consumer = service_names(), default_consumer()
@@ -346,13 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs one service in one nameko container, with its event store in PostgreSQL (DATABASE_URL) "
         "and its events on RabbitMQ (AMQP_URI): its HTTP API on RPS_HTTP, its outbox relay if it keeps "
         "events and its read models' consumer if it keeps any (one active relay and consumer in the "
-        "cluster, others standby). --role runs only some of them. `web` serves the web pages.",
+        "cluster, others standby), and the roles of its declared workers (one active each). --role runs "
+        "only some of them. `web` serves the web pages.",
         "AMQP_URI=amqp://guest:guest@localhost:5672// DATABASE_URL=postgresql://localhost/rps rps serve visits\n"
         "rps serve visits --role http               # the API only; relays and consumers scaled apart\n"
         "rps serve visits --role relay              # = rps relay visits",
         cmd_serve)
     p.add_argument("service", choices=services, help="the service to serve")
-    p.add_argument("--role", action="append", choices=("http", "relay", "project"),
+    p.add_argument("--role", action="append", choices=("http", "relay", "project", *worker_roles()),
                    help="run only this role (repeatable; default: every role the service has)")
     p = _command(
         sub, "relay", "publish a service's stored events to RabbitMQ (one active, others standby)",

@@ -15,8 +15,12 @@ Per service, one file:
   role takes its lease (services/backbone/singleton.py) before it works, the other replica waits
   as a hot standby that takes over within RPS_LEASE_SECONDS. No HTTP probes (it serves no API);
   Prometheus on RPS_METRICS_PORT through a headless Service.
+- ``ROLE``, for each worker the service declares with a role (feedback's notifier: ``notify``):
+  `rps serve SERVICE --role ROLE` in a Deployment of its own, two replicas (lease ``ROLE:SERVICE``),
+  labelled with the worker's name as its component, so the NetworkPolicy gives only it what it
+  reaches (the notifier: the gateway's webhook) and the relays and consumers keep without.
 
-The notification dispatcher (workers/notifier.yaml) and the daily CronJobs stay written by hand.
+The daily CronJobs stay written by hand.
 """
 
 from __future__ import annotations
@@ -171,37 +175,35 @@ spec:
 
 WORKER = """\
 ---
-# {name}-worker: `rps serve {name} {role_args}`, {what}.
+# {deployment}: `rps serve {name} {role_args}`, {what}.
 #
 # replicas: 2 on purpose. Only one instance runs each role at a time: it takes
 # the role's lease (services/backbone/singleton.py) before it works, and the other
 # waits as a hot standby that takes over when the lease is handed back (a clean
 # stop) or expires (RPS_LEASE_SECONDS after the holder's last renewal: it died,
 # froze or was cut off). A former holder's writes are refused by the lease's
-# fencing token and it waits as the standby again. A duplicate delivery is
-# recognised by the tracking record; one active consumer keeps each queue's order.
+# fencing token and it waits as the standby again. {guarantee}
 #
 # No HTTP probes: it serves no API, only Prometheus on RPS_METRICS_PORT. A crash
-# exits the container (Kubernetes restarts it); a stalled loop shows as lag
-# (alerts RpsRelayLagGrowing, RpsProjectionLagHigh).
+# exits the container (Kubernetes restarts it); {stalled}.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {name}-worker
+  name: {deployment}
   labels:
-    app.kubernetes.io/name: {name}-worker
-    app.kubernetes.io/component: worker
+    app.kubernetes.io/name: {deployment}
+    app.kubernetes.io/component: {component}
 spec:
   replicas: 2
   revisionHistoryLimit: 5
   selector:
     matchLabels:
-      app.kubernetes.io/name: {name}-worker
+      app.kubernetes.io/name: {deployment}
   template:
     metadata:
       labels:
-        app.kubernetes.io/name: {name}-worker
-        app.kubernetes.io/component: worker
+        app.kubernetes.io/name: {deployment}
+        app.kubernetes.io/component: {component}
     spec:
       # Lets the active instance finish its batch and hand back its leases.
       terminationGracePeriodSeconds: 60
@@ -212,7 +214,7 @@ spec:
           whenUnsatisfiable: ScheduleAnyway
           labelSelector:
             matchLabels:
-              app.kubernetes.io/name: {name}-worker
+              app.kubernetes.io/name: {deployment}
       containers:
         - name: rps
           image: rps-{name}
@@ -232,18 +234,18 @@ spec:
               cpu: {limits_cpu}
               memory: {limits_memory}
 ---
-# Headless: gives the ServiceMonitor the pods' metrics port (component worker).
+# Headless: gives the ServiceMonitor the pods' metrics port (component {component}).
 apiVersion: v1
 kind: Service
 metadata:
-  name: {name}-worker
+  name: {deployment}
   labels:
-    app.kubernetes.io/name: {name}-worker
-    app.kubernetes.io/component: worker
+    app.kubernetes.io/name: {deployment}
+    app.kubernetes.io/component: {component}
 spec:
   clusterIP: None
   selector:
-    app.kubernetes.io/name: {name}-worker
+    app.kubernetes.io/name: {deployment}
   ports:
     - name: metrics
       port: {port}
@@ -276,21 +278,37 @@ def _quantity(amount: int, unit: str, per: int) -> str:
     return f"{amount * per}{unit}"
 
 
+def _worker(name: str, roles: tuple[str, ...], deployment: str, component: str, **comments: str) -> str:
+    """A Deployment of ``roles`` (each one active by its lease) and its headless Service."""
+    n = len(roles)
+    role_args = " ".join(f"--role {role}" for role in roles)
+    return WORKER.format(
+        name=name, deployment=deployment, component=component, role_args=role_args, port=METRICS_PORT,
+        args=", ".join(f'"{part}"' for part in ("serve", name, *role_args.split())),
+        requests_cpu=_quantity(ROLE_REQUESTS["cpu_m"], "m", n),
+        requests_memory=_quantity(ROLE_REQUESTS["memory_mi"], "Mi", n),
+        limits_cpu=_quantity(ROLE_LIMITS["cpu_m"], "m", n),
+        limits_memory=_quantity(ROLE_LIMITS["memory_mi"], "Mi", n),
+        **comments,
+    )
+
+
 def service_manifest(name: str) -> str:
+    from services.backbone.declaration import declaration_of
+
     text = HEADER.format(name=name) + HTTP.format(name=name)
     roles = singleton_roles(name)
     if roles:
-        n = len(roles)
-        role_args = " ".join(f"--role {role}" for role in roles)
-        args = ", ".join(f'"{part}"' for part in ("serve", name, *role_args.split()))
-        text += WORKER.format(
-            name=name, role_args=role_args, args=args, port=METRICS_PORT,
-            what=" and ".join(WHAT[role] for role in roles),
-            requests_cpu=_quantity(ROLE_REQUESTS["cpu_m"], "m", n),
-            requests_memory=_quantity(ROLE_REQUESTS["memory_mi"], "Mi", n),
-            limits_cpu=_quantity(ROLE_LIMITS["cpu_m"], "m", n),
-            limits_memory=_quantity(ROLE_LIMITS["memory_mi"], "Mi", n),
-        )
+        text += _worker(
+            name, roles, f"{name}-worker", "worker", what=" and ".join(WHAT[role] for role in roles),
+            guarantee="A duplicate delivery is\n# recognised by the tracking record; one active consumer keeps each queue's order.",
+            stalled="a stalled loop shows as lag\n# (alerts RpsRelayLagGrowing, RpsProjectionLagHigh)")
+    for worker in declaration_of(name).workers:
+        if worker.role:  # its own pods: what it reaches (a gateway, say) the relays and consumers need not
+            text += _worker(
+                name, (worker.role,), worker.role, worker.name, what=f"its {worker.name} (declared worker)",
+                guarantee=f"Two active\n# {worker.name}s could act twice (lease {worker.role}:{name}).",
+                stalled="a stalled loop shows in its own metrics")
     return text
 
 

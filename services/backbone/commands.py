@@ -30,13 +30,6 @@ def stop_on_signals(stop: threading.Event) -> None:
         signal.signal(sig, lambda *_: stop.set())
 
 
-def metrics_server(settings: Any) -> None:
-    if settings.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.metrics_port)
-
-
 def business_date(text: str) -> dt.date:
     """An argument that is a business date (API.md: YYYY-MM-DD)."""
     try:

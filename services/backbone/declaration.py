@@ -55,12 +55,16 @@ class Command:
 
 @dataclass(frozen=True)
 class Worker:
-    """A background loop the embedded system runs in a thread (the cluster runs it as its own
-    process or CronJob). ``start(runtime)`` returns what runs until the event is set."""
+    """A background loop the embedded system runs in a thread. ``start(runtime)`` returns what
+    runs until the event is set. In the cluster a worker with a ``role`` is a role of its
+    service's container (`rps serve SERVICE --role ROLE`), one active by the lease ``ROLE:SERVICE``:
+    there ``start(runtime, lease)`` is called each time the lease is taken, and what it returns
+    must end when ``lease.held()`` turns false. A daily worker is a CronJob there."""
 
     name: str
-    start: Ref  # (Runtime) -> Callable[[threading.Event], None]
+    start: Ref  # (Runtime[, Lease]) -> Callable[[threading.Event], None]
     daily: bool = False  # a daily job (today's business): a demo playing a past year starts none
+    role: str | None = None  # its role in the cluster; its Deployment (infra/k8s/generate.py) is named so
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ def service_names() -> tuple[str, ...]:
 def publisher_names() -> tuple[str, ...]:
     """Services that keep an event store and publish what it records."""
     return tuple(d.name for d in installed_services() if d.publishes)
+
+
+def worker_roles() -> tuple[str, ...]:
+    """The roles the installed services' workers declare (`rps serve --role`), in name order."""
+    return tuple(sorted({w.role for d in installed_services() for w in d.workers if w.role}))
 
 
 def declaration_of(name: str) -> ServiceDeclaration:

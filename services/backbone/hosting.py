@@ -8,7 +8,9 @@ are the service's roles:
   service's lease (singleton.py);
 - ``project``: ``ProjectionConsumer``, its queues fed to its read models (amqp.py) while this
   process holds the read models' lease, each run applied by a worker as nameko's own
-  ``Consumer`` does (spawn a worker, acknowledge once its result is in).
+  ``Consumer`` does (spawn a worker, acknowledge once its result is in);
+- a declared worker's role (declaration.Worker ``role``, a notification dispatcher say):
+  ``WorkerRole``, its loop while this process holds the lease ``ROLE:SERVICE``.
 
 ``RuntimeHost`` owns the process's ``Runtime``: built in ``setup``, closed in ``stop``. It is a
 shared extension, which nameko stops last, so the entrypoints, their workers and the providers
@@ -16,8 +18,9 @@ that use the runtime have all stopped before it closes.
 
 `rps serve SERVICE` runs every role the service has; ``--role`` picks some (a deployment that
 scales them apart); `rps relay SERVICE` and `rps project CONSUMER` are `--role relay` and
-`--role project`. The process runs on eventlet (nameko's): cli.py patches it before any of this
-is imported, and every wait below is a green one.
+`--role project` (a service's own command may be another such role). The process runs on
+eventlet (nameko's): cli.py patches it before any of this is imported, and every wait below is a
+green one.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 
 log = logging.getLogger(__name__)
 
-ROLES = ("http", "relay", "project")
 SETTINGS_KEY = "rps.settings"  # the container's config: the Settings read once at start
 # A role that has not stopped by then is ended (a relay waiting on a blocked broker's confirms):
 # the pod's grace period is 30 s, and its lease is handed back either way (expiry, session end).
@@ -251,8 +253,48 @@ class ProjectionConsumer(_SingletonRole, Entrypoint):
 project = ProjectionConsumer.decorator
 
 
+class WorkerRole(_SingletonRole, DependencyProvider):
+    """A declared worker's loop (declaration.Worker with a role) while this process holds the lease
+    ``ROLE:SERVICE``; the loop is made anew at each take and ends when the lease is lost."""
+
+    host = RuntimeHost()
+
+    def __init__(self, worker: Any):
+        self.worker = worker
+
+    def setup(self) -> None:
+        self.stopping = threading.Event()
+        self.lease: Any = None
+
+    def start(self) -> None:
+        from services.backbone.declaration import resolve
+        from services.backbone.singleton import Lease, session_connector
+
+        self.loop = resolve(self.worker.start)  # its module's metrics exported by a standby too
+        runtime, service = self.host.runtime, self.container.service_name
+        settings = runtime.settings
+        self.lease = Lease(runtime.db(service), f"{self.worker.role}:{service}", settings.lease_seconds,
+                           connect=session_connector(settings))
+        self.thread = self._spawn(functools.partial(hold_lease, self.lease, self.stopping, self._work),
+                                  f"{self.worker.role} {service}")
+
+    def _work(self) -> None:
+        self.loop(self.host.runtime, self.lease)(self.stopping)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wait_stopped(self.thread)
+        if self.lease is not None:
+            self.lease.release()
+
+    def kill(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.kill()
+
+
 class MetricsExporter(DependencyProvider):
-    """Prometheus on RPS_METRICS_PORT for the relay and consumer roles, served in the hub (an API
+    """Prometheus on RPS_METRICS_PORT for the roles other than HTTP, served in the hub (an API
     process has /metrics). prometheus_client's own server would block the hub: its socketserver
     was imported, with the unpatched selector, before eventlet patched the process."""
 
@@ -273,21 +315,27 @@ class MetricsExporter(DependencyProvider):
 
 def roles_of(service: str) -> tuple[str, ...]:
     """Every role ``service`` has: HTTP always, the relay if it keeps events, the consumer if it
-    keeps read models."""
+    keeps read models, and its workers' roles."""
     from services.backbone.declaration import declaration_of
 
     declared = declaration_of(service)
-    return ("http",) + (("relay",) if declared.publishes else ()) + (("project",) if declared.projection_classes() else ())
+    return (("http",) + (("relay",) if declared.publishes else ()) + (("project",) if declared.projection_classes() else ())
+            + tuple(worker.role for worker in declared.workers if worker.role))
 
 
 def hosted_class(service_cls: type, roles: Collection[str], metrics_port: int = 0) -> type:
     """The nameko service class of ``roles``: the service's own class (its routes) when it serves
-    HTTP, with the relay, the consumer and their metrics added as extensions."""
+    HTTP, with the relay, the consumer, the workers' roles and their metrics added as extensions."""
+    from services.backbone.declaration import declaration_of
+
     namespace: dict[str, Any] = {"name": service_cls.name, "__module__": __name__}
     if metrics_port and set(roles) - {"http"}:
         namespace["metrics_exporter"] = MetricsExporter()
     if "relay" in roles:
         namespace["outbox_relay"] = OutboxRelayRole()
+    for worker in declaration_of(service_cls.name).workers:
+        if worker.role in roles:
+            namespace[f"{worker.role}_role"] = WorkerRole(worker)
     if "project" in roles:
         def apply_events(self: Any, source: str, envelopes: list[dict[str, Any]]) -> None:
             """Apply a run of ``source``'s events to each of this service's read models that reads it."""

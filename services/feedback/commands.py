@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from services.backbone import commands
 from services.backbone.declaration import Command
 
-log = logging.getLogger("rps")
-
 
 def notify(args: argparse.Namespace) -> int:
-    """The feedback service's notification dispatcher (one active instance)."""
-    from services.backbone.singleton import Lease, session_connector
-    from services.bootstrap import Runtime
-    from services.feedback.notifications import dispatcher_for
+    """The feedback service's notification dispatcher (one active instance): `rps serve feedback --role notify`."""
+    from services.cli import cmd_serve
 
-    settings = commands.settings()
-    runtime = Runtime.cluster(settings, ("feedback",))
-    commands.stop_on_signals(runtime.stopping)
-    commands.metrics_server(settings)
-    lock = Lease(runtime.db("feedback"), "notify:feedback", settings.lease_seconds, connect=session_connector(settings))
-    try:
-        while lock.acquire(runtime.stopping):
-            print("rps: delivering notifications", flush=True)
-            dispatcher = dispatcher_for(runtime)
-            dispatcher.still_active, dispatcher.fence = lock.held, lock.fence
-            while not runtime.stopping.is_set() and lock.held():
-                try:
-                    dispatcher.dispatch_once()
-                except Exception:  # the database is briefly down: try again after the pause
-                    log.exception("notification dispatcher: pass failed")
-                runtime.stopping.wait(1.0)
-            lock.release()
-    finally:
-        lock.release()
-        runtime.close()
-    return 0
+    return cmd_serve(argparse.Namespace(**{**vars(args), "service": "feedback", "role": ["notify"]}))
 
 
 def purge_personal_data(args: argparse.Namespace) -> int:

@@ -1,13 +1,6 @@
 """The feedback service as the core sees it (services/backbone/declaration.py)."""
 
-from typing import Any, Callable
-
-from services.backbone.declaration import ServiceDeclaration, Worker, resolve
-
-
-def _notifier(runtime: Any) -> Callable[..., None]:
-    return resolve("services.feedback.notifications:dispatcher_for")(runtime).run
-
+from services.backbone.declaration import ServiceDeclaration, Worker
 
 SERVICE = ServiceDeclaration(
     name="feedback",
@@ -18,6 +11,6 @@ SERVICE = ServiceDeclaration(
     projections="services.feedback.projections:PROJECTIONS",
     event_modules=("services.feedback.domain",),
     settings="services.feedback.settings:FeedbackSettings",
-    workers=(Worker("notifier", _notifier),),
+    workers=(Worker("notifier", "services.feedback.notifications:dispatcher_loop", role="notify"),),
     commands="services.feedback.commands:COMMANDS",
 )

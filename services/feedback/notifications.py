@@ -172,7 +172,7 @@ class Dispatcher:
         self.directory = Directory(db)
         self.schedule = PersistedSchedule(max_attempts, backoff_seconds)
         self.clock = clock
-        # `rps notify` (issue 15 item 5): asked before each message, so a dispatcher woken after
+        # The cluster's lease (issue 15 item 5): asked before each message, so a dispatcher woken after
         # its lease passed to the standby stops mid-pass; the lease's check in each status write.
         self.still_active: Callable[[], bool] = lambda: True
         self.fence: Callable[[Any], None] | None = None
@@ -245,8 +245,9 @@ class Dispatcher:
         return delivered
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0) -> None:
-        """Deliver until ``stop`` is set (a thread in embedded mode, its own process in the cluster)."""
-        while not stop.is_set():
+        """Deliver until ``stop`` is set or, in the cluster, the lease is lost (a thread in embedded
+        mode, the role ``notify`` of feedback's container in the cluster)."""
+        while not stop.is_set() and self.still_active():
             try:
                 self.dispatch_once()
             except Exception:  # database briefly down: try again after the pause
@@ -263,3 +264,13 @@ def dispatcher_for(runtime: Any, notifier: Notifier | None = None) -> Dispatcher
     an ``rps notify`` command would start)."""
     settings = runtime.app("feedback").settings
     return Dispatcher.from_settings(runtime.db("feedback"), settings, notifier)
+
+
+def dispatcher_loop(runtime: Any, lease: Any = None) -> Callable[[threading.Event], None]:
+    """The notifier worker (feedback's declaration): a thread of the embedded system, or in the
+    cluster the role ``notify``, made anew each time this process takes the lease."""
+    dispatcher = dispatcher_for(runtime)
+    if lease is not None:  # one active dispatcher, so a message is sent once (issue 15 item 5)
+        print("rps: delivering notifications", flush=True)
+        dispatcher.still_active, dispatcher.fence = lease.held, lease.fence
+    return dispatcher.run

@@ -16,6 +16,7 @@ from services.backbone.hosting import (
     OutboxRelayRole,
     ProjectionConsumer,
     RuntimeHost,
+    WorkerRole,
     hosted_class,
     roles_of,
 )
@@ -27,6 +28,7 @@ def test_every_service_has_http_a_publisher_its_relay_a_keeper_of_read_models_it
     assert roles_of("visits") == ("http", "relay", "project")
     assert roles_of("reporting") == ("http", "project")  # keeps read models, publishes nothing
     assert roles_of("web") == ("http",)
+    assert roles_of("feedback") == ("http", "relay", "project", "notify")  # its notifier, a declared worker
 
 
 def _container(service: str, roles: tuple[str, ...], metrics_port: int = 0) -> ServiceContainer:
@@ -53,9 +55,19 @@ def test_a_role_alone_serves_no_http_and_exports_its_metrics_when_a_port_is_set(
     assert not any(isinstance(d, MetricsExporter) for d in _container("visits", ("http",), 9100).dependencies)
 
 
+def test_a_declared_worker_is_a_leased_role_of_its_services_container():
+    notify = _container("feedback", ("notify",), metrics_port=9100)
+    assert not notify.entrypoints
+    assert {type(d) for d in notify.dependencies} == {WorkerRole, MetricsExporter}
+    [role] = [d for d in notify.dependencies if isinstance(d, WorkerRole)]
+    assert (role.worker.name, role.worker.role) == ("notifier", "notify")
+    assert not any(isinstance(d, WorkerRole) for d in _container("feedback", ("relay", "project")).dependencies)
+
+
 @pytest.mark.parametrize("args, said", [
     (("serve", "web", "--role", "relay"), "rps serve: web has no event store"),
     (("project", "web"), "rps project: web keeps no projections"),
+    (("serve", "visits", "--role", "notify"), "rps serve: visits has no role notify"),
 ])
 def test_a_role_the_service_lacks_is_refused_with_exit_2(args, said):
     env = {**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1//", "DATABASE_URL": "postgresql://127.0.0.1:1/none"}

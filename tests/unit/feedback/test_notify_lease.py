@@ -2,6 +2,8 @@
 (frozen, then woken after the standby took over) stops before the next message, so the
 people waiting are not told twice by two dispatchers."""
 
+import threading
+
 from services.feedback.notifications import Dispatcher, RecordingNotifier
 
 from .test_notifications import Clock, opinion
@@ -22,3 +24,14 @@ def test_a_dispatcher_that_lost_its_lease_stops_before_the_next_message(api, run
     dispatcher.still_active = lambda: True  # the new holder sends them, once
     dispatcher.dispatch_once()
     assert len({m.id for m in notifier.messages}) == len(notifier.messages)
+
+
+def test_the_dispatchers_loop_ends_when_its_lease_is_lost(runtime):
+    # The cluster's role `notify`: its loop returns to wait for the lease again, though not stopped.
+    dispatcher = Dispatcher(runtime.db("feedback"), RecordingNotifier(), clock=Clock())
+    held = iter([True, True, True])
+    dispatcher.still_active = lambda: next(held, False)
+    loop = threading.Thread(target=dispatcher.run, args=(threading.Event(),), kwargs={"idle_seconds": 0.01})
+    loop.start()
+    loop.join(5.0)
+    assert not loop.is_alive()

@@ -37,7 +37,7 @@ def _singleton_roles(service: str) -> list[str]:
 # worker runs its relay and its read models' consumer; the dispatcher is feedback's.
 WORKERS = {
     **{f"{s}-worker": (["serve", s, *_singleton_roles(s)], f"rps-{s}") for s in API_SERVICES if _singleton_roles(s)},
-    "notify": (["notify"], "rps-feedback"),
+    "notify": (["serve", "feedback", "--role", "notify"], "rps-feedback"),
 }
 HTTP_PORT = 8000
 METRICS_PORT = 9100

@@ -59,6 +59,7 @@ def test_the_command_forms_that_run_a_consumer():
     assert consumed_by(["rps", "serve", "visits"]) == "visits"  # every role
     assert consumed_by(["rps", "serve", "visits", "--role", "http"]) is None
     assert consumed_by(["rps", "notify"]) is None
+    assert consumed_by(["rps", "serve", "feedback", "--role", "notify"]) is None
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

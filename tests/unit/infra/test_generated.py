@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from services.backbone.declaration import installed_services
+from services.backbone.declaration import declaration_of, installed_services
 
 from .manifests import K8S
 
@@ -52,6 +52,12 @@ def test_each_service_runs_every_role_it_declares():
         assert http["args"] == ["serve", name, "--role", "http"]
         wanted = [r for r, has in (("relay", declaration.publishes), ("project", bool(declaration.projection_classes())))
                   if has]
+        for declared in declaration.workers:
+            if declared.role:  # its own pods, labelled by the worker (the NetworkPolicy's rules)
+                role = docs[declared.role]
+                assert role["spec"]["replicas"] == 2  # one active, one standby (the lease)
+                assert role["metadata"]["labels"]["app.kubernetes.io/component"] == declared.name
+                assert role["spec"]["template"]["spec"]["containers"][0]["args"] == ["serve", name, "--role", declared.role]
         if not wanted:
             assert f"{name}-worker" not in docs
             continue
@@ -59,3 +65,9 @@ def test_each_service_runs_every_role_it_declares():
         assert worker["spec"]["replicas"] == 2  # one active, one standby (the leases)
         args = worker["spec"]["template"]["spec"]["containers"][0]["args"]
         assert args == ["serve", name, *(part for role in wanted for part in ("--role", role))]
+
+
+def test_the_notifier_is_generated_as_feedback_declares_it():
+    # Its role in feedback's container, its own Deployment (the gateway's egress is the notifier's alone).
+    assert [(w.name, w.role) for w in declaration_of("feedback").workers] == [("notifier", "notify")]
+    assert not (K8S / "base" / "workers" / "notifier.yaml").exists()
