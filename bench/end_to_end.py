@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.end_to_end [COMMANDS] [CLIENTS] [SERVERS]
 
-Starts the cluster's processes on this machine (SERVERS × rps serve visits,
-default 1, the clients spread over them as a Service would; rps relay visits,
-rps project reporting) against a fresh database and vhost, drives
+Starts the cluster's processes on this machine as the manifests run them
+(SERVERS × rps serve visits --role http, default 1, the clients spread over them
+as a Service would; rps relay visits, rps project reporting) against a fresh database and vhost, drives
 COMMANDS visit commands from CLIENTS concurrent HTTP clients with kept-alive
 connections, each signed in as a planner of its group, and watches the
 reporting read model for each visit. Prints
@@ -46,7 +46,7 @@ def main() -> None:
         logs = Path("out/bench")
         logs.mkdir(parents=True, exist_ok=True)
         roles = [
-            *((("serve", "visits"), {"RPS_HTTP": f"127.0.0.1:{port}"}, f"serve-visits-{port}") for port in ports),
+            *((("serve", "visits", "--role", "http"), {"RPS_HTTP": f"127.0.0.1:{port}"}, f"serve-visits-{port}") for port in ports),
             (("relay", "visits"), {}, "relay-visits"),
             (("project", "reporting"), {}, "project-reporting"),
         ]
@@ -127,7 +127,7 @@ def run(settings, ports: list[int], groups, tokens: list[str], commands: int, cl
     stop.set()
     watcher.join()
     delays = [seen[i] - answered[i] for i in answered if i in seen]
-    print(f"end to end, {len(latencies)} commands from {clients} clients to {len(ports)} `rps serve visits`,"
+    print(f"end to end, {len(latencies)} commands from {clients} clients to {len(ports)} `rps serve visits --role http`,"
           " every server on this machine")
     print(f"  commands/s            : {len(answered) / elapsed:8.0f}  ({len(errors)} refused: {sorted(set(errors))})")
     print(f"  command latency       : {summary(latencies)}")
