@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from services.backbone.domain import NotFound
-from services.backbone.policy import API, BUREAU, READERS, Rule, allow, loaded, path
+from services.backbone.policy import API, BUREAU, PUBLIC, READERS, Rule, allow, loaded, path
 
 
 def _planner(runtime: Any, key: str) -> Any:
@@ -42,6 +42,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("PUT", f"{API}/governments/<code>/contacts"): allow("bureau", "government", scope=path(government="code")),
     ("POST", f"{API}/districts"): allow(BUREAU),
     ("GET", f"{API}/districts"): allow(READERS),
+    # A resident picks the district of an opinion from these: code and name, without a token.
+    ("GET", f"{API}/districts/names"): allow(PUBLIC),
     ("GET", f"{API}/districts/<code>"): allow(READERS),
     ("POST", f"{API}/districts/<code>/types"): allow(BUREAU),
     ("PUT", f"{API}/districts/<code>/boundary"): allow(BUREAU),

@@ -146,6 +146,11 @@ class ContractsService(OperationsRoutes):
             )
         )
 
+    # Issue 16: the resident's form lists the districts; code and name only, no token needed.
+    @route("GET", f"{API}/districts/names")
+    def district_names(self, request: Request) -> Response:
+        return json_response(views.district_names(self._db()))
+
     @route("GET", f"{API}/districts/<code>")
     def get_district(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_district(code).as_dict())

@@ -173,6 +173,11 @@ def list_districts(db: Database, page: Page, *, government: str | None = None, t
     return _page(db, "ctr_districts", where, params, page, _district)
 
 
+def district_names(db: Database) -> dict[str, Any]:
+    """Every district's code and name, nothing else: what a resident picks from (issue 16)."""
+    return {"items": db.query("SELECT code, name FROM ctr_districts ORDER BY code")}
+
+
 def list_contracts(db: Database, page: Page, *, status: str | None = None) -> dict[str, Any]:
     where: list[str] = []
     if status == "active":

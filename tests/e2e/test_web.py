@@ -320,6 +320,18 @@ def test_a_resident_submits_an_opinion_and_is_given_its_reference(browser, syste
     assert status == 200 and opinion["district"] == d["district"] and opinion["category"] == "public_space", opinion
 
 
+def test_a_resident_picks_the_district_from_its_public_list(browser, system, world):
+    # Issue 16 (web pages), R-OPN-1: without a token the form lists the districts by name
+    # (GET /districts/names: code and name only), and the opinion goes to the one picked
+    code = world["b"]["district"]
+    status, district = system.call("GET", f"/api/v1/districts/{code}")
+    assert status == 200, district
+    result = drive(browser, "residentPicksDistrict", system, {**world, "pick": code})
+    assert result["districtShown"] and [code, district["name"]] in result["districts"]
+    status, opinion = system.call("GET", f"/api/v1/opinions/{result['ref']}")
+    assert status == 200 and (opinion["district"], opinion["category"]) == (code, "greening"), opinion
+
+
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):
     # No script error on any page; no refusal on a page the role's menu offers.
     for key, page in every_page["seen"].items():

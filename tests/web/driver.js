@@ -336,6 +336,21 @@ const SCENARIOS = {
     return { categories, districtShown, refusal, ref, follow: await text(page, "#follow-status"), screenshot: file };
   },
 
+  // Issue 16, R-OPN-1: the form lists the districts by name without a token; a resident picks one.
+  async residentPicksDistrict(browser) {
+    const page = await open(browser, PHONE);
+    await goto(page, "/web/follow.html");
+    await page.waitForSelector(`#s-district option[value="${args.pick}"]`, { state: "attached" });
+    const districts = await page.$$eval("#s-district option", (nodes) => nodes.map((o) => [o.value, o.textContent.trim()]));
+    const districtShown = await page.isVisible("#s-district");
+    await page.selectOption("#s-category", "greening");
+    await page.selectOption("#s-district", args.pick);
+    await page.fill("#s-text", "小区门口的行道树枯死了");
+    await page.click("#submit-form button[type=submit]");
+    await page.waitForSelector("#submitted-ref");
+    return { districts, districtShown, ref: await text(page, "#submitted-ref") };
+  },
+
   // Every page of every role's menu opens without a script error or an unexpected refusal.
   async everyPage(browser) {
     const pages = ["index", "visits", "compliance", "opinions", "recommendations", "letters", "consultations", "organisation",

@@ -59,6 +59,7 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("PUT", f"{API}/governments/{{gov}}/contacts", {"contact": "王科长"}, "401 403 403 S A 403 403"),
     ("GET", f"{API}/districts", None,                                   "401 A A A A A 403"),
     ("GET", f"{API}/districts/{{district}}", None,                      "401 A A A A A 403"),
+    ("GET", f"{API}/districts/names", None,                             "A A A A A A A"),
     ("POST", f"{API}/districts", {"code": "ds-{fresh}", "name": "某街道", "types": ["built"], "government": "{gov}"},
                                                                         "401 403 403 403 A 403 403"),
     ("POST", f"{API}/districts/{{district}}/types", {"types": ["built"]}, "401 403 403 403 A 403 403"),
@@ -271,3 +272,12 @@ def test_the_matrix_covers_every_declared_route(world: World):
     covered = {adapter.match(_fill(path, names).split("?")[0], method=method)[0] for method, path, _, _ in MATRIX}
     missing = sorted({f"{m} {p}" for m, p in declared} - covered)
     assert not missing, f"add these routes to MATRIX: {missing}"
+
+
+def test_the_public_district_list_names_code_and_name_only(world: World):
+    # issue 16: the resident's form picks a district without a token; nothing but code and name
+    answer = world.as_role("resident").get(f"{API}/districts/names")
+    assert answer.status_code == 200, answer.json_body
+    items = answer.json_body["items"]
+    assert {world.own.district, world.other.district} <= {item["code"] for item in items}
+    assert all(set(item) == {"code", "name"} and item["name"] for item in items)

@@ -36,6 +36,8 @@ PUBLIC = {
     ("GET", "/api/v1/open311/v2/services/<code>.xml"), ("POST", "/api/v1/open311/v2/requests.xml"),
     ("GET", "/api/v1/open311/v2/requests.xml"), ("GET", "/api/v1/open311/v2/requests/<ref>.xml"),
     ("GET", "/"), ("GET", "/web/<path:path>"), ("GET", "/web/config.json"), ("POST", "/web/dev-token"),
+    # issue 16: the resident's form picks a district (code and name only)
+    ("GET", "/api/v1/districts/names"),
 }
 
 

@@ -32,14 +32,11 @@ function show(o) {
 }
 
 // Issue 16, R-OPN-1: a resident submits an opinion (category, district or a point) and keeps
-// the reference shown at the end. The districts come from the public organisation list when it
-// answers without a token, else from the Open311 service definition's choices; else a point only.
+// the reference shown at the end. The districts come from their public list (code and name,
+// no token); when it cannot be read, a point only.
 async function districtChoices() {
-  const listed = await api("GET", "/api/v1/districts?limit=200", null, { auth: false });
-  if (listed.ok) return listed.data.items.map((d) => ({ code: d.code, name: d.name }));
-  const definition = await api("GET", "/api/v1/open311/v2/services/public_space.json", null, { auth: false });
-  const attribute = definition.ok ? (definition.data.attributes || []).find((a) => a.code === "district") : null;
-  return attribute && attribute.values ? attribute.values.map((v) => ({ code: v.key, name: v.name })) : [];
+  const listed = await api("GET", "/api/v1/districts/names", null, { auth: false });
+  return listed.ok ? listed.data.items.map((d) => ({ code: d.code, name: d.name })) : [];
 }
 
 async function submitForm() {
