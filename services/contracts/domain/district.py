@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from eventsourcing.domain import event
 
-from services.backbone.domain import Aggregate
+from services.backbone.domain import Aggregate, RuleViolated
 from services.contracts.domain.checks import (
     HasContacts,
     bad_boundary,
@@ -19,6 +19,15 @@ from services.contracts.domain.checks import (
     district_id,
 )
 from services.contracts.domain.government import Government
+
+
+# Fixed paths beside /districts/{code}: a district with such a code could not be read by it.
+RESERVED_CODES = frozenset({"names"})
+
+
+def check_not_reserved(code: str) -> None:
+    if code.lower() in RESERVED_CODES:
+        raise RuleViolated(f"code：“{code}”是系统保留的路径名，不能用作街道编码", field="code", rule="R-SEC-3")
 
 
 class District(HasContacts, Aggregate):
@@ -41,6 +50,7 @@ class District(HasContacts, Aggregate):
         boundary: Any = None,
     ) -> "District":
         check_code(code, "code")
+        check_not_reserved(code)
         name = check_text(name, "name")  # type: ignore[assignment]
         return cls(
             code=code,

@@ -92,6 +92,17 @@ def test_a_taken_code_is_a_conflict(api, runtime, unique):
     assert runtime.app("contracts").last_position() == position
 
 
+def test_a_district_code_that_is_a_fixed_path_is_refused(api, runtime, unique):
+    # R-SEC-3: GET /districts/names is the public list; a district coded "names" could never be read
+    government = {"code": f"g-{unique}", "name": "某区政府", "kind": "district_government"}
+    assert api.post(f"{API}/governments", government).status_code == 201
+    before = runtime.app("contracts").last_position()
+    response = api.post(f"{API}/districts", {"code": "Names", "name": "某街道", "types": ["historic"],
+                                             "government": f"g-{unique}"})
+    error(response, 422, "R-SEC-3", "code")
+    assert runtime.app("contracts").last_position() == before
+
+
 def test_an_invalid_geojson_polygon_is_refused(org, api, runtime):
     # R-ORG-2: PUT /districts/{code}/boundary takes a GeoJSON Polygon/MultiPolygon
     before = runtime.app("contracts").last_position()
