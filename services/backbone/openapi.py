@@ -82,11 +82,15 @@ def _query_parameters(query: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _model_schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
-    """Registers ``model`` (and the models it nests) in the components; answers its reference."""
+def _model_schema(model: type[BaseModel], components: dict[str, Any], mode: str, *,
+                  named: bool = True) -> dict[str, Any]:
+    """Registers the models ``model`` nests in the components, and ``model`` itself where ``named``
+    (answers its reference then, else its schema: a success answer's fields show in its operation)."""
     schema = _without_null_defaults(model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}"))
     for name, definition in schema.pop("$defs", {}).items():
         components.setdefault(name, definition)
+    if not named:
+        return schema
     components.setdefault(model.__name__, schema)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -153,7 +157,7 @@ def _responses(method: str, path: str, fn: Any, components: dict[str, Any]) -> d
     success_media = [_FORMAT_MEDIA[f] for f in query["format"]["enum"]] if "format" in names else ["application/json"]
     body = getattr(fn, "rps_response", None) or (list_page() if "cursor" in names else {"type": "object"})
     if isinstance(body, type) and issubclass(body, BaseModel):
-        body = _model_schema(body, components, "serialization")
+        body = _model_schema(body, components, "serialization", named=False)
     success = {"description": "成功", "content": _content(success_media, body)}
     if path == "/health/ready":  # not ready: 503 with the same body (which check failed)
         errors["503"] = {"description": "未就绪", "content": _content(success_media, body)}

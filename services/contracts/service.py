@@ -23,7 +23,7 @@ from services.backbone.http import (
     route,
 )
 from services.backbone.operations import OperationsRoutes
-from services.contracts import views
+from services.contracts import answers, views
 from services.contracts.contacts import PlannerContacts
 from services.contracts.domain import (
     DISTRICT_TYPES,
@@ -106,36 +106,38 @@ class ContractsService(OperationsRoutes):
 
     # -- governments -----------------------------------------------------
 
-    @route("POST", f"{API}/governments", body=RegisterGovernment, status=201)
+    @route("POST", f"{API}/governments", response=answers.Government, body=RegisterGovernment, status=201)
     def register_government(self, request: Request) -> Response:
         body = parse_body(request, RegisterGovernment)
         government = self.app.register_government(**body.model_dump())
         return _created(government.as_dict(), f"{API}/governments/{government.code}")
 
-    @route("GET", f"{API}/governments", query={**_PAGE, "kind": choice_query(*GOVERNMENT_KINDS)})
+    @route("GET", f"{API}/governments",
+           response=answers.GovernmentPage, query={**_PAGE, "kind": choice_query(*GOVERNMENT_KINDS)})
     def list_governments(self, request: Request) -> Response:
         return json_response(
             views.list_governments(self._db(), _page(request), kind=_choice(request, "kind", GOVERNMENT_KINDS))
         )
 
-    @route("GET", f"{API}/governments/<code>")
+    @route("GET", f"{API}/governments/<code>", response=answers.Government)
     def get_government(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_government(code).as_dict())
 
-    @route("PUT", f"{API}/governments/<code>/contacts", body=GovernmentContacts)
+    @route("PUT", f"{API}/governments/<code>/contacts", response=answers.Government, body=GovernmentContacts)
     def change_government_contacts(self, request: Request, code: str) -> Response:
         body = parse_body(request, GovernmentContacts)
         return json_response(self.app.change_government_contacts(code, **body.model_dump()).as_dict())
 
     # -- districts -------------------------------------------------------
 
-    @route("POST", f"{API}/districts", body=RegisterDistrict, status=201)
+    @route("POST", f"{API}/districts", response=answers.District, body=RegisterDistrict, status=201)
     def register_district(self, request: Request) -> Response:
         body = parse_body(request, RegisterDistrict)
         district = self.app.register_district(**body.model_dump())
         return _created(district.as_dict(), f"{API}/districts/{district.code}")
 
-    @route("GET", f"{API}/districts", query={**_PAGE, "government": TEXT_QUERY, "type": choice_query(*DISTRICT_TYPES)})
+    @route("GET", f"{API}/districts",
+           response=answers.DistrictPage, query={**_PAGE, "government": TEXT_QUERY, "type": choice_query(*DISTRICT_TYPES)})
     def list_districts(self, request: Request) -> Response:
         return json_response(
             views.list_districts(
@@ -147,71 +149,73 @@ class ContractsService(OperationsRoutes):
         )
 
     # Issue 16: the resident's form lists the districts; code and name only, no token needed.
-    @route("GET", f"{API}/districts/names")
+    @route("GET", f"{API}/districts/names", response=answers.DistrictNames)
     def district_names(self, request: Request) -> Response:
         return json_response(views.district_names(self._db()))
 
-    @route("GET", f"{API}/districts/<code>")
+    @route("GET", f"{API}/districts/<code>", response=answers.District)
     def get_district(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_district(code).as_dict())
 
-    @route("POST", f"{API}/districts/<code>/types", body=DistrictTypes)
+    @route("POST", f"{API}/districts/<code>/types", response=answers.District, body=DistrictTypes)
     def change_district_types(self, request: Request, code: str) -> Response:
         body = parse_body(request, DistrictTypes)
         return json_response(self.app.change_district_types(code, types=body.types).as_dict())
 
-    @route("PUT", f"{API}/districts/<code>/boundary", body=Boundary)
+    @route("PUT", f"{API}/districts/<code>/boundary", response=answers.District, body=Boundary)
     def set_district_boundary(self, request: Request, code: str) -> Response:
         body = parse_body(request, Boundary)
         return json_response(self.app.set_district_boundary(code, boundary=body.root).as_dict())
 
-    @route("PUT", f"{API}/districts/<code>/contacts", body=DistrictContacts)
+    @route("PUT", f"{API}/districts/<code>/contacts", response=answers.District, body=DistrictContacts)
     def change_district_contacts(self, request: Request, code: str) -> Response:
         body = parse_body(request, DistrictContacts)
         return json_response(self.app.change_district_contacts(code, **body.model_dump()).as_dict())
 
-    @route("GET", f"{API}/districts/<code>/serving", query={"date": DATE_QUERY})
+    @route("GET", f"{API}/districts/<code>/serving", response=answers.Serving, query={"date": DATE_QUERY})
     def serving_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.serving(code, _date(request, "date")))
 
     # -- contracts -------------------------------------------------------
 
-    @route("POST", f"{API}/contracts", body=SignContract, status=201)
+    @route("POST", f"{API}/contracts", response=answers.Contract, body=SignContract, status=201)
     def sign_contract(self, request: Request) -> Response:
         body = parse_body(request, SignContract)
         contract = self.app.sign_contract(**body.model_dump())
         return _created(contract.as_dict(), f"{API}/contracts/{contract.code}")
 
-    @route("GET", f"{API}/contracts", query={**_PAGE, "status": choice_query("active", "ended")})
+    @route("GET", f"{API}/contracts",
+           response=answers.ContractPage, query={**_PAGE, "status": choice_query("active", "ended")})
     def list_contracts(self, request: Request) -> Response:
         return json_response(
             views.list_contracts(self._db(), _page(request), status=_choice(request, "status", ("active", "ended")))
         )
 
-    @route("GET", f"{API}/contracts/<code>")
+    @route("GET", f"{API}/contracts/<code>", response=answers.Contract)
     def get_contract(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_contract(code).as_dict())
 
-    @route("POST", f"{API}/contracts/<code>/evaluations", body=Evaluation, status=201)
+    @route("POST", f"{API}/contracts/<code>/evaluations",
+           response=answers.ContractEvaluation, body=Evaluation, status=201)
     def evaluate_team(self, request: Request, code: str) -> Response:
         body = parse_body(request, Evaluation)
         evaluation = self.app.evaluate_team(code, **body.model_dump())
         return _created(evaluation, f"{API}/contracts/{code}")
 
-    @route("POST", f"{API}/contracts/<code>/renewals", body=Renewal, status=201)
+    @route("POST", f"{API}/contracts/<code>/renewals", response=answers.Contract, body=Renewal, status=201)
     def renew_contract(self, request: Request, code: str) -> Response:
         body = parse_body(request, Renewal)
         contract = self.app.renew_contract(code, **body.model_dump())
         return _created(contract.as_dict(), f"{API}/contracts/{code}")
 
-    @route("POST", f"{API}/contracts/<code>/end", body=Ending)
+    @route("POST", f"{API}/contracts/<code>/end", response=answers.Contract, body=Ending)
     def end_contract(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.end_contract(code, **body.model_dump()).as_dict())
 
     # -- planners --------------------------------------------------------
 
-    @route("POST", f"{API}/planners", body=AppointPlanner, status=201)
+    @route("POST", f"{API}/planners", response=answers.Planner, body=AppointPlanner, status=201)
     def appoint_planner(self, request: Request) -> Response:
         body = parse_body(request, AppointPlanner)
         fields = body.model_dump()
@@ -224,7 +228,7 @@ class ContractsService(OperationsRoutes):
             PlannerContacts(self._db()).put(planner.code, **contacts)
         return _created({**planner.as_dict(), **contacts}, f"{API}/planners/{planner.code}")
 
-    @route("GET", f"{API}/planners", query={
+    @route("GET", f"{API}/planners", response=answers.PlannerPage, query={
         **_PAGE, "origin": choice_query(*ORIGINS), "status": choice_query("active", "dismissed"), "group": TEXT_QUERY,
         "qualification": choice_query(*QUALIFICATIONS), "available": choice_query("true", "false"),
     })
@@ -241,31 +245,32 @@ class ContractsService(OperationsRoutes):
             )
         )
 
-    @route("GET", f"{API}/planners/<code>")
+    @route("GET", f"{API}/planners/<code>", response=answers.Planner)
     def get_planner(self, request: Request, code: str) -> Response:
         planner = self.app.get_planner(code)
         return json_response({**planner.as_dict(), **PlannerContacts(self._db()).get(planner.code)})
 
-    @route("POST", f"{API}/planners/<code>/evaluations", body=PlannerEvaluation, status=201)
+    @route("POST", f"{API}/planners/<code>/evaluations",
+           response=answers.PlannerEvaluation, body=PlannerEvaluation, status=201)
     def evaluate_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, PlannerEvaluation)
         evaluation = self.app.evaluate_planner(code, **body.model_dump())
         return _created(evaluation, f"{API}/planners/{code}")
 
-    @route("POST", f"{API}/planners/<code>/dismissal", body=Ending)
+    @route("POST", f"{API}/planners/<code>/dismissal", response=answers.PlannerRow, body=Ending)
     def dismiss_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.dismiss_planner(code, **body.model_dump()).as_dict())
 
     # -- groups ----------------------------------------------------------
 
-    @route("POST", f"{API}/groups", body=FormGroup, status=201)
+    @route("POST", f"{API}/groups", response=answers.Group, body=FormGroup, status=201)
     def form_group(self, request: Request) -> Response:
         body = parse_body(request, FormGroup)
         group = self.app.form_group(**body.model_dump())
         return _created(group.as_dict(), f"{API}/groups/{group.code}")
 
-    @route("GET", f"{API}/groups", query={
+    @route("GET", f"{API}/groups", response=answers.GroupPage, query={
         **_PAGE, "district": TEXT_QUERY, "contract": TEXT_QUERY, "government": TEXT_QUERY, "planner": TEXT_QUERY,
         "status": choice_query("active", "ended"), "from": DATE_QUERY, "to": DATE_QUERY,
     })
@@ -284,15 +289,15 @@ class ContractsService(OperationsRoutes):
             )
         )
 
-    @route("GET", f"{API}/groups/<code>")
+    @route("GET", f"{API}/groups/<code>", response=answers.Group)
     def get_group(self, request: Request, code: str) -> Response:
         return json_response(self.app.get_group(code).as_dict())
 
-    @route("GET", f"{API}/groups/<code>/terms")
+    @route("GET", f"{API}/groups/<code>/terms", response=answers.GroupTerms)
     def group_terms_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.group_terms(code))
 
-    @route("POST", f"{API}/groups/<code>/replacements", body=Replacement, status=201)
+    @route("POST", f"{API}/groups/<code>/replacements", response=answers.Group, body=Replacement, status=201)
     def replace_planner(self, request: Request, code: str) -> Response:
         body = parse_body(request, Replacement)
         group = self.app.replace_planner(
@@ -300,13 +305,13 @@ class ContractsService(OperationsRoutes):
         )
         return _created(group.as_dict(), f"{API}/groups/{code}")
 
-    @route("POST", f"{API}/groups/<code>/end", body=Ending)
+    @route("POST", f"{API}/groups/<code>/end", response=answers.Group, body=Ending)
     def end_group(self, request: Request, code: str) -> Response:
         body = parse_body(request, Ending)
         return json_response(self.app.end_group(code, **body.model_dump()).as_dict())
 
     # -- the organisation ------------------------------------------------
 
-    @route("GET", f"{API}/organisation", query={"date": DATE_QUERY})
+    @route("GET", f"{API}/organisation", response=answers.Organisation, query={"date": DATE_QUERY})
     def organisation_http(self, request: Request) -> Response:
         return json_response(self.app.organisation(_date(request, "date")))

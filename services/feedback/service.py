@@ -17,7 +17,7 @@ from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.domain import NotFound
 from services.backbone.http import json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
-from services.feedback import open311, presenters, queries
+from services.feedback import answers, open311, presenters, queries
 from services.feedback.application import FeedbackApplication
 from services.feedback.schemas import (
     AcknowledgeOpinion,
@@ -88,13 +88,13 @@ class FeedbackService(OperationsRoutes):
 
     # -- opinions ----------------------------------------------------------------
 
-    @route("POST", f"{API}/opinions", body=SubmitOpinion, status=201)
+    @route("POST", f"{API}/opinions", response=answers.Opinion, body=SubmitOpinion, status=201)
     def submit_opinion(self, request: Request) -> Response:
         body = parse_body(request, SubmitOpinion)
         opinion = self.feedback.submit_opinion(**_fields(body))
         return self._created(presenters.opinion(opinion, clock.today()), f"{API}/opinions/{opinion.ref}")
 
-    @route("GET", f"{API}/opinions", query=queries.list_query(queries.OPINION_FILTERS))
+    @route("GET", f"{API}/opinions", response=answers.OpinionPage, query=queries.list_query(queries.OPINION_FILTERS))
     def list_opinions(self, request: Request) -> Response:
         page = queries.list_opinions(self.runtime.db("feedback"), request.args, clock.today())
         # R-SEC-4: staff see the personal details from the vault; each opinion shown is one recorded access
@@ -105,33 +105,34 @@ class FeedbackService(OperationsRoutes):
         self.feedback.vault.viewed({item["ref"]: _shown_fields(item, held.get(item["ref"])) for item in page["items"]})
         return json_response(page)
 
-    @route("GET", f"{API}/opinions/<ref>")
+    @route("GET", f"{API}/opinions/<ref>", response=answers.PublicOpinion)
     def follow_opinion(self, request: Request, ref: str) -> Response:
         # R-OPN-4: no token; status, reply and the linked recommendation's progress only.
         return json_response(self.feedback.public_view(ref))
 
-    @route("POST", f"{API}/opinions/<ref>/district", body=AssignDistrict)
+    @route("POST", f"{API}/opinions/<ref>/district", response=answers.Opinion, body=AssignDistrict)
     def assign_district(self, request: Request, ref: str) -> Response:
         # R-OPN-1: the bureau's triage list: an address-only opinion gets its district
         body = parse_body(request, AssignDistrict)
         return json_response(self._staff_view(self.feedback.assign_district(ref, **_fields(body))))
 
-    @route("POST", f"{API}/opinions/<ref>/acknowledge", body=AcknowledgeOpinion)
+    @route("POST", f"{API}/opinions/<ref>/acknowledge", response=answers.Opinion, body=AcknowledgeOpinion)
     def acknowledge_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AcknowledgeOpinion)
         return json_response(self._staff_view(self.feedback.acknowledge_opinion(ref, **_fields(body))))
 
-    @route("POST", f"{API}/opinions/<ref>/relay", body=RelayOpinion)
+    @route("POST", f"{API}/opinions/<ref>/relay", response=answers.Opinion, body=RelayOpinion)
     def relay_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, RelayOpinion)
         return json_response(self._staff_view(self.feedback.relay_opinion(ref, **_fields(body))))
 
-    @route("POST", f"{API}/opinions/<ref>/answer", body=AnswerOpinion)
+    @route("POST", f"{API}/opinions/<ref>/answer", response=answers.Opinion, body=AnswerOpinion)
     def answer_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, AnswerOpinion)
         return json_response(self._staff_view(self.feedback.answer_opinion(ref, **_fields(body))))
 
-    @route("POST", f"{API}/opinions/<ref>/escalate", body=EscalateOpinion, status=201)
+    @route("POST", f"{API}/opinions/<ref>/escalate",
+           response=answers.EscalatedOpinion, body=EscalateOpinion, status=201)
     def escalate_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, EscalateOpinion)
         opinion, recommendation = self.feedback.escalate_opinion(ref, **_fields(body))
@@ -139,7 +140,7 @@ class FeedbackService(OperationsRoutes):
                    "recommendation": presenters.recommendation(recommendation, clock.today())}
         return json_response(payload, 201, headers={"Location": f"{API}/recommendations/{recommendation.id}"})
 
-    @route("POST", f"{API}/opinions/<ref>/close", body=Dated)
+    @route("POST", f"{API}/opinions/<ref>/close", response=answers.Opinion, body=Dated)
     def close_opinion(self, request: Request, ref: str) -> Response:
         body = parse_body(request, Dated)
         return json_response(self._staff_view(self.feedback.close_opinion(ref, **_fields(body))))
@@ -152,17 +153,18 @@ class FeedbackService(OperationsRoutes):
 
     # -- recommendations ----------------------------------------------------------------
 
-    @route("POST", f"{API}/recommendations", body=RaiseRecommendation, status=201)
+    @route("POST", f"{API}/recommendations", response=answers.Recommendation, body=RaiseRecommendation, status=201)
     def raise_recommendation(self, request: Request) -> Response:
         body = parse_body(request, RaiseRecommendation)
         rec = self.feedback.raise_recommendation(**_fields(body))
         return self._created(presenters.recommendation(rec, clock.today()), f"{API}/recommendations/{rec.id}")
 
-    @route("GET", f"{API}/recommendations", query=queries.list_query(queries.RECOMMENDATION_FILTERS))
+    @route("GET", f"{API}/recommendations",
+           response=answers.RecommendationPage, query=queries.list_query(queries.RECOMMENDATION_FILTERS))
     def list_recommendations(self, request: Request) -> Response:
         return json_response(queries.list_recommendations(self.runtime.db("feedback"), request.args, clock.today()))
 
-    @route("GET", f"{API}/recommendations/<rec_id>")
+    @route("GET", f"{API}/recommendations/<rec_id>", response=answers.Recommendation)
     def get_recommendation(self, request: Request, rec_id: str) -> Response:
         return json_response(presenters.recommendation(self.feedback.get_recommendation(rec_id), clock.today()))
 
@@ -171,51 +173,52 @@ class FeedbackService(OperationsRoutes):
         rec = getattr(self.feedback, command)(rec_id, **_fields(body))
         return json_response(presenters.recommendation(rec, clock.today()))
 
-    @route("POST", f"{API}/recommendations/<rec_id>/forward", body=ForwardRecommendation)
+    @route("POST", f"{API}/recommendations/<rec_id>/forward",
+           response=answers.Recommendation, body=ForwardRecommendation)
     def forward_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, ForwardRecommendation, "forward_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/accept", body=OptionalText)
+    @route("POST", f"{API}/recommendations/<rec_id>/accept", response=answers.Recommendation, body=OptionalText)
     def accept_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "accept_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/decline", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/decline", response=answers.Recommendation, body=Reason)
     def decline_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "decline_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/progress", body=Progress)
+    @route("POST", f"{API}/recommendations/<rec_id>/progress", response=answers.Recommendation, body=Progress)
     def report_progress(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Progress, "report_progress", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/complete", body=Completion)
+    @route("POST", f"{API}/recommendations/<rec_id>/complete", response=answers.Recommendation, body=Completion)
     def complete_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Completion, "complete_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/verify", body=OptionalText)
+    @route("POST", f"{API}/recommendations/<rec_id>/verify", response=answers.Recommendation, body=OptionalText)
     def verify_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, OptionalText, "verify_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/reopen", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/reopen", response=answers.Recommendation, body=Reason)
     def reopen_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "reopen_recommendation", rec_id)
 
-    @route("POST", f"{API}/recommendations/<rec_id>/withdraw", body=Reason)
+    @route("POST", f"{API}/recommendations/<rec_id>/withdraw", response=answers.Recommendation, body=Reason)
     def withdraw_recommendation(self, request: Request, rec_id: str) -> Response:
         return self._step(request, Reason, "withdraw_recommendation", rec_id)
 
     # -- letters --------------------------------------------------------------------
 
-    @route("POST", f"{API}/letters", body=SendLetter, status=201)
+    @route("POST", f"{API}/letters", response=answers.Letter, body=SendLetter, status=201)
     def send_letter(self, request: Request) -> Response:
         body = parse_body(request, SendLetter)
         letter, items = self.feedback.send_letter(**_fields(body))
         return self._created(presenters.letter(letter, items, clock.today()), f"{API}/letters/{letter.id}")
 
-    @route("GET", f"{API}/letters", query=queries.list_query(queries.LETTER_FILTERS))
+    @route("GET", f"{API}/letters", response=answers.LetterPage, query=queries.list_query(queries.LETTER_FILTERS))
     def list_letters(self, request: Request) -> Response:
         return json_response(queries.list_letters(self.runtime.db("feedback"), request.args, clock.today()))
 
-    @route("GET", f"{API}/letters/<letter_id>")
+    @route("GET", f"{API}/letters/<letter_id>", response=answers.Letter)
     def get_letter(self, request: Request, letter_id: str) -> Response:
         letter = self.feedback.get_letter(letter_id)
         items = [self.feedback.get_recommendation(r) for r in letter.recommendations]
@@ -223,28 +226,30 @@ class FeedbackService(OperationsRoutes):
 
     # -- consultations -------------------------------------------------------------------
 
-    @route("POST", f"{API}/consultations", body=RequestConsultation, status=201)
+    @route("POST", f"{API}/consultations", response=answers.Consultation, body=RequestConsultation, status=201)
     def request_consultation(self, request: Request) -> Response:
         body = parse_body(request, RequestConsultation)
         consultation = self.feedback.request_consultation(**_fields(body))
         return self._created(presenters.consultation(consultation, clock.today()),
                              f"{API}/consultations/{consultation.id}")
 
-    @route("GET", f"{API}/consultations", query=queries.list_query(queries.CONSULTATION_FILTERS))
+    @route("GET", f"{API}/consultations",
+           response=answers.ConsultationPage, query=queries.list_query(queries.CONSULTATION_FILTERS))
     def list_consultations(self, request: Request) -> Response:
         return json_response(queries.list_consultations(self.runtime.db("feedback"), request.args, clock.today()))
 
-    @route("GET", f"{API}/consultations/<consultation_id>")
+    @route("GET", f"{API}/consultations/<consultation_id>", response=answers.Consultation)
     def get_consultation(self, request: Request, consultation_id: str) -> Response:
         return json_response(presenters.consultation(self.feedback.get_consultation(consultation_id), clock.today()))
 
-    @route("POST", f"{API}/consultations/<consultation_id>/opinion", body=ConsultationOpinion)
+    @route("POST", f"{API}/consultations/<consultation_id>/opinion",
+           response=answers.Consultation, body=ConsultationOpinion)
     def answer_consultation(self, request: Request, consultation_id: str) -> Response:
         body = parse_body(request, ConsultationOpinion)
         consultation = self.feedback.answer_consultation(consultation_id, **_fields(body))
         return json_response(presenters.consultation(consultation, clock.today()))
 
-    @route("POST", f"{API}/consultations/<consultation_id>/close", body=OptionalText)
+    @route("POST", f"{API}/consultations/<consultation_id>/close", response=answers.Consultation, body=OptionalText)
     def close_consultation(self, request: Request, consultation_id: str) -> Response:
         body = parse_body(request, OptionalText)
         consultation = self.feedback.close_consultation(consultation_id, **_fields(body))
@@ -252,29 +257,29 @@ class FeedbackService(OperationsRoutes):
 
     # -- publicity, summaries, ratings -----------------------------------------------------
 
-    @route("POST", f"{API}/publicity", body=RecordPublicity, status=201)
+    @route("POST", f"{API}/publicity", response=answers.Publicity, body=RecordPublicity, status=201)
     def record_publicity(self, request: Request) -> Response:
         body = parse_body(request, RecordPublicity)
         return json_response(presenters.publicity(self.feedback.record_publicity(**_fields(body))), 201)
 
-    @route("POST", f"{API}/work-summaries", body=SubmitWorkSummary, status=201)
+    @route("POST", f"{API}/work-summaries", response=answers.WorkSummary, body=SubmitWorkSummary, status=201)
     def submit_work_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitWorkSummary)
         return json_response(presenters.work_summary(self.feedback.submit_work_summary(**_fields(body))), 201)
 
-    @route("POST", f"{API}/ratings", body=SubmitRating, status=201)
+    @route("POST", f"{API}/ratings", response=answers.Rating, body=SubmitRating, status=201)
     def submit_rating(self, request: Request) -> Response:
         body = parse_body(request, SubmitRating)
         return json_response(presenters.rating(self.feedback.submit_rating(**_fields(body))), 201)
 
-    @route("POST", f"{API}/annual-summaries", body=SubmitAnnualSummary, status=201)
+    @route("POST", f"{API}/annual-summaries", response=answers.AnnualSummary, body=SubmitAnnualSummary, status=201)
     def submit_annual_summary(self, request: Request) -> Response:
         body = parse_body(request, SubmitAnnualSummary)
         return json_response(presenters.annual_summary(self.feedback.submit_annual_summary(**_fields(body))), 201)
 
     # -- reminders (R-RPT-8) ----------------------------------------------------------------------
 
-    @route("POST", f"{API}/daily-reminders", body=IssueReminders, status=(201, 200))
+    @route("POST", f"{API}/daily-reminders", response=answers.IssuedReminders, body=IssueReminders, status=(201, 200))
     def issue_reminders(self, request: Request) -> Response:
         """A date's reminders from reporting's daily job, recorded once and handed to the notifier;
         201 the first time, 200 (``issued: false``) when the date was issued before."""

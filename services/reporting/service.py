@@ -14,7 +14,7 @@ from services.backbone.domain import NotFound, RuleViolated
 from services.backbone.http import DATE_QUERY, BadRequest, choice_query, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
 from services.backbone.persistence import Database
-from services.reporting import periods, reports
+from services.reporting import answers, periods, reports
 from services.reporting.audit import verify_all
 from services.reporting.projections.audit_trail import ENTITIES, AuditTrailProjection
 from services.reporting.reminders import reminders_on
@@ -77,7 +77,7 @@ class ReportingService(OperationsRoutes):
 
     # -- reports (R-RPT-1..4, R-RPT-6, R-RPT-7) --------------------------------------
 
-    @route("GET", f"{API}/reports/<kind>/<period>", query={"format": choice_query(*FORMATS)})
+    @route("GET", f"{API}/reports/<kind>/<period>", response=answers.Report, query={"format": choice_query(*FORMATS)})
     def report(self, request: Request, kind: str, period: str) -> Response:
         """A report: monthly YYYY-MM, quarterly YYYY-Qn, half-yearly YYYY-Hn, annual YYYY; ?format=json|html|xlsx|pdf."""
         kind, fmt = _kind(kind), _format(request)
@@ -87,7 +87,7 @@ class ReportingService(OperationsRoutes):
             return json_response(report)
         return _download(reports.render(report, fmt))
 
-    @route("POST", f"{API}/reports/<kind>/<period>/issue", status=201)
+    @route("POST", f"{API}/reports/<kind>/<period>/issue", response=answers.IssuedReport, status=201)
     def issue(self, request: Request, kind: str, period: str) -> Response:
         """Issue the report of a period: a numbered frozen copy in every format (R-RPT-7)."""
         kind = _kind(kind)
@@ -95,7 +95,8 @@ class ReportingService(OperationsRoutes):
         answer = reports.issue_report(self.db, kind, period, settings=self.settings)
         return json_response(answer, 201, headers={"Location": f"{API}/reports/issued/{answer['number']}"})
 
-    @route("GET", f"{API}/reports/issued/<int:number>", query={"format": choice_query(*FORMATS)})
+    @route("GET", f"{API}/reports/issued/<int:number>",
+           response=answers.Report, query={"format": choice_query(*FORMATS)})
     def issued(self, request: Request, number: int) -> Response:
         """An issued report as it was frozen (R-RPT-7)."""
         if number > 2**63 - 1:  # past any stored number (BIGINT); the store would refuse the value itself
@@ -105,7 +106,7 @@ class ReportingService(OperationsRoutes):
             return json_response(reports.issued(self.db, number))
         return _download(reports.issued_document(self.db, number, fmt))
 
-    @route("POST", f"{API}/reports/<kind>/<period>/notes", body=AddNote, status=201)
+    @route("POST", f"{API}/reports/<kind>/<period>/notes", response=answers.BureauNote, body=AddNote, status=201)
     def add_note(self, request: Request, kind: str, period: str) -> Response:
         """The bureau's note on a half-yearly report (R-RPT-3) or the annual programme review (R-EVA-4)."""
         kind = _kind(kind)
@@ -126,12 +127,12 @@ class ReportingService(OperationsRoutes):
 
     # -- audit trail (R-RPT-5) -------------------------------------------------------
 
-    @route("GET", f"{API}/audit/verify")
+    @route("GET", f"{API}/audit/verify", response=answers.AuditVerification)
     def audit_verify(self, request: Request) -> Response:
         """Recompute every service's tamper-evident chain and compare with the recorded heads."""
         return json_response(verify_all(self.runtime))
 
-    @route("GET", f"{API}/audit/<entity>/<key>")
+    @route("GET", f"{API}/audit/<entity>/<key>", response=answers.AuditTrail)
     def audit(self, request: Request, entity: str, key: str) -> Response:
         """Every event of an entity across services, with actor, role, correlation, causation and the change."""
         if entity not in ENTITIES:
@@ -143,7 +144,7 @@ class ReportingService(OperationsRoutes):
 
     # -- reminders (R-RPT-8) ---------------------------------------------------------
 
-    @route("GET", f"{API}/reminders", query={"date": DATE_QUERY})
+    @route("GET", f"{API}/reminders", response=answers.DueReminders, query={"date": DATE_QUERY})
     def reminders(self, request: Request) -> Response:
         """The reminders of a day (default today): visits due, days behind, items due or overdue, new letters."""
         raw = request.args.get("date")

@@ -9,9 +9,9 @@ from werkzeug.wrappers import Request, Response
 
 from services.backbone.hosting import ApplicationProvider, RuntimeProvider
 from services.backbone.http import BadRequest, json_response, parse_body, route
-from services.backbone.openapi import list_page
 from services.backbone.operations import OperationsRoutes
 from services.programme.calendar import month_bounds
+from services.visits import answers
 from services.visits.application import VisitsApplication
 from services.visits.readmodel import BadCursor, VisitFilter
 from services.visits.schemas import Confirmation, CorrectVisit, LogVisit, Settle, VisitQuery, VoidVisit
@@ -61,13 +61,13 @@ class VisitsService(OperationsRoutes):
 
     # -- visits ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/visits", body=LogVisit, status=201)
+    @route("POST", "/api/v1/visits", response=answers.Visit, body=LogVisit, status=201)
     def log_visit(self, request: Request) -> Response:
         body = parse_body(request, LogVisit)
         visit = self.visits.log_visit(**body.model_dump())
         return json_response(visit.as_dict(), 201, headers={"Location": f"/api/v1/visits/{visit.id}"})
 
-    @route("GET", "/api/v1/visits", query=VisitQuery, response=list_page("visits"))
+    @route("GET", "/api/v1/visits", query=VisitQuery, response=answers.VisitPage)
     def list_visits(self, request: Request) -> Response:
         query = parse_query(request, VisitQuery)
         first, last = query.from_, query.to
@@ -89,12 +89,12 @@ class VisitsService(OperationsRoutes):
             raise BadRequest("cursor：翻页游标无效", field="cursor", code="invalid_value") from None
         return json_response({"visits": visits, "next_cursor": next_cursor})
 
-    @route("GET", "/api/v1/visits/<visit_id>")
+    @route("GET", "/api/v1/visits/<visit_id>", response=answers.VisitWithHistory)
     def get_visit(self, request: Request, visit_id: str) -> Response:
         visit = self.visits.get_visit(visit_id)
         return json_response({**visit.as_dict(), "history": visit.history})
 
-    @route("POST", "/api/v1/visits/<visit_id>/corrections", body=CorrectVisit)
+    @route("POST", "/api/v1/visits/<visit_id>/corrections", response=answers.Visit, body=CorrectVisit)
     def correct_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, CorrectVisit)
         changes = body.model_dump(exclude_unset=True)
@@ -102,35 +102,35 @@ class VisitsService(OperationsRoutes):
         visit = self.visits.correct_visit(visit_id, reason=reason, changes=changes)
         return json_response(visit.as_dict())
 
-    @route("POST", "/api/v1/visits/<visit_id>/void", body=VoidVisit)
+    @route("POST", "/api/v1/visits/<visit_id>/void", response=answers.Visit, body=VoidVisit)
     def void_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, VoidVisit)
         return json_response(self.visits.void_visit(visit_id, reason=body.reason).as_dict())
 
-    @route("POST", "/api/v1/visits/<visit_id>/confirmation", body=Confirmation)
+    @route("POST", "/api/v1/visits/<visit_id>/confirmation", response=answers.Visit, body=Confirmation)
     def confirm_visit(self, request: Request, visit_id: str) -> Response:
         body = parse_body(request, Confirmation)
         return json_response(self.visits.decide_visit(visit_id, **body.model_dump()).as_dict())
 
     # -- duty and compliance ---------------------------------------------------------
 
-    @route("GET", "/api/v1/duty-calendar/<group>/<int:service_year>")
+    @route("GET", "/api/v1/duty-calendar/<group>/<int:service_year>", response=answers.DutyCalendar)
     def duty_calendar(self, request: Request, group: str, service_year: int) -> Response:
         return json_response(self.visits.duty_calendar(group, check_year(service_year)))
 
-    @route("GET", "/api/v1/compliance/<group>/<period>")
+    @route("GET", "/api/v1/compliance/<group>/<period>", response=answers.Compliance)
     def compliance(self, request: Request, group: str, period: str) -> Response:
         return json_response(self.visits.compliance(group, parse_period(period)))
 
     # -- settlements ------------------------------------------------------------------
 
-    @route("POST", "/api/v1/settlements", body=Settle, status=(201, 200))
+    @route("POST", "/api/v1/settlements", response=answers.Settlement, body=Settle, status=(201, 200))
     def settle(self, request: Request) -> Response:
         body = parse_body(request, Settle)
         settlement, issued = self.visits.settle(group=body.group, service_year=body.service_year)
         location = f"/api/v1/settlements/{settlement.group}/{settlement.service_year}"
         return json_response(settlement.as_dict(), 201 if issued else 200, headers={"Location": location})
 
-    @route("GET", "/api/v1/settlements/<group>/<int:service_year>")
+    @route("GET", "/api/v1/settlements/<group>/<int:service_year>", response=answers.Settlement)
     def get_settlement(self, request: Request, group: str, service_year: int) -> Response:
         return json_response(self.visits.settlement_view(group, check_year(service_year)))

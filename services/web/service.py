@@ -28,6 +28,7 @@ from services.backbone.hosting import RuntimeProvider
 from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, json_response, parse_body, route
 from services.backbone.operations import OperationsRoutes
+from services.web import answers
 from services.web.schemas import DevToken
 from services.web.settings import WebSettings
 
@@ -170,7 +171,7 @@ class WebService(OperationsRoutes):
             return Response(status=304, headers=headers)
         return Response(found.body, status=200, headers=headers, content_type=found.content_type)
 
-    @route("GET", "/web/config.json")
+    @route("GET", "/web/config.json", response=answers.PageConfig)
     def config(self, request: Request) -> Response:
         """How the pages sign people in, and the business date (Asia/Shanghai)."""
         settings, web = self.runtime.settings, self.web_settings
@@ -194,7 +195,7 @@ class WebService(OperationsRoutes):
             headers={"Cache-Control": "no-store"},
         )
 
-    @route("POST", "/web/dev-token", body=DevToken)
+    @route("POST", "/web/dev-token", response=answers.DevSignIn, body=DevToken, status=201)
     def dev_token(self, request: Request) -> Response:
         """Development sign-in: a token for a role and its scope (as ``rps token``); 404 in production."""
         if not self._dev_sign_in_allowed():
