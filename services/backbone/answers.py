@@ -21,3 +21,24 @@ def page_of(item: type[BaseModel], key: str = "items") -> type[BaseModel]:
         "next_cursor": (str | None, Field(..., description="下一页的 cursor；最后一页为 null")),
     }
     return create_model(f"{item.__name__}Page", __base__=Answer, **fields)
+
+
+class ChainVerification(Answer):
+    """A service's tamper-evident chain recomputed (chain.py, R-RPT-5); ``hash_at`` where asked."""
+
+    service: str
+    intact: bool
+    links: int
+    head_position: int | None
+    head_hash: str | None
+    broken_at: int | None
+    problem: str | None
+
+
+class OpenApiDocument(Answer):
+    """This document: OpenAPI 3.1, generated from the routes."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]

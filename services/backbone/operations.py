@@ -11,6 +11,7 @@ from prometheus_client import Gauge
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import metrics
+from services.backbone.answers import ChainVerification, OpenApiDocument
 from services.backbone.domain import NotFound
 from services.backbone.http import BadRequest, json_response, route
 
@@ -58,7 +59,7 @@ class OperationsRoutes:
         body, content_type = metrics.exposition()
         return Response(body, status=200, content_type=content_type)
 
-    @route("GET", "/openapi.json")
+    @route("GET", "/openapi.json", response=OpenApiDocument)
     def openapi(self, request: Request) -> Response:
         """The OpenAPI document of the routes this process serves."""
         from services.backbone.openapi import openapi_document
@@ -80,7 +81,7 @@ class OperationsRoutes:
         return json_response({"events": envelopes, "next_after": next_after})
 
 
-    @route("GET", "/api/v1/events/<service>/chain",
+    @route("GET", "/api/v1/events/<service>/chain", response=ChainVerification,
            query={"at": {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}})
     def chain(self, request: Request, service: str) -> Response:
         """This service's tamper-evident chain, recomputed now (R-RPT-5)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.backbone.answers import Answer
+from services.backbone.answers import Answer, ChainVerification
 
 
 class Finding(Answer):
@@ -39,16 +39,11 @@ class BureauNote(Answer):
     period: str
 
 
-class ServiceChain(Answer):
-    service: str
-    intact: bool
-
-
 class AuditVerification(Answer):
     """Every service's tamper-evident chain recomputed (R-RPT-5)."""
 
     intact: bool
-    services: list[ServiceChain]
+    services: list[ChainVerification]
 
 
 class AuditTrail(Answer):
