@@ -24,10 +24,11 @@ import time
 from typing import Any, Callable, Iterable, TypeVar
 
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as WerkzeugNotFound, RequestEntityTooLarge
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from services.backbone import auth, context, idempotency, logs, metrics, policy, text
@@ -425,6 +426,59 @@ def _intake_phone(request: Request, field: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _extension(path: str) -> str:
+    last = path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[1] if "." in last else ""
+
+
+class Unmatched:
+    """How a path no route matches (or no route of its method) is refused: by ``error_response``,
+    unless it lies in the folder of routes with their own renderer (Open311 under ``/open311/v2/``),
+    which refuse it as those routes do: the renderer of their routes with its extension (``.xml``),
+    else of their ``.json`` ones."""
+
+    def __init__(self, routes: Iterable[tuple[str, ErrorRenderer]]):
+        self._folders: dict[str, dict[str, ErrorRenderer]] = {}
+        for path, render in routes:
+            if render is not error_response:
+                static = path.split("<", 1)[0]
+                self._folders.setdefault(static[: static.rfind("/") + 1], {}).setdefault(_extension(path), render)
+
+    def __call__(self, request: Request, exc: HTTPException) -> Response:
+        folders = [folder for folder in self._folders if request.path.startswith(folder)]
+        renderers = self._folders[max(folders, key=len)] if folders else {}
+        render = renderers.get(_extension(request.path)) or renderers.get("json") or error_response
+        response = render(exc)
+        # No route matched: no template to name, and the path as sent may hold anything.
+        logs.access(correlation_id=correlation_id(request), actor_role=None, method=request.method,
+                    route="-", status=response.status_code, seconds=0.0)
+        return response
+
+
+class RouteServer(WebServer):
+    """nameko's web server, refusing a path no route matches as the Gateway does (``Unmatched``),
+    not with werkzeug's HTML page."""
+
+    def get_wsgi_app(self) -> Callable:
+        app = super().get_wsgi_app()
+        unmatched = Unmatched(
+            (provider.url, getattr(getattr(provider.container.service_cls, provider.method_name), "rps_errors",
+                                   error_response))
+            for provider in self._providers
+        )
+
+        def refusing_unmatched(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            try:
+                app.url_map.bind_to_environ(environ).match()
+            except RequestRedirect:
+                pass  # nameko answers it (a trailing slash), with its Location
+            except HTTPException as exc:
+                return unmatched(Request(environ, shallow=True), exc)(environ, start_response)
+            return app(environ, start_response)
+
+        return refusing_unmatched
+
+
 class RouteEntrypoint(HttpRequestHandler):
     """nameko's HTTP entrypoint for ``@route`` methods.
 
@@ -432,6 +486,8 @@ class RouteEntrypoint(HttpRequestHandler):
     matched, so nameko's per-request signature check (``inspect.getcallargs``
     on every call) cannot fail and is skipped.
     """
+
+    server = RouteServer()
 
     def check_signature(self, args: Any, kwargs: Any) -> None:
         return None
@@ -518,6 +574,7 @@ class Gateway:
         rules = []
         self._endpoints: dict[str, Callable[..., Response]] = {}
         seen: set[tuple[str, str]] = set()
+        renderers: list[tuple[str, ErrorRenderer]] = []
         for service in services:
             for method, path, bound in routes_of(service):
                 if (method, path) in seen:
@@ -526,7 +583,9 @@ class Gateway:
                 endpoint = f"{getattr(service, 'name', type(service).__name__)}.{bound.__name__}"
                 rules.append(Rule(path, methods=[method], endpoint=endpoint))
                 self._endpoints[endpoint] = bound
+                renderers.append((path, getattr(bound, "rps_errors", error_response)))
         self.url_map = Map(rules, strict_slashes=False)
+        self._unmatched = Unmatched(renderers)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
@@ -534,10 +593,7 @@ class Gateway:
         try:
             endpoint, values = adapter.match()
         except HTTPException as exc:
-            response = error_response(exc)
-            # No route matched: no template to name, and the path as sent may hold anything.
-            logs.access(correlation_id=correlation_id(request), actor_role=None, method=request.method,
-                        route="-", status=response.status_code, seconds=0.0)
+            response = self._unmatched(request, exc)
         else:
             response = self._endpoints[endpoint](request, **values)
         return response(environ, start_response)

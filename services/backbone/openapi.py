@@ -130,13 +130,14 @@ def _responses(method: str, path: str, fn: Any, components: dict[str, Any]) -> d
     names = set(query) if isinstance(query, dict) else {f.alias or n for n, f in query.model_fields.items()}
     renderer = getattr(fn, "rps_errors", None)
     if hasattr(renderer, "schema"):  # Open311 (open311.Errors): its format's media type, its error list
-        media = [renderer.media]
-        single = path.endswith(("discovery.json", "discovery.xml")) or "/services/<" in path
-        success = {"type": "object"} if single else {"type": "array", "items": {"type": "object"}}
+        answer = getattr(fn, "rps_response", None)
+        if isinstance(answer, type) and issubclass(answer, BaseModel):
+            answer = _model_schema(answer, components, "serialization", named=False)
+        # one schema for JSON and XML: its ``xml`` names are the XML answer's elements
+        success = {renderer.media: {"schema": answer or {}}}
         errors = {code: {"description": text, "content": {renderer.media: {"schema": renderer.schema}}}
                   for code, text in _RENDERED_ERRORS.items()}
-        return {"201" if method == "POST" else "200": {"description": "成功", "content": _content(media, success)},
-                **errors}
+        return {"201" if method == "POST" else "200": {"description": "成功", "content": success}, **errors}
     errors = {
         code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for code, text in _STATUS_TEXT.items()

@@ -294,38 +294,42 @@ class FeedbackService(OperationsRoutes):
 
     # XML is the standard's base format; every call answers in the format of its extension.
 
-    @route("GET", f"{OPEN311}/discovery.json", errors=open311.JSON_ERRORS)
+    @route("GET", f"{OPEN311}/discovery.json", response=answers.Open311Discovery, errors=open311.JSON_ERRORS)
     def open311_discovery(self, request: Request) -> Response:
         return self._open311_discovery(request, "json")
 
-    @route("GET", f"{OPEN311}/discovery.xml", errors=open311.XML_ERRORS)
+    @route("GET", f"{OPEN311}/discovery.xml", response=answers.Open311Discovery, errors=open311.XML_ERRORS)
     def open311_discovery_xml(self, request: Request) -> Response:
         return self._open311_discovery(request, "xml")
 
     def _open311_discovery(self, request: Request, fmt: str) -> Response:
         return open311.answer("discovery", open311.discovery(request.host_url.rstrip("/") + OPEN311), fmt)
 
-    @route("GET", f"{OPEN311}/services.json", errors=open311.JSON_ERRORS)
+    @route("GET", f"{OPEN311}/services.json", response=answers.Open311Services, errors=open311.JSON_ERRORS)
     def open311_services(self, request: Request) -> Response:
         return open311.answer("services", open311.services(), "json")
 
-    @route("GET", f"{OPEN311}/services.xml", errors=open311.XML_ERRORS)
+    @route("GET", f"{OPEN311}/services.xml", response=answers.Open311Services, errors=open311.XML_ERRORS)
     def open311_services_xml(self, request: Request) -> Response:
         return open311.answer("services", open311.services(), "xml")
 
-    @route("GET", f"{OPEN311}/services/<code>.json", errors=open311.JSON_ERRORS)
+    @route("GET", f"{OPEN311}/services/<code>.json", response=answers.Open311ServiceDefinition,
+           errors=open311.JSON_ERRORS)
     def open311_service(self, request: Request, code: str) -> Response:
         return open311.answer("service_definition", open311.service_definition(code), "json")
 
-    @route("GET", f"{OPEN311}/services/<code>.xml", errors=open311.XML_ERRORS)
+    @route("GET", f"{OPEN311}/services/<code>.xml", response=answers.Open311ServiceDefinition,
+           errors=open311.XML_ERRORS)
     def open311_service_xml(self, request: Request, code: str) -> Response:
         return open311.answer("service_definition", open311.service_definition(code), "xml")
 
-    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request, status=201, errors=open311.JSON_ERRORS)
+    @route("POST", f"{OPEN311}/requests.json", forms=True, body=Open311Request, status=201,
+           response=answers.Open311Receipts, errors=open311.JSON_ERRORS)
     def open311_post_request(self, request: Request) -> Response:
         return open311.answer("requests", self._open311_submit(request), "json", 201)
 
-    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request, status=201, errors=open311.XML_ERRORS)
+    @route("POST", f"{OPEN311}/requests.xml", forms=True, body=Open311Request, status=201,
+           response=answers.Open311Receipts, errors=open311.XML_ERRORS)
     def open311_post_request_xml(self, request: Request) -> Response:
         return open311.answer("requests", self._open311_submit(request), "xml", 201)
 
@@ -334,22 +338,26 @@ class FeedbackService(OperationsRoutes):
         notice = f"已收到，请凭编号 {opinion.ref} 查询办理情况"
         return [{"service_request_id": opinion.ref, "service_notice": notice, "account_id": None}]
 
-    @route("GET", f"{OPEN311}/requests.json", query=_OPEN311_FIND, errors=open311.JSON_ERRORS)
+    @route("GET", f"{OPEN311}/requests.json", query=_OPEN311_FIND, response=answers.Open311ServiceRequests,
+           errors=open311.JSON_ERRORS)
     def open311_requests(self, request: Request) -> Response:
         return open311.answer("requests", self._open311_find(request), "json")
 
-    @route("GET", f"{OPEN311}/requests.xml", query=_OPEN311_FIND, errors=open311.XML_ERRORS)
+    @route("GET", f"{OPEN311}/requests.xml", query=_OPEN311_FIND, response=answers.Open311ServiceRequests,
+           errors=open311.XML_ERRORS)
     def open311_requests_xml(self, request: Request) -> Response:
         return open311.answer("requests", self._open311_find(request), "xml")
 
     def _open311_find(self, request: Request) -> list[dict[str, Any]]:
         return open311.find_requests(self.runtime.db("feedback"), request.args)
 
-    @route("GET", f"{OPEN311}/requests/<ref>.json", errors=open311.JSON_ERRORS)
+    @route("GET", f"{OPEN311}/requests/<ref>.json", response=answers.Open311ServiceRequests,
+           errors=open311.JSON_ERRORS)
     def open311_request(self, request: Request, ref: str) -> Response:
         return open311.answer("requests", self._open311_one(ref), "json")
 
-    @route("GET", f"{OPEN311}/requests/<ref>.xml", errors=open311.XML_ERRORS)
+    @route("GET", f"{OPEN311}/requests/<ref>.xml", response=answers.Open311ServiceRequests,
+           errors=open311.XML_ERRORS)
     def open311_request_xml(self, request: Request, ref: str) -> Response:
         return open311.answer("requests", self._open311_one(ref), "xml")
 

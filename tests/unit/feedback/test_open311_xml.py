@@ -252,3 +252,121 @@ def test_openapi_describes_open311_errors_in_georeport_shape(runtime):
             [(kind, content)] = responses[status]["content"].items()
             assert kind == media and content["schema"]["items"]["required"] == ["code", "description"], (path, status)
         assert responses["400"]["content"][media]["schema"]["xml"] == {"name": "errors", "wrapped": True}
+
+
+def _resolved(schema: dict, components: dict) -> dict:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def xml_name_problems(element: ET.Element, schema: dict, components: dict, name: str | None = None) -> list[str]:
+    """Where an XML answer's elements differ from the ``xml`` names of its documented schema: the root,
+    a list's items, an object's fields (each required one present, none undocumented)."""
+    schema = _resolved(schema, components)
+    expected = schema.get("xml", {}).get("name", name)
+    problems = [] if element.tag == expected else [f"<{element.tag}> documented as <{expected}>"]
+    if schema.get("type") == "array":
+        for child in element:
+            problems += xml_name_problems(child, schema["items"], components)
+    elif schema.get("type") == "object":
+        fields = schema.get("properties", {})
+        problems += [f"<{element.tag}> without <{field}>" for field in schema.get("required", [])
+                     if element.find(field) is None]
+        for child in element:
+            if child.tag in fields:
+                problems += xml_name_problems(child, fields[child.tag], components, child.tag)
+            else:
+                problems.append(f"<{element.tag}><{child.tag}> not documented")
+    return problems
+
+
+def test_open311_answers_fit_their_documented_schemas_in_json_and_xml(server, world, runtime):
+    # issue 16 "OpenAPI": every Open311 operation documents its answer's fields; a JSON answer
+    # validates against that schema, an XML one has the element names its ``xml`` names give
+    from jsonschema import Draft202012Validator
+
+    from services.backbone.openapi import openapi_document
+
+    document = openapi_document(runtime.service_objects())
+    components = document["components"]["schemas"]
+    refs = {fmt: (post(server, fmt, **{"attribute[public]": "true"})) for fmt in ("json", "xml")}
+    ref = refs["json"].json()[0]["service_request_id"]
+    runtime.drain()
+    calls = [("discovery", "discovery"), ("services", "services"), ("services/{code}", "services/public_space"),
+             ("requests", "requests"), ("requests/{ref}", f"requests/{ref}")]
+    checked = []
+    for fmt, media in (("json", "application/json"), ("xml", "text/xml")):
+        answers = [("post", "requests", refs[fmt])] + [
+            ("get", template, requests.get(f"{server}/{path}.{fmt}", timeout=30)) for template, path in calls]
+        for method, template, response in answers:
+            responses = document["paths"][f"{OPEN311}/{template}.{fmt}"][method]["responses"]
+            assert response.status_code == (201 if method == "post" else 200), (template, fmt, response.text)
+            [(kind, content)] = responses[str(response.status_code)]["content"].items()
+            assert kind == media and response.headers["Content-Type"].startswith(media)
+            schema = content["schema"]
+            assert _resolved(schema, components)["xml"]["name"], (template, fmt)
+            if fmt == "json":
+                validator = Draft202012Validator({"allOf": [schema], "components": document["components"]})
+                problems = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                            for e in validator.iter_errors(response.json())]
+            else:
+                problems = xml_name_problems(ET.fromstring(response.content), schema, components)
+            assert problems == [], (method, template, fmt)
+            checked.append((method, template, fmt))
+    # every Open311 operation in the document was answered and checked
+    documented = {(method, path.removeprefix(f"{OPEN311}/").rsplit(".", 1)[0], path.rsplit(".", 1)[1])
+                  for path, item in document["paths"].items() if path.startswith(OPEN311) for method in item}
+    assert documented == set(checked)
+
+
+def test_the_schemas_xml_names_catch_a_misnamed_element(runtime):
+    # the check above can fail: an item or a field named otherwise than documented is reported
+    from services.backbone.openapi import openapi_document
+
+    document = openapi_document(runtime.service_objects())
+    components = document["components"]["schemas"]
+    schema = document["paths"][f"{OPEN311}/services.xml"]["get"]["responses"]["200"]["content"]["text/xml"]["schema"]
+    misnamed = ET.fromstring("<services><item><service_code>x</service_code></item></services>")
+    assert xml_name_problems(misnamed, schema, components)[0] == "<item> documented as <service>"
+    wrong_field = ET.fromstring("<services><service><code>x</code></service></services>")
+    assert "<service><code> not documented" in xml_name_problems(wrong_field, schema, components)
+
+
+@pytest.mark.parametrize("path, fmt", [("requests.csv", "json"), ("nothing.json", "json"), ("nothing.xml", "xml"),
+                                       ("services/public_space/attributes.xml", "xml"), ("requests/", "json")])
+def test_a_path_no_route_matches_is_refused_in_georeport_shape(server, path, fmt):
+    # issue 16: under /open311/v2/ a path no route matches is 404 in the standard's error list,
+    # XML where the path asks for it; a method no route takes is 405 so
+    missing = requests.get(f"{server}/{path}", timeout=30)
+    assert missing.status_code == 404 and missing.headers["Content-Type"].startswith(
+        "text/xml" if fmt == "xml" else "application/json")
+    assert error_item(missing, fmt)["code"] == "404"
+    wrong_method = requests.delete(f"{server}/services.xml", timeout=30)
+    assert wrong_method.status_code == 405 and error_item(wrong_method, "xml")["code"] == "405"
+    # elsewhere the application's own shape, as before
+    outside = requests.get(server.replace("/open311/v2", "/nothing.xml"), timeout=30)
+    assert outside.status_code == 404 and outside.json()["error"]["code"] == "not_found"
+
+
+def test_under_nameko_too_a_path_no_route_matches_is_refused_in_georeport_shape():
+    # issue 16: `rps serve feedback` (nameko's web server with the service's routes) refuses an
+    # unmatched path as the gateway does, not with werkzeug's HTML page
+    from nameko.containers import ServiceContainer
+    from werkzeug.test import Client
+
+    from services.backbone.hosting import SETTINGS_KEY, hosted_class
+    from services.backbone.http import RouteEntrypoint
+    from services.bootstrap import service_class
+
+    container = ServiceContainer(hosted_class(service_class("feedback"), ("http",)), {SETTINGS_KEY: None})
+    routes = [e for e in container.entrypoints if isinstance(e, RouteEntrypoint)]
+    for entrypoint in routes:
+        entrypoint.server.register_provider(entrypoint)  # what setup() does, without starting the server
+    client = Client(routes[0].server.get_wsgi_app())
+    as_json = client.get(f"{OPEN311}/requests.csv")
+    assert as_json.status_code == 404 and as_json.get_json()[0]["code"] == 404
+    as_xml = client.get(f"{OPEN311}/nothing.xml")
+    assert as_xml.status_code == 404 and as_xml.mimetype == "text/xml"
+    assert ET.fromstring(as_xml.get_data()).findtext("error/code") == "404"
+    assert client.get("/api/v1/nothing").get_json()["error"]["code"] == "not_found"
