@@ -18,7 +18,14 @@ from kombu import Connection, Exchange, Producer, Queue
 from kombu.mixins import ConsumerMixin
 
 from services.backbone import metrics
-from services.backbone.envelope import MalformedEnvelope, decode, encode, short_type
+from services.backbone.envelope import (
+    ACCEPTED_CONTENT_TYPES,
+    CONTENT_TYPE,
+    MalformedEnvelope,
+    decode,
+    encode,
+    short_type,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +147,7 @@ class AmqpPublisher:
                     exchange=exchange,
                     routing_key=short_type(envelope),
                     delivery_mode=2,
-                    content_type="application/json",
+                    content_type=CONTENT_TYPE,  # CloudEvents' AMQP structured mode
                     content_encoding="utf-8",
                     message_id=envelope["id"],
                     retry=False,
@@ -273,7 +280,7 @@ class AmqpConsumer(ConsumerMixin):
             Consumer(
                 queues=[consumer_queue(source, self.consumer)],
                 callbacks=[self._callback(source, handler)],
-                accept=["json"],
+                accept=ACCEPTED_CONTENT_TYPES,
                 prefetch_count=self.prefetch,
             )
             for source, handler in self.handlers.items()

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from services.backbone.domain import Aggregate
-from services.backbone.envelope import TYPE_PREFIX, event_type_name
+from services.backbone.envelope import CONTENT_TYPE, SEQUENCE_DIGITS, TYPE_PREFIX, event_type_name
 from services.backbone.declaration import declaration_of, publisher_names
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
@@ -212,7 +212,10 @@ ENVELOPE = {
         "subject": {"type": "string", "description": "the aggregate id"},
         "datacontenttype": {"const": "application/json"},
         "data": {"type": "object"},
-        "sequence": {"type": "integer", "description": "the aggregate version"},
+        "sequence": {"type": "string", "pattern": f"^[0-9]{{{SEQUENCE_DIGITS}}}$",
+                     "description": f"the aggregate version, zero-padded to {SEQUENCE_DIGITS} digits so it sorts as a string "
+                                    "(CloudEvents' sequence extension); consumers read an integer there too, which "
+                                    "messages published before it carry"},
         "position": {"type": "integer", "description": "the notification id in the service's log; consumers track it"},
         "actor": {"type": ["string", "null"]},
         "actorrole": {"type": ["string", "null"]},
@@ -240,7 +243,7 @@ def asyncapi_document() -> dict[str, Any]:
                 "name": name,
                 "title": event_type,
                 **({"description": spec["description"]} if spec["description"] else {}),
-                "contentType": "application/json",
+                "contentType": CONTENT_TYPE,  # CloudEvents' AMQP structured mode
                 "payload": {
                     "allOf": [
                         {"$ref": "#/components/schemas/Envelope"},
@@ -275,7 +278,8 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "责任规划师制度管理系统 events",
             "version": "1",
             "description": (
-                "Events other departments may subscribe to. Bodies are CloudEvents 1.0 JSON; they never carry "
+                "Events other departments may subscribe to. Messages are CloudEvents 1.0 in the AMQP structured mode "
+                f"(content type {CONTENT_TYPE}: the body is the event as JSON); they never carry "
                 "residents' personal data (R-OPN-3). Versions and deprecation: within a version fields are only "
                 "added, never renamed, removed or retyped, so a consumer must ignore fields it does not know; any "
                 "other change is a new version of the event, published beside the old one (type suffix .v2 next to "
@@ -285,7 +289,7 @@ def asyncapi_document() -> dict[str, Any]:
                 "both); deduplicate on (source, position), since an event may be delivered more than once."
             ),
         },
-        "defaultContentType": "application/json",
+        "defaultContentType": CONTENT_TYPE,
         "channels": channels,
         "operations": operations,
         "components": {"schemas": {"Envelope": ENVELOPE}, "messages": messages},

@@ -15,6 +15,13 @@ from typing import Any
 
 SPECVERSION = "1.0"
 TYPE_PREFIX = "cn.liaocheng.rps"
+# CloudEvents' AMQP structured mode: the whole event is the JSON body, marked by this content type.
+MEDIA_TYPE = "application/cloudevents+json"
+CONTENT_TYPE = f"{MEDIA_TYPE}; charset=utf-8"
+# The content types consumers take off a queue: the structured mode's, and the plain JSON the
+# releases before it published (a queue drained after an upgrade still holds those).
+ACCEPTED_CONTENT_TYPES = [CONTENT_TYPE, MEDIA_TYPE, "application/json"]
+SEQUENCE_DIGITS = 10
 _ID_NAMESPACE = uuid.UUID("8d4b8a9e-4a0c-4f7e-9a43-6f1f0c3a2b11")
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 
@@ -41,6 +48,19 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def sequence_text(version: int) -> str:
+    """The CloudEvents ``sequence`` extension: a string that sorts as the versions do."""
+    return f"{int(version):0{SEQUENCE_DIGITS}d}"
+
+
+def sequence_number(envelope: dict[str, Any]) -> int | None:
+    """The aggregate version an envelope carries, for comparing in order. Envelopes published
+    before the amended contract carry it as an integer, and a broker may still hold them:
+    both forms are read."""
+    value = envelope.get("sequence")
+    return None if value is None else int(value)
+
+
 def envelope_from_event(service: str, event: Any, position: int, *, chainhash: str | None = None,
                         chainkey: str | None = None, chainsig: str | None = None) -> dict[str, Any]:
     meta = getattr(event, "meta", None) or {}
@@ -56,7 +76,7 @@ def envelope_from_event(service: str, event: Any, position: int, *, chainhash: s
         "subject": str(event.originator_id),
         "datacontenttype": "application/json",
         "data": data,
-        "sequence": event.originator_version,
+        "sequence": sequence_text(event.originator_version),
         "position": position,
         "actor": meta.get("actor"),
         "actorrole": meta.get("actorrole"),
@@ -95,4 +115,10 @@ def decode(body: bytes | str | dict) -> dict[str, Any]:
         raise MalformedEnvelope(f"envelope lacks {', '.join(missing)}")
     if envelope["specversion"] != SPECVERSION:
         raise MalformedEnvelope(f"unsupported specversion {envelope['specversion']!r}")
+    if isinstance(envelope["sequence"], int) and not isinstance(envelope["sequence"], bool):
+        # Published before the amended contract (an integer); handed on in today's form.
+        envelope = {**envelope, "sequence": sequence_text(envelope["sequence"])}
+    elif not (isinstance(envelope["sequence"], str) and envelope["sequence"].isascii()
+                 and envelope["sequence"].isdigit()):
+        raise MalformedEnvelope(f"sequence {envelope['sequence']!r} is not an aggregate version")
     return envelope

@@ -41,7 +41,14 @@ from kombu import Connection, Queue, binding
 from kombu.mixins import ConsumerMixin
 
 from services.backbone.amqp import decode_or_reject, events_exchange
-from services.backbone.envelope import MalformedEnvelope, encode, short_type, source_service
+from services.backbone.envelope import (
+    ACCEPTED_CONTENT_TYPES,
+    CONTENT_TYPE,
+    MalformedEnvelope,
+    encode,
+    short_type,
+    source_service,
+)
 from services.backbone.retrying import Interrupted, until_stopped
 from services.backbone.settings import ConfigurationError, Settings
 
@@ -189,7 +196,7 @@ def forwarder(url: str, stop: threading.Event, *, timeout: float = 10.0, max_bac
             data=encode(envelope),
             method="POST",
             headers={
-                "content-type": "application/cloudevents+json; charset=utf-8",
+                "content-type": CONTENT_TYPE,
                 "Idempotency-Key": envelope["id"],
             },
         )
@@ -438,7 +445,7 @@ class _QueueConsumer(ConsumerMixin):
             Consumer(
                 queues=[self.subscriber.queue()],
                 callbacks=[self.subscriber.on_message],
-                accept=["json"],
+                accept=ACCEPTED_CONTENT_TYPES,
                 prefetch_count=self.subscriber.prefetch,
             )
         ]

@@ -20,7 +20,7 @@ import json
 import uuid
 from typing import Any, Sequence
 
-from services.backbone.envelope import short_type
+from services.backbone.envelope import sequence_number, short_type
 from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.programme.calendar import served_dates
@@ -98,7 +98,7 @@ class VisitLedgerProjection(Projection):
             "confirmed_by": None,
             "dispute_reason": None,
             "revision": 0,
-            "version": envelope["sequence"],
+            "version": sequence_number(envelope),
         }
         cur.execute(
             "INSERT INTO vis_visits (id, grp, district, date, last_date, days, leader_met, late, logged_on,"
@@ -125,7 +125,7 @@ class VisitLedgerProjection(Projection):
             return
         doc = json.loads(row["doc"])
         doc.update(changes)
-        doc["version"] = envelope["sequence"]
+        doc["version"] = sequence_number(envelope)
         doc["status"] = "voided" if doc["voided"] else doc["confirmation"]
         confirmed = doc["leader_met_confirmed"]
         cur.execute(

@@ -10,10 +10,14 @@ import json
 import threading
 import time
 
-import pytest
-from kombu import Connection, Queue
+import datetime as dt
 
-from services.backbone.amqp import AmqpConsumer, AmqpPublisher, events_exchange
+import pytest
+from cloudevents.core.bindings import rabbitmq
+from kombu import Connection, Producer, Queue
+
+from services.backbone.amqp import AmqpConsumer, AmqpPublisher, consumer_queue, events_exchange
+from services.backbone.envelope import CONTENT_TYPE, encode
 from services.backbone.relay import OutboxRelay
 from services.bootstrap import Runtime, consumers_of
 from tests.cluster import ready_messages
@@ -60,7 +64,8 @@ def _drain_into_reporting(runtime: Runtime, settings, expect_applied: int, timeo
 
 
 def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_settings, unique):
-    # R-SEC-2 (actor, role, correlation id travel), API.md "Events"
+    # R-SEC-2 (actor, role, correlation id travel), API.md "Events": CloudEvents' AMQP structured mode,
+    # read here by the CloudEvents SDK from messages taken off a real queue (issue 16)
     api = Api(cluster)
     with Connection(cluster_settings.amqp_uri) as conn:
         probe = Queue(f"probe-{unique}", exchange=events_exchange("visits"), routing_key="#", exclusive=True)
@@ -70,27 +75,77 @@ def test_visit_reaches_the_exchange_in_the_documented_envelope(cluster, cluster_
             "/api/v1/visits", group.visit("2022-03-03", 1.5, leader_met=True), headers={"X-Correlation-ID": f"corr-{unique}"}
         )
         assert response.status_code == 201, response.json_body
+        visit = response.json_body["id"]
+        assert api.post(f"/api/v1/visits/{visit}/void", {"reason": "logged twice"}).status_code == 200
         relay = OutboxRelay(cluster.app("visits"), cluster.db("visits"), AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
-        assert relay.relay_once() >= 1
-        message = None
-        for _ in range(50):
+        while relay.relay_once():
+            pass
+        messages = []
+        deadline = time.monotonic() + 10
+        while len(messages) < 2 and time.monotonic() < deadline:
             message = probe(conn.default_channel).get(no_ack=True)
-            if message and json.loads(message.body)["subject"] == response.json_body["id"]:
-                break
-            time.sleep(0.05)
-        assert message is not None
-        envelope = json.loads(message.body)
+            if message is None:
+                time.sleep(0.05)
+            elif json.loads(message.body)["subject"] == visit:
+                messages.append(message)
+        assert len(messages) == 2, "the visit's two events off the queue"
+        message = messages[0]
         assert message.delivery_info["routing_key"] == "VisitLogged"
         assert message.properties["delivery_mode"] == 2
-        assert message.content_type == "application/json"
-        assert envelope["specversion"] == "1.0"
-        assert envelope["source"] == "rps/visits"
-        assert envelope["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
-        assert envelope["subject"] == response.json_body["id"]
-        assert envelope["data"]["group"] == group.group and envelope["data"]["days"] == 1.5
-        assert envelope["correlationid"] == f"corr-{unique}"
-        assert envelope["actor"] and envelope["actorrole"]
-        assert envelope["sequence"] == 1 and envelope["position"] >= 1
+        assert message.content_type == CONTENT_TYPE == "application/cloudevents+json; charset=utf-8"
+        events = [rabbitmq.from_rabbitmq_event(rabbitmq.RabbitMQMessage(
+            headers=dict(m.headers or {}), content_type=m.content_type, body=m.body)) for m in messages]
+        envelope = json.loads(message.body)
+        event = events[0]
+        assert event.get_specversion() == "1.0"
+        assert event.get_id() == envelope["id"] and event.get_id() != events[1].get_id()
+        assert event.get_source() == "rps/visits"
+        assert event.get_type() == "cn.liaocheng.rps.visits.VisitLogged.v1"
+        assert event.get_time() == dt.datetime.fromisoformat(envelope["time"]) and event.get_time().tzinfo is not None
+        assert event.get_subject() == visit
+        assert event.get_datacontenttype() == "application/json"
+        data = event.get_data()
+        assert data["group"] == group.group and data["days"] == 1.5
+        assert event.get_extension("correlationid") == f"corr-{unique}"
+        assert event.get_extension("actor") and event.get_extension("actorrole")
+        assert event.get_extension("position") >= 1
+        assert events[1].get_type() == "cn.liaocheng.rps.visits.VisitVoided.v1"
+        # CloudEvents' sequence extension: a string, and the strings sort in the order of the versions
+        sequences = [e.get_extension("sequence") for e in events]
+        assert sequences == ["0000000001", "0000000002"]
+        assert sorted(reversed(sequences)) == sequences
+
+
+def test_a_consumer_reads_messages_published_before_and_after_cloudevents(cluster_settings, unique):
+    # A queue drained after the upgrade holds both: the old plain-JSON message with an integer
+    # sequence, and the CloudEvents one with the string; the consumer reads both, alike.
+    consumer_name = f"mixed-{unique}"
+    received: list[dict] = []
+    envelope = {"specversion": "1.0", "id": f"id-{unique}", "source": "rps/visits",
+                "type": "cn.liaocheng.rps.visits.VisitLogged.v1", "time": "2022-03-01T09:00:00+08:00",
+                "subject": f"v-{unique}", "datacontenttype": "application/json", "data": {}, "position": 1}
+    with Connection(cluster_settings.amqp_uri) as conn:
+        queue = consumer_queue("visits", consumer_name)(conn.default_channel)
+        queue.declare()
+        try:
+            producer = Producer(conn.default_channel, exchange=events_exchange("visits"))
+            producer.publish(encode({**envelope, "sequence": 1}), routing_key="VisitLogged",
+                             content_type="application/json", content_encoding="utf-8")
+            producer.publish(encode({**envelope, "sequence": "0000000002", "id": f"id2-{unique}", "position": 2}),
+                             routing_key="VisitLogged", content_type=CONTENT_TYPE, content_encoding="utf-8")
+            consumer = AmqpConsumer(cluster_settings.amqp_uri, consumer_name, {"visits": received.append})
+            thread = threading.Thread(target=consumer.run, daemon=True)
+            thread.start()
+            try:
+                wait_for(lambda: len(received) == 2, 15, "both messages consumed")
+                wait_for(lambda: ready_messages(cluster_settings.amqp_uri, queue.name) == 0, 15, "the queue empty")
+            finally:
+                consumer.should_stop = True
+                thread.join(timeout=10)
+        finally:
+            queue.delete()
+    assert [e["sequence"] for e in received] == ["0000000001", "0000000002"]
+    assert [e["position"] for e in received] == [1, 2]
 
 
 def test_the_same_event_delivered_twice_is_counted_once(cluster, cluster_settings, unique):

@@ -43,12 +43,32 @@ def test_envelope_is_cloudevents_with_actor_and_stable_id():
     assert env["type"] == "cn.liaocheng.rps.visits.VisitLogged.v1"
     assert env["source"] == "rps/visits" and env["subject"] == str(visit.id)
     assert (env["actor"], env["actorrole"], env["correlationid"], env["causationid"]) == ("u-7", "planner", "corr-1", "cause-1")
-    assert env["sequence"] == 1 and env["position"] == 42
+    # CloudEvents' sequence extension is a string that sorts (API.md amended, issue 16)
+    assert env["sequence"] == "0000000001" and env["position"] == 42
     assert env["data"]["days"] == 1.5 and "meta" not in env["data"]
     again = envelope.envelope_from_event("visits", event, position=42)
     assert again["id"] == env["id"]  # re-publication keeps the id
     assert envelope.decode(envelope.encode(env)) == env
     assert envelope.short_type(env) == "VisitLogged" and envelope.source_service(env) == "visits"
+
+
+def test_sequence_sorts_as_a_string_in_the_order_of_the_versions():
+    versions = [1, 2, 9, 10, 11, 100, 2**31]
+    texts = [envelope.sequence_text(v) for v in reversed(versions)]
+    assert sorted(texts) == [envelope.sequence_text(v) for v in versions]
+    assert all(len(t) == 10 for t in texts)
+
+
+def test_decode_reads_the_integer_sequence_of_a_message_published_before_the_amendment():
+    # A queue drained after an upgrade still holds messages with an integer sequence.
+    _, event = _visit_event()
+    env = envelope.envelope_from_event("visits", event, position=7)
+    old = {**env, "sequence": 12}
+    assert envelope.sequence_number(old) == 12 and envelope.sequence_number({**env, "sequence": "0000000012"}) == 12
+    assert envelope.decode(json.dumps(old)) == {**env, "sequence": "0000000012"}
+    for wrong in ("twelve", "-1", "", 1.5, None, True):
+        with pytest.raises(envelope.MalformedEnvelope):
+            envelope.decode(json.dumps({**env, "sequence": wrong}))
 
 
 def test_decode_refuses_an_envelope_without_position():

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import orjson
 
-from services.backbone.envelope import short_type, source_service
+from services.backbone.envelope import sequence_number, short_type, source_service
 from services.backbone.persistence import Cursor
 from services.backbone.declaration import publisher_names
 from services.backbone.tracking import Covers, Projection
@@ -189,7 +189,7 @@ class AuditTrailProjection(Projection):
 
     def apply(self, cur: Cursor, envelopes: Sequence[dict[str, Any]]) -> None:
         # An aggregate's first event (version 1) has no state to look up.
-        born = {e["subject"] for e in envelopes if e.get("sequence") == 1}
+        born = {e["subject"] for e in envelopes if sequence_number(e) == 1}
         known = self._states_of(cur, {e["subject"] for e in envelopes} - born)
         rows: list[tuple[Any, ...]] = []
         for envelope in envelopes:
@@ -247,7 +247,7 @@ class AuditTrailProjection(Projection):
             event_type,
             envelope["time"],
             subject,
-            envelope.get("sequence"),
+            sequence_number(envelope),
             envelope.get("actor"),
             envelope.get("actorrole"),
             envelope.get("correlationid"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from services.backbone.envelope import sequence_number
 from services.backbone.persistence import Cursor, Database
 from services.backbone.tracking import Projection, handles
 
@@ -31,7 +32,7 @@ class ProgressProjection(Projection):
         cur.execute(
             f"INSERT INTO {TABLE} (id, rec, seq, date, percent, text, actor, role) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO NOTHING",
-            (envelope["id"], envelope["subject"], int(envelope.get("sequence") or 0), data["date"],
+            (envelope["id"], envelope["subject"], sequence_number(envelope) or 0, data["date"],
              int(data.get("percent") or 0), data.get("text"), envelope.get("actor"), envelope.get("actorrole")),
         )
 
