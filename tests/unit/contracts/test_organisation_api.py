@@ -56,7 +56,7 @@ def test_registering_a_government_and_its_district_publishes_the_catalogue_event
     ]
     envelope = runtime.app("contracts").envelopes(after=0, limit=1)[0]
     assert envelope["type"] == "cn.liaocheng.rps.contracts.GovernmentRegistered.v1"
-    assert envelope["source"] == "rps/contracts" and envelope["sequence"] == 1
+    assert envelope["source"] == "rps/contracts" and envelope["sequence"] == "0000000001"
 
 
 def test_unknown_government_kind_and_district_type_are_rule_violations(api, runtime, unique):

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from services.backbone.envelope import SPECVERSION, TYPE_PREFIX
+from services.backbone.envelope import SPECVERSION, TYPE_PREFIX, sequence_text
 
 _NAMESPACE = uuid.UUID("0d5c2b8e-1f55-4a57-8e57-0f3a51b2c7aa")
 _FIRST_POSITION = 10_000_000
@@ -35,7 +35,7 @@ def envelope(event_type: str, subject: str, data: dict[str, Any], *, sequence: i
         "subject": subject,
         "datacontenttype": "application/json",
         "data": data,
-        "sequence": sequence,
+        "sequence": sequence_text(sequence),  # as published (API.md: a zero-padded string)
         "position": position,
         "actor": "test",
         "actorrole": "bureau",
