@@ -114,6 +114,11 @@ def test_rabbitmq_killed_keeps_persistent_messages_and_starts_again(rabbit):
     channel.confirm_select()
     for i in range(3):
         channel.basic_publish(amqp.Message(str(i), delivery_mode=2), routing_key="kept", confirm_timeout=10)
+    # Measured on RabbitMQ 3.10.8: a kill -9 at once after the confirms lost all three confirmed persistent
+    # messages of this durable classic queue in 3 of 8 tries (with queue_index_embed_msgs_below = 0 too);
+    # asking the node first closed that window in every try. This test is about the harness (a killed node
+    # starts again on its data); the broker's window is a finding of its own (the closing note of issue 17).
+    assert wait_for(lambda: rabbit.queue("kept", from_node=True)["messages"] == 3, 30, "the three messages in")
     rabbit.kill()
     assert not rabbit.accepts()
     with pytest.raises(Exception):
