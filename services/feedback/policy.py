@@ -70,10 +70,12 @@ POLICY: dict[tuple[str, str], Rule] = {
         deny_fields={"resident": RESIDENT_MAY_NOT_SET}, intake=Intake(phone_field="contact_phone"),
     ),
     # R-OPN-2: a government's list holds only the relayed opinions of its districts.
+    # R-OPN-1: the triage list (triage=true, opinions without a district yet) is the bureau's alone.
     ("GET", f"{API}/opinions"): allow(
         "bureau", "planner", "subdistrict", "government",
         narrow={"planner": "district", "subdistrict": "district", "government": "government"},
-        held={"government": {"relayed": "true"}},
+        held={"government": {"relayed": "true", "triage": "false"}, "planner": {"triage": "false"},
+              "subdistrict": {"triage": "false"}},
     ),
     # R-OPN-4: followed by reference number without logging in.
     ("GET", f"{API}/opinions/<ref>"): allow(PUBLIC),

@@ -2,7 +2,8 @@
 
 Every list filters on ``district``, ``group``, ``government``, ``status``,
 ``from``/``to`` (business date, inclusive) and ``overdue=true`` (as of today,
-Asia/Shanghai; due dates are inclusive), and pages newest first with
+Asia/Shanghai; due dates are inclusive); opinions also on ``triage=true``, the
+bureau's triage list (R-OPN-1: address-only, no district yet), and pages newest first with
 ``limit`` and an opaque ``cursor`` (the answer's ``next_cursor``).
 """
 
@@ -63,6 +64,11 @@ def _bool(raw: str, name: str) -> bool:
     raise BadRequest(f"{name}：应为 true 或 false", field=name, code="wrong_type")
 
 
+_BOOLEANS = ("overdue", "relayed", "public", "triage")
+TRIAGE_DESCRIPTION = ("true：只列尚无镇街的意见（仅有地址，待市局分派镇街，R-OPN-1）；"
+                      "false：只列已有镇街的。仅市局可用 true")
+
+
 def parse_list_args(args: Mapping[str, str], allowed: tuple[str, ...]) -> ListQuery:
     """``allowed`` names the filters this list has beyond paging; others are 400."""
     query = ListQuery()
@@ -84,7 +90,7 @@ def parse_list_args(args: Mapping[str, str], allowed: tuple[str, ...]) -> ListQu
             continue
         if name in ("from", "to"):
             query.filters[name] = _date(raw, name)
-        elif name in ("overdue", "relayed", "public"):
+        elif name in _BOOLEANS:
             query.filters[name] = _bool(raw, name)
         elif name == "status":
             query.filters[name] = [s.strip() for s in raw.split(",") if s.strip()]
@@ -99,7 +105,9 @@ def list_query(allowed: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     for name in allowed:
         if name in ("from", "to"):
             params[name] = DATE_QUERY
-        elif name in ("overdue", "relayed", "public"):
+        elif name == "triage":
+            params[name] = {"type": "boolean", "description": TRIAGE_DESCRIPTION}
+        elif name in _BOOLEANS:
             params[name] = {"type": "boolean"}
         elif name == "status":
             params[name] = {"type": "string", "description": "一个或逗号分隔的多个状态"}
@@ -144,6 +152,9 @@ def run_list(db: Database, table: str, columns: str, query: ListQuery, today: dt
         elif name in ("relayed", "public"):
             where.append(f"{name} = %s")
             params.append(1 if value else 0)
+        elif name == "triage":
+            # R-OPN-1: the bureau's triage list: address-only opinions still waiting for their district
+            where.append("district IS NULL" if value else "district IS NOT NULL")
         elif name == "overdue":
             sql = _overdue_sql(table)
             where.append(sql if value else f"NOT {sql}")
@@ -164,7 +175,7 @@ def run_list(db: Database, table: str, columns: str, query: ListQuery, today: dt
 
 
 OPINION_FILTERS = ("district", "group", "government", "status", "from", "to", "overdue", "category", "channel",
-                   "relayed")
+                   "relayed", "triage")
 RECOMMENDATION_FILTERS = ("district", "group", "government", "status", "from", "to", "overdue", "category",
                           "source", "letter")
 LETTER_FILTERS = ("government", "from", "to")

@@ -305,3 +305,33 @@ def test_a_governments_list_holds_only_the_relayed_opinions_of_its_districts(api
     assert [i["ref"] for i in gov.get("/api/v1/opinions?relayed=1").json_body["items"]] == [relayed]
     everything = api.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]
     assert [(i["ref"], i["relayed"]) for i in everything] == [(relayed, True), (plain, False)]
+
+
+def test_the_bureaus_triage_list_holds_the_opinions_still_without_a_district(api, world):
+    # R-OPN-1 (amended): an opinion with only an address waits, district NULL, in the bureau's triage
+    # list (GET /opinions?triage=true) until the bureau assigns its district; then it leaves the list.
+    placed = submit(api, world, date="2022-03-01").json_body["ref"]
+    waiting = submit(api, world, district=None, address="柳园路 1 号", date="2022-03-02")
+    assert waiting.status_code == 201, waiting.json_body
+    ref = waiting.json_body["ref"]
+    api.settle()
+    triage = api.get("/api/v1/opinions?triage=true")
+    assert triage.status_code == 200, triage.json_body
+    assert [(i["ref"], i["district"], i["group"]) for i in triage.json_body["items"]] == [(ref, None, None)]
+    assert placed not in [i["ref"] for i in triage.json_body["items"]]
+    assert ref not in [i["ref"] for i in api.get("/api/v1/opinions?triage=false").json_body["items"]]
+    assert api.get("/api/v1/opinions?triage=maybe").status_code == 400
+    # the list is the bureau's: other staff never see an opinion without a district
+    planner = api.as_role("planner", "planner-1", group=world["group"], district=world["district"])
+    sub = api.as_role("subdistrict", "sub-1", district=world["district"], government=world["government"])
+    gov = api.as_role("government", "gov-1", government=world["government"])
+    for other in (planner, sub, gov):
+        refused = other.get("/api/v1/opinions?triage=true")
+        assert refused.status_code == 403 and refused.json_body["error"]["field"] == "triage"
+        assert ref not in [i["ref"] for i in other.get("/api/v1/opinions").json_body["items"]]
+    assigned = api.post(f"/api/v1/opinions/{ref}/district", {"district": world["district"]})
+    assert assigned.status_code == 200, assigned.json_body
+    api.settle()
+    assert api.get("/api/v1/opinions?triage=true").json_body["items"] == []
+    assert [i["ref"] for i in api.get(f"/api/v1/opinions?district={world['district']}").json_body["items"]] == [
+        ref, placed]
