@@ -92,6 +92,7 @@ class Runtime:
         self.rebuild_seconds: dict[str, float] = {}  # of the last rebuild, per read model
         self._broker_gauges: Any = None
         self._gateway: Any = None
+        self._gateway_lock = threading.Lock()  # local_client's one Gateway, built once
         for service in services:
             if declaration_of(service).publishes:
                 env = event_store_env(service, settings, create_table=create_tables_now)
@@ -260,7 +261,7 @@ class Runtime:
 
         from services.backbone.http import Gateway
 
-        with self._idempotency_lock:
+        with self._gateway_lock:
             if self._gateway is None:
                 self._gateway = Gateway(self.service_objects())
         return Client(self._gateway)

@@ -242,3 +242,35 @@ def test_reporting_stores_its_write_and_the_key_s_answer_in_one_transaction(api,
     assert api.post("/api/v1/reports/half-yearly/2022-H1/notes", late, headers=other).headers[
         "Idempotent-Replayed"] == "true"
     assert _notes(runtime, text) == 1
+
+
+def test_the_in_process_client_does_not_wait_for_an_idempotency_store_being_opened(runtime, monkeypatch):
+    # R-SEC-3's key store and the in-process client (R-RPT-8's daily job) are guarded apart:
+    # opening a service's key store (moving an older release's keys) does not hold up the client.
+    import threading
+
+    from services import bootstrap
+
+    opening, release = threading.Event(), threading.Event()
+    open_store = bootstrap.SQLiteDatabase
+
+    def slow_store(path):
+        opening.set()
+        release.wait(10)
+        return open_store(path)
+
+    monkeypatch.setattr(bootstrap, "SQLiteDatabase", slow_store)
+    opener = threading.Thread(target=runtime.idempotency_db, args=("feedback",), daemon=True)
+    opener.start()
+    try:
+        assert opening.wait(10)
+        clients: list = []
+        asking = threading.Thread(target=lambda: clients.append(runtime.local_client("feedback")), daemon=True)
+        asking.start()
+        asking.join(5)
+        assert clients and clients[0] is not None, "local_client waited for the idempotency store"
+    finally:
+        release.set()
+        opener.join(10)
+    # One gateway behind every client.
+    assert runtime.local_client("visits").application is clients[0].application
