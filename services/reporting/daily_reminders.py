@@ -63,14 +63,18 @@ def _body(day: dt.date, reminders: list[dict[str, Any]]) -> bytes:
     return json.dumps({"date": day.isoformat(), "reminders": reminders}, ensure_ascii=False).encode()
 
 
+def _request_headers(headers: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """What both ways of issuing send beside the body: its type, then the caller's token."""
+    return {"Content-Type": "application/json; charset=utf-8", **headers()}
+
+
 def in_process(client: Any, headers: Callable[[], dict[str, str]]) -> Issuer:
     """Embedded mode: feedback's ``POST /api/v1/daily-reminders`` called in this process
     (``client``: a WSGI test client of the process's gateway), through the same gate as over
     the network: reporting reaches feedback only by its public API."""
 
     def issue(day: dt.date, reminders: list[dict[str, Any]]) -> dict[str, Any]:
-        response = client.post(PATH, data=_body(day, reminders),
-                               headers={"Content-Type": "application/json; charset=utf-8", **headers()})
+        response = client.post(PATH, data=_body(day, reminders), headers=_request_headers(headers))
         body = response.get_json(silent=True) or {}
         if response.status_code >= 400:
             message = (body.get("error") or {}).get("message", "") if isinstance(body, dict) else ""
@@ -90,8 +94,7 @@ def over_http(base_url: str, headers: Callable[[], dict[str, str]], *, timeout: 
 
     def issue(day: dt.date, reminders: list[dict[str, Any]]) -> dict[str, Any]:
         request = urllib.request.Request(
-            url, data=_body(day, reminders), method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8", **headers()},
+            url, data=_body(day, reminders), method="POST", headers=_request_headers(headers),
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)

@@ -180,3 +180,40 @@ def test_the_service_token_may_issue(api, runtime):
     response = api.request("POST", f"{API}/daily-reminders", {"date": "2022-03-20", "reminders": []},
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201 and response.json_body["count"] == 0
+
+
+def test_in_process_and_over_http_send_the_same_request():
+    # R-RPT-8: embedded and cluster hand the reminders over alike (type and token beside the body)
+    import json
+    import wsgiref.simple_server
+
+    from werkzeug.test import Client
+
+    from services.reporting.daily_reminders import in_process, over_http
+
+    seen: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def feedback(environ, start_response):
+        body = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        seen.append((environ["PATH_INFO"], environ["CONTENT_TYPE"], environ["HTTP_AUTHORIZATION"], body))
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [json.dumps({"issued": True}).encode()]
+
+    class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, feedback, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        token = lambda: {"Authorization": "Bearer t"}  # noqa: E731
+        reminders = [{"reminder": "no_visit", "组": "一"}]
+        assert in_process(Client(feedback), token)(DAY, reminders) == {"issued": True}
+        assert over_http(f"http://127.0.0.1:{server.server_port}/", token)(DAY, reminders) == {"issued": True}
+    finally:
+        server.shutdown()
+        server.server_close()
+    expected = ("/api/v1/daily-reminders", "application/json; charset=utf-8", "Bearer t",
+                {"date": "2022-03-20", "reminders": reminders})
+    assert seen == [expected, expected]
