@@ -76,6 +76,9 @@ def test_every_handler_that_reads_the_query_string_documents_its_parameters(docu
              if path in ("/api/v1/opinions", "/api/v1/recommendations", "/api/v1/visits", "/api/v1/groups")}
     assert all({"limit", "cursor", "status", "district"} <= names for names in lists.values()), lists
     assert "overdue" in lists["/api/v1/opinions"]
+    # R-OPN-1 (amended): the bureau's triage list is a documented boolean filter of the opinions
+    [triage] = [p for p in document["paths"]["/api/v1/opinions"]["get"]["parameters"] if p["name"] == "triage"]
+    assert triage["in"] == "query" and triage["schema"]["type"] == "boolean" and "R-OPN-1" in triage["schema"]["description"]
     assert "format" in {p["name"] for p in document["paths"]["/api/v1/reports/{kind}/{period}"]["get"]["parameters"]}
     assert "after" in {p["name"] for p in document["paths"]["/api/v1/events/{service}"]["get"]["parameters"]}
 
