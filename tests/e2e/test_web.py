@@ -17,6 +17,7 @@ import re
 import subprocess
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -330,6 +331,37 @@ def test_a_resident_picks_the_district_from_its_public_list(browser, system, wor
     assert result["districtShown"] and [code, district["name"]] in result["districts"]
     status, opinion = system.call("GET", f"/api/v1/opinions/{result['ref']}")
     assert status == 200 and (opinion["district"], opinion["category"]) == (code, "greening"), opinion
+
+
+def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, system, world):
+    # Issue 16, R-OPN-1 (amended): a GeoReport v2 request with only address_string waits in the
+    # bureau's triage list ("待分派镇街"); the bureau picks its district by name; it leaves the list
+    form = urllib.parse.urlencode({"service_code": "public_space", "address_string": "柳园路 1 号 3 单元门口",
+                                   "description": "单元门口的井盖松动了"}).encode()
+    request = urllib.request.Request(f"{system.base}/api/v1/open311/v2/requests.json", data=form, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        [receipt] = json.loads(response.read())
+    ref = receipt["service_request_id"]
+    system.settle()
+    a = world["a"]
+    result = drive(browser, "bureauTriage", system, {**world, "triageRef": ref})
+    assert ["/web/opinions.html", "公众意见"] in result["menu"]  # the bureau finds its opinion list in its menu
+    assert ref in result["allRefs"] and result["selected"] == "true"
+    assert world["ref"] not in result["listed"] and ref in result["listed"]  # only the opinions without a district
+    assert {"地址", "分派镇街"} <= set(result["heads"]) and "镇街" not in result["heads"]
+    assert "柳园路 1 号 3 单元门口" in result["cells"], result["cells"]
+    assert [a["district"], "测试街道"] in result["districts"]  # picked by name
+    assert "请先" in result["unpicked"] and ref in result["unpicked"]
+    assert "已分派至测试街道" in result["assigned"] and a["district"] not in result["assigned"], result["assigned"]
+    assert ref not in result["afterRefs"] and ref not in result["reopened"]
+    for shown in (result["unpicked"], result["assigned"], " ".join(result["cells"])):
+        assert "[object" not in shown and not re.search(r"\b[45]\d\d\b", shown), shown
+    status, opinion = system.call("GET", f"/api/v1/opinions?district={a['district']}&limit=200")
+    assert status == 200 and ref in [o["ref"] for o in opinion["items"]]
+    status, waiting = system.call("GET", "/api/v1/opinions?triage=true&limit=200")
+    assert status == 200 and ref not in [o["ref"] for o in waiting["items"]]
 
 
 def test_every_page_in_a_roles_menu_opens_cleanly(every_page):

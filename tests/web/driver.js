@@ -311,6 +311,43 @@ const SCENARIOS = {
     return { first, second, back: await refs(), screenshot: file };
   },
 
+  // Issue 16, R-OPN-1 (amended): the bureau's triage list: an address-only opinion is assigned its district.
+  async bureauTriage(browser) {
+    const page = await open(browser);
+    await signIn(page, "bureau");
+    const menu = await page.$$eval(".site-nav a", (links) => links.map((a) => [a.getAttribute("href"), a.textContent.trim()]));
+    await page.click(".site-nav a[href='/web/opinions.html']");
+    await ready(page);
+    await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
+    const allRefs = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    await page.click("#tab-triage");
+    const row = `#list-body tbody tr:has(td:text-is("${args.triageRef}"))`;
+    await page.waitForSelector(row);
+    const selected = await page.getAttribute("#tab-triage", "aria-selected");
+    const heads = await page.$$eval("#list-body thead th", (cells) => cells.map((c) => c.textContent.trim()));
+    const cells = await page.$$eval(`${row} td`, (tds) => tds.map((c) => c.textContent.trim()));
+    const districts = await page.$$eval(`${row} select option`, (nodes) => nodes.map((o) => [o.value, o.textContent.trim()]));
+    const listed = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    const before = await shot(page, "bureau-triage.png");
+    // Assign without a pick: said in words, nothing sent
+    await page.click(`${row} button:has-text("分派")`);
+    await page.waitForSelector("#page-status.is-error");
+    const unpicked = await text(page, "#page-status");
+    await page.selectOption(`${row} select`, args.a.district);
+    await page.click(`${row} button:has-text("分派")`);
+    await page.waitForSelector("#page-status.is-ok");
+    const assigned = await text(page, "#page-status");
+    const afterRefs = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    const emptyText = await text(page, "#list-body");
+    const after = await shot(page, "bureau-triage-assigned.png");
+    // Opened again (from the server's list alone), it is no longer waiting
+    await goto(page, "/web/opinions.html?triage=true");
+    await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
+    const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    return { menu, allRefs, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+      screenshots: [before, after] };
+  },
+
   // Issue 16, R-OPN-1: a resident submits an opinion on the public page and sees its reference.
   async residentSubmits(browser) {
     const page = await open(browser, PHONE);

@@ -415,7 +415,7 @@ const NAV = {
     ["recommendations.html", "意见建议"], ["consultations.html", "技术咨询"], ["opinions.html", "公众意见"], ["overdue.html", "逾期事项"]],
   government: [["index.html", "首页"], ["letters.html", "函件"], ["recommendations.html", "意见建议"],
     ["consultations.html", "技术咨询"], ["visits.html", "走访"], ["overdue.html", "逾期事项"], ["paperwork.html", "年度总结"]],
-  bureau: [["index.html", "首页"], ["organisation.html", "组织"], ["visits.html", "走访"], ["recommendations.html", "意见建议"],
+  bureau: [["index.html", "首页"], ["organisation.html", "组织"], ["visits.html", "走访"], ["opinions.html", "公众意见"], ["recommendations.html", "意见建议"],
     ["letters.html", "函件"], ["settlements.html", "结算"], ["reports.html", "报告"], ["overdue.html", "逾期事项"],
     ["audit.html", "审计"]],
   committee: [["index.html", "首页"], ["reports.html", "报告"], ["organisation.html", "组织"], ["compliance.html", "履职情况"]],
