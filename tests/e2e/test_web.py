@@ -349,6 +349,8 @@ def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, sys
     result = drive(browser, "bureauTriage", system, {**world, "triageRef": ref})
     assert ["/web/opinions.html", "公众意见"] in result["menu"]  # the bureau finds its opinion list in its menu
     assert ref in result["allRefs"] and result["selected"] == "true"
+    for picker in result["pickers"]:  # issue 16: the bureau's district fields list names, not a code typed
+        assert picker["tag"] == "SELECT" and [a["district"], "测试街道"] in picker["options"], picker
     assert world["ref"] not in result["listed"] and ref in result["listed"]  # only the opinions without a district
     assert {"地址", "分派镇街"} <= set(result["heads"]) and "镇街" not in result["heads"]
     assert "柳园路 1 号 3 单元门口" in result["cells"], result["cells"]

@@ -320,6 +320,9 @@ const SCENARIOS = {
     await ready(page);
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const allRefs = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    // Issue 16: the bureau filters and registers by a district's name, not by typing its code
+    const pickers = await page.$$eval("#f-district, #new-district", (nodes) => nodes.map((n) =>
+      ({ tag: n.tagName, options: [...n.options].map((o) => [o.value, o.textContent.trim()]) })));
     await page.click("#tab-triage");
     const row = `#list-body tbody tr:has(td:text-is("${args.triageRef}"))`;
     await page.waitForSelector(row);
@@ -344,7 +347,7 @@ const SCENARIOS = {
     await goto(page, "/web/opinions.html?triage=true");
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
-    return { menu, allRefs, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+    return { menu, allRefs, pickers, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
       screenshots: [before, after] };
   },
 

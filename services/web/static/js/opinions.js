@@ -1,6 +1,6 @@
 // Residents' opinions (R-OPN-1..4): the district's group acknowledges, answers, relays,
 // escalates and closes; governments and sub-districts read what concerns them.
-import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
+import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, fillSelect, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh("ref");
@@ -123,7 +123,7 @@ async function load() {
     rows: state.items,
     columns: columns(),
     empty: state.triage ? "没有待分派镇街的意见" : "暂无记录",
-  }), pager(result.data.next_cursor));
+  }), state.page === 0 && !result.data.next_cursor ? "" : pager(result.data.next_cursor));
 }
 
 function select(o) {
@@ -159,6 +159,9 @@ page({
     if (session.role === "bureau") {
       const listed = await api("GET", "/api/v1/districts?limit=200");
       state.districts = listed.ok ? listed.data.items : [];
+      // Issue 16: districts picked by name, not typed as codes
+      fillSelect($("#f-district"), state.districts, { blank: "全部" });
+      fillSelect($("#new-district"), state.districts, { blank: "不选（填写地址）" });
       const tab = (triage) => async () => { showTab(triage); firstPage(); await load(); };
       $("#tab-all").addEventListener("click", tab(false));
       $("#tab-triage").addEventListener("click", tab(true));
