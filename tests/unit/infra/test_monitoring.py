@@ -21,6 +21,10 @@ from .manifests import INFRA, OVERLAYS, REPO, _selects, of_kind, render
 METRICS_PY = REPO / "services" / "backbone" / "metrics.py"
 SERVICES_DIR = REPO / "services"
 ALERTS = INFRA / "prometheus" / "alerts.yaml"
+# The alerts that name each service's scrape jobs, generated from the declarations
+# (infra/k8s/generate.py; tests/unit/infra/test_generated.py keeps it current).
+AVAILABILITY = INFRA / "prometheus" / "availability.yaml"
+RULE_FILES = (ALERTS, AVAILABILITY)
 # promtool unit tests: alerts_test.yml, and alerts_calendar_test.yml for the case
 # that needs weeks of simulated time at a coarser evaluation interval.
 ALERT_TESTS = sorted((INFRA / "prometheus").glob("*_test.yml"))
@@ -177,9 +181,13 @@ def test_metric_parser_ignores_what_is_not_prometheus_client():
 
 # -- what the rules and dashboards use -------------------------------------
 
+def rule_groups() -> list[dict]:
+    """The rule groups of every PrometheusRule under infra/prometheus."""
+    return [group for path in RULE_FILES for group in yaml.safe_load(path.read_text(encoding="utf-8"))["spec"]["groups"]]
+
+
 def alert_rules() -> list[dict]:
-    rule = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
-    return [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    return [r for group in rule_groups() for r in group["rules"]]
 
 
 def dashboard_exprs(path: Path) -> list[str]:
@@ -343,9 +351,12 @@ def test_operator_resources_are_well_formed(overlay, metrics):
     docs = render(overlay)
     rules = of_kind(docs, "PrometheusRule")
     monitors = of_kind(docs, "ServiceMonitor")
-    assert len(rules) == 1 and len(monitors) == 2
-    assert prometheus_rule_problems(rules[0]) == []
-    alerts = {r["alert"] for g in rules[0]["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    assert len(rules) == len(RULE_FILES) and len(monitors) == 2
+    assert [p for rule in rules for p in prometheus_rule_problems(rule)] == []
+    # Group and alert names are Prometheus-wide: none in two of the files.
+    merged = {**rules[0], "spec": {"groups": [g for rule in rules for g in rule["spec"]["groups"]]}}
+    assert prometheus_rule_problems(merged) == []
+    alerts = {r["alert"] for rule in rules for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
     assert REQUIRED_ALERTS <= alerts, REQUIRED_ALERTS - alerts
     labels = set().union(*metrics.values())
     assert [p for m in monitors for p in service_monitor_problems(m, labels)] == []
@@ -514,7 +525,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def test_promtool_checks_the_rules_and_runs_their_unit_tests(tmp_path):
     promtool = _promtool()
-    spec = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["spec"]
+    spec = {"groups": rule_groups()}  # the hand-written and the generated rules, as Prometheus loads them
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(spec, allow_unicode=True))
     assert "alerts_test.yml" in {p.name for p in ALERT_TESTS}
     for path in ALERT_TESTS:
