@@ -222,3 +222,43 @@ def test_a_dropped_connection_is_tried_again_ten_times_about_a_fifth_of_a_second
     with pytest.raises(OperationalError):
         insert()
     assert len(tries) == 10 and len(pauses) == 9 and all(0.19 <= p <= 0.21 for p in pauses)
+
+
+def test_the_first_try_of_a_hot_path_policy_is_a_plain_call_and_the_later_tries_keep_the_policy():
+    # The first try runs without tenacity's machinery (a copy, a state machine, a future per call:
+    # measured ~40 us, 15 % of a save); after a failure the tries, pauses and last error are the policy's.
+    from services.backbone.retrying import bounded, reconnecting
+
+    pauses: list[float] = []
+    policy = bounded(4, 0.5, sleep=pauses.append, retry_on=lambda exc: isinstance(exc, KeyError))
+    calls: list[int] = []
+
+    def flaky(fail_times: int, error: type[Exception] = KeyError) -> str:
+        calls.append(1)
+        if len(calls) <= fail_times:
+            raise error("lost")
+        return "done"
+
+    assert policy.call(flaky, 0) == "done" and len(calls) == 1 and pauses == []
+    calls.clear()
+    assert policy.call(flaky, 2) == "done" and len(calls) == 3 and pauses == [0.5, 1.0]
+    calls.clear(), pauses.clear()
+    with pytest.raises(KeyError):
+        policy.call(flaky, 9)
+    assert len(calls) == 4 and pauses == [0.5, 1.0, 2.0]
+    calls.clear(), pauses.clear()
+    with pytest.raises(ValueError):  # not retried: one try, no pause
+        policy.call(flaky, 9, ValueError)
+    assert len(calls) == 1 and pauses == []
+
+    dropped = []
+
+    @reconnecting((ConnectionError,), attempts=3, pause_seconds=0.0)
+    def insert(row: int) -> int:
+        dropped.append(row)
+        if len(dropped) < 3:
+            raise ConnectionError("server closed the connection")
+        return row
+
+    assert insert(7) == 7 and dropped == [7, 7, 7]
+    assert insert.__name__ == "insert"
