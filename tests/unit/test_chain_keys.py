@@ -223,3 +223,40 @@ def test_a_subscriber_asking_for_chain_checkpoints_gets_every_service_s():
 
     assert sources_of(["ChainKeyed", "VisitLogged"]) == {
         "contracts": ("ChainKeyed",), "feedback": ("ChainKeyed",), "visits": ("ChainKeyed", "VisitLogged")}
+
+
+def test_reporting_alone_verifies_the_chains_by_their_routes_to_the_same_verdict(api, runtime):
+    # R-RPT-5, issue 17: a process hosting reporting and no publisher (a reporting pod) reads each
+    # chain by GET /api/v1/events/<service>/chain, and a deleted tail is named as where it is hosted.
+    import dataclasses
+    import threading
+    import wsgiref.simple_server
+
+    from services.backbone.declaration import publisher_names
+    from services.reporting.audit import verify_all
+
+    _log(api, 5)
+    api.settle()
+    writer = Writer(runtime.settings)
+    writer.truncate(3)
+    writer.rewrite_heads(3, writer.links()[-1][2])
+
+    class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    gateway = runtime.local_client("visits").application
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, gateway, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    urls = {s: f"http://127.0.0.1:{server.server_port}/api/v1/events/{s}" for s in publisher_names()}
+    alone = Runtime(dataclasses.replace(runtime.settings, events_urls=urls), ("reporting",), create_tables_now=False)
+    try:
+        assert alone.apps == {}
+        remote, hosted = verify_all(alone), verify_all(runtime)
+    finally:
+        alone.close()
+        server.shutdown()
+        server.server_close()
+    assert remote == hosted
+    visits = next(check for check in remote["services"] if check["service"] == "visits")
+    assert remote["intact"] is False and visits["broken_at"] == 3 and "not signed" in visits["problem"]
