@@ -247,12 +247,33 @@ def test_organisation_shows_who_is_in_post_and_which_contracts_are_in_force(brow
 def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, world):
     # Issue 16 (web pages): letters, recommendations, overdue items by name, not code; a refusal
     # without HTTP codes, a rule by its short name (R-VIS-1 到访登记, its id may follow)
-    result = drive(browser, "plainWords", system, world)
     a = world["a"]
+    # One overdue item of each list, so the overdue page has rows to name (it showed only "没有逾期事项")
+    today = clock.today()
+    ago = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
+    status, late = system.call("POST", "/api/v1/opinions", {
+        "district": a["district"], "category": "greening", "text": "行道树缺株", "channel": "planner", "date": ago(60)})
+    assert status == 201, late
+    status, rec = system.call("POST", "/api/v1/recommendations", {
+        "group": a["group"], "title": "拓宽古楼北街人行道", "text": "人行道过窄。", "category": "transport",
+        "source": "survey", "date": ago(100)}, role="planner", group=a["group"])
+    assert status == 201, rec
+    status, forwarded = system.call("POST", f"/api/v1/recommendations/{rec['id']}/forward", {
+        "letter_no": f"聊自然资函〔{today.year}〕{uuid.uuid4().hex[:4]}号", "date": ago(90), "due_date": ago(30)})
+    assert status == 200, forwarded
+    status, asked = system.call("POST", "/api/v1/consultations", {
+        "group": a["group"], "kind": "advice", "subject": "老旧小区加装电梯选址", "question": "北侧是否可行？",
+        "date": ago(40), "due_date": ago(20)}, role="government", government=a["government"])
+    assert status == 201, asked
+    system.settle()
+    result = drive(browser, "plainWords", system, world)
     assert "测试区人民政府" in result["letters"] and a["government"] not in result["letters"]
     assert "测试街道" in result["letter"] and a["district"] not in result["letter"]
     assert "测试街道" in result["recommendations"] and a["district"] not in result["recommendations"]
     assert a["district"] not in result["overdue"] and a["government"] not in result["overdue"]
+    assert a["group"] not in result["overdue"] and "[object" not in result["overdue"]
+    assert late["ref"] in result["overdue"] and "拓宽古楼北街人行道" in result["overdue"] and "老旧小区加装电梯选址" in result["overdue"]
+    assert "测试区人民政府" in result["overdue"] and "测试街道小组" in result["overdue"], result["overdue"]
     assert result["home"]["lead"].startswith("测试街道小组") and a["group"] not in result["home"]["lead"], result["home"]
     assert "测试街道小组" in result["home"]["who"] and a["group"] not in result["home"]["who"], result["home"]
     for shown in (result["refusal"], result["fieldError"]):
