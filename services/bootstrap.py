@@ -30,7 +30,7 @@ from services.backbone.persistence import (
 )
 from services.backbone.declaration import declaration_of, installed_services, publisher_names, resolve, service_names
 from services.backbone.settings import ConfigurationError, Settings
-from services.backbone.tracking import Progress, Projection, Reader, rebuild
+from services.backbone.tracking import Progress, Projection, Reader, catch_up_skipped, rebuild
 
 log = logging.getLogger(__name__)
 
@@ -326,19 +326,22 @@ class Runtime:
                 self._threads.append(thread)
 
     def delivery_handlers(self, consumer: str) -> dict[str, Callable[[dict[str, Any]], Any]]:
-        """Per source, what applies one of its events to each of ``consumer``'s read models."""
+        """Per source, what applies one of its events to each of ``consumer``'s read models (after
+        what the bus skipped before it, from the source's history: ``tracking.catch_up_skipped``)."""
         handlers: dict[str, Callable[[dict[str, Any]], Any]] = {}
         projections = self.projections.get(consumer, [])
         for source in sorted({s for p in projections for s in p.sources}):
             subscribed = [p for p in projections if source in p.sources]
 
-            def deliver(envelope: dict[str, Any], subscribed: list[Projection] = subscribed) -> list[str]:
+            def deliver(envelope: dict[str, Any], subscribed: list[Projection] = subscribed,
+                        source: str = source) -> list[str]:
+                remaining = catch_up_skipped(subscribed, source, [envelope], functools.partial(self.event_reader, source))
                 return [
                     p.deliver(
                         envelope,
                         attempts=self.settings.retry_attempts,
                         backoff_seconds=self.settings.retry_backoff_seconds,
-                    )
+                    ) if remaining[p.name] else "caught_up"  # taken from the history with what was skipped
                     for p in subscribed
                 ]
 
@@ -348,19 +351,22 @@ class Runtime:
     def run_handlers(self, consumer: str) -> dict[str, Callable[[list[dict[str, Any]]], Any]]:
         """Per source, what applies a run of its events (in order) to each of
         ``consumer``'s read models (``Projection.deliver_run``: a commit per run,
-        not per event)."""
+        not per event), after what the bus skipped before it (``tracking.catch_up_skipped``)."""
         handlers: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
         projections = self.projections.get(consumer, [])
         for source in sorted({s for p in projections for s in p.sources}):
             subscribed = [p for p in projections if source in p.sources]
 
-            def deliver_run(envelopes: list[dict[str, Any]], subscribed: list[Projection] = subscribed) -> None:
+            def deliver_run(envelopes: list[dict[str, Any]], subscribed: list[Projection] = subscribed,
+                            source: str = source) -> None:
+                remaining = catch_up_skipped(subscribed, source, envelopes, functools.partial(self.event_reader, source))
                 for projection in subscribed:
-                    projection.deliver_run(
-                        envelopes,
-                        attempts=self.settings.retry_attempts,
-                        backoff_seconds=self.settings.retry_backoff_seconds,
-                    )
+                    if remaining[projection.name]:
+                        projection.deliver_run(
+                            remaining[projection.name],
+                            attempts=self.settings.retry_attempts,
+                            backoff_seconds=self.settings.retry_backoff_seconds,
+                        )
 
             handlers[source] = deliver_run
         return handlers

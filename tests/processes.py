@@ -118,13 +118,17 @@ class Processes:
         """Start an HTTP process (``serve <service>`` or ``run``) on a free port and wait until it is ready.
 
         The port is the child's to bind: when the child exits before it is ready (another process took
-        the port meanwhile), start it again on another port."""
+        the port meanwhile), start it again on another port. A service's HTTP process serves its event
+        feed: the processes started after it are told where (``RPS_EVENTS_URL_{SERVICE}``, as the
+        ConfigMap tells the cluster's), so a runner the bus skipped events for can read them there."""
         for _ in range(attempts):
             port = free_port()
             proc = self.start(*args, env={**(env or {}), "RPS_HTTP": f"127.0.0.1:{port}"})
             http = Http(f"http://127.0.0.1:{port}")
             try:
                 http.wait_ready(timeout, process=proc)
+                if args[0] == "serve" and len(args) > 1:
+                    self.env[f"RPS_EVENTS_URL_{args[1].upper()}"] = http.base
                 return proc, http
             except ProcessExited:
                 continue

@@ -29,6 +29,12 @@ EVENTS_DUPLICATE = Counter(
     "Deliveries a read model recognised as already applied (same source and position) and dropped",
     ["consumer", "projection", "source"],
 )
+PROJECTION_GAPS = Counter(
+    "rps_projection_gaps_total",
+    "Times a read model's consumer saw the bus skip events of a source (a delivery past the position it "
+    "had applied plus one, the events between stored in the source's feed) and applied them from the feed first",
+    ["consumer", "projection", "source"],
+)
 RELAY_LAG = Gauge(
     "rps_relay_lag_notifications", "Notifications stored but not yet published", ["service"]
 )

@@ -332,7 +332,7 @@ class Projection:
         model has handled up to, when a delivery is more than one past it (or past the one
         before it in the run); None when the run follows on. A delivery at or below it is a
         redelivery, or late, and is applied by its tracking record as before."""
-        if True:  # MUTANT
+        if self.rebuilding:  # this process applies the whole history in order anyway
             return None
         positions = [int(e["position"]) for e in envelopes]
         if _follows_on(self.last_position(source), positions):
