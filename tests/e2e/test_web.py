@@ -276,6 +276,8 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     assert "测试区人民政府" in result["overdue"] and "测试街道小组" in result["overdue"], result["overdue"]
     assert result["home"]["lead"].startswith("测试街道小组") and a["group"] not in result["home"]["lead"], result["home"]
     assert "测试街道小组" in result["home"]["who"] and a["group"] not in result["home"]["who"], result["home"]
+    for shown in (*result["visits"], *result["compliance"]):  # the group by name, not g-… (was "小组 g-…")
+        assert "测试街道小组" in shown and a["group"] not in shown, (result["visits"], result["compliance"])
     for shown in (result["refusal"], result["fieldError"]):
         assert not re.search(r"\b(HTTP|[45]\d\d)\b", shown), shown
     assert "无权访问" in result["refusal"]

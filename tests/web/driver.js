@@ -260,7 +260,15 @@ const SCENARIOS = {
     await planner.click("#log-form button[type=submit]");
     await planner.waitForSelector("#log-form .field-error");
     const fieldError = await text(planner, "#log-form .field-error");
-    return { letters, letter, recommendations, overdue, refusal, fieldError, home, screenshot: await shot(page, "overdue-names.png") };
+    // The group by its name on the visits and compliance pages (headings and the month's facts)
+    await planner.waitForSelector("#month-view");
+    const visits = [await text(planner, "#filter-title"), await text(planner, "#month-title"), await text(planner, "#month-view dl")];
+    await goto(planner, "/web/compliance.html");
+    await planner.waitForSelector("#month-view");
+    const compliance = [await text(planner, "#month-title"), await text(planner, "#month-view dl"),
+      await planner.$$eval("#group-list option", (nodes) => nodes.map((o) => o.textContent.trim()).join(" "))];
+    return { letters, letter, recommendations, overdue, refusal, fieldError, home, visits, compliance,
+      screenshot: await shot(page, "overdue-names.png") };
   },
 
   // Issue 16: a report period is picked from a list, not typed.

@@ -1,17 +1,18 @@
 // A group's month and service year against the requirement (R-VIS-2..5), as the API
 // computes them; a group outside the caller's scope is refused by the API (403) and
 // the refusal is shown as it is.
-import { $, api, bindForm, describeError, el, fillDatalist, page, param, today } from "./app.js";
+import { $, api, bindForm, describeError, el, fillDatalist, names, page, param, today } from "./app.js";
 import { monthView, yearView } from "./views.js";
 
 const q = encodeURIComponent;
+let name = (kind, code) => code; // issue 16: names, not codes (set in init)
 
 function refusal(error) {
   return el("p", { class: "page-status is-error", role: "alert", id: "refusal" }, describeError(error));
 }
 
 async function show(group, period) {
-  $("#month-title").textContent = `${period} 履职（小组 ${group}）`;
+  $("#month-title").textContent = `${period} 履职（${name("group", group)}）`;
   const month = await api("GET", `/api/v1/compliance/${q(group)}/${q(period)}`);
   if (!month.ok) {
     $("#month-body").replaceChildren(refusal(month.error));
@@ -19,7 +20,7 @@ async function show(group, period) {
     return month;
   }
   $("#year").hidden = false;
-  $("#month-body").replaceChildren(monthView(month.data));
+  $("#month-body").replaceChildren(monthView(month.data, name));
   const year = month.data.service_year;
   $("#year-title").textContent = `${year} 服务年度`;
   const calendar = await api("GET", `/api/v1/duty-calendar/${q(group)}/${year}`);
@@ -30,6 +31,7 @@ async function show(group, period) {
 page({
   roles: ["planner", "subdistrict", "government", "bureau", "committee"],
   init: async ({ session }) => {
+    name = await names();
     const period = /^\d{4}-\d{2}$/.test(param("month") || "") ? param("month") : (await today()).slice(0, 7);
     let group = param("group") || session.group;
     if (!group && session.role === "subdistrict") {
@@ -39,7 +41,7 @@ page({
     const filter = session.role === "government" ? `?government=${q(session.government)}`
       : session.role === "subdistrict" ? `?district=${q(session.district)}` : "?limit=200";
     const groups = await api("GET", `/api/v1/groups${filter}`);
-    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${g.district}` });
+    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => name("group", g.code) });
     $("#pick-group").value = group || "";
     $("#pick-month").value = period;
     bindForm($("#pick-form"), async (values) => {

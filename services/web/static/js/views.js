@@ -2,7 +2,8 @@
 // (GET /duty-calendar) against the requirement (R-VIS-2..5).
 import { badge, bar, days, el, facts, ruleName, table, yesNo } from "./app.js";
 
-export function monthView(c) {
+// name(kind, code): the organisation's names (app.js names()); issue 16: clerks read names, not codes.
+export function monthView(c, name = (kind, code) => code) {
   const warnings = [...(c.findings || []), ...(c.warnings || [])];
   return el("div", { id: "month-view", dataset: { month: c.month, days: String(c.days_in_month), visits: String(c.visits) } },
     el("div", { class: "cards" },
@@ -11,7 +12,7 @@ export function monthView(c) {
       el("div", { class: "card" }, el("h3", {}, "服务年度累计"), el("p", { class: "figure" }, days(c.days_in_service_year)),
         el("p", {}, `按比例应服务 ${days(c.required_days_to_date)}`), bar(c.days_in_service_year, c.required_days_to_date))),
     facts([
-      ["小组", c.group],
+      ["小组", name("group", c.group)],
       ["月份", `${c.month}（${c.service_year} 服务年度）`],
       ["履职月", yesNo(c.duty_month)],
       ["本月到片区服务", yesNo(c.has_visit)],

@@ -22,12 +22,12 @@ async function loadMonth() {
     return;
   }
   const result = await api("GET", `/api/v1/compliance/${q(state.group)}/${state.month}`);
-  $("#month-title").textContent = `${state.month} 履职（小组 ${state.group}）`;
+  $("#month-title").textContent = `${state.month} 履职（${name("group", state.group)}）`;
   if (!result.ok) {
     body.replaceChildren(el("p", { class: "page-status is-error", role: "alert" }, describeError(result.error)));
     return;
   }
-  body.replaceChildren(monthView(result.data));
+  body.replaceChildren(monthView(result.data, name));
 }
 
 async function loadList() {
@@ -77,7 +77,7 @@ function choose(visit, action) {
   section.hidden = false;
   $("#act-title").textContent = { correct: "更正走访", void: "作废走访", confirm: "确认走访" }[action];
   $("#act-facts").replaceChildren(facts([
-    ["日期", visit.date], ["小组", visit.group], ["天数", days(visit.days)],
+    ["日期", visit.date], ["小组", name("group", visit.group)], ["天数", days(visit.days)],
     ["工作内容", (visit.activities || []).map((a) => label("activity", a)).join("、") || "—"],
     ["当面交流", `${yesNo(visit.leader_met)}${visit.leader_name ? "（" + visit.leader_name + "）" : ""}`],
     ["工作记录", visit.notes || "—"], ["状态", label("visitStatus", visit.status)],
@@ -152,7 +152,7 @@ page({
     if (session.role === "planner") {
       state.group = session.group;
       state.district = session.district;
-      $("#filter-title").textContent = `查看月份（小组 ${session.group}）`;
+      $("#filter-title").textContent = `查看月份（${name("group", session.group)}）`;
       await loadPlanners(session.group);
     } else if (session.role === "subdistrict") {
       state.district = session.district;
@@ -167,7 +167,7 @@ page({
       state.group = groups && groups.ok && groups.data.items.length ? groups.data.items[0].code : null;
     } else {
       const groups = await api("GET", "/api/v1/groups?limit=200");
-      if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${g.district}（${g.status === "active" ? "在岗" : "已结束"}）` });
+      if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${name("group", g.code)}（${g.status === "active" ? "在岗" : "已结束"}）` });
       state.group = param("group") || null;
       $("#filter-group").value = state.group || "";
       $("#log-group").value = state.group || "";
