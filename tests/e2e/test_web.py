@@ -285,14 +285,38 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
 
 
 def test_report_period_is_picked_from_a_list(browser, system, world):
-    # Issue 16 (web pages), R-RPT-2: the quarter is chosen by its name, not typed as YYYY-Qn
-    result = drive(browser, "reportPicker", system, world)
+    # Issue 16 (web pages), R-RPT-2: the quarter is chosen by its name, not typed as YYYY-Qn;
+    # R-EVA-4: the ranking shows its rates as percentages (one of three completed: 33.3%, not 0.3333)
     today = clock.today()
+    e = form_group(system.call, uuid.uuid4().hex[:8], start_date=f"{today.year - 1}-06-01")
+    system.settle()
+    ago = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
+    due = max(today.replace(day=1, month=(today.month - 1) // 3 * 3 + 1), today - dt.timedelta(days=1))  # in this quarter
+    recs = []
+    for n in range(3):
+        status, rec = system.call("POST", "/api/v1/recommendations", {
+            "group": e["group"], "title": f"第{n + 1}项建议", "text": "建议内容。", "category": "greening",
+            "source": "survey", "date": ago(80)}, role="planner", group=e["group"])
+        assert status == 201, rec
+        recs.append(rec["id"])
+    status, letter = system.call("POST", "/api/v1/letters", {
+        "government": e["government"], "letter_no": f"聊自然资函〔{today.year}〕{uuid.uuid4().hex[:4]}号",
+        "recommendations": recs, "date": ago(70), "due_date": due.isoformat()})
+    assert status == 201, letter
+    gov = {"role": "government", "government": e["government"]}
+    for step, body in (("accept", {"text": "同意", "date": ago(60)}), ("complete", {"text": "已完成", "date": ago(50)})):
+        status, answer = system.call("POST", f"/api/v1/recommendations/{recs[0]}/{step}", body, **gov)
+        assert status == 200, (step, answer)
+    system.settle()
+    result = drive(browser, "reportPicker", system, world)
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     assert result["tag"] == "SELECT"
     assert result["options"][0] == [quarter, f"{today.year}年第{'一二三四'[(today.month - 1) // 3]}季度"]
     assert len(result["options"]) >= 17  # five years of quarters, newest first
     assert quarter in result["title"]
+    ranking = [row for row in result["ranking"] if row[4] == "33.3%"]
+    assert ranking and ranking[0][2:4] == ["3", "1"] and ranking[0][5] == "33.3%", result["ranking"]
+    assert not any(re.fullmatch(r"0\.\d+", cell) for row in result["ranking"] for cell in row), result["ranking"]
 
 
 def test_settlements_of_a_service_year_are_listed(browser, system, world):

@@ -283,7 +283,9 @@ const SCENARIOS = {
     await page.click("#pick-form button[type=submit]");
     await page.waitForSelector("#summary:not([hidden])");
     const title = await text(page, "#summary-title");
-    return { tag, options, title, screenshot: await shot(page, "report-picker.png") };
+    await page.waitForSelector("#document-body > *"); // the screenshot shows the report's text too
+    const ranking = await page.$$eval("#summary-body tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    return { tag, options, title, ranking, screenshot: await shot(page, "report-picker.png") };
   },
 
   // Issue 16: the settlements of one service year as a list, every group in it.
