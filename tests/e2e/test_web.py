@@ -325,8 +325,17 @@ def test_settlements_of_a_service_year_are_listed(browser, system, world):
     status, settled = system.call("POST", "/api/v1/settlements", {"group": world["a"]["group"], "service_year": year})
     assert status in (200, 201), settled
     system.settle()
+    expired = form_group(system.call, uuid.uuid4().hex[:8], start_date=f"{year - 5}-06-01")  # served year-5..year-3
+    system.settle()
+    status, groups = system.call("GET", "/api/v1/groups?limit=200")
+    assert status == 200, groups
+    serving = [g["code"] for g in groups["items"]
+               if year in [y["year"] for y in system.call("GET", f"/api/v1/groups/{g['code']}/terms")[1]["service_years"]]]
+    assert expired["group"] not in serving and world["a"]["group"] in serving and world["b"]["group"] in serving
     result = drive(browser, "settlementList", system, {**world, "settledName": "测试街道小组"})
     assert result["year"] == str(year) and f"{year} 服务年度" in result["caption"]
+    # only the groups that served in the year (a group whose contract had ended was listed as 尚未结算)
+    assert f"{len(serving)} 个小组" in result["caption"] and len(result["rows"]) == len(serving), result["caption"]
     states = [row[-1] for row in result["rows"]]
     assert "已结算" in states and "尚未结算" in states  # group b has not been settled
     assert any(row[0] == "测试街道小组" and row[-1] == "已结算" and row[5].endswith("元") for row in result["rows"])

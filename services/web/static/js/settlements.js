@@ -37,8 +37,17 @@ function pick(group, year) {
   $("#s-group").focus();
 }
 
-async function yearList(year, groups, name) {
-  const rows = await Promise.all(groups.map(async (g) => {
+// A group belongs in a year's list only if it served in that service year (its terms' years,
+// R-VIS-4): a group whose contract ended before it has nothing to settle and is not "尚未结算".
+function servedIn(year, terms) {
+  return (g) => {
+    const t = terms.get(g.code);
+    return !t || !t.ok || (t.data.service_years || []).some((y) => String(y.year) === String(year));
+  };
+}
+
+async function yearList(year, groups, name, terms) {
+  const rows = await Promise.all(groups.filter(servedIn(year, terms)).map(async (g) => {
     const result = await api("GET", `/api/v1/settlements/${q(g.code)}/${year}`);
     return { group: g, settlement: result.ok ? result.data : null, error: result.ok || result.status === 404 ? null : result.error };
   }));
@@ -74,8 +83,9 @@ page({
     const years = Array.from({ length: 6 }, (_, i) => Number(now.slice(0, 4)) - i);
     fillSelect($("#y-year"), years, { value: String, text: (y) => `${y} 服务年度`, selected: $("#s-year").value });
     const listed = groups.ok ? groups.data.items.filter((g) => session.role !== "planner" || g.code === session.group) : [];
-    bindForm($("#year-form"), (values) => yearList(values.service_year, listed, name));
-    await yearList($("#y-year").value, listed, name);
+    const terms = new Map(await Promise.all(listed.map(async (g) => [g.code, await api("GET", `/api/v1/groups/${q(g.code)}/terms`)])));
+    bindForm($("#year-form"), (values) => yearList(values.service_year, listed, name, terms));
+    await yearList($("#y-year").value, listed, name, terms);
     bindForm($("#pick-form"), async (values, form, key) => {
       const action = form.dataset.action || "view";
       const result = action === "settle"
@@ -85,7 +95,7 @@ page({
         return api("GET", `/api/v1/settlements/${q(values.group)}/${values.service_year}`);
       }
       return result;
-    }, { done: async (s) => { show(s, name); await yearList($("#y-year").value, listed, name); } });
+    }, { done: async (s) => { show(s, name); await yearList($("#y-year").value, listed, name, terms); } });
     for (const button of $$("#pick-form button[name=action]")) button.addEventListener("click", () => { $("#pick-form").dataset.action = button.value; });
   },
 });
