@@ -400,9 +400,16 @@ def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, sys
         assert response.status == 201
         [receipt] = json.loads(response.read())
     ref = receipt["service_request_id"]
+    # and a resident on the web form, with only an address (from the home page's 提交意见)
+    resident = drive(browser, "residentGivesAddress", system, {**world, "address": "东关街 8 号院北门"})
+    assert resident["addressLabel"] == "详细地址"
+    assert "待分派" in resident["follow"] and "东关街" not in resident["follow"], resident["follow"]  # R-SEC-4: no address in public
+    status, waiting = system.call("GET", f"/api/v1/opinions/{resident['ref']}", role=None)
+    assert status == 200 and waiting["district"] is None, waiting
     system.settle()
     a = world["a"]
-    result = drive(browser, "bureauTriage", system, {**world, "triageRef": ref})
+    result = drive(browser, "bureauTriage", system, {**world, "triageRef": ref, "formRef": resident["ref"]})
+    assert "东关街 8 号院北门" in result["fromForm"], result["fromForm"]
     assert ["/web/opinions.html", "公众意见"] in result["menu"]  # the bureau finds its opinion list in its menu
     assert ref in result["allRefs"] and result["selected"] == "true"
     for picker in result["pickers"]:  # issue 16: the bureau's district fields list names, not a code typed

@@ -341,6 +341,7 @@ const SCENARIOS = {
     const cells = await page.$$eval(`${row} td`, (tds) => tds.map((c) => c.textContent.trim()));
     const districts = await page.$$eval(`${row} select option`, (nodes) => nodes.map((o) => [o.value, o.textContent.trim()]));
     const listed = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    const fromForm = await page.$$eval(`#list-body tbody tr:has(td:text-is("${args.formRef}")) td`, (tds) => tds.map((c) => c.textContent.trim()));
     const before = await shot(page, "bureau-triage.png");
     // Assign without a pick: said in words, nothing sent
     await page.click(`${row} button:has-text("分派")`);
@@ -357,7 +358,7 @@ const SCENARIOS = {
     await goto(page, "/web/opinions.html?triage=true");
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
-    return { menu, allRefs, pickers, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+    return { menu, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
       screenshots: [before, after] };
   },
 
@@ -384,6 +385,25 @@ const SCENARIOS = {
     await ready(page);
     await page.waitForSelector("#follow-status");
     return { categories, districtShown, refusal, ref, follow: await text(page, "#follow-status"), screenshot: file };
+  },
+
+  // Issue 16, R-OPN-1 (amended): a resident who knows neither the district nor a point gives the address.
+  async residentGivesAddress(browser) {
+    const page = await open(browser, PHONE);
+    await goto(page, "/web/index.html");
+    await Promise.all([page.waitForURL(/follow\.html/), page.click("a:has-text('提交意见')")]);
+    await ready(page);
+    await page.selectOption("#s-category", "public_space");
+    await page.fill("#s-address", args.address);
+    await page.fill("#s-text", "小区门口的人行道砖松动");
+    await page.click("#submit-form button[type=submit]");
+    await page.waitForSelector("#submitted-ref");
+    const ref = await text(page, "#submitted-ref");
+    const screenshot = await shot(page, "resident-address-phone.png");
+    await page.click("#submitted a");
+    await ready(page);
+    await page.waitForSelector("#follow-status");
+    return { ref, addressLabel: await text(page, "label[for=s-address]"), follow: await text(page, "#result-body"), screenshot };
   },
 
   // Issue 16, R-OPN-1: the form lists the districts by name without a token; a resident picks one.

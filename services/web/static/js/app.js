@@ -424,7 +424,7 @@ const NAV = {
 
 function header(s) {
   const here = location.pathname.split("/").pop() || "index.html";
-  const items = s ? NAV[s.role] || NAV.operator : [["index.html", "首页"], ["follow.html", "意见办理查询"]];
+  const items = s ? NAV[s.role] || NAV.operator : [["index.html", "首页"], ["follow.html", "提交与查询意见"]];
   const nav = el("nav", { class: "site-nav", "aria-label": "主导航" },
     el("ul", {}, items.map(([href, text]) => el("li", {}, el("a", { href: `/web/${href}`, "aria-current": href === here ? "page" : null }, text)))));
   const who = el("div", { class: "who" });

@@ -22,7 +22,7 @@ function show(o) {
     el("p", { class: "lead", id: "follow-status" }, `当前状态：${label("opinionStatus", o.status)}`),
     steps(o),
     facts([
-      ["类别", label("category", o.category)], ["镇街（园区）", o.district_name || o.district], ["提交日期", o.date],
+      ["类别", label("category", o.category)], ["镇街（园区）", o.district_name || o.district || "待分派（按您填写的地址确定所属镇街）"], ["提交日期", o.date],
       ["答复期限", o.due_date], ["意见内容", o.public ? o.text : "（未公开）"], ["答复", o.reply || "尚未答复"],
     ]),
     ...(rec ? [el("h3", {}, "转为意见建议后的落实情况"), facts([
@@ -31,7 +31,8 @@ function show(o) {
     ])] : []));
 }
 
-// Issue 16, R-OPN-1: a resident submits an opinion (category, district or a point) and keeps
+// Issue 16, R-OPN-1: a resident submits an opinion (category, district, a point or only an address,
+// which waits for the bureau to assign its district) and keeps
 // the reference shown at the end. The districts come from their public list (code and name,
 // no token); when it cannot be read, a point only.
 async function districtChoices() {
@@ -43,7 +44,7 @@ async function submitForm() {
   const form = $("#submit-form");
   fillSelect($("#s-category"), entries("category"), { blank: "请选择类别" });
   const districts = await districtChoices();
-  fillSelect($("#s-district"), districts, { blank: "不选（填写位置）" });
+  fillSelect($("#s-district"), districts, { blank: "不选（填写地址或位置）" });
   $("#s-district-field").hidden = districts.length === 0;
   $("#s-locate").hidden = !navigator.geolocation;
   $("#s-locate").addEventListener("click", () => navigator.geolocation.getCurrentPosition((p) => {

@@ -196,7 +196,7 @@ page({
         if (session.role === "planner") values.district = session.district;
         return api("POST", "/api/v1/opinions", values, { idempotencyKey: key });
       }, {
-        success: (o) => `已登记，查询编号 ${o.ref}（居民可凭此编号在“意见办理查询”页面查看进度）。`,
+        success: (o) => `已登记，查询编号 ${o.ref}（居民可凭此编号在“提交与查询意见”页面查看进度）。`,
         done: async (o, form) => { fresh.remember(o); form.reset(); await load(); },
       });
     }
