@@ -141,3 +141,43 @@ def test_reporting_ends_complete_when_its_queue_lost_messages(cluster_settings, 
     finally:
         reporting.close()
         visits.close()
+
+
+def test_the_projection_runner_reads_what_its_queue_lost_from_the_feed(cluster_settings, processes, unique):
+    # R-RPT-1: `rps project reporting` (nameko's ProjectionConsumer, a worker per run) with the feed's
+    # address as the ConfigMap gives it (RPS_EVENTS_URL_VISITS, passed on by processes.start_http)
+    processes.env.update(AMQP_URI=cluster_settings.amqp_uri, DATABASE_URL=cluster_settings.database_url,
+                         RPS_LEASE_SECONDS="5")
+    processes.start_http("serve", "visits", "--role", "http")
+    assert processes.env["RPS_EVENTS_URL_VISITS"].startswith("http://127.0.0.1:")
+    visits = Runtime.cluster(cluster_settings, ("visits",))
+    reporting = Runtime.cluster(cluster_settings, ("reporting",))
+    try:
+        api = Api(visits)
+        setup = ContractsFeed(visits).setup(unique)
+        relay = OutboxRelay(visits.app("visits"), visits.db("visits"),
+                            AmqpPublisher(cluster_settings.amqp_uri, consumers_of))
+        projection = reporting.read_model("reporting.service_time")
+        start = visits.app("visits").last_position()
+        assert projection.last_position("visits") == start  # what an earlier test left applied
+
+        def store_and_publish(days: range) -> None:
+            for day in days:
+                assert api.post("/api/v1/visits", setup.visit(f"2022-06-{day:02d}", 1)).status_code == 201
+            while relay.relay_once():
+                pass
+
+        store_and_publish(range(1, 4))
+        with Connection(cluster_settings.amqp_uri) as conn:
+            assert consumer_queue("visits", "reporting")(conn.default_channel).purge() == 3
+        store_and_publish(range(4, 6))
+        processes.start("project", "reporting")
+        wait_for(lambda: projection.last_position("visits") == start + 5, 60, "the runner applied all five")
+        wait_for(lambda: ready_messages(cluster_settings.amqp_uri, QUEUE) == 0, 20, "the queue empty")
+        rows = reporting.db("reporting").query("SELECT COUNT(*) AS n FROM rpt_visits WHERE grp = %s", (setup.group,))
+        assert int(rows[0]["n"]) == 5
+        wait_for(lambda: "the bus skipped 3 events of visits" in processes.log("project", "reporting"), 10,
+                 "the runner's warning")
+    finally:
+        reporting.close()
+        visits.close()
