@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any, Callable, Iterable, Sequence
 
 from services.backbone import metrics, text
-from services.backbone.envelope import short_type, source_service
+from services.backbone.envelope import MalformedEnvelope, short_type, source_service
 from services.backbone.persistence import Cursor, Database, create_tables, is_transient
 from services.backbone.retrying import bounded
 
@@ -552,6 +552,8 @@ def _catch_up_skipped(
         missing = {name: 0 for name in behind}
         while True:
             page = read(after, batch)
+            if any(source_service(e) != source for e in page):  # RPS_EVENTS_URL_* naming another service's feed
+                raise MalformedEnvelope(f"{source}'s history holds events of another source")
             upto = int(page[-1]["position"]) if page else after
             for projection in projections:
                 handled = behind[projection.name]

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.backbone.bus import InProcessBus
+from services.backbone.envelope import MalformedEnvelope
 from services.backbone.persistence import SQLiteDatabase, create_tables
 from services.backbone.relay import OutboxRelay
 from services.backbone.settings import Settings
@@ -123,6 +124,16 @@ def test_an_unreadable_history_keeps_the_run_for_later_and_applies_nothing_out_o
     _deliver(seen, [stored[4]], history)  # the broker gives the run again
     assert _applied(seen) == [1, 2, 3, 4, 5]
     assert _gaps("test", seen.name, "visits") == before + 1
+
+
+def test_a_history_of_another_source_is_refused_and_the_run_kept(seen):
+    # R-RPT-1: RPS_EVENTS_URL_VISITS naming contracts' feed applies nothing of it under visits' positions
+    stored = [_event(p) for p in range(1, 6)]
+    elsewhere = [envelope("GroupFormed", f"group:{p}", {}, sequence=1, position=p, source="contracts") for p in range(1, 6)]
+    _deliver(seen, stored[0:2], lambda after, limit: [])
+    with pytest.raises(MalformedEnvelope):
+        _deliver(seen, [stored[4]], lambda after, limit: [e for e in elsewhere if e["position"] > after][:limit])
+    assert _applied(seen) == [1, 2] and seen.last_position("contracts") == 0
 
 
 def test_positions_no_event_holds_are_not_counted_as_skipped(seen):
