@@ -326,9 +326,15 @@ const SCENARIOS = {
     const page = await open(browser);
     await signIn(page, "bureau");
     const menu = await page.$$eval(".site-nav a", (links) => links.map((a) => [a.getAttribute("href"), a.textContent.trim()]));
-    await page.click(".site-nav a[href='/web/opinions.html']");
+    // The home page counts what waits for a district and leads to the tab
+    const waitingCard = "#home-body section[aria-label='待分派镇街的意见']";
+    await page.waitForSelector(`${waitingCard} .figure`);
+    const waiting = await text(page, `${waitingCard} .figure`);
+    await Promise.all([page.waitForURL(/opinions\.html\?triage=true/), page.click(`${waitingCard} a`)]);
     await ready(page);
-    await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
+    const openedOnTab = await page.getAttribute("#tab-triage", "aria-selected");
+    await page.click("#tab-all");
+    await page.waitForSelector("#list-body thead th:text-is('镇街')"); // the whole list's columns, not the tab's
     const allRefs = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
     // Issue 16: the bureau filters and registers by a district's name, not by typing its code
     const pickers = await page.$$eval("#f-district, #new-district", (nodes) => nodes.map((n) =>
@@ -358,7 +364,7 @@ const SCENARIOS = {
     await goto(page, "/web/opinions.html?triage=true");
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
-    return { menu, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+    return { menu, waiting, openedOnTab, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
       screenshots: [before, after] };
   },
 

@@ -413,7 +413,7 @@ const NAV = {
     ["recommendations.html", "意见建议"], ["consultations.html", "技术咨询"], ["paperwork.html", "总结与评价"]],
   subdistrict: [["index.html", "首页"], ["visits.html", "走访确认"], ["compliance.html", "履职情况"],
     ["recommendations.html", "意见建议"], ["consultations.html", "技术咨询"], ["opinions.html", "公众意见"], ["overdue.html", "逾期事项"]],
-  government: [["index.html", "首页"], ["letters.html", "函件"], ["recommendations.html", "意见建议"],
+  government: [["index.html", "首页"], ["letters.html", "函件"], ["recommendations.html", "意见建议"], ["opinions.html", "公众意见"],
     ["consultations.html", "技术咨询"], ["visits.html", "走访"], ["overdue.html", "逾期事项"], ["paperwork.html", "年度总结"]],
   bureau: [["index.html", "首页"], ["organisation.html", "组织"], ["visits.html", "走访"], ["opinions.html", "公众意见"], ["recommendations.html", "意见建议"],
     ["letters.html", "函件"], ["settlements.html", "结算"], ["reports.html", "报告"], ["overdue.html", "逾期事项"],

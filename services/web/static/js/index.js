@@ -77,6 +77,8 @@ const HOMES = {
       await countCard("待核实的已完成建议", "/api/v1/recommendations?status=completed", "/web/recommendations.html?status=completed", "去核实"),
       await countCard("逾期的意见建议", "/api/v1/recommendations?overdue=true", "/web/overdue.html", "逾期事项"),
       await countCard("逾期的公众意见", "/api/v1/opinions?overdue=true", "/web/overdue.html", "逾期事项"),
+      // R-OPN-1 (amended): opinions that came with only an address wait for the bureau to assign their district
+      await countCard("待分派镇街的意见", "/api/v1/opinions?triage=true", "/web/opinions.html?triage=true", "去分派"),
       await countCard("待确认的走访", "/api/v1/visits?status=unconfirmed", "/web/visits.html?status=unconfirmed", "查看")),
     el("div", { class: "actions" },
       el("a", { class: "button", href: "/web/reports.html" }, "月度调度与报告"),
