@@ -38,10 +38,12 @@ _DECLARED_FIELDS: dict[str, dict[str, str]] = {
         "work_content": "str | None",
         "evaluation_weights": "dict[str, int | float]", "pass_mark": "int | float",
         "signed_on": "str | None", "terms": "dict[str, str | None]",  # R-CON-1 (absent from older events)
+        "team_code": "str | None", "targets": "dict[str, int]",  # R-TEAM-1, R-TEAM-2 (absent from older events)
     },
     "PlannerAppointed": {
         "id": "str", "name": "str", "origin": "str", "qualifications": "list[str]", "experience_years": "int",
         "community_renewal": "bool", "institution": "str | None", "date": "str | None",
+        "institution_code": "str | None", "serves_locally": "bool | None",  # R-TEAM-1, R-TEAM-2
     },
     "PlannerReplaced": {"group": "str", "out": "str", "in": "str", "date": "str", "reason": "str"},
 }

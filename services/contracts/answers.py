@@ -62,6 +62,8 @@ class ContractRow(Answer):
     status: str
     signed_on: str | None
     terms: dict[str, Any]
+    team_code: str | None  # R-TEAM-1: the recorded team, when the contract names one
+    targets: dict[str, int] | None  # R-TEAM-2: planners to recruit per origin
 
 
 class Contract(ContractRow):
@@ -88,6 +90,8 @@ class PlannerRow(Answer):
     dismissed_on: str | None
     qualifications: list[str]
     status: str
+    institution_code: str | None  # R-TEAM-1: a local planner's recorded institution
+    serves_locally: bool | None  # R-TEAM-2: the commitment to serve locally (null: not recorded)
 
 
 class Planner(PlannerRow):
@@ -135,11 +139,61 @@ class GroupTerms(Answer):
     service_years: list[dict[str, Any]]
 
 
+class Appointed(Answer):
+    appointed: int
+    target: int
+
+
+class Recruitment(Answer):
+    """R-TEAM-2: a running contract's planners serving on the date against its targets, per origin."""
+
+    contract: str
+    team: str
+    team_code: str | None
+    tier1: Appointed
+    local: Appointed
+
+
 class Organisation(Answer):
-    """Governments, their districts and the group serving each, on a date."""
+    """Governments, their districts and the group serving each, on a date; recruitment per contract."""
 
     date: str
     governments: list[dict[str, Any]]
+    recruitment: list[Recruitment]
+
+
+class Qualification(Answer):
+    """R-TEAM-1: a planning qualification certificate."""
+
+    grade: str
+    certificate_no: str
+    issuer: str
+    valid_from: str | None
+    valid_until: str
+
+
+class TeamRow(Answer):
+    code: str
+    name: str
+    city: str | None
+    city_tier: str
+    qualification: Qualification
+
+
+class Team(TeamRow):
+    qualifications: list[Qualification]
+    version: int
+
+
+class InstitutionRow(Answer):
+    code: str
+    name: str
+    city: str | None
+    qualification: Qualification
+
+
+class Institution(InstitutionRow):
+    version: int
 
 
 class DistrictName(Answer):
@@ -158,3 +212,5 @@ DistrictPage = page_of(DistrictRow)
 ContractPage = page_of(ContractRow)
 PlannerPage = page_of(PlannerRow)
 GroupPage = page_of(GroupRow)
+TeamPage = page_of(TeamRow)
+InstitutionPage = page_of(InstitutionRow)

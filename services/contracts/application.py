@@ -33,13 +33,18 @@ from services.contracts.domain import (
     District,
     Government,
     Group,
+    Institution,
     Planner,
+    Team,
     contract_id,
     district_id,
     government_id,
     group_id,
+    institution_id,
     planner_id,
+    team_id,
 )
+from services.programme.recruitment import recruitment, targets_of
 
 _SCAN_BATCH = 500
 
@@ -49,6 +54,8 @@ _WHAT = {
     Contract: "合同",
     Planner: "规划师",
     Group: "小组",
+    Team: "责任规划师团队",
+    Institution: "本地规划机构",
 }
 
 
@@ -113,6 +120,12 @@ class ContractsApplication(ServiceApplication):
 
     def get_group(self, code: str) -> Group:
         return self._path(Group, group_id(code), code, "code")
+
+    def get_team(self, code: str) -> Team:
+        return self._path(Team, team_id(code), code, "code")
+
+    def get_institution(self, code: str) -> Institution:
+        return self._path(Institution, institution_id(code), code, "code")
 
     def government_exists(self, code: str) -> bool:
         return self._exists(government_id(code))
@@ -192,6 +205,33 @@ class ContractsApplication(ServiceApplication):
         self.save(district)
         return district
 
+    # -- teams and local institutions (R-TEAM-1) ---------------------------
+
+    @command
+    def register_team(
+        self, *, code: str, name: str, city_tier: str, qualification: Mapping[str, Any], city: str | None = None
+    ) -> Team:
+        self._new(team_id(code), code, "code", Team)
+        team = Team.register(code=code, name=name, city=city, city_tier=city_tier, qualification=qualification)
+        self.save(team)
+        return team
+
+    @command
+    def record_team_qualification(self, code: str, *, qualification: Mapping[str, Any]) -> Team:
+        team = self.get_team(code)
+        team.record_qualification(qualification)
+        self.save(team)
+        return team
+
+    @command
+    def register_institution(
+        self, *, code: str, name: str, qualification: Mapping[str, Any], city: str | None = None
+    ) -> Institution:
+        self._new(institution_id(code), code, "code", Institution)
+        institution = Institution.register(code=code, name=name, city=city, qualification=qualification)
+        self.save(institution)
+        return institution
+
     # -- contracts -------------------------------------------------------
 
     @command
@@ -214,9 +254,13 @@ class ContractsApplication(ServiceApplication):
         pass_mark: Any = None,
         signed_on: dt.date | None = None,
         terms: Mapping[str, Any] | None = None,
+        team_code: str | None = None,
+        targets: Mapping[str, Any] | None = None,
     ) -> Contract:
         self._new(contract_id(id), id, "id", Contract)
         today = clock.today()
+        # R-TEAM-1: checked when the contract names a recorded team (API.md); without one it is signed as before.
+        recorded = None if team_code is None else self._ref(Team, team_id(team_code), team_code, "team_code", "R-TEAM-1")
         contract = Contract.sign(
             code=id,
             team=team,
@@ -235,6 +279,8 @@ class ContractsApplication(ServiceApplication):
             signed_on=signed_on or today,
             terms=terms,
             today=today,
+            recorded_team=recorded,
+            targets=targets,
         )
         self.save(contract)
         return contract
@@ -286,9 +332,13 @@ class ContractsApplication(ServiceApplication):
         community_renewal: bool | None = None,
         institution: str | None = None,
         date: dt.date | None = None,
+        institution_code: str | None = None,
+        serves_locally: bool | None = None,
     ) -> Planner:
         self._new(planner_id(id), id, "id", Planner)
         today = clock.today()
+        recorded = None if institution_code is None else self._ref(
+            Institution, institution_id(institution_code), institution_code, "institution_code", "R-TEAM-1")
         planner = Planner.appoint(
             code=id,
             name=name,
@@ -299,6 +349,8 @@ class ContractsApplication(ServiceApplication):
             institution=institution,
             date=date,
             today=today,
+            recorded_institution=recorded,
+            serves_locally=serves_locally,
         )
         self.save(planner)
         return planner
@@ -453,4 +505,19 @@ class ContractsApplication(ServiceApplication):
                     }
                 )
             out.append({**government.as_dict(), "districts": rows})
-        return {"date": on.isoformat(), "governments": out}
+        return {"date": on.isoformat(), "governments": out,
+                "recruitment": self._recruitment(on, contracts.values(), serving.values())}
+
+    @staticmethod
+    def _recruitment(on: dt.date, contracts: Iterable[Contract], serving: Iterable[Group]) -> list[dict[str, Any]]:
+        """R-TEAM-2: per contract running on ``on``, appointed / target per origin (the planners
+        serving in its groups that day)."""
+        present: dict[str, list[tuple[str, str]]] = {}
+        for group in serving:
+            present.setdefault(group.contract, []).extend((m["planner"], m["origin"]) for m in group.planners_on(on))
+        return [
+            {"contract": c.code, "team": c.team, "team_code": getattr(c, "team_code", None),
+             **recruitment(getattr(c, "targets", None) or targets_of(None), present.get(c.code, ()))}
+            for c in sorted(contracts, key=lambda c: c.code)
+            if c.covers(on)
+        ]

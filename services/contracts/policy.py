@@ -51,6 +51,14 @@ POLICY: dict[tuple[str, str], Rule] = {
         "bureau", "government", "subdistrict", scope=path(district="code")
     ),
     ("GET", f"{API}/districts/<code>/serving"): allow(READERS),
+    # R-TEAM-1: the bureau records the team and the local institutions; the organisation reads them.
+    ("POST", f"{API}/teams"): allow(BUREAU),
+    ("GET", f"{API}/teams"): allow(READERS),
+    ("GET", f"{API}/teams/<code>"): allow(READERS),
+    ("PUT", f"{API}/teams/<code>/qualification"): allow(BUREAU),
+    ("POST", f"{API}/institutions"): allow(BUREAU),
+    ("GET", f"{API}/institutions"): allow(READERS),
+    ("GET", f"{API}/institutions/<code>"): allow(READERS),
     ("POST", f"{API}/contracts"): allow(BUREAU),
     ("GET", f"{API}/contracts"): allow(READERS),
     ("GET", f"{API}/contracts/<code>"): allow(READERS),

@@ -92,6 +92,8 @@ class SignContract(Strict):
     pass_mark: float | None = None
     signed_on: dt.date | None = None  # R-CON-1: default today
     terms: ContractTerms | None = None
+    team_code: Code | None = None  # R-TEAM-1: checked when given
+    targets: dict[Word, int] | None = Field(default=None, max_length=2)  # R-TEAM-2: default 10 + 10
 
 
 class Evaluation(Strict):
@@ -122,9 +124,40 @@ class AppointPlanner(Strict):
     community_renewal: bool | None = None
     institution: Annotated[str, Plain] | None = Field(default=None, max_length=200)
     date: dt.date | None = None
+    institution_code: Code | None = None  # R-TEAM-1: a local planner's recorded institution
+    serves_locally: bool | None = None  # R-TEAM-2: commitment to serve locally (selection criterion)
     # Contact data: kept in this service's own table, never in events.
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
+
+
+class Qualification(Strict):
+    """R-TEAM-1: a planning qualification certificate (规划资质)."""
+
+    grade: Text
+    certificate_no: Text
+    issuer: Text
+    valid_from: dt.date | None = None
+    valid_until: dt.date
+
+
+class RegisterTeam(Strict):
+    code: Code
+    name: Name
+    city: Text | None = None
+    city_tier: str = Field(max_length=16)
+    qualification: Qualification
+
+
+class TeamQualification(Strict):
+    qualification: Qualification
+
+
+class RegisterInstitution(Strict):
+    code: Code
+    name: Name
+    city: Text | None = None
+    qualification: Qualification
 
 
 class FormGroup(Strict):

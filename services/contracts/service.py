@@ -45,9 +45,12 @@ from services.contracts.schemas import (
     PlannerEvaluation,
     RegisterDistrict,
     RegisterGovernment,
+    RegisterInstitution,
+    RegisterTeam,
     Renewal,
     Replacement,
     SignContract,
+    TeamQualification,
 )
 
 API = "/api/v1"
@@ -176,6 +179,43 @@ class ContractsService(OperationsRoutes):
     def serving_http(self, request: Request, code: str) -> Response:
         return json_response(self.app.serving(code, _date(request, "date")))
 
+    # -- teams and local institutions (R-TEAM-1) ---------------------------
+
+    @route("POST", f"{API}/teams", response=answers.Team, body=RegisterTeam, status=201)
+    def register_team(self, request: Request) -> Response:
+        body = parse_body(request, RegisterTeam)
+        team = self.app.register_team(**body.model_dump())
+        return _created(team.as_dict(), f"{API}/teams/{team.code}")
+
+    @route("GET", f"{API}/teams", response=answers.TeamPage, query={**_PAGE, "valid_on": DATE_QUERY})
+    def list_teams(self, request: Request) -> Response:
+        return json_response(views.list_teams(self._db(), _page(request), valid_on=_date(request, "valid_on")))
+
+    @route("GET", f"{API}/teams/<code>", response=answers.Team)
+    def get_team(self, request: Request, code: str) -> Response:
+        return json_response(self.app.get_team(code).as_dict())
+
+    @route("PUT", f"{API}/teams/<code>/qualification", response=answers.Team, body=TeamQualification)
+    def record_team_qualification(self, request: Request, code: str) -> Response:
+        body = parse_body(request, TeamQualification)
+        return json_response(self.app.record_team_qualification(code, **body.model_dump()).as_dict())
+
+    @route("POST", f"{API}/institutions", response=answers.Institution, body=RegisterInstitution, status=201)
+    def register_institution(self, request: Request) -> Response:
+        body = parse_body(request, RegisterInstitution)
+        institution = self.app.register_institution(**body.model_dump())
+        return _created(institution.as_dict(), f"{API}/institutions/{institution.code}")
+
+    @route("GET", f"{API}/institutions", response=answers.InstitutionPage, query={**_PAGE, "valid_on": DATE_QUERY})
+    def list_institutions(self, request: Request) -> Response:
+        return json_response(
+            views.list_institutions(self._db(), _page(request), valid_on=_date(request, "valid_on"))
+        )
+
+    @route("GET", f"{API}/institutions/<code>", response=answers.Institution)
+    def get_institution(self, request: Request, code: str) -> Response:
+        return json_response(self.app.get_institution(code).as_dict())
+
     # -- contracts -------------------------------------------------------
 
     @route("POST", f"{API}/contracts", response=answers.Contract, body=SignContract, status=201)
@@ -231,6 +271,7 @@ class ContractsService(OperationsRoutes):
     @route("GET", f"{API}/planners", response=answers.PlannerPage, query={
         **_PAGE, "origin": choice_query(*ORIGINS), "status": choice_query("active", "dismissed"), "group": TEXT_QUERY,
         "qualification": choice_query(*QUALIFICATIONS), "available": choice_query("true", "false"),
+        "institution": TEXT_QUERY,
     })
     def list_planners(self, request: Request) -> Response:
         return json_response(
@@ -242,6 +283,7 @@ class ContractsService(OperationsRoutes):
                 group=request.args.get("group"),
                 qualification=_choice(request, "qualification", QUALIFICATIONS),
                 available=_choice(request, "available", ("true", "false")) == "true",
+                institution=request.args.get("institution"),
             )
         )
 

@@ -128,6 +128,8 @@ def _contract(row: dict[str, Any]) -> dict[str, Any]:
         "team_passed": None if row["team_passed"] is None else bool(row["team_passed"]),
         "signed_on": row["signed_on"],  # R-CON-1 (amended)
         "terms": json.loads(row["terms"]) if row["terms"] else None,
+        "team_code": row["team_code"],  # R-TEAM-1
+        "targets": json.loads(row["targets"]) if row["targets"] else None,  # R-TEAM-2
     }
 
 
@@ -138,8 +140,18 @@ def _planner(row: dict[str, Any]) -> dict[str, Any]:
         "qualifications": json.loads(row["qualifications"]),
         "community_renewal": bool(row["community_renewal"]),
         "preferred": bool(row["community_renewal"]),  # R-ORG-5: community-renewal experience is preferred
+        "institution_code": row["institution_code"],  # R-TEAM-1
+        "serves_locally": None if row["serves_locally"] is None else bool(row["serves_locally"]),  # R-TEAM-2
         "status": "dismissed" if row["dismissed_on"] else "active",
         "group": row["grp"],
+    }
+
+
+def _qualified(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """A team's or institution's row with its (latest) qualification (R-TEAM-1)."""
+    return {
+        **{k: row[k] for k in ("code", "name", "city", *columns)},
+        "qualification": {k: row[k] for k in ("grade", "certificate_no", "issuer", "valid_from", "valid_until")},
     }
 
 
@@ -196,8 +208,9 @@ def list_planners(
     group: str | None = None,
     qualification: str | None = None,
     available: bool | None = None,
+    institution: str | None = None,
 ) -> dict[str, Any]:
-    """R-ORG-5: planners with community-renewal experience first (preferred), then by code;
+    """R-ORG-5, R-TEAM-2: planners with community-renewal experience first (preferred), then by code;
     ``available``: the candidates the bureau appoints or swaps in (active, in no group)."""
     where, params = [], []
     if available:
@@ -212,10 +225,34 @@ def list_planners(
     if group:
         where.append("grp = %s")
         params.append(group)
+    if institution:
+        where.append("institution_code = %s")  # R-TEAM-1: the planners a local institution supplies
+        params.append(institution)
     if qualification:
         where.append("qualifications LIKE %s")
         params.append(f'%"{qualification}"%')
     return _page(db, "ctr_planners", where, params, page, _planner, ranked_by="community_renewal", key="id")
+
+
+def _valid_on(where: list[str], params: list[Any], valid_on: dt.date | None) -> None:
+    """``valid_on``: those whose (latest) qualification is valid that day (R-TEAM-1)."""
+    if valid_on is not None:
+        where.append("(valid_from IS NULL OR valid_from <= %s) AND valid_until >= %s")
+        params.extend([valid_on.isoformat(), valid_on.isoformat()])
+
+
+def list_teams(db: Database, page: Page, *, valid_on: dt.date | None = None) -> dict[str, Any]:
+    where: list[str] = []
+    params: list[Any] = []
+    _valid_on(where, params, valid_on)
+    return _page(db, "ctr_teams", where, params, page, lambda r: _qualified(r, "city_tier"))
+
+
+def list_institutions(db: Database, page: Page, *, valid_on: dt.date | None = None) -> dict[str, Any]:
+    where: list[str] = []
+    params: list[Any] = []
+    _valid_on(where, params, valid_on)
+    return _page(db, "ctr_institutions", where, params, page, _qualified)
 
 
 def list_groups(

@@ -21,6 +21,7 @@ from services.backbone.persistence import Cursor
 from services.backbone.tracking import Projection, handles
 from services.programme.assignment import DEFAULT_LATE_AFTER_DAYS, ContractTerms
 from services.programme.calendar import term_end
+from services.programme.recruitment import targets_of
 from services.programme.terms import policy_terms
 
 DEFAULT_TERM_YEARS = 3  # contracts signed before the term was a field
@@ -72,11 +73,11 @@ def organisation_schema(prefix: str) -> tuple[str, ...]:
         " end_date TEXT NOT NULL, ended_on TEXT, term INTEGER NOT NULL DEFAULT 1, annual_fee_fen BIGINT NOT NULL,"
         " deduction_rule TEXT NOT NULL, service_year_basis TEXT NOT NULL, settle_confirmed_only INTEGER NOT NULL,"
         " late_after_days INTEGER NOT NULL, leader_meeting_counts_for_visit INTEGER NOT NULL DEFAULT 0,"
-        " team_passed INTEGER, signed_on TEXT, terms TEXT)",
+        " team_passed INTEGER, signed_on TEXT, terms TEXT, team_code TEXT, targets TEXT)",
         f"CREATE TABLE IF NOT EXISTS {p}planners ("
         " id TEXT PRIMARY KEY, name TEXT, origin TEXT, qualifications TEXT NOT NULL DEFAULT '[]',"
         " experience_years INTEGER, community_renewal INTEGER NOT NULL DEFAULT 0, institution TEXT,"
-        " appointed_on TEXT, dismissed_on TEXT, grp TEXT)",
+        " appointed_on TEXT, dismissed_on TEXT, grp TEXT, institution_code TEXT, serves_locally INTEGER)",
         f"CREATE TABLE IF NOT EXISTS {p}groups ("
         " code TEXT PRIMARY KEY, district TEXT NOT NULL, government TEXT, contract TEXT NOT NULL,"
         " tier1 TEXT, local TEXT, from_date TEXT, ended_on TEXT, end_reason TEXT)",
@@ -182,15 +183,16 @@ class OrganisationProjection(Projection):
         cur.execute(
             f"INSERT INTO {self.prefix}contracts (id, team, institution, start_date, term_years, end_date, ended_on,"
             " term, annual_fee_fen, deduction_rule, service_year_basis, settle_confirmed_only, late_after_days,"
-            " leader_meeting_counts_for_visit, team_passed, signed_on, terms)"
-            " VALUES (%s, %s, %s, %s, %s, %s, NULL, 1, %s, %s, %s, %s, %s, %s, NULL, %s, %s)"
+            " leader_meeting_counts_for_visit, team_passed, signed_on, terms, team_code, targets)"
+            " VALUES (%s, %s, %s, %s, %s, %s, NULL, 1, %s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET team = excluded.team, institution = excluded.institution,"
             " start_date = excluded.start_date, term_years = excluded.term_years, end_date = excluded.end_date,"
             " annual_fee_fen = excluded.annual_fee_fen, deduction_rule = excluded.deduction_rule,"
             " service_year_basis = excluded.service_year_basis, settle_confirmed_only = excluded.settle_confirmed_only,"
             " late_after_days = excluded.late_after_days,"
             " leader_meeting_counts_for_visit = excluded.leader_meeting_counts_for_visit,"
-            " signed_on = excluded.signed_on, terms = excluded.terms",
+            " signed_on = excluded.signed_on, terms = excluded.terms, team_code = excluded.team_code,"
+            " targets = excluded.targets",
             (
                 d["id"],
                 d.get("team"),
@@ -206,6 +208,8 @@ class OrganisationProjection(Projection):
                 1 if d.get("leader_meeting_counts_for_visit") else 0,  # R-VIS-3
                 d.get("signed_on"),  # R-CON-1 (amended): absent from older events
                 json.dumps(policy_terms(d.get("terms"), d.get("work_content")), ensure_ascii=False),
+                d.get("team_code"),  # R-TEAM-1: absent from older events
+                json.dumps(targets_of(d.get("targets")), sort_keys=True),  # R-TEAM-2: older events, the policy's
             ),
         )
 
@@ -245,13 +249,17 @@ class OrganisationProjection(Projection):
         d = envelope["data"]
         cur.execute(
             f"INSERT INTO {self.prefix}planners (id, name, origin, qualifications, experience_years,"
-            " community_renewal, institution, appointed_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            " community_renewal, institution, appointed_on, institution_code, serves_locally)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, origin = excluded.origin,"
             " qualifications = excluded.qualifications, experience_years = excluded.experience_years,"
             " community_renewal = excluded.community_renewal, institution = excluded.institution,"
-            " appointed_on = excluded.appointed_on",
+            " appointed_on = excluded.appointed_on, institution_code = excluded.institution_code,"
+            " serves_locally = excluded.serves_locally",
             (d["id"], d.get("name"), d.get("origin"), _json(d.get("qualifications") or []), d.get("experience_years"),
-             1 if d.get("community_renewal") else 0, d.get("institution"), d.get("date")),
+             1 if d.get("community_renewal") else 0, d.get("institution"), d.get("date"),
+             d.get("institution_code"),  # R-TEAM-1, R-TEAM-2: absent from older events
+             None if d.get("serves_locally") is None else int(bool(d["serves_locally"]))),
         )
 
     @handles("PlannerDismissed")

@@ -19,6 +19,7 @@ from services.programme.assignment import ContractTerms, GroupAssignment, Member
 from services.programme.calendar import as_fraction
 from services.programme.duty import VisitFacts
 from services.programme.organisation import contract_terms
+from services.programme.recruitment import targets_of
 from services.reporting.items import OPEN, Item
 from services.reporting.projections.steps import LAST_STEP_DATE
 
@@ -57,6 +58,7 @@ class Organisation:
     contracts: dict[str, ContractTerms] = field(default_factory=dict)
     groups: dict[str, GroupInfo] = field(default_factory=dict)
     planners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    targets: dict[str, dict[str, int]] = field(default_factory=dict)  # R-TEAM-2: per contract and origin
     _by_district: dict[str, list[GroupInfo]] | None = field(default=None, repr=False)
 
     def group_serving(self, district: str | None, day: dt.date) -> str | None:
@@ -142,6 +144,7 @@ class ReadModels:
             org.districts[r["code"]] = {**r, "types": json.loads(r["types"])}
         for r in self.db.query("SELECT * FROM rpt_contracts"):
             org.contracts[r["id"]] = contract_terms(r)
+            org.targets[r["id"]] = targets_of(json.loads(r["targets"]) if r["targets"] else None)
         for r in self.db.query("SELECT id, name, origin, community_renewal, dismissed_on FROM rpt_planners"):
             org.planners[r["id"]] = dict(r)
         periods: dict[str, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)

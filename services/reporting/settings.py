@@ -15,6 +15,10 @@ from services.backbone.settings import ConfigurationError, env_int
 
 DEFAULT_ISSUER = "聊城市自然资源和规划局"
 DEFAULT_POLICY_WINDOW = (dt.date(2021, 6, 1), dt.date(2023, 5, 31))  # R-CON-3
+# DOMAIN.md section 8: its findings and warnings count for months from this one (a setting,
+# default the first month after the release that brought them, December 2026), so reports of
+# earlier months, issued or not, do not change.
+DEFAULT_GOVERNANCE_FROM = dt.date(2027, 1, 1)
 
 
 def _window(raw: str | None) -> tuple[dt.date, dt.date]:
@@ -27,6 +31,15 @@ def _window(raw: str | None) -> tuple[dt.date, dt.date]:
     if last < first:
         raise ConfigurationError("RPS_POLICY_WINDOW ends before it starts")
     return first, last
+
+
+def _month(raw: str | None) -> dt.date:
+    if not raw:
+        return DEFAULT_GOVERNANCE_FROM
+    try:
+        return dt.date.fromisoformat(f"{raw.strip()}-01")
+    except ValueError:
+        raise ConfigurationError(f"RPS_GOVERNANCE_FROM must be YYYY-MM, got {raw!r}") from None
 
 
 def _url(raw: str | None) -> str | None:
@@ -49,6 +62,8 @@ class ReportSettings:
     # R-RPT-8, the cluster: the feedback service the daily job hands the reminders to
     # (``http://feedback:8000``); embedded mode hands them over in-process.
     feedback_url: str | None = None
+    # Section 8 (R-TEAM-2, ...): the first day of the first month its findings and warnings count for.
+    governance_from: dt.date = DEFAULT_GOVERNANCE_FROM
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, production: bool = False) -> "ReportSettings":
@@ -58,5 +73,6 @@ class ReportSettings:
             visit_reminder_day=env_int(env, "RPS_REMINDER_VISIT_DAY", 20, minimum=1, maximum=28),
             due_within_days=env_int(env, "RPS_REMINDER_DUE_WITHIN_DAYS", 7, minimum=0, maximum=90),
             feedback_url=_url(env.get("RPS_FEEDBACK_URL")),
+            governance_from=_month(env.get("RPS_GOVERNANCE_FROM")),
         )
 

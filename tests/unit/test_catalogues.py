@@ -94,6 +94,13 @@ def programme_year(api: Any, unique: str) -> None:
     ok(api.put(f"{API}/districts/{d1}/boundary", SQUARE))
     ok(api.put(f"{API}/governments/{gov}/contacts", {"leader": "王", "department": "科", "contact": "李"}))
     ok(api.put(f"{API}/districts/{d1}/contacts", {"leader": "赵", "contact": "钱"}))
+    # R-TEAM-1: the team with its class-A qualification (renewed), a local institution
+    cert = {"grade": "甲级", "certificate_no": "A1", "issuer": "住房和城乡建设部", "valid_until": "2021-12-31"}
+    w.post("/teams", {"code": w.code("team"), "name": "一线城市规划院", "city_tier": "tier1", "qualification": cert})
+    ok(api.put(f"{API}/teams/{w.code('team')}/qualification",
+               {"qualification": {**cert, "certificate_no": "A2", "valid_from": "2022-01-01",
+                                  "valid_until": "2026-12-31"}}), 200)
+    w.post("/institutions", {"code": w.code("inst"), "name": "本地规划院", "qualification": {**cert, "grade": "乙级"}})
     w.sign()
     g1, g2 = w.group("g1", d1), w.group("g2", d2)
     newcomer = w.code("t2")

@@ -21,6 +21,8 @@ from services.backbone.envelope import event_type_name, sequence_number, sequenc
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "previous-release"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 SERVICES = ("contracts", "visits", "feedback")
+# Event types added since that release, which its stores cannot hold (issue 19: R-TEAM-1).
+ADDED_SINCE = {"contracts": {"TeamRegistered", "TeamQualificationRecorded", "InstitutionRegistered"}}
 
 
 @pytest.fixture
@@ -70,7 +72,8 @@ def test_the_previous_release_stores_publish_load_and_report_as_they_did(previou
             name = envelope["type"].split(".")[-2]
             counts[name] = counts.get(name, 0) + 1
         assert counts == EXPECTED["events"][service], service
-        assert set(counts) == set(listed[service]), f"{service}: the fixture lacks an event type"
+        assert set(counts) == set(listed[service]) - ADDED_SINCE.get(service, set()), (
+            f"{service}: the fixture lacks an event type")
         # every aggregate loads (two feedback aggregates from the previous release's snapshots)
         versions: dict[str, int] = {}
         for envelope in envelopes:

@@ -22,8 +22,6 @@ THIS = Path(__file__).resolve()
 
 # Section 8 of DOMAIN.md (governance and support) and the programme review: specified, no code yet.
 NOT_YET_IMPLEMENTED = {
-    "R-TEAM-1": "the team's and local institutions' qualifications are not recorded yet",
-    "R-TEAM-2": "recruitment targets (10+10) and selection criteria are not recorded yet",
     "R-COL-1": "joint work with other planning teams is not recorded yet",
     "R-PUB-2": "information submissions and publicity records do not exist yet",
     "R-GOV-1": "the bureau's yearly assessment of governments is not recorded yet",

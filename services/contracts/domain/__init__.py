@@ -1,6 +1,6 @@
 """Organisation and contracts: the aggregates and their rules (DOMAIN.md §2, R-EVA-1).
 
-Governments, districts, contracts, planners and groups are aggregates with
+Governments, districts, contracts, planners, groups, teams and institutions are aggregates with
 deterministic ids derived from their business codes (``uuid5``), so the
 application loads them by code. Commands check with small ``check_...``
 functions and then trigger one event; event bodies only assign state, since
@@ -59,10 +59,12 @@ from services.contracts.domain.checks import (
     district_id,
     government_id,
     group_id,
+    institution_id,
     keyworded_init,
     plain_number,
     planner_id,
     service_years,
+    team_id,
     weighted_total,
 )
 from services.contracts.domain.contract import Contract
@@ -70,6 +72,8 @@ from services.contracts.domain.government import Government
 from services.contracts.domain.district import District  # after Government: the catalogue describes ContactsChanged with District's
 from services.contracts.domain.group import Group, check_pair
 from services.contracts.domain.planner import Planner, check_experience, check_origin, check_qualifications
+from services.contracts.domain.team import Team  # R-TEAM-1
+from services.contracts.domain.institution import Institution  # R-TEAM-1
 from services.programme.assignment import DEDUCTION_RULES, DEFAULT_LATE_AFTER_DAYS  # importers of both
 from services.programme.calendar import term_end  # importers of both
 from services.programme.terms import TERM_FIELDS, policy_terms  # importers of both
@@ -89,6 +93,7 @@ __all__ = [
     "GOVERNMENT_KINDS",
     "Government",
     "Group",
+    "Institution",
     "MAX_LATE_AFTER_DAYS",
     "MAX_SCORE",
     "MAX_TERM_YEARS",
@@ -99,6 +104,7 @@ __all__ = [
     "SERVICE_YEAR_BASES",
     "TERM_FIELDS",
     "TERM_TEXT_MAX",
+    "Team",
     "bad_boundary",
     "check_boundary",
     "check_code",
@@ -127,11 +133,13 @@ __all__ = [
     "district_id",
     "government_id",
     "group_id",
+    "institution_id",
     "keyworded_init",
     "plain_number",
     "planner_id",
     "policy_terms",
     "service_years",
+    "team_id",
     "term_end",
     "weighted_total",
 ]

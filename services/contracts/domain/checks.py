@@ -62,6 +62,14 @@ def group_id(code: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"group:{code}")
 
 
+def team_id(code: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"team:{code}")
+
+
+def institution_id(code: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"institution:{code}")
+
+
 # -- dates -------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from services.contracts.domain.checks import (
     weighted_total,
 )
 from services.programme.calendar import term_end  # R-CON-2, R-VIS-2: one anniversary rule
+from services.programme.recruitment import MAX_TARGET, ORIGINS, targets_of  # R-TEAM-2: reporting counts them too
 from services.programme.terms import policy_terms  # R-CON-1: reporting reads them too
 
 
@@ -65,6 +66,9 @@ class Contract(Aggregate):
             # R-CON-1 (amended); contracts signed before these existed have neither.
             contract.signed_on = data.get("signed_on")
             contract.contract_terms = dict(data.get("terms") or {})
+            # R-TEAM-1, R-TEAM-2; contracts signed before section 8 name no recorded team and have the policy's targets.
+            contract.team_code = data.get("team_code")
+            contract.targets = targets_of(data.get("targets"))
             contract.term = 1
             contract.term_start = data["start_date"]
             contract.renewals = []
@@ -93,10 +97,17 @@ class Contract(Aggregate):
         signed_on: dt.date | None = None,
         terms: Mapping[str, Any] | None = None,
         today: dt.date | None = None,
+        recorded_team: Any = None,
+        targets: Mapping[str, Any] | None = None,
     ) -> "Contract":
+        """``recorded_team``: the team named by ``team_code`` (R-TEAM-1), its qualification checked on
+        the signing date. A contract naming no recorded team is signed as before section 8: the
+        stores and the demo hold such contracts, and section 8 counts only from its effective date."""
         check_code(code, "id")
         if signed_on is not None and today is not None:
             check_not_future(signed_on, today, "signed_on")
+        if recorded_team is not None:
+            recorded_team.check_qualified_on(signed_on or today, "team_code")
         team = check_text(team, "team")  # type: ignore[assignment]
         check_term_years(term_years)
         check_fee(annual_fee_fen)
@@ -125,6 +136,8 @@ class Contract(Aggregate):
             pass_mark=plain_number(pass_mark),
             signed_on=signed_on.isoformat() if signed_on else None,
             terms=check_terms(terms),
+            team_code=None if recorded_team is None else recorded_team.code,
+            targets=check_targets(targets),
         )
 
     # -- reading ---------------------------------------------------------
@@ -291,9 +304,25 @@ class Contract(Aggregate):
             "evaluations": list(self.evaluations),
             "signed_on": getattr(self, "signed_on", None),  # older snapshots have none
             "terms": self.policy_terms(),
+            "team_code": getattr(self, "team_code", None),  # R-TEAM-1; older snapshots have none
+            "targets": getattr(self, "targets", None) or targets_of(None),  # R-TEAM-2
             **{k: v for k, v in self.terms().items() if k != "contract"},
             "version": self.version,
         }
+
+
+def check_targets(targets: Mapping[str, Any] | None) -> dict[str, int]:
+    """R-TEAM-2: planners to recruit per origin (default 10 + 10), whole numbers 0..MAX_TARGET."""
+    if targets is None:
+        return targets_of(None)
+    unknown = sorted(set(targets) - set(ORIGINS))
+    if unknown:
+        raise RuleViolated(f"targets：来源 {'、'.join(unknown)} 不是 tier1 或 local", field="targets", rule="R-TEAM-2")
+    for origin, value in targets.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TARGET:
+            raise RuleViolated(f"targets：{origin} 的选聘人数应为 0 到 {MAX_TARGET} 的整数", field="targets",
+                               rule="R-TEAM-2")
+    return targets_of(targets)
 
 
 def _exact_decimal(value: Any) -> Decimal:

@@ -73,6 +73,9 @@ class Planner(Aggregate):
             planner.experience_years = data["experience_years"]
             planner.community_renewal = data["community_renewal"]
             planner.institution = data.get("institution")
+            # R-TEAM-1, R-TEAM-2: absent from appointments before section 8.
+            planner.institution_code = data.get("institution_code")
+            planner.serves_locally = data.get("serves_locally")
             planner.appointed_on = data.get("date")
             planner.dismissed_on = None
             planner.dismissal_reason = None
@@ -95,8 +98,13 @@ class Planner(Aggregate):
         institution: str | None,
         date: dt.date | None,
         today: dt.date,
+        recorded_institution: Any = None,
+        serves_locally: bool | None = None,
     ) -> "Planner":
-        """``date`` (the appointment date) is optional: when recorded, the planner joins no group before it."""
+        """``date`` (the appointment date) is optional: when recorded, the planner joins no group before it.
+        ``recorded_institution``: the local institution named by ``institution_code`` (R-TEAM-1), its
+        qualification valid on the appointment; ``serves_locally``: the commitment to serve locally,
+        a selection criterion recorded at appointment with the experience (R-TEAM-2; None: not asked)."""
         check_code(code, "id")
         name = check_text(name, "name")  # type: ignore[assignment]
         check_origin(origin)
@@ -104,6 +112,15 @@ class Planner(Aggregate):
         check_experience(experience_years)
         if date is not None:
             check_not_future(date, today)
+        if recorded_institution is not None:
+            if origin != "local":
+                raise RuleViolated(
+                    "institution_code：只有本地机构的规划师（origin = local）由本地机构选派",
+                    field="institution_code",
+                    rule="R-TEAM-1",
+                )
+            recorded_institution.check_qualified_on(date or today, "institution_code")
+            institution = institution or recorded_institution.name
         return cls._create(
             cls.PlannerAppointed,
             id=planner_id(code),
@@ -115,6 +132,8 @@ class Planner(Aggregate):
             community_renewal=bool(community_renewal),
             institution=check_text(institution, "institution", required=False),
             date=None if date is None else date.isoformat(),
+            institution_code=None if recorded_institution is None else recorded_institution.code,
+            serves_locally=None if serves_locally is None else bool(serves_locally),
         )
 
     @property
@@ -234,6 +253,8 @@ class Planner(Aggregate):
             "experience_years": self.experience_years,
             "community_renewal": self.community_renewal,
             "institution": self.institution,
+            "institution_code": getattr(self, "institution_code", None),  # R-TEAM-1; older snapshots have none
+            "serves_locally": getattr(self, "serves_locally", None),  # R-TEAM-2
             "appointed_on": self.appointed_on,
             "status": "active" if self.active else "dismissed",
             "dismissed_on": self.dismissed_on,

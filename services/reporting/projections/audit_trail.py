@@ -42,6 +42,8 @@ ENTITIES = (
     "work-summary",
     "rating",
     "annual-summary",
+    "team",  # R-TEAM-1
+    "institution",
 )
 # Kept out of the trail: the opinion's link to the resident (R-OPN-3, R-SEC-4).
 REDACTED = frozenset({"contact_phone_masked", "person_key", "contact_phone", "contact_name", "contact_email"})
@@ -64,6 +66,9 @@ _BY_FIELD = {
     "GroupFormed": ("group", "code"),
     "PlannerReplaced": ("group", "group"),
     "GroupAssignmentEnded": ("group", "group"),
+    "TeamRegistered": ("team", "code"),  # R-TEAM-1
+    "TeamQualificationRecorded": ("team", "code"),
+    "InstitutionRegistered": ("institution", "code"),
 }
 # Aggregate name (the event type's prefix) -> entity, for aggregates known by their id.
 _BY_PREFIX = (

@@ -19,6 +19,7 @@ from services.reporting.settings import ReportSettings
 from services.reporting.views.common import header, period_warnings, sum_counters, sum_numbers, top_level
 from services.reporting.views.facts import Facts, load, sort_key
 from services.reporting.views.groups import groups_in, loose_notes, monthly_row
+from services.reporting.views.recruitment import recruitment_warnings
 
 COUNTER_FAMILIES = ("opinions", "recommendations", "consultations", "publicity")
 
@@ -38,7 +39,8 @@ def build(facts: Facts, p: periods.Period, settings: ReportSettings) -> dict[str
     rows = [r for r in (monthly_row(facts, g, month) for g in groups_in(facts, p.first, p.last)) if r is not None]
     rows.sort(key=sort_key)
     return assemble(
-        p, settings, facts.today, period_warnings(p, settings, facts.today),
+        p, settings, facts.today,
+        period_warnings(p, settings, facts.today) + recruitment_warnings(facts.org, p, settings, facts.today),
         rows=rows, findings=top_level(rows, "findings"), warnings=top_level(rows, "warnings"),
         loose=loose_notes(facts, p.as_of(facts.today)), totals=totals(rows),
     )

@@ -41,6 +41,7 @@ from services.reporting.views.common import ISSUE_RULE, figure_sections, figures
 from services.reporting.views.facts import Facts, load, sort_key
 from services.reporting.views.groups import groups_in, loose_notes, monthly_row, takes_part
 from services.reporting.views.monthly import assemble, totals
+from services.reporting.views.recruitment import recruitment_warnings
 
 # This month, last month and one more per database: an entry of a month with
 # tens of thousands of overdue items holds each of their notes twice and, once
@@ -234,7 +235,8 @@ def _report(
     entry: Entry, p: Period, settings: ReportSettings, today: dt.date
 ) -> tuple[dict[str, Any], Callable[..., str]]:
     """``monthly.build``'s report from an entry: new top-level lists and totals, shared rows and notes."""
-    warnings = period_warnings(p, settings, today)
+    # R-TEAM-2's warnings read the entry's organisation, current whenever a planner or group changed.
+    warnings = period_warnings(p, settings, today) + recruitment_warnings(entry.org, p, settings, today)
     report = assemble(
         p, settings, today, warnings,
         rows=list(entry.rows), findings=entry.findings, warnings=entry.warnings, loose=entry.loose,

@@ -84,6 +84,14 @@ MATRIX: list[tuple[str, str, Any, str]] = [
     ("POST", f"{API}/groups/{{group}}/replacements", {"oops": 1},       "401 403 403 403 A 403 403"),
     ("POST", f"{API}/groups/{{group}}/end", {"oops": 1},                "401 403 403 403 A 403 403"),
     ("GET", f"{API}/organisation", None,                                "401 A A A A A 403"),
+    # R-TEAM-1: the bureau records the team and the local institutions; the organisation's readers read them
+    ("GET", f"{API}/teams", None,                                       "401 A A A A A 403"),
+    ("GET", f"{API}/teams/tm-{{fresh}}", None,                          "401 A A A A A 403"),
+    ("POST", f"{API}/teams", {"oops": 1},                               "401 403 403 403 A 403 403"),
+    ("PUT", f"{API}/teams/tm-{{fresh}}/qualification", {"oops": 1},     "401 403 403 403 A 403 403"),
+    ("GET", f"{API}/institutions", None,                                "401 A A A A A 403"),
+    ("GET", f"{API}/institutions/in-{{fresh}}", None,                   "401 A A A A A 403"),
+    ("POST", f"{API}/institutions", {"oops": 1},                        "401 403 403 403 A 403 403"),
     # -- visits ----------------------------------------------------------------------------------------------------
     ("POST", f"{API}/visits", {"group": "{group}", "date": "2022-03-10", "days": 0.5, "planners": []},
                                                                         "401 S 403 403 A 403 403"),

@@ -20,6 +20,7 @@ REFERENCE_DATA = {
     "/api/v1/governments", "/api/v1/governments/<code>", "/api/v1/districts", "/api/v1/districts/<code>",
     "/api/v1/districts/<code>/serving", "/api/v1/contracts", "/api/v1/contracts/<code>", "/api/v1/planners",
     "/api/v1/groups", "/api/v1/groups/<code>", "/api/v1/groups/<code>/terms", "/api/v1/organisation",
+    "/api/v1/teams", "/api/v1/teams/<code>", "/api/v1/institutions", "/api/v1/institutions/<code>",  # R-TEAM-1
 }
 # Read by scoped roles without a scope check: the quarterly ranking circulated to every
 # government and sub-district, live or as issued (R-RPT-2; the rule's ``only`` holds them to that kind).
