@@ -418,6 +418,8 @@ def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, sys
     assert world["ref"] not in result["listed"] and ref in result["listed"]  # only the opinions without a district
     assert {"地址", "分派镇街"} <= set(result["heads"]) and "镇街" not in result["heads"]
     assert "柳园路 1 号 3 单元门口" in result["cells"], result["cells"]
+    assert "柳园路 1 号 3 单元门口" in result["detail"]["text"] and "待市局分派" in result["detail"]["text"]
+    assert result["detail"]["steps"] == 0, result["detail"]  # no 受理 offered before it has a district
     assert [a["district"], "测试街道"] in result["districts"]  # picked by name
     assert "请先" in result["unpicked"] and ref in result["unpicked"]
     assert "已分派至测试街道" in result["assigned"] and a["district"] not in result["assigned"], result["assigned"]

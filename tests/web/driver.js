@@ -340,6 +340,7 @@ const SCENARIOS = {
     const pickers = await page.$$eval("#f-district, #new-district", (nodes) => nodes.map((n) =>
       ({ tag: n.tagName, options: [...n.options].map((o) => [o.value, o.textContent.trim()]) })));
     await page.click("#tab-triage");
+    await page.waitForSelector("#list-body thead th:text-is('分派镇街')"); // the tab's own columns
     const row = `#list-body tbody tr:has(td:text-is("${args.triageRef}"))`;
     await page.waitForSelector(row);
     const selected = await page.getAttribute("#tab-triage", "aria-selected");
@@ -348,6 +349,10 @@ const SCENARIOS = {
     const districts = await page.$$eval(`${row} select option`, (nodes) => nodes.map((o) => [o.value, o.textContent.trim()]));
     const listed = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
     const fromForm = await page.$$eval(`#list-body tbody tr:has(td:text-is("${args.formRef}")) td`, (tds) => tds.map((c) => c.textContent.trim()));
+    // Its details: the address, and no step but the assignment (no group yet to acknowledge it)
+    await page.click(`${row} button:has-text("详情")`);
+    await page.waitForSelector("#detail:not([hidden])");
+    const detail = { text: await text(page, "#detail-body"), steps: await page.locator("#detail form[data-step]:not([hidden])").count() };
     const before = await shot(page, "bureau-triage.png");
     // Assign without a pick: said in words, nothing sent
     await page.click(`${row} button:has-text("分派")`);
@@ -364,7 +369,7 @@ const SCENARIOS = {
     await goto(page, "/web/opinions.html?triage=true");
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
-    return { menu, waiting, openedOnTab, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+    return { menu, detail, waiting, openedOnTab, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
       screenshots: [before, after] };
   },
 

@@ -135,8 +135,10 @@ function select(o) {
     ["类别", label("category", o.category)], ["渠道", label("channel", o.channel)], ["内容", o.text],
     ["公开", o.public ? "是" : "否"], ["联系电话", o.contact_phone_masked], ["受理期限", o.acknowledge_due_date],
     ["答复期限", o.due_date], ["回复", o.reply], ["关联建议", o.recommendation],
-  ]), state.session.role === "bureau" ? el("p", {}, el("a", { href: `/web/audit.html?entity=opinion&id=${q(o.ref)}` }, "审计记录")) : "");
-  const steps = STEPS[o.status] || [];
+  ]), o.district ? "" : el("p", { class: "hint", id: "detail-waiting" }, "该意见尚无镇街（园区）：请先在“待分派镇街”中为它选定镇街，分派后由该镇街的规划师小组受理。"),
+  state.session.role === "bureau" ? el("p", {}, el("a", { href: `/web/audit.html?entity=opinion&id=${q(o.ref)}` }, "审计记录")) : "");
+  // R-OPN-1: without a district there is no group to acknowledge it yet; the district comes first
+  const steps = o.district ? STEPS[o.status] || [] : [];
   for (const form of $$("#detail form[data-step]")) {
     form.hidden = !steps.includes(form.dataset.step);
     form.reset();
