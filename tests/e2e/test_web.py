@@ -157,7 +157,8 @@ def test_planner_logs_a_visit_and_sees_the_month_update(browser, system, world):
     # R-VIS-1, R-VIS-5: logged from a phone; the month's service days follow at once.
     result = drive(browser, "plannerVisit", system, world)
     assert result["invalid"] == "true"
-    assert "R-VIS-1" in result["fieldError"] and "days" in result["fieldError"]
+    # Issue 16: next to the field, in words: no field code ("days：") in front of the API's message
+    assert "R-VIS-1" in result["fieldError"] and "服务时长应在" in result["fieldError"] and "days" not in result["fieldError"]
     assert "已记录" in result["saved"]
     assert result["after"] == result["before"] + 1
     assert result["rows"] >= 1
@@ -168,7 +169,8 @@ def test_government_completes_a_recommendation(browser, system, world):
     # R-REC-2: forwarded -> accepted -> completed, by the government in its pages.
     result = drive(browser, "governmentComplete", system, world)
     assert "已采纳" in result["accepted"]
-    assert "text" in result["refusal"]  # the API's 400 names the missing field
+    # the API's 400 names the missing field: the page names it by its label, not its code ("text")
+    assert "「完成情况」" in result["refusal"] and "text" not in result["refusal"], result["refusal"]
     assert "已完成" in result["completed"] and "已完成" in result["detail"]
     status, rec = system.call("GET", f"/api/v1/recommendations/{world['recommendation']}")
     assert status == 200 and rec["status"] == "completed"

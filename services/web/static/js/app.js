@@ -119,10 +119,13 @@ export function describeError(error) {
   }[error.status];
   const parts = [];
   if (what) parts.push(what);
-  parts.push(error.message);
+  // The API starts a message with the field's code ("days：…"); the page shows the field by its label instead.
+  parts.push(String(error.message ?? "").replace(FIELD_PREFIX, ""));
   const sentence = parts.join("：");
   return error.rule ? `${sentence}（依据：${ruleName(error.rule)}）` : sentence;
 }
+
+const FIELD_PREFIX = /^[A-Za-z_][A-Za-z0-9_.]*\s*[：:]\s*/;
 
 // A rule by its short name, its id after it: "到访登记 R-VIS-1".
 export function ruleName(rule) {
@@ -373,7 +376,9 @@ export function showErrors(form, error) {
     target.setAttribute("aria-invalid", "true");
     target.setAttribute("aria-describedby", [target.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
   }
-  setStatus($(".form-status", form), "请更正标出的字段：" + message, "error");
+  const named = (control.id && $(`label[for="${CSS.escape(control.id)}"]`, form)) || (legend || $("legend", holder));
+  const shown = named ? `「${named.textContent.trim()}」` : "";
+  setStatus($(".form-status", form), `请更正标出的字段${shown}：${message}`, "error");
   (targets[0] || control).focus();
 }
 
