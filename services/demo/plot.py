@@ -145,6 +145,17 @@ PLANNERS = (
     ("p20", "许文静", "local", ["registered_planner"], 6, True, "水城规划设计有限公司"),
 )
 PLANNER_NAME = {p[0]: p[1] for p in PLANNERS}
+# R-TEAM-1: the team (a first-tier city's institution with a class-A planning qualification)
+# and the local institutions that supply planners, each with its certificate.
+TEAM = {"code": "tongcheng", "name": "上海同城规划设计研究院", "city": "上海市", "city_tier": "tier1",
+        "qualification": {"grade": "甲级", "certificate_no": "自资规甲字21310001", "issuer": "自然资源部",
+                          "valid_from": "2020-12-01", "valid_until": "2025-11-30"}}
+INSTITUTIONS = (
+    ("lc-ghy", "聊城市规划设计研究院", "乙级", "自资规乙字23715001"),
+    ("lc-jzy", "聊城市建筑设计研究院", "乙级", "自资规乙字23715002"),
+    ("shuicheng", "水城规划设计有限公司", "丙级", "自资规丙字23715003"),
+)
+INSTITUTION_CODE = {name: code for code, name, _, _ in INSTITUTIONS}
 # R-CON-4: in January 2022 周静怡 returns to her Shanghai office; 何明轩 takes her place.
 REPLACEMENT = {
     "group": "g-gaotie", "out": "p06", "in": "p21", "date": D(2022, 1, 10),

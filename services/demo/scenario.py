@@ -46,6 +46,8 @@ from services.demo.plot import (
     GROUP_OF,
     HIGHLIGHTS,
     IMPLEMENTATION_SUMMARY_DATE,
+    INSTITUTION_CODE,
+    INSTITUTIONS,
     LATE_REPORT,
     LATE_REPORT_DAYS,
     LETTER_ROUNDS,
@@ -63,6 +65,7 @@ from services.demo.plot import (
     REPLACEMENT,
     REPLIES,
     SETTLEMENT_DATE,
+    TEAM,
     WITHDRAW_REASON,
     YEAR,
     YEAR_FIRST,
@@ -247,9 +250,18 @@ class Year:
             c.post(f"{API}/districts/gaotie/types", {"types": ["new", "built"]}, who=BUREAU,
                    correlation="demo.organisation")
 
+        def team(day: dt.date) -> None:
+            # R-TEAM-1: the bureau records the team and the local institutions before signing.
+            c.post(f"{API}/teams", TEAM, who=BUREAU, correlation="demo.organisation")
+            for code, name, grade, certificate in INSTITUTIONS:
+                c.post(f"{API}/institutions", {"code": code, "name": name, "city": "聊城市", "qualification": {
+                    "grade": grade, "certificate_no": certificate, "issuer": "山东省自然资源厅",
+                    "valid_from": "2020-06-01", "valid_until": "2025-05-31"}}, who=BUREAU, correlation="demo.organisation")
+
         def contract(day: dt.date) -> None:
             c.post(f"{API}/contracts", {
                 "id": CONTRACT, "team": "聊城市责任规划师团队", "start_date": YEAR_FIRST.isoformat(), "term_years": 3,
+                "team_code": TEAM["code"],  # R-TEAM-1: its class-A qualification valid on the signing date
                 "annual_fee_fen": ANNUAL_FEE_FEN, "deduction_rule": "max",
                 "institution": "上海同城规划设计研究院（牵头）、聊城市规划设计研究院",
                 "work_content": "驻点服务：每个派驻月至少服务一次并与镇街主要负责同志面对面交流，每年服务不少于 30 天；"
@@ -274,10 +286,14 @@ class Year:
             c.post(f"{API}/planners", {
                 "id": pid, "name": name, "origin": origin, "qualifications": quals, "experience_years": years,
                 "community_renewal": renewal, "institution": institution, "date": day.isoformat(),
+                # R-TEAM-1: a local planner names their institution; R-TEAM-2: committed to serve locally
+                "institution_code": INSTITUTION_CODE.get(institution) if origin == "local" else None,
+                "serves_locally": True,
             }, who=BUREAU, correlation="demo.organisation")
 
         self.at(start, "government contacts", governments, organisation=True)
         self.at(start, "districts: contacts, boundaries, types", districts, organisation=True)
+        self.at(start, "team and local institutions", team, organisation=True)
         self.at(start, "contract c2021", contract, organisation=True)
         late_pairs = {p for g in GROUPS if g.from_date > YEAR_FIRST for p in (g.tier1, g.local)}
         for planner in PLANNERS:
