@@ -415,6 +415,7 @@ def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, sys
     assert ["/web/opinions.html", "公众意见"] in result["menu"]  # the bureau finds its opinion list in its menu
     assert result["waiting"] == "2" and result["openedOnTab"] == "true"  # its home counts the two and leads to the tab
     assert ref in result["allRefs"] and result["selected"] == "true"
+    assert result["inAll"][2] == "待分派", result["inAll"]  # in the whole list too, its district is said to be waiting
     for picker in result["pickers"]:  # issue 16: the bureau's district fields list names, not a code typed
         assert picker["tag"] == "SELECT" and [a["district"], "测试街道"] in picker["options"], picker
     assert world["ref"] not in result["listed"] and ref in result["listed"]  # only the opinions without a district

@@ -336,6 +336,7 @@ const SCENARIOS = {
     await page.click("#tab-all");
     await page.waitForSelector("#list-body thead th:text-is('镇街')"); // the whole list's columns, not the tab's
     const allRefs = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
+    const inAll = await page.$$eval(`#list-body tbody tr:has(td:text-is("${args.triageRef}")) td`, (tds) => tds.map((c) => c.textContent.trim()));
     // Issue 16: the bureau filters and registers by a district's name, not by typing its code
     const pickers = await page.$$eval("#f-district, #new-district", (nodes) => nodes.map((n) =>
       ({ tag: n.tagName, options: [...n.options].map((o) => [o.value, o.textContent.trim()]) })));
@@ -369,7 +370,7 @@ const SCENARIOS = {
     await goto(page, "/web/opinions.html?triage=true");
     await page.waitForSelector("#list-body table, #list-body p.muted:not(:has-text('正在加载'))");
     const reopened = await page.$$eval("#list-body tbody tr", (rows) => rows.map((r) => r.cells[0].textContent.trim()));
-    return { menu, detail, waiting, openedOnTab, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
+    return { menu, inAll, detail, waiting, openedOnTab, allRefs, pickers, fromForm, selected, heads, cells, districts, listed, unpicked, assigned, afterRefs, emptyText, reopened,
       screenshots: [before, after] };
   },
 

@@ -89,7 +89,7 @@ function columns() {
   return [
     { label: "编号", value: (o) => o.ref },
     { label: "日期", value: (o) => o.date },
-    { label: "镇街", value: (o) => name("district", o.district) },
+    { label: "镇街", value: (o) => (o.district ? name("district", o.district) : badge("待分派", "warn")) },
     { label: "类别", value: (o) => label("category", o.category) },
     { label: "内容", value: (o) => (o.text || "").slice(0, 60) },
     STATUS_COLUMN,
