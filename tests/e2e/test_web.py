@@ -256,6 +256,9 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     status, late = system.call("POST", "/api/v1/opinions", {
         "district": a["district"], "category": "greening", "text": "行道树缺株", "channel": "planner", "date": ago(60)})
     assert status == 201, late
+    status, unplaced = system.call("POST", "/api/v1/opinions", {  # R-OPN-1 (amended): only an address, overdue too
+        "address": "振兴路 12 号", "category": "greening", "text": "绿地被占", "channel": "planner", "date": ago(61)})
+    assert status == 201, unplaced
     status, rec = system.call("POST", "/api/v1/recommendations", {
         "group": a["group"], "title": "拓宽古楼北街人行道", "text": "人行道过窄。", "category": "transport",
         "source": "survey", "date": ago(100)}, role="planner", group=a["group"])
@@ -274,6 +277,7 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     assert "测试街道" in result["recommendations"] and a["district"] not in result["recommendations"]
     assert a["district"] not in result["overdue"] and a["government"] not in result["overdue"]
     assert a["group"] not in result["overdue"] and "[object" not in result["overdue"]
+    assert re.search(unplaced["ref"] + r"\s*待分派", result["overdue"]), result["overdue"]  # not a dash
     assert late["ref"] in result["overdue"] and "拓宽古楼北街人行道" in result["overdue"] and "老旧小区加装电梯选址" in result["overdue"]
     assert "测试区人民政府" in result["overdue"] and "测试街道小组" in result["overdue"], result["overdue"]
     assert result["home"]["lead"].startswith("测试街道小组") and a["group"] not in result["home"]["lead"], result["home"]
@@ -410,10 +414,12 @@ def test_the_bureau_assigns_the_district_of_an_address_only_opinion(browser, sys
     assert status == 200 and waiting["district"] is None, waiting
     system.settle()
     a = world["a"]
+    status, listed = system.call("GET", "/api/v1/opinions?triage=true&limit=200")
+    assert status == 200 and {ref, resident["ref"]} <= {o["ref"] for o in listed["items"]}, listed
     result = drive(browser, "bureauTriage", system, {**world, "triageRef": ref, "formRef": resident["ref"]})
     assert "东关街 8 号院北门" in result["fromForm"], result["fromForm"]
     assert ["/web/opinions.html", "公众意见"] in result["menu"]  # the bureau finds its opinion list in its menu
-    assert result["waiting"] == "2" and result["openedOnTab"] == "true"  # its home counts the two and leads to the tab
+    assert result["waiting"] == str(len(listed["items"])) and result["openedOnTab"] == "true"  # counted; leads to the tab
     assert ref in result["allRefs"] and result["selected"] == "true"
     assert result["inAll"][2] == "待分派", result["inAll"]  # in the whole list too, its district is said to be waiting
     for picker in result["pickers"]:  # issue 16: the bureau's district fields list names, not a code typed

@@ -25,7 +25,7 @@ page({
         { label: "逾期", num: true, value: (r) => badge(`${r.overdue_days} 天`, "bad") },
       ]),
       list("#op-body", "/api/v1/opinions", [
-        { label: "编号", value: (o) => o.ref }, { label: "镇街", value: (o) => name("district", o.district) },
+        { label: "编号", value: (o) => o.ref }, { label: "镇街", value: (o) => (o.district ? name("district", o.district) : "待分派") },
         { label: "类别", value: (o) => label("category", o.category) }, { label: "日期", value: (o) => o.date },
         { label: "答复期限", value: (o) => o.due_date }, { label: "状态", value: (o) => label("opinionStatus", o.status) },
       ], planner),
