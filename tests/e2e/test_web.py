@@ -275,6 +275,9 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
     assert "测试区人民政府" in result["letters"] and a["government"] not in result["letters"]
     assert "测试街道" in result["letter"] and a["district"] not in result["letter"]
     assert "测试街道" in result["recommendations"] and a["district"] not in result["recommendations"]
+    group, government = result["pickers"]  # the bureau raises for a group and filters by government, picked by name
+    assert group["tag"] == "SELECT" and [a["group"], "测试街道小组"] in group["options"], group
+    assert government["tag"] == "SELECT" and [a["government"], "测试区人民政府"] in government["options"], government
     assert a["district"] not in result["overdue"] and a["government"] not in result["overdue"]
     assert a["group"] not in result["overdue"] and "[object" not in result["overdue"]
     assert re.search(unplaced["ref"] + r"\s*待分派", result["overdue"]), result["overdue"]  # not a dash

@@ -242,9 +242,13 @@ const SCENARIOS = {
     await page.click("#list-body tbody tr button");
     await page.waitForSelector("#detail-body table");
     const letter = await text(page, "#detail-body");
+    await shot(page, "letters-names.png");
     await goto(page, "/web/recommendations.html");
     await page.waitForSelector("#list-body table");
     const recommendations = await text(page, "#list-body");
+    const pickers = await page.$$eval("#r-group, #f-government", (nodes) => nodes.map((n) =>
+      ({ tag: n.tagName, options: [...n.options].map((o) => [o.value, o.textContent.trim()]) })));
+    await shot(page, "recommendations-names.png");
     await goto(page, "/web/overdue.html");
     const overdue = await text(page, "main");
     const planner = await open(browser);
@@ -267,7 +271,7 @@ const SCENARIOS = {
     await planner.waitForSelector("#month-view");
     const compliance = [await text(planner, "#month-title"), await text(planner, "#month-view dl"),
       await planner.$$eval("#group-list option", (nodes) => nodes.map((o) => o.textContent.trim()).join(" "))];
-    return { letters, letter, recommendations, overdue, refusal, fieldError, home, visits, compliance,
+    return { letters, letter, recommendations, pickers, overdue, refusal, fieldError, home, visits, compliance,
       screenshot: await shot(page, "overdue-names.png") };
   },
 

@@ -1,6 +1,6 @@
 // Recommendations (R-REC-1..3): raised by a group, forwarded by the bureau in a letter,
 // accepted or declined by the government, progress and completion reported, verified.
-import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
+import { $, $$, api, badge, bindForm, clearErrors, describeError, el, facts, fillSelect, Fresh, label, names, page, pageStatus, param, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 const fresh = new Fresh();
@@ -83,6 +83,13 @@ page({
     state.filter.status = param("status") || "";
     $("#f-status").value = state.filter.status;
     $("#r-date").value = await today();
+    if (session.role === "bureau") {
+      // Issue 16: the bureau picks a group and a government by name, not by typing a code
+      const [groups, governments] = await Promise.all([api("GET", "/api/v1/groups?limit=200"), api("GET", "/api/v1/governments?limit=200")]);
+      const serving = groups.ok ? groups.data.items.filter((g) => g.status === "active") : [];
+      fillSelect($("#r-group"), serving, { text: (g) => name("group", g.code), blank: "请选择小组" });
+      fillSelect($("#f-government"), governments.ok ? governments.data.items : [], { blank: "全部" });
+    }
     bindForm($("#filter-form"), async (values) => {
       state.filter = { status: values.status, government: values.government, overdue: values.overdue ? "true" : "" };
       await load();
