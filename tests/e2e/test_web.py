@@ -349,6 +349,7 @@ def test_settlements_of_a_service_year_are_listed(browser, system, world):
     assert "已结算" in states and "尚未结算" in states  # group b has not been settled
     assert any(row[0] == "测试街道小组" and row[-1] == "已结算" and row[5].endswith("元") for row in result["rows"])
     assert "测试街道小组" in result["detail"] and str(year) in result["detail"]
+    assert [world["a"]["group"], "测试街道小组"] in result["suggestions"], result["suggestions"]  # was the district's code
     assert any(row[-1] == "已结算" and row[4].endswith("（100%）") for row in result["rows"])  # no visits: all deducted
 
 

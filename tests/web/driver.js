@@ -304,7 +304,8 @@ const SCENARIOS = {
     await page.click(`#year-body tbody tr:has-text("已结算") button:has-text("${args.settledName}")`);
     await page.waitForSelector("#result:not([hidden])");
     const detail = await text(page, "#result-title");
-    return { year, caption, rows, detail, screenshot: await shot(page, "settlements-year.png") };
+    const suggestions = await page.$$eval("#group-list option", (nodes) => nodes.map((o) => [o.value, o.label || o.textContent.trim()]));
+    return { year, caption, rows, detail, suggestions, screenshot: await shot(page, "settlements-year.png") };
   },
 
   // Issue 16: a long opinion list in pages of 20.

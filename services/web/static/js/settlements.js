@@ -75,10 +75,11 @@ page({
   roles: ["bureau", "committee", "planner"],
   init: async ({ session }) => {
     const groups = await api("GET", "/api/v1/groups?limit=200");
-    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => g.district });
+    const name = await names();
+    // Issue 16: the suggestions say the group's name (its district's), not the district's code
+    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => name("group", g.code) });
     $("#s-group").value = param("group") || session.group || "";
     $("#s-year").value = param("year") || String(Number((await today()).slice(0, 4)) - 1);
-    const name = await names();
     const now = await today();
     const years = Array.from({ length: 6 }, (_, i) => Number(now.slice(0, 4)) - i);
     fillSelect($("#y-year"), years, { value: String, text: (y) => `${y} 服务年度`, selected: $("#s-year").value });
