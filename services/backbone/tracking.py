@@ -59,6 +59,9 @@ class Projection:
     def __init__(self, db: Database):
         self.db = db
         self.rebuilding = False  # between reset() and finish_rebuild(), in this process
+        # Per source, a position this process saw committed: a floor of last_position (positions
+        # only grow until reset), so a run that follows on from it needs no query (skipped_from).
+        self._applied_floor: dict[str, int] = {}
         self._handlers: dict[str, Handler] = {}
         for attr in dir(type(self)):
             fn = getattr(type(self), attr)
@@ -114,6 +117,9 @@ class Projection:
                     metrics.EVENTS_DUPLICATE.labels(self.consumer, self.name, source).inc()
             if fresh:
                 self.apply(KeepableCursor(cur), fresh)
+        for source, position, _ in keyed:  # committed: each is applied, now or before
+            if position > self._applied_floor.get(source, 0):
+                self._applied_floor[source] = position
         for source, count in Counter(source_service(e) for e in fresh).items():
             metrics.EVENTS_CONSUMED.labels(self.consumer, self.name, source).inc(count)
         return len(fresh)
@@ -335,6 +341,9 @@ class Projection:
         if self.rebuilding:  # this process applies the whole history in order anyway
             return None
         positions = [int(e["position"]) for e in envelopes]
+        floor = self._applied_floor.get(source)
+        if floor is not None and _follows_on(floor, positions):  # the usual case: no query
+            return None
         if _follows_on(self.last_position(source), positions):
             return None
         handled = self.handled_position(source)  # parked events are not missing (one query less when none)
@@ -373,10 +382,13 @@ class Projection:
             cur.execute("DELETE FROM read_model_schemas WHERE projection = %s", (self.name,))
             cur.execute("DELETE FROM dead_letters WHERE projection = %s", (self.name,))  # replayed by the rebuild
         create_tables(self.db, [t for t in self.tables if not self._deferred(t)])
+        self._applied_floor.clear()
         self.rebuilding = True
 
     def forget(self) -> None:
-        """Drop what this process remembers of the read model (another process rebuilt it)."""
+        """Drop what this process remembers of the read model (another process rebuilt it);
+        a subclass that remembers more calls this too."""
+        self._applied_floor.clear()
 
     def rebuild(self, reader: Reader) -> int:
         """Drop the read model, apply every source's history (``reader(source)``), then make

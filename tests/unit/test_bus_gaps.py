@@ -226,3 +226,26 @@ def test_the_read_models_end_as_a_rebuild_from_the_history_when_the_bus_lost_eve
         assert {p.name: _rows(p) for p in readers} == live
     finally:
         runtime.close()
+
+
+def test_a_run_that_follows_on_costs_no_query_and_a_gap_after_a_rebuild_is_still_caught(seen, monkeypatch):
+    # R-RPT-1: the check must not cost each delivery a query of the tracking tables (issue 18's
+    # command path): a run that follows on from what this process committed asks nothing; after a
+    # reset the floor is gone, so a skip is still found against the store.
+    stored = [_event(p) for p in range(1, 9)]
+
+    def history(after, limit):
+        return [e for e in stored if e["position"] > after][:limit]
+
+    _deliver(seen, stored[:2], history)
+    asked = []
+    real = Projection.last_position
+    monkeypatch.setattr(Projection, "last_position", lambda self, source: asked.append(source) or real(self, source))
+    _deliver(seen, stored[2:3], history)
+    _deliver(seen, stored[3:4], history)
+    assert asked == [] and _applied(seen) == [1, 2, 3, 4]
+
+    seen.reset()  # a rebuild starts: the store's positions are back to 0
+    seen.finish_rebuild()
+    _deliver(seen, stored[5:6], history)  # 6 with nothing applied: the history from 1 on comes first
+    assert asked and _applied(seen) == [1, 2, 3, 4, 5, 6, 7, 8]

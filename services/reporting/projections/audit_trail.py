@@ -188,6 +188,7 @@ class AuditTrailProjection(Projection):
         super().reset()
 
     def forget(self) -> None:
+        super().forget()
         with self._lock:
             self._states.clear()
         self._subject_index = False
