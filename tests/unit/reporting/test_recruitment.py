@@ -19,13 +19,16 @@ def team_notes(report: dict, contract: str) -> list[dict]:
     return [w for w in report["warnings"] if w["rule"] == "R-TEAM-2" and w.get("contract") == contract]
 
 
+def without_clock(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k != "generated_at"}
+
+
 def both(runtime, period: str, settings: ReportSettings) -> dict:
     """The monthly report computed whole and from the cache: the same report, the same digest."""
     db = runtime.db("reporting")
     cached, digest = build_report_and_digest(db, "monthly", period, today=TODAY, settings=settings)
     whole, _ = build_report_and_digest(db, "monthly", period, today=TODAY, settings=settings, cached=False)
-    strip = lambda r: {k: v for k, v in r.items() if k != "generated_at"}  # noqa: E731
-    assert strip(cached) == strip(whole)
+    assert without_clock(cached) == without_clock(whole)
     assert digest() == figures_digest(whole)
     return whole
 
@@ -73,3 +76,32 @@ def test_the_team_and_institutions_have_their_audit_trail(world, api):
     assert [e["type"] for e in trail["events"]] == ["TeamRegistered", "TeamQualificationRecorded"]
     assert [e["type"] for e in api.get(f"{API}/audit/institution/{institution}").json_body["events"]] == [
         "InstitutionRegistered"]
+
+
+def test_a_group_lacking_a_planner_is_warned_about_and_a_planner_counts_once():
+    # R-TEAM-2 (and R-ORG-4's two seats): a group with one planner on the day (a history from
+    # before R-ORG-4 was enforced) is named; targets count distinct planners per origin
+    from services.programme.assignment import ContractTerms, GroupAssignment, Membership
+    from services.reporting import periods
+    from services.reporting.readmodels import GroupInfo, Organisation
+    from services.reporting.views.recruitment import recruitment_warnings
+
+    terms = ContractTerms(id="c1", start_date=dt.date(2021, 6, 1), end_date=dt.date(2024, 5, 31), annual_fee_fen=1)
+    since = dt.date(2021, 6, 1)
+
+    def group(code: str, *planners: str) -> GroupInfo:
+        assignment = GroupAssignment(code=code, district=f"d-{code}", contract=terms, periods=((since, None),),
+                                     members=tuple(Membership(p, since, None) for p in planners))
+        return GroupInfo(code=code, district=f"d-{code}", district_name=f"街道{code}", government=None,
+                         government_name=None, contract="c1", assignment=assignment)
+
+    org = Organisation(contracts={"c1": terms}, targets={"c1": {"tier1": 2, "local": 1}},
+                       planners={"t1": {"origin": "tier1"}, "l1": {"origin": "local"}},
+                       groups={"g1": group("g1", "t1", "l1"), "g2": group("g2", "t1")})
+    settings = dataclasses.replace(ReportSettings(), governance_from=dt.date(2022, 1, 1))
+    notes = recruitment_warnings(org, periods.parse("monthly", "2022-02"), settings, TODAY)
+    assert [(n["rule"], n.get("group"), n["message"]) for n in notes] == [
+        ("R-TEAM-2", "g2", "小组 g2（街道g2）在岗规划师 1 人，应为 2 人"),
+        ("R-TEAM-2", None, "合同 c1：一线城市团队规划师在岗 1 人，未达选聘目标 2 人"),
+    ]
+    assert recruitment_warnings(org, periods.parse("monthly", "2021-12"), settings, TODAY) == []
