@@ -53,11 +53,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """One service in its own nameko container (what a Deployment runs): every role it has
     (HTTP, its outbox relay, its read models' consumer, its workers' roles), or those ``--role`` names."""
     # nameko runs on eventlet, whose patching psycopg does not detect: its default C wait
-    # function would block the hub for a whole query; wait_select yields to other green threads.
+    # function would block the hub for a whole query; wait_select yields to other green threads
+    # (connecting), greenwait's wait does so only when the socket is not ready (every query).
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     import eventlet
 
     eventlet.monkey_patch()
+    from services.backbone import greenwait
+
+    greenwait.install()
     import eventlet.wsgi
 
     from services.backbone.http import MAX_HEADER_LINE
