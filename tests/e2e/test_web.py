@@ -163,6 +163,11 @@ def test_planner_logs_a_visit_and_sees_the_month_update(browser, system, world):
     assert result["after"] == result["before"] + 1
     assert result["rows"] >= 1
     assert result["compliance"] == result["after"]
+    # Issue 16: on a 390px phone the visits table's group cell holds its name on one line (it was
+    # squeezed to one character a line), and the page does not scroll sideways
+    cell = result["groupCell"]
+    assert cell["viewport"] == 390 and cell["text"] == "测试街道小组", cell
+    assert cell["width"] >= 200 and cell["lines"] == 1 and cell["overflow"] <= 0, cell
 
 
 def test_government_completes_a_recommendation(browser, system, world):
@@ -291,6 +296,14 @@ def test_pages_name_what_clerks_know_and_refuse_in_plain_words(browser, system, 
         assert not re.search(r"\b(HTTP|[45]\d\d)\b", shown), shown
     assert "无权访问" in result["refusal"]
     assert "到访登记 R-VIS-1" in result["fieldError"], result["fieldError"]
+    # the overdue page's headings in plain words (they carried the rule ids: 意见建议（R-REC-3）)
+    assert {"意见建议", "公众意见", "技术咨询"} <= set(result["overdueHeadings"]), result["overdueHeadings"]
+    assert not any(re.search(r"R-[A-Z]+-\d", h) for h in result["overdueHeadings"]), result["overdueHeadings"]
+    # the compliance page's group is picked by name (it was a 小组代码 text box)
+    picker = result["compliancePicker"]
+    assert picker["tag"] == "SELECT" and "代码" not in picker["label"], picker
+    assert [a["group"], "测试街道小组"] in picker["options"] and all(a["group"] not in text for _, text in picker["options"]), picker
+    assert "测试街道小组" in result["complianceShown"] and a["group"] not in result["complianceShown"]
 
 
 def test_report_period_is_picked_from_a_list(browser, system, world):
@@ -322,7 +335,11 @@ def test_report_period_is_picked_from_a_list(browser, system, world):
     assert result["tag"] == "SELECT"
     assert result["options"][0] == [quarter, f"{today.year}年第{'一二三四'[(today.month - 1) // 3]}季度"]
     assert len(result["options"]) >= 17  # five years of quarters, newest first
-    assert quarter in result["title"]
+    # the summary says the period in words (it showed 2026-Q4 next to a title in words)
+    words = result["options"][0][1]
+    assert words in result["title"] and quarter not in result["title"], result["title"]
+    assert all(words in shown and quarter not in shown for shown in result["summaryHead"]), result["summaryHead"]
+    assert re.search(r"报告期\s*" + words, result["summaryHead"][1]), result["summaryHead"]
     ranking = [row for row in result["ranking"] if row[4] == "33.3%"]
     assert ranking and ranking[0][2:4] == ["3", "1"] and ranking[0][5] == "33.3%", result["ranking"]
     assert not any(re.fullmatch(r"0\.\d+", cell) for row in result["ranking"] for cell in row), result["ranking"]
@@ -349,7 +366,10 @@ def test_settlements_of_a_service_year_are_listed(browser, system, world):
     assert "已结算" in states and "尚未结算" in states  # group b has not been settled
     assert any(row[0] == "测试街道小组" and row[-1] == "已结算" and row[5].endswith("元") for row in result["rows"])
     assert "测试街道小组" in result["detail"] and str(year) in result["detail"]
-    assert [world["a"]["group"], "测试街道小组"] in result["suggestions"], result["suggestions"]  # was the district's code
+    # the group is picked by name (a 小组代码 text box with suggestions before)
+    picker = result["picker"]
+    assert picker["tag"] == "SELECT" and "代码" not in picker["label"], picker
+    assert [world["a"]["group"], "测试街道小组"] in picker["options"], picker
     assert any(row[-1] == "已结算" and row[4].endswith("（100%）") for row in result["rows"])  # no visits: all deducted
 
 
@@ -459,6 +479,15 @@ def test_no_page_shows_an_element_as_text(every_page):
         assert any(key.startswith(role + ":") for key in every_page["seen"]), role
     shown = {key: page["objects"] for key, page in every_page["seen"].items() if page["objects"]}
     assert shown == {}, shown
+
+
+def test_no_heading_carries_a_code_and_no_code_is_typed(every_page):
+    # Issue 16 (web pages): headings in plain words (no rule id such as R-REC-3, no period code such
+    # as 2026-12 or 2026-Q4), and a group, government or district is picked by name, not typed as a code
+    headings = {key: page["headings"] for key, page in every_page["seen"].items() if page["headings"]}
+    assert headings == {}, headings
+    typed = {key: page["codeFields"] for key, page in every_page["seen"].items() if page["codeFields"]}
+    assert typed == {}, typed
 
 
 def test_home_page_of_every_role_is_saved(browser, system, world):

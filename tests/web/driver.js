@@ -122,13 +122,21 @@ const SCENARIOS = {
     await page.waitForSelector(`#month-view[data-days="${before + 1}"]`);
     const after = Number(await page.getAttribute("#month-view", "data-days"));
     const rows = await page.locator("#list-body tbody tr").count();
+    // Issue 16: on a 390px phone the group's cell is wide enough for its name on one line (was one character a line)
+    const groupCell = await page.$eval("#list-body tbody tr td:nth-child(2)", (td) => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      return { text: td.textContent.trim(), width: td.getBoundingClientRect().width, lines,
+        viewport: window.innerWidth, overflow: document.documentElement.scrollWidth - window.innerWidth };
+    });
     const shotFile = await shot(page, "planner-visit-logged-phone.png");
     // The compliance page agrees.
     await goto(page, "/web/compliance.html");
     await page.waitForSelector("#month-view");
     const compliance = Number(await page.getAttribute("#month-view", "data-days"));
     await page.waitForSelector("#year-view");
-    return { before, after, fieldError, invalid, saved, rows, compliance, screenshot: shotFile };
+    return { before, after, fieldError, invalid, saved, rows, groupCell, compliance, screenshot: shotFile };
   },
 
   // A government accepts, then completes a forwarded recommendation (R-REC-2).
@@ -251,6 +259,8 @@ const SCENARIOS = {
     await shot(page, "recommendations-names.png");
     await goto(page, "/web/overdue.html");
     const overdue = await text(page, "main");
+    const overdueHeadings = await page.$$eval("main h1, main h2, main h3", (nodes) => nodes.map((n) => n.textContent.trim()));
+    const overdueShot = await shot(page, "overdue-names.png");
     const planner = await open(browser);
     await signIn(planner, "planner", { group: args.a.group });
     await planner.waitForSelector("#home-body p.lead");
@@ -270,9 +280,18 @@ const SCENARIOS = {
     await goto(planner, "/web/compliance.html");
     await planner.waitForSelector("#month-view");
     const compliance = [await text(planner, "#month-title"), await text(planner, "#month-view dl"),
-      await planner.$$eval("#group-list option", (nodes) => nodes.map((o) => o.textContent.trim()).join(" "))];
-    return { letters, letter, recommendations, pickers, overdue, refusal, fieldError, home, visits, compliance,
-      screenshot: await shot(page, "overdue-names.png") };
+      await planner.$$eval("#pick-group option", (nodes) => nodes.map((o) => o.textContent.trim()).join(" "))];
+    // Issue 16: the bureau picks the group by name on the compliance page (it typed a code)
+    await goto(page, "/web/compliance.html");
+    const compliancePicker = await page.$eval("#pick-group", (n) => ({ tag: n.tagName, label: document.querySelector("label[for=pick-group]").textContent.trim(),
+      options: [...n.options].map((o) => [o.value, o.textContent.trim()]) }));
+    await page.selectOption("#pick-group", args.a.group);
+    await page.click("#pick-form button[type=submit]");
+    await page.waitForSelector("#month-view");
+    const complianceShown = await text(page, "#month-title");
+    await shot(page, "compliance-picker.png");
+    return { letters, letter, recommendations, pickers, overdue, overdueHeadings, refusal, fieldError, home, visits, compliance, compliancePicker, complianceShown,
+      screenshot: overdueShot };
   },
 
   // Issue 16: a report period is picked from a list, not typed.
@@ -287,9 +306,11 @@ const SCENARIOS = {
     await page.click("#pick-form button[type=submit]");
     await page.waitForSelector("#summary:not([hidden])");
     const title = await text(page, "#summary-title");
+    // Issue 16: the summary names the period in words (it showed 2026-Q4 next to a title in words)
+    const summaryHead = [await text(page, "#summary-body p.lead"), await text(page, "#summary-body dl.facts")];
     await page.waitForSelector("#document-body > *"); // the screenshot shows the report's text too
     const ranking = await page.$$eval("#summary-body tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
-    return { tag, options, title, ranking, screenshot: await shot(page, "report-picker.png") };
+    return { tag, options, title, summaryHead, ranking, screenshot: await shot(page, "report-picker.png") };
   },
 
   // Issue 16: the settlements of one service year as a list, every group in it.
@@ -304,8 +325,9 @@ const SCENARIOS = {
     await page.click(`#year-body tbody tr:has-text("已结算") button:has-text("${args.settledName}")`);
     await page.waitForSelector("#result:not([hidden])");
     const detail = await text(page, "#result-title");
-    const suggestions = await page.$$eval("#group-list option", (nodes) => nodes.map((o) => [o.value, o.label || o.textContent.trim()]));
-    return { year, caption, rows, detail, suggestions, screenshot: await shot(page, "settlements-year.png") };
+    const picker = await page.$eval("#s-group", (n) => ({ tag: n.tagName, label: document.querySelector("label[for=s-group]").textContent.trim(),
+      options: [...n.options].map((o) => [o.value, o.textContent.trim()]) }));
+    return { year, caption, rows, detail, picker, screenshot: await shot(page, "settlements-year.png") };
   },
 
   // Issue 16: a long opinion list in pages of 20.
@@ -457,7 +479,11 @@ const SCENARIOS = {
         const refusals = await page.$$eval(".is-error", (nodes) => nodes.map((n) => n.textContent.trim()).filter(Boolean));
         // Issue 16: a node turned into text ("[object HTMLSpanElement]") anywhere on the page
         const objects = await page.evaluate(() => (document.body.innerText.match(/.{0,20}\[object[^\]]*\].{0,20}/g) || []));
-        seen[`${role}:${name}`] = { inMenu: menu.includes(`/web/${name}.html`), refusals, objects };
+        // Issue 16: headings in plain words (no rule id, no period code), no organisation code typed by hand
+        const headings = await page.$$eval("h1, h2, h3, h4, caption, legend", (nodes) => nodes.map((n) => n.textContent.trim())
+          .filter((t) => /R-[A-Z]+-\d|\b\d{4}-(\d{2}|Q[1-4]|H[12])\b(?!-\d)/.test(t)));
+        const codeFields = await page.$$eval("input[name=group], input[name=government], input[name=district]", (nodes) => nodes.map((n) => n.id));
+        seen[`${role}:${name}`] = { inMenu: menu.includes(`/web/${name}.html`), refusals, objects, headings, codeFields };
       }
       await page.context().close();
     }

@@ -207,16 +207,20 @@ export function facts(pairs) {
 }
 
 // columns: [{label, value(row) -> string|Node, num}]
+// On a phone each row is stacked as a card, every cell after its column's label (data-label,
+// style.css), so a column is never squeezed to one character a line (issue 16); the roles keep
+// it a table for screen readers once its display is no longer a table's.
 export function table({ caption, columns, rows, empty = "暂无记录", onRow }) {
   if (!rows || rows.length === 0) return el("p", { class: "muted" }, empty);
-  const head = el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : null }, c.label)));
+  const head = el("tr", { role: "row" }, columns.map((c) => el("th", { scope: "col", role: "columnheader", class: c.num ? "num" : null }, c.label)));
   const body = rows.map((row) => {
-    const tr = el("tr", {}, columns.map((c) => el("td", { class: c.num ? "num" : null }, c.value(row) ?? "—")));
+    const tr = el("tr", { role: "row" }, columns.map((c) =>
+      el("td", { role: "cell", class: c.num ? "num" : null, dataset: { label: c.label } }, c.value(row) ?? "—")));
     if (onRow) onRow(tr, row);
     return tr;
   });
-  return el("div", { class: "table-wrap" }, el("table", {}, caption ? el("caption", {}, caption) : null,
-    el("thead", {}, head), el("tbody", {}, body)));
+  return el("div", { class: "table-wrap" }, el("table", { role: "table" }, caption ? el("caption", {}, caption) : null,
+    el("thead", { role: "rowgroup" }, head), el("tbody", { role: "rowgroup" }, body)));
 }
 
 export function bar(value, total) {
@@ -267,6 +271,19 @@ export function localToday() {
 export async function today() {
   const c = await config();
   return c.today || localToday();
+}
+
+// A period as clerks say it (issue 16): "2026-12" 2026年12月, "2026-Q4" 2026年第四季度,
+// "2026-H2" 2026年下半年, service year "2025" 2025年6月至2026年5月服务年度 (the reports' year,
+// R-VIS-4); anything else as given. kind: monthly | quarterly | half-yearly | annual.
+export function periodName(kind, period) {
+  const text = String(period ?? "").trim();
+  let m;
+  if ((m = /^(\d{4})-(\d{2})$/.exec(text))) return `${m[1]}年${Number(m[2])}月`;
+  if ((m = /^(\d{4})-?Q([1-4])$/i.exec(text))) return `${m[1]}年第${"一二三四"[m[2] - 1]}季度`;
+  if ((m = /^(\d{4})-?H([12])$/i.exec(text))) return `${m[1]}年${m[2] === "1" ? "上" : "下"}半年`;
+  if ((m = /^(\d{4})$/.exec(text)) && (!kind || kind === "annual")) return `${m[1]}年6月至${Number(m[1]) + 1}年5月服务年度`;
+  return text;
 }
 
 export function fen(value) {

@@ -1,7 +1,7 @@
 // A group's month and service year against the requirement (R-VIS-2..5), as the API
 // computes them; a group outside the caller's scope is refused by the API (403) and
 // the refusal is shown as it is.
-import { $, api, bindForm, describeError, el, fillDatalist, names, page, param, today } from "./app.js";
+import { $, api, bindForm, describeError, el, fillSelect, names, page, param, periodName, today } from "./app.js";
 import { monthView, yearView } from "./views.js";
 
 const q = encodeURIComponent;
@@ -12,7 +12,7 @@ function refusal(error) {
 }
 
 async function show(group, period) {
-  $("#month-title").textContent = `${period} 履职（${name("group", group)}）`;
+  $("#month-title").textContent = `${periodName("monthly", period)}履职（${name("group", group)}）`;
   const month = await api("GET", `/api/v1/compliance/${q(group)}/${q(period)}`);
   if (!month.ok) {
     $("#month-body").replaceChildren(refusal(month.error));
@@ -41,11 +41,14 @@ page({
     const filter = session.role === "government" ? `?government=${q(session.government)}`
       : session.role === "subdistrict" ? `?district=${q(session.district)}` : "?limit=200";
     const groups = await api("GET", `/api/v1/groups${filter}`);
-    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => name("group", g.code) });
-    $("#pick-group").value = group || "";
+    // Issue 16: the group is picked by its name (it was a code typed, with suggestions); a group
+    // asked for by the address but not in the list (another group's, refused below) is still shown
+    const items = groups.ok ? groups.data.items : [];
+    if (group && !items.some((g) => g.code === group)) items.push({ code: group });
+    fillSelect($("#pick-group"), items, { text: (g) => name("group", g.code), blank: "请选择小组", selected: group || "" });
     $("#pick-month").value = period;
     bindForm($("#pick-form"), async (values) => {
-      if (!values.group) return { ok: false, status: 400, error: { field: "group", message: "group：请填写小组代码" } };
+      if (!values.group) return { ok: false, error: { field: "group", message: "请选择小组" } }; // said here, nothing sent
       history.replaceState(null, "", `?group=${q(values.group)}&month=${values.period || period}`);
       await show(values.group, values.period || period);
       return { ok: true, status: 200 };

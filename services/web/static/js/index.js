@@ -1,5 +1,5 @@
 // Home page: for each role what is waiting, counted through the public lists.
-import { api, bar, days, describeError, el, names, page, today, yesNo } from "./app.js";
+import { api, bar, days, describeError, el, names, page, periodName, today, yesNo } from "./app.js";
 import { ROLE_NAMES } from "./labels.js";
 
 const body = () => document.getElementById("home-body");
@@ -28,11 +28,12 @@ async function countCard(title, path, href, linkText) {
 
 async function monthCard(group) {
   const month = (await today()).slice(0, 7);
+  const title = `${periodName("monthly", month)}履职`; // issue 16: the month in words, not 2026-12
   const result = await api("GET", `/api/v1/compliance/${encodeURIComponent(group)}/${month}`);
-  if (!result.ok) return card(`${month} 履职`, "—", "/web/compliance.html", "履职情况", describeError(result.error));
+  if (!result.ok) return card(title, "—", "/web/compliance.html", "履职情况", describeError(result.error));
   const c = result.data;
-  const section = el("section", { class: "card", id: "month-card", "aria-label": `${month} 履职` },
-    el("h3", {}, `${month} 履职`),
+  const section = el("section", { class: "card", id: "month-card", "aria-label": title },
+    el("h3", {}, title),
     el("p", { class: "figure" }, days(c.days_in_month)),
     el("p", {}, `本月走访 ${c.visits} 次；见到主要负责同志：${yesNo(c.leader_met)}`),
     el("p", {}, `服务年度累计 ${days(c.days_in_service_year)}，按比例应服务 ${days(c.required_days_to_date)}`),

@@ -2,7 +2,7 @@
 // HTML report in a sandboxed frame (no scripts), XLSX/PDF downloads (fetched with the
 // token, saved from a blob) and issuing a numbered copy.
 import {
-  $, api, badge, bar, bindForm, days, describeError, download, el, facts, fen, label, page, param, setStatus, table, today, yesNo,
+  $, api, badge, bar, bindForm, days, describeError, download, el, facts, fen, label, page, param, periodName, setStatus, table, today, yesNo,
 } from "./app.js";
 
 const q = encodeURIComponent;
@@ -53,24 +53,24 @@ function defaultPeriod(kind, now) {
 // Issue 16: the periods to pick from, newest first (five years back), each with its name in words.
 function periods(kind, now) {
   const [y, m] = [Number(now.slice(0, 4)), Number(now.slice(5, 7))];
-  const out = [];
+  const codes = [];
   for (let year = y; year > y - 5; year--) {
     if (kind === "monthly") {
-      for (let month = year === y ? m : 12; month >= 1; month--) out.push([`${year}-${String(month).padStart(2, "0")}`, `${year}年${month}月`]);
+      for (let month = year === y ? m : 12; month >= 1; month--) codes.push(`${year}-${String(month).padStart(2, "0")}`);
     } else if (kind === "quarterly") {
-      for (let n = year === y ? Math.ceil(m / 3) : 4; n >= 1; n--) out.push([`${year}-Q${n}`, `${year}年第${"一二三四"[n - 1]}季度`]);
+      for (let n = year === y ? Math.ceil(m / 3) : 4; n >= 1; n--) codes.push(`${year}-Q${n}`);
     } else if (kind === "half-yearly") {
-      for (let n = year === y ? (m <= 6 ? 1 : 2) : 2; n >= 1; n--) out.push([`${year}-H${n}`, `${year}年${n === 1 ? "上" : "下"}半年`]);
+      for (let n = year === y ? (m <= 6 ? 1 : 2) : 2; n >= 1; n--) codes.push(`${year}-H${n}`);
     } else if (year < y || m >= 6) {
-      out.push([String(year), `${year}年6月至${year + 1}年5月服务年度`]);
+      codes.push(String(year));
     }
   }
-  return out;
+  return codes.map((code) => [code, periodName(kind, code)]);
 }
 
 function fillPeriods(kind, now, chosen) {
   const options = periods(kind, now);
-  if (chosen && !options.some(([value]) => value === chosen)) options.unshift([chosen, chosen]);
+  if (chosen && !options.some(([value]) => value === chosen)) options.unshift([chosen, periodName(kind, chosen)]);
   $("#r-period").replaceChildren(...options.map(([value, text]) => el("option", { value }, text)));
   $("#r-period").value = chosen || defaultPeriod(kind, now);
 }
@@ -120,6 +120,7 @@ function groupsTable(report, names) {
 }
 
 function summary(report) {
+  const kind = report.kind || state.kind;
   const warnings = report.warnings || [];
   const findings = report.findings || [];
   const issue = report.issue || null;
@@ -129,9 +130,9 @@ function summary(report) {
   const issued = !issue ? undefined : issue.changed_since_issue
     ? badge(`实时数据，签发后已变更（与第 ${issue.number} 号签发文本不一致）`, "bad") : `第 ${issue.number} 号`;
   return [
-    el("p", { class: "lead" }, report.title || `${label("reportKind", state.kind)} ${report.period}`),
+    el("p", { class: "lead" }, report.title || `${label("reportKind", kind)} ${periodName(kind, report.period)}`),
     facts([
-      ["报告期", report.period], ["截至", report.as_of], ["生成时间", when(report.generated_at)],
+      ["报告期", periodName(kind, report.period)], ["截至", report.as_of], ["生成时间", when(report.generated_at)],
       [issue && issue.changed_since_issue ? "文本性质" : "签发号", issued],
     ]),
     warnings.length ? el("ul", { "aria-label": "提示" }, warnings.map((w) => el("li", {}, badge(ruleText(w.rule) || "提示", "warn"), " ", plain(names, w.message), where(w)))) : "",
@@ -149,14 +150,14 @@ async function view(kind, period) {
   $("#summary").hidden = false;
   $("#tools").hidden = false;
   setStatus($("#tools-status"), "");
-  $("#summary-title").textContent = `${label("reportKind", kind)} ${period}`;
+  $("#summary-title").textContent = `${label("reportKind", kind)} ${periodName(kind, period)}`;
   $("#summary-body").replaceChildren(...summary(json.data).flat());
   $("#document").hidden = false;
   const html = await api("GET", `${path}?format=html`, null, { as: "text", accept: "text/html" });
   if (html.ok) {
     // Sandboxed without allow-scripts: the report's page shows, nothing in it runs (so its
     // same origin, kept for rendering and printing, gives nothing to a script).
-    const frame = el("iframe", { class: "report", title: `${label("reportKind", kind)} ${period} 正文`, sandbox: "allow-same-origin" });
+    const frame = el("iframe", { class: "report", title: `${label("reportKind", kind)} ${periodName(kind, period)} 正文`, sandbox: "allow-same-origin" });
     frame.srcdoc = html.data;
     $("#document-body").replaceChildren(frame);
   } else {

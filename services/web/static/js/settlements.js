@@ -1,6 +1,6 @@
 // Fee settlement (R-FEE-1): the bureau settles a group's service year once it has ended;
 // the figures are the API's (exact fractions as text, money in fen shown as yuan).
-import { $, $$, api, bindForm, days, describeError, el, facts, fen, fillDatalist, fillSelect, label, names, page, param, percent, table, today } from "./app.js";
+import { $, $$, api, bindForm, days, describeError, el, facts, fen, fillSelect, label, names, page, param, percent, table, today } from "./app.js";
 
 const q = encodeURIComponent;
 
@@ -30,7 +30,7 @@ function show(s, name = (kind, code) => code) {
 
 // Issue 16: every group's settlement of one service year in one list (each group's latest
 // settlement, or "尚未结算"); a row opens the group's details below.
-// A group not yet settled: its code and year into the form above, to view or settle it.
+// A group not yet settled: picked, with its year, in the form above, to view or settle it.
 function pick(group, year) {
   $("#s-group").value = group;
   $("#s-year").value = year;
@@ -76,9 +76,9 @@ page({
   init: async ({ session }) => {
     const groups = await api("GET", "/api/v1/groups?limit=200");
     const name = await names();
-    // Issue 16: the suggestions say the group's name (its district's), not the district's code
-    if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => name("group", g.code) });
-    $("#s-group").value = param("group") || session.group || "";
+    // Issue 16: the group is picked by its name (its district's), not typed as a code
+    fillSelect($("#s-group"), groups.ok ? groups.data.items : [], { text: (g) => name("group", g.code), blank: "请选择小组",
+      selected: param("group") || session.group || "" });
     $("#s-year").value = param("year") || String(Number((await today()).slice(0, 4)) - 1);
     const now = await today();
     const years = Array.from({ length: 6 }, (_, i) => Number(now.slice(0, 4)) - i);

@@ -1,6 +1,6 @@
 // Views several pages share: a group's month (GET /compliance) and service year
 // (GET /duty-calendar) against the requirement (R-VIS-2..5).
-import { badge, bar, days, el, facts, ruleName, table, yesNo } from "./app.js";
+import { badge, bar, days, el, facts, periodName, ruleName, table, yesNo } from "./app.js";
 
 // name(kind, code): the organisation's names (app.js names()); issue 16: clerks read names, not codes.
 export function monthView(c, name = (kind, code) => code) {
@@ -13,7 +13,7 @@ export function monthView(c, name = (kind, code) => code) {
         el("p", {}, `按比例应服务 ${days(c.required_days_to_date)}`), bar(c.days_in_service_year, c.required_days_to_date))),
     facts([
       ["小组", name("group", c.group)],
-      ["月份", `${c.month}（${c.service_year} 服务年度）`],
+      ["月份", `${periodName("monthly", c.month)}（${c.service_year} 服务年度）`],
       ["履职月", yesNo(c.duty_month)],
       ["本月到片区服务", yesNo(c.has_visit)],
       ["与主要负责同志当面交流", yesNo(c.leader_met)],
@@ -37,7 +37,7 @@ export function yearView(cal) {
     table({
       caption: "各月服务情况",
       columns: [
-        { label: "月份", value: (m) => m.month },
+        { label: "月份", value: (m) => periodName("monthly", m.month) },
         { label: "履职月", value: (m) => yesNo(m.duty_month) },
         { label: "服务天数", num: true, value: (m) => days(m.days) },
         { label: "有走访", value: (m) => (m.duty_month && !m.has_visit ? badge("无走访", "bad") : yesNo(m.has_visit)) },

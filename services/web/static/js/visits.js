@@ -1,8 +1,8 @@
 // Visits (R-VIS-1, R-VIS-6, R-VIS-7): planners log, correct and void; the sub-district
 // confirms or disputes; everyone in scope sees the month against the requirement.
 import {
-  $, $$, api, badge, bindForm, clearErrors, days, describeError, el, facts, fillDatalist, fillSelect, Fresh, label,
-  names, page, pageStatus, param, setStatus, table, today, yesNo,
+  $, $$, api, badge, bindForm, clearErrors, days, describeError, el, facts, fillSelect, Fresh, label,
+  names, page, pageStatus, param, periodName, setStatus, table, today, yesNo,
 } from "./app.js";
 import { monthView } from "./views.js";
 
@@ -22,7 +22,7 @@ async function loadMonth() {
     return;
   }
   const result = await api("GET", `/api/v1/compliance/${q(state.group)}/${state.month}`);
-  $("#month-title").textContent = `${state.month} 履职（${name("group", state.group)}）`;
+  $("#month-title").textContent = `${periodName("monthly", state.month)}履职（${name("group", state.group)}）`;
   if (!result.ok) {
     body.replaceChildren(el("p", { class: "page-status is-error", role: "alert" }, describeError(result.error)));
     return;
@@ -47,8 +47,8 @@ async function loadList() {
   const canEdit = ["planner", "bureau"].includes(role);
   const canConfirm = ["subdistrict", "bureau"].includes(role);
   body.replaceChildren(table({
-    caption: `${state.month} 的走访（${state.visits.length} 条）`,
-    empty: `${state.month} 没有走访记录`,
+    caption: `${periodName("monthly", state.month)}的走访（${state.visits.length} 条）`,
+    empty: `${periodName("monthly", state.month)}没有走访记录`,
     rows: state.visits,
     columns: [
       { label: "日期", value: (v) => (v.last_date && v.last_date !== v.date ? `${v.date} 至 ${v.last_date}` : v.date) },
@@ -160,17 +160,19 @@ page({
       state.group = groups.ok && groups.data.items.length ? groups.data.items[0].code : null;
     } else if (session.role === "government") {
       const districts = await api("GET", `/api/v1/districts?government=${q(session.government)}`);
-      if (districts.ok) fillSelect($("#filter-district"), districts.data.items, { text: (d) => `${d.name}（${d.code}）` });
+      if (districts.ok) fillSelect($("#filter-district"), districts.data.items); // by name (issue 16)
       state.district = param("district") || $("#filter-district").value || null;
       if (state.district) $("#filter-district").value = state.district;
       const groups = state.district ? await api("GET", `/api/v1/groups?district=${q(state.district)}`) : null;
       state.group = groups && groups.ok && groups.data.items.length ? groups.data.items[0].code : null;
     } else {
       const groups = await api("GET", "/api/v1/groups?limit=200");
-      if (groups.ok) fillDatalist($("#group-list"), groups.data.items, { text: (g) => `${name("group", g.code)}（${g.status === "active" ? "在岗" : "已结束"}）` });
+      // Issue 16: groups picked by name (they were codes typed, with suggestions)
+      const items = groups.ok ? groups.data.items : [];
+      const text = (g) => `${name("group", g.code)}（${g.status === "active" ? "在岗" : "已结束"}）`;
       state.group = param("group") || null;
-      $("#filter-group").value = state.group || "";
-      $("#log-group").value = state.group || "";
+      fillSelect($("#filter-group"), items, { text, blank: "全部小组", selected: state.group || "" });
+      fillSelect($("#log-group"), items, { text, blank: "请选择小组", selected: state.group || "" });
       $("#log-group").addEventListener("change", () => loadPlanners($("#log-group").value.trim()));
       await loadPlanners(state.group);
     }
