@@ -93,6 +93,7 @@ class Runtime:
         self._broker_gauges: Any = None
         self._gateway: Any = None
         self._gateway_lock = threading.Lock()  # local_client's one Gateway, built once
+        self._run_handlers: dict[str, dict[str, Callable[[list[dict[str, Any]]], Any]]] = {}
         for service in services:
             if declaration_of(service).publishes:
                 env = event_store_env(service, settings, create_table=create_tables_now)
@@ -351,7 +352,10 @@ class Runtime:
     def run_handlers(self, consumer: str) -> dict[str, Callable[[list[dict[str, Any]]], Any]]:
         """Per source, what applies a run of its events (in order) to each of
         ``consumer``'s read models (``Projection.deliver_run``: a commit per run,
-        not per event), after what the bus skipped before it (``tracking.catch_up_skipped``)."""
+        not per event), after what the bus skipped before it (``tracking.catch_up_skipped``).
+        Made once per consumer: a projection runner asks for them at every run."""
+        if consumer in self._run_handlers:
+            return self._run_handlers[consumer]
         handlers: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
         projections = self.projections.get(consumer, [])
         for source in sorted({s for p in projections for s in p.sources}):
@@ -369,6 +373,7 @@ class Runtime:
                         )
 
             handlers[source] = deliver_run
+        self._run_handlers[consumer] = handlers  # whole, then shared (a racer may build its own once)
         return handlers
 
     def drain(self, timeout: float = 10.0) -> None:

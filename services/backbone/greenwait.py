@@ -25,12 +25,11 @@ class _Interval(Exception):
 
 
 def wait_green(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = None) -> Any:
-    """``psycopg.waiting.wait``'s contract, cooperative under eventlet."""
+    """``psycopg.waiting.wait``'s contract, cooperative under eventlet (after ``install``)."""
     from eventlet.green import select as green_select
     from eventlet.hubs import trampoline
-    from eventlet.patcher import original
 
-    ready_now = original("select").select
+    ready_now = _unpatched_select
     deadline = monotonic() + timeout if timeout is not None else None
     fds = (fileno,)
     try:
@@ -60,8 +59,14 @@ def wait_green(gen: Any, fileno: int, interval: float = 0.0, timeout: float | No
         return done.value
 
 
+_unpatched_select: Any = None  # the select module's own select, looked up once by install()
+
+
 def install() -> None:
     """psycopg's connections wait with ``wait_green`` from now on (call after eventlet's patching)."""
+    global _unpatched_select
+    from eventlet.patcher import original
     from psycopg import waiting
 
+    _unpatched_select = original("select").select
     waiting.wait = wait_green

@@ -8,6 +8,7 @@ a redelivered event change nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -237,7 +238,7 @@ class Projection:
                 raise
 
         try:
-            return bounded(attempts, backoff_seconds, sleep=sleep, retry_on=lambda exc: not is_transient(exc)).call(apply)
+            return _delivery_policy(attempts, backoff_seconds, sleep).call(apply)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -325,13 +326,14 @@ class Projection:
         )
         return int(rows[0]["p"] or 0) if rows else 0
 
-    def handled_position(self, source: str) -> int:
-        """The last position of ``source`` this read model has handled: applied, or parked
-        (an event parked after its retries is not waited for again)."""
+    def handled_position(self, source: str, applied: int | None = None) -> int:
+        """The last position of ``source`` this read model has handled: applied (``applied``, when
+        the caller read it already), or parked (an event parked after its retries is not waited for again)."""
         rows = self.db.query(
             "SELECT MAX(position) AS p FROM dead_letters WHERE projection = %s AND source = %s", (self.name, source)
         )
-        return max(self.last_position(source), int(rows[0]["p"] or 0) if rows else 0)
+        applied = self.last_position(source) if applied is None else applied
+        return max(applied, int(rows[0]["p"] or 0) if rows else 0)
 
     def skipped_from(self, source: str, envelopes: Sequence[dict[str, Any]]) -> int | None:
         """Where the bus skipped events of ``source`` before this run: the position this read
@@ -344,9 +346,10 @@ class Projection:
         floor = self._applied_floor.get(source)
         if floor is not None and _follows_on(floor, positions):  # the usual case: no query
             return None
-        if _follows_on(self.last_position(source), positions):
+        applied = self.last_position(source)
+        if _follows_on(applied, positions):
             return None
-        handled = self.handled_position(source)  # parked events are not missing (one query less when none)
+        handled = self.handled_position(source, applied)  # parked events are not missing
         return None if _follows_on(handled, positions) else handled
 
     def catch_up(self, source: str, read: Callable[[int, int], list[dict[str, Any]]], *, batch: int = 500) -> int:
@@ -412,6 +415,13 @@ class Projection:
     def lag(self, source: str, source_position: int) -> int:
         """How many of ``source``'s events up to ``source_position`` this read model has yet to apply."""
         return max(0, source_position - self.last_position(source))
+
+
+@functools.lru_cache(maxsize=16)
+def _delivery_policy(attempts: int, backoff_seconds: float, sleep: Callable[[float], None]) -> Any:
+    """A delivery's tries, made once per setting (every event goes through one): an error that is
+    the event's is tried again, a store that is down is the caller's to retry."""
+    return bounded(attempts, backoff_seconds, sleep=sleep, retry_on=lambda exc: not is_transient(exc))
 
 
 def _follows_on(handled: int, positions: Sequence[int]) -> bool:
